@@ -1,0 +1,63 @@
+# PROTECT Workspace — every command sets up what it needs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HOST ?= 127.0.0.1
+FLASK := $(BIN)/flask --app protect
+
+.PHONY: run test lint format bench bench-quick install clean-venv
+
+$(BIN)/activate:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.runtime
+
+## make run: set up, migrate the database, load the demo data on first run, serve on http://$(HOST):$(PORT)
+run: $(VENV)/.runtime
+	$(FLASK) init-db
+	$(FLASK) seed-demo --if-empty
+	@echo ""
+	@echo "PROTECT Workspace: http://$(HOST):$(PORT)/"
+	@echo "Demo accounts (password for all: protect-demo-2015):"
+	@echo "  admin@example.org      administrator  (Mette Sørensen, Denmark)"
+	@echo "  moderator@example.org  moderator      (Kristīne Bērziņa, Latvia)"
+	@echo "  expert@example.org     expert         (Jonas Petrauskas, Lithuania)"
+	@echo ""
+	@# One worker by default: the sign-in rate limit then counts exactly without Redis (see README).
+	PROTECT_WORKERS=$${PROTECT_WORKERS:-1} $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
+
+## make test: set up, lint, then the whole suite (on PostgreSQL too when PROTECT_TEST_DATABASE_URL is set)
+test: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+	@if [ -n "$$PROTECT_TEST_DATABASE_URL" ]; then \
+		echo "== again on PostgreSQL ($$PROTECT_TEST_DATABASE_URL) =="; \
+		PROTECT_TEST_BACKEND=postgresql $(BIN)/python -m pytest; \
+	fi
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## make bench: the load benchmark against a bare-Flask ceiling (QUICK=1 for the short run)
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+clean-venv:
+	rm -rf $(VENV)

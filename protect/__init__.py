@@ -1,0 +1,94 @@
+"""PROTECT Workspace: where the PROTECT Children on the Move expert group works together."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from protect.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Each feature package has init_app(app): it registers its blueprint, navigation, panels and seeders.
+FEATURES = (
+    "protect.home",
+    "protect.auth",
+    "protect.agendas",
+    "protect.guidelines",
+    "protect.polls",
+    "protect.decisions",
+    "protect.programme",
+)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    instance = os.environ.get("PROTECT_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(__name__, instance_path=instance, instance_relative_config=True)
+    load_config(app, config)
+    _init_logging(app)
+    if app.config["PROXY_FIX"]:
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+    _init_extensions(app)
+    _init_templates(app)
+
+    from protect import cli
+
+    cli.init_app(app)
+    for name in FEATURES:
+        importlib.import_module(name).init_app(app)
+    return app
+
+
+def _init_logging(app: Flask) -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in (app.logger.name, "alembic.runtime.migration"):
+        logging.getLogger(name).setLevel(app.config["LOG_LEVEL"])
+
+
+def _init_extensions(app: Flask) -> None:
+    from protect.core import errors, security, timefmt
+    from protect.core.database import init_database
+    from protect.extensions import csrf, db, limiter, login_manager, migrate
+
+    init_database(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    timefmt.init_app(app)
+
+
+def _init_templates(app: Flask) -> None:
+    from protect.core.permissions import ROLE_LABELS, can, has_role
+    from protect.core.regions import country_name, sector_name
+    from protect.core.registry import nav_for
+    from protect.core.text import plain_excerpt, render_markdown
+
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["excerpt"] = plain_excerpt
+    app.jinja_env.filters["country"] = country_name
+    app.jinja_env.filters["sector"] = sector_name
+    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    app.jinja_env.globals.update(can=can, has_role=has_role, nav_for=nav_for)
+
+    @app.context_processor
+    def _macros() -> dict[str, Any]:
+        # The shared macros as ``ui.field(...)``, ``ui.time(...)``: a context processor also feeds blocks
+        # rendered alone for htmx, where a template's top-level ``{% from ... import %}`` never runs.
+        return {"ui": app.jinja_env.get_template("_macros.html").module}

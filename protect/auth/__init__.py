@@ -1,0 +1,15 @@
+"""Sign-in, invitations, password resets, profiles and user administration."""
+
+from flask import Flask
+
+from protect.core.registry import NavItem, Seeder, add_nav, add_seeder
+
+
+def init_app(app: Flask) -> None:
+    from protect.auth import cli, views
+    from protect.auth.demo import seed_people
+
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+    add_nav(app, NavItem("People", "auth.users", role="admin", order=90, active_prefix="/admin/"))
+    add_seeder(app, Seeder("people", seed_people, order=0))

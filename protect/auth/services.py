@@ -1,0 +1,357 @@
+"""Sign-in, invitations, password resets, profiles and role administration: the rules, without HTTP."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from protect.auth.models import Invitation, PasswordReset, User, hash_token
+from protect.core import audit
+from protect.core.database import utcnow
+from protect.core.errors import RuleViolation
+from protect.core.permissions import ROLE_LABELS, ROLES
+from protect.extensions import db
+
+COMMON_PASSWORDS = frozenset(
+    {"password", "password1", "password123", "1234567890", "qwertyuiop", "letmein123", "welcome123", "protect123"}
+)
+
+
+class LinkUnavailable(RuleViolation):
+    """An invitation or reset link that is unknown (404), or used, revoked or expired (410)."""
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def password_problems(password: str, email: str = "") -> list[str]:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    problems = []
+    if len(password) < minimum:
+        problems.append(f"Use at least {minimum} characters.")
+    if len(password) > 200:
+        problems.append("Use at most 200 characters.")
+    if password.lower() in COMMON_PASSWORDS or (email and password.lower() == email.lower()):
+        problems.append("This password is too easy to guess.")
+    return problems
+
+
+_dummy_hash: str | None = None
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user with these credentials, or None. Takes as long for an unknown email as for a wrong password."""
+    global _dummy_hash
+    user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    if user is None:
+        if _dummy_hash is None:
+            _dummy_hash = generate_password_hash(secrets.token_hex(8), current_app.config["PASSWORD_HASH_METHOD"])
+        check_password_hash(_dummy_hash, password)
+        return None
+    return user if user.check_password(password) else None
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = utcnow()
+    audit.record(user, "user.signed_in", user, summary="signed in", audience="admin")
+    db.session.commit()
+
+
+def create_user(
+    email: str,
+    display_name: str,
+    password: str,
+    role: str = "expert",
+    country: str = "XX",
+    sector: str = "other",
+    organisation: str = "",
+    time_zone: str = "Europe/Copenhagen",
+) -> User:
+    email = normalise_email(email)
+    if role not in ROLES:
+        raise RuleViolation(f"Unknown role {role!r}.", field="role", status=422)
+    if db.session.execute(select(User.id).where(User.email == email)).first():
+        raise RuleViolation("An account with this email address exists already.", field="email", status=409)
+    user = User(
+        email=email,
+        display_name=display_name.strip(),
+        role=role,
+        country=country,
+        sector=sector,
+        organisation=organisation.strip(),
+        time_zone=time_zone,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def external_url(endpoint: str, **values: str) -> str:
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+# Invitations ------------------------------------------------------------------------------------------------
+
+
+def create_invitation(actor: User, email: str, role: str, country: str, sector: str) -> tuple[Invitation, str]:
+    """A single-use invitation; returns it with the plain token (only its hash is stored)."""
+    email = normalise_email(email)
+    if db.session.execute(select(User.id).where(User.email == email)).first():
+        raise RuleViolation("This person already has an account.", field="email", status=409)
+    now = utcnow()
+    # A new invitation replaces any pending one for the same address: only the newest link works.
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.email == email, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        token_hash=hash_token(token),
+        email=email,
+        role=role,
+        country=country,
+        sector=sector,
+        invited_by_id=actor.id,
+        created_at=now,
+        expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
+    )
+    db.session.add(invitation)
+    audit.record(
+        actor,
+        "invitation.created",
+        invitation,
+        summary=f"invited {email} as {ROLE_LABELS[role].lower()}",
+        details={"email": email, "role": role, "country": country, "sector": sector},
+        audience="admin",
+    )
+    db.session.commit()
+    return invitation, token
+
+
+def invitation_for(token: str) -> Invitation:
+    invitation = db.session.execute(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    if invitation is None:
+        raise LinkUnavailable("This invitation link is not valid. Check that you copied all of it.", status=404)
+    state = invitation.state
+    if state != "pending":
+        messages = {
+            "used": "This invitation has been used already. If it was you, sign in.",
+            "revoked": "This invitation was withdrawn. Ask an administrator for a new one.",
+            "expired": "This invitation has expired. Ask an administrator for a new one.",
+        }
+        raise LinkUnavailable(messages[state], status=410)
+    return invitation
+
+
+def accept_invitation(token: str, display_name: str, password: str, time_zone: str, organisation: str = "") -> User:
+    invitation = invitation_for(token)
+    problems = password_problems(password, invitation.email)
+    if problems:
+        raise RuleViolation(" ".join(problems), field="password", status=422)
+    now = utcnow()
+    # Compare-and-set: of two simultaneous uses of one link, exactly one marks it used.
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(used_at=now)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise LinkUnavailable("This invitation has been used already. If it was you, sign in.", status=410)
+    user = create_user(
+        invitation.email,
+        display_name,
+        password,
+        role=invitation.role,
+        country=invitation.country,
+        sector=invitation.sector,
+        organisation=organisation,
+        time_zone=time_zone,
+    )
+    invitation.used_by_id = user.id
+    audit.record(user, "user.joined", user, summary="joined the workspace")
+    db.session.commit()
+    return user
+
+
+def revoke_invitation(actor: User, invitation: Invitation) -> None:
+    if invitation.state != "pending":
+        raise RuleViolation("Only a pending invitation can be withdrawn.")
+    invitation.revoked_at = utcnow()
+    audit.record(
+        actor,
+        "invitation.revoked",
+        invitation,
+        summary=f"withdrew the invitation of {invitation.email}",
+        audience="admin",
+    )
+    db.session.commit()
+
+
+# Password resets --------------------------------------------------------------------------------------------
+
+
+def create_password_reset(actor: User, user: User) -> str:
+    now = utcnow()
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(
+        PasswordReset(
+            token_hash=hash_token(token),
+            user_id=user.id,
+            created_by_id=actor.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"]),
+        )
+    )
+    audit.record(
+        actor, "user.reset_link", user, summary=f"made a password reset link for {user.display_name}", audience="admin"
+    )
+    db.session.commit()
+    return token
+
+
+def reset_for(token: str) -> PasswordReset:
+    reset = db.session.execute(
+        select(PasswordReset).where(PasswordReset.token_hash == hash_token(token))
+    ).scalar_one_or_none()
+    if reset is None:
+        raise LinkUnavailable("This password reset link is not valid. Check that you copied all of it.", status=404)
+    if reset.used_at or reset.expires_at <= utcnow() or not reset.user.active:
+        raise LinkUnavailable(
+            "This password reset link has expired or been used. Ask an administrator for a new one.", status=410
+        )
+    return reset
+
+
+def use_password_reset(token: str, password: str) -> User:
+    reset = reset_for(token)
+    problems = password_problems(password, reset.user.email)
+    if problems:
+        raise RuleViolation(" ".join(problems), field="password", status=422)
+    claimed = db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise LinkUnavailable("This password reset link has been used already.", status=410)
+    user = reset.user
+    user.set_password(password)
+    user.rotate_session_token()
+    audit.record(user, "user.password_reset", user, summary="set a new password with a reset link", audience="admin")
+    db.session.commit()
+    return user
+
+
+# Profile ----------------------------------------------------------------------------------------------------
+
+
+def update_profile(user: User, **fields: str) -> None:
+    changed = {}
+    for name in ("display_name", "country", "sector", "organisation", "time_zone"):
+        if name in fields and fields[name] is not None:
+            value = fields[name].strip()
+            if getattr(user, name) != value:
+                changed[name] = [getattr(user, name), value]
+                setattr(user, name, value)
+    if changed:
+        audit.record(
+            user, "user.profile_updated", user, summary="updated their profile", details=changed, audience="admin"
+        )
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise RuleViolation("Your current password is not correct.", field="current_password", status=422)
+    problems = password_problems(new, user.email)
+    if problems:
+        raise RuleViolation(" ".join(problems), field="new_password", status=422)
+    user.set_password(new)
+    # Other devices are signed out; the caller signs this session in again with the new token.
+    user.rotate_session_token()
+    audit.record(user, "user.password_changed", user, summary="changed their password", audience="admin")
+    db.session.commit()
+
+
+def sign_out_everywhere(user: User) -> None:
+    user.rotate_session_token()
+    audit.record(user, "user.signed_out_everywhere", user, summary="signed out on every device", audience="admin")
+    db.session.commit()
+
+
+# Administration ---------------------------------------------------------------------------------------------
+
+
+def _other_active_admins(user: User) -> int:
+    """Active admins other than ``user``, with their rows locked (PostgreSQL) so two admins cannot demote
+    each other at the same moment and leave the group without one. SQLite serialises writers already."""
+    rows = db.session.execute(
+        select(User.id).where(User.role == "admin", User.active.is_(True), User.id != user.id).with_for_update()
+    ).all()
+    return len(rows)
+
+
+def change_role(actor: User, user: User, role: str) -> None:
+    if role not in ROLES:
+        raise RuleViolation("Choose expert, moderator or administrator.", field="role", status=422)
+    if role == user.role:
+        return
+    if user.role == "admin" and user.active and _other_active_admins(user) == 0:
+        raise RuleViolation(
+            f"{user.display_name} is the last active administrator. Make someone else an administrator first.",
+            field="role",
+        )
+    before = user.role
+    user.role = role
+    audit.record(
+        actor,
+        "user.role_changed",
+        user,
+        summary=f"made {user.display_name} {ROLE_LABELS[role].lower()}",
+        details={"role": [before, role]},
+        audience="admin",
+    )
+    db.session.commit()
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    if user.active == active:
+        return
+    if not active and user.role == "admin" and _other_active_admins(user) == 0:
+        raise RuleViolation(f"{user.display_name} is the last active administrator and cannot be deactivated.")
+    user.active = active
+    if not active:
+        user.rotate_session_token()
+    audit.record(
+        actor,
+        "user.reactivated" if active else "user.deactivated",
+        user,
+        summary=f"{'reactivated' if active else 'deactivated'} the account of {user.display_name}",
+        audience="admin",
+    )
+    db.session.commit()
+
+
+def count_active_admins() -> int:
+    return db.session.execute(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True))
+    ).scalar_one()

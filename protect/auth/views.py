@@ -1,0 +1,367 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_limiter import RequestLimit
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import select
+
+from protect.auth import services
+from protect.auth.forms import (
+    AcceptInvitationForm,
+    ConfirmForm,
+    InviteForm,
+    LoginForm,
+    PasswordForm,
+    ProfileForm,
+    ResetPasswordForm,
+    RoleForm,
+)
+from protect.auth.models import Invitation, User
+from protect.core.errors import RuleViolation, error_response
+from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
+from protect.core.mail import mail_configured, send_mail
+from protect.core.permissions import public, role_required
+from protect.core.regions import country_time_zone
+from protect.extensions import db, limiter, login_manager
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    return db.session.execute(
+        select(User).where(User.session_token == session_token, User.active.is_(True))
+    ).scalar_one_or_none()
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never another host, a scheme, or a protocol-relative URL."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+    if request.headers.get("HX-Request") == "true":
+        # A fragment request must not get the sign-in page swapped into it: send the whole page there.
+        current = request.headers.get("HX-Current-URL", "")
+        path = "/" + current.split("/", 3)[3] if current.count("/") >= 3 else None
+        target = url_for("auth.login", next=safe_next(path))
+        response = current_app.response_class("", 401)
+        response.headers["HX-Redirect"] = target
+        return response
+    flash("Please sign in to continue.", "info")
+    return redirect(url_for("auth.login", next=safe_next(next_path)))
+
+
+# Sign-in ----------------------------------------------------------------------------------------------------
+
+FAILED_SIGN_IN = "The email address or the password is not correct."
+
+
+def _login_breach(_limit: RequestLimit):
+    form = LoginForm()
+    form.password.data = ""
+    page = render_template(
+        "auth/login.html", form=form, error="Too many failed sign-in attempts. Wait a minute, then try again."
+    )
+    return make_response(page, 429)
+
+
+def _login_limit():
+    return current_app.config["LOGIN_LIMIT"]
+
+
+def _account_key() -> str:
+    return "account:" + services.normalise_email(request.form.get("email", ""))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 401, on_breach=_login_breach)
+@limiter.limit(
+    _login_limit,
+    methods=["POST"],
+    key_func=_account_key,
+    scope="login-account",
+    deduct_when=lambda r: r.status_code == 401,
+    on_breach=_login_breach,
+)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.dashboard"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None and not user.active:
+            return render_template(
+                "auth/login.html", form=form, error="This account is deactivated. Contact an administrator."
+            ), 403
+        if user is None:
+            form.password.data = ""
+            return render_template("auth/login.html", form=form, error=FAILED_SIGN_IN), 401
+        login_user(user)
+        services.record_login(user)
+        return redirect(safe_next(form.next.data) or url_for("home.dashboard"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@public
+def logout():
+    ConfirmForm().validate_on_submit()  # CSRF is checked for every POST by CSRFProtect already
+    logout_user()
+    flash("You are signed out.", "info")
+    return redirect_or_hx(url_for("auth.login"))
+
+
+# Invitations ------------------------------------------------------------------------------------------------
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def accept_invitation(token: str):
+    try:
+        invitation = services.invitation_for(token)
+    except services.LinkUnavailable as error:
+        return error_response(error.status, error.message, "Invitation not usable")
+    if current_user.is_authenticated:
+        logout_user()
+    form = AcceptInvitationForm()
+    if request.method == "GET":
+        form.time_zone.data = country_time_zone(invitation.country)
+    if form.validate_on_submit():
+        try:
+            user = services.accept_invitation(
+                token, form.display_name.data, form.password.data, form.time_zone.data, form.organisation.data or ""
+            )
+        except services.LinkUnavailable as error:
+            return error_response(error.status, error.message, "Invitation not usable")
+        except RuleViolation as error:
+            getattr(form, error.field or "password").errors.append(error.message)
+        else:
+            login_user(user)
+            flash(f"Welcome to PROTECT Workspace, {user.display_name}.", "success")
+            return redirect(url_for("home.dashboard"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/accept.html", form=form, invitation=invitation), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token: str):
+    try:
+        reset = services.reset_for(token)
+    except services.LinkUnavailable as error:
+        return error_response(error.status, error.message, "Reset link not usable")
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.use_password_reset(token, form.password.data)
+        except services.LinkUnavailable as error:
+            return error_response(error.status, error.message, "Reset link not usable")
+        except RuleViolation as error:
+            form.password.errors.append(error.message)
+        else:
+            logout_user()
+            login_user(user)
+            flash("Your new password is set.", "success")
+            return redirect(url_for("home.dashboard"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/reset.html", form=form, reset=reset), status
+
+
+# Profile ----------------------------------------------------------------------------------------------------
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    form = ProfileForm(obj=current_user)
+    password_form = PasswordForm(prefix="pw")
+    if form.validate_on_submit():
+        services.update_profile(
+            current_user,
+            display_name=form.display_name.data,
+            organisation=form.organisation.data or "",
+            country=form.country.data,
+            sector=form.sector.data,
+            time_zone=form.time_zone.data,
+        )
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("auth.profile"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/profile.html", form=form, password_form=password_form), status
+
+
+@bp.post("/profile/password")
+def change_password():
+    form = ProfileForm(obj=current_user, formdata=None)
+    password_form = PasswordForm(prefix="pw")
+    if password_form.validate_on_submit():
+        try:
+            services.change_password(current_user, password_form.current_password.data, password_form.new_password.data)
+        except RuleViolation as error:
+            getattr(password_form, error.field or "new_password").errors.append(error.message)
+        else:
+            login_user(current_user._get_current_object())  # this session carries the new token
+            flash("Your password is changed. Other devices have been signed out.", "success")
+            return redirect(url_for("auth.profile"), 303)
+    return render_template("auth/profile.html", form=form, password_form=password_form), 422
+
+
+@bp.post("/profile/sign-out-everywhere")
+def sign_out_everywhere():
+    services.sign_out_everywhere(current_user)
+    logout_user()
+    flash("You are signed out on every device.", "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+# Administration ---------------------------------------------------------------------------------------------
+
+
+def _users_context() -> dict:
+    users = db.session.execute(select(User).order_by(User.active.desc(), User.display_name)).scalars().all()
+    invitations = (
+        db.session.execute(
+            select(Invitation)
+            .where(Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+            .order_by(Invitation.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+    return {"users": users, "invitations": invitations, "role_form": RoleForm(), "confirm": ConfirmForm()}
+
+
+@bp.get("/admin/users")
+@role_required("admin")
+def users():
+    return render_template("auth/users.html", **_users_context())
+
+
+def _row_response(user: User, error: str | None = None, status: int = 200):
+    return render_fragment(
+        "auth/users.html",
+        "user_row",
+        status=status,
+        user=user,
+        row_error=error,
+        role_form=RoleForm(),
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.post("/admin/users/<int:user_id>/role")
+@role_required("admin")
+def change_role(user_id: int):
+    user = db.get_or_404(User, user_id, description="There is no such user.")
+    form = RoleForm()
+    if not form.validate_on_submit():
+        return _after_admin_action(user, "Choose expert, moderator or administrator.", 422)
+    try:
+        services.change_role(current_user, user, form.role.data)
+    except RuleViolation as error:
+        db.session.rollback()
+        return _after_admin_action(user, error.message, error.status)
+    return _after_admin_action(user, None, 200, f"{user.display_name} is now {user.role}.")
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@role_required("admin")
+def set_active(user_id: int):
+    user = db.get_or_404(User, user_id, description="There is no such user.")
+    active = request.form.get("active") == "1"
+    try:
+        services.set_active(current_user, user, active)
+    except RuleViolation as error:
+        db.session.rollback()
+        return _after_admin_action(user, error.message, error.status)
+    state = "reactivated" if active else "deactivated"
+    return _after_admin_action(user, None, 200, f"The account of {user.display_name} is {state}.")
+
+
+def _after_admin_action(user: User, error: str | None, status: int, done: str | None = None):
+    db.session.refresh(user)
+    if is_htmx():
+        return _row_response(user, error, status)
+    if error:
+        flash(error, "error")
+    elif done:
+        flash(done, "success")
+    return redirect(url_for("auth.users"), 303)
+
+
+@bp.post("/admin/users/<int:user_id>/reset-link")
+@role_required("admin")
+def reset_link(user_id: int):
+    user = db.get_or_404(User, user_id, description="There is no such user.")
+    if not user.active:
+        return error_response(409, "Reactivate the account before making a password reset link.")
+    token = services.create_password_reset(current_user, user)
+    link = services.external_url("auth.reset_password", token=token)
+    mailed = send_mail(
+        user.email,
+        "Set a new password for PROTECT Workspace",
+        f"Hello {user.display_name},\n\nan administrator made a link for you to set a new password:\n\n{link}\n\n"
+        f"It works once and expires in {current_app.config['PASSWORD_RESET_HOURS']} hours.\n",
+    )
+    current_app.logger.info("Password reset link for %s: %s", user.email, link)
+    return render_template(
+        "auth/link_made.html",
+        kind="reset",
+        person=user,
+        email=user.email,
+        link=link,
+        mailed=mailed,
+        mail_configured=mail_configured(),
+    )
+
+
+@bp.route("/admin/invitations/new", methods=["GET", "POST"])
+@role_required("admin")
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            invitation, token = services.create_invitation(
+                current_user, form.email.data, form.role.data, form.country.data, form.sector.data
+            )
+        except RuleViolation as error:
+            getattr(form, error.field or "email").errors.append(error.message)
+        else:
+            link = services.external_url("auth.accept_invitation", token=token)
+            mailed = send_mail(
+                invitation.email,
+                "Your invitation to PROTECT Workspace",
+                f"Hello,\n\n{current_user.display_name} invites you to PROTECT Workspace, where the expert group "
+                f"of the PROTECT Children on the Move trainings works together.\n\nOpen this link to set your name "
+                f"and password:\n\n{link}\n\nThe link works once and expires in "
+                f"{current_app.config['INVITATION_DAYS']} days.\n",
+            )
+            current_app.logger.info("Invitation link for %s: %s", invitation.email, link)
+            return render_template(
+                "auth/link_made.html",
+                kind="invitation",
+                email=invitation.email,
+                link=link,
+                mailed=mailed,
+                mail_configured=mail_configured(),
+                invitation=invitation,
+            )
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/invite.html", form=form), status
+
+
+@bp.post("/admin/invitations/<int:invitation_id>/revoke")
+@role_required("admin")
+def revoke_invitation(invitation_id: int):
+    invitation = db.get_or_404(Invitation, invitation_id, description="There is no such invitation.")
+    services.revoke_invitation(current_user, invitation)
+    flash(f"The invitation of {invitation.email} is withdrawn.", "success")
+    return redirect(url_for("auth.users"), 303)

@@ -1,0 +1,122 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``PROTECT_*`` environment variables.
+
+Every setting a deployment may change is listed in ``ENV_SETTINGS`` with the environment variable that
+overrides it; the README documents the same list.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# name in app.config -> (environment variable, type)
+ENV_SETTINGS: dict[str, tuple[str, type]] = {
+    "SQLALCHEMY_DATABASE_URI": ("PROTECT_DATABASE_URL", str),
+    "SECRET_KEY": ("PROTECT_SECRET_KEY", str),
+    "HTTPS": ("PROTECT_HTTPS", bool),
+    "RATELIMIT_STORAGE_URI": ("PROTECT_RATELIMIT_STORAGE_URI", str),
+    "RATELIMIT_ENABLED": ("PROTECT_RATELIMIT_ENABLED", bool),
+    "PROXY_FIX": ("PROTECT_PROXY_FIX", int),
+    "BASE_URL": ("PROTECT_BASE_URL", str),
+    "MAIL_SERVER": ("PROTECT_MAIL_SERVER", str),
+    "MAIL_PORT": ("PROTECT_MAIL_PORT", int),
+    "MAIL_USERNAME": ("PROTECT_MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("PROTECT_MAIL_PASSWORD", str),
+    "MAIL_USE_TLS": ("PROTECT_MAIL_USE_TLS", bool),
+    "MAIL_SENDER": ("PROTECT_MAIL_SENDER", str),
+    "REGISTRATION_RETENTION_DAYS": ("PROTECT_REGISTRATION_RETENTION_DAYS", int),
+    "LOG_LEVEL": ("PROTECT_LOG_LEVEL", str),
+}
+
+
+class Defaults:
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: instance/protect.sqlite
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_RECORD_QUERIES = False
+    HTTPS = False
+    # Behind N reverse proxies, trust N X-Forwarded-* hops (0: none, the app faces clients directly).
+    PROXY_FIX = 0
+    BASE_URL = ""  # used in mailed links; empty: the address the request came in on
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT = "5 per minute"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
+    PASSWORD_MIN_LENGTH = 10
+    INVITATION_DAYS = 7
+    PASSWORD_RESET_HOURS = 24
+    MAIL_SERVER = ""
+    MAIL_PORT = 587
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_USE_TLS = True
+    MAIL_SENDER = "PROTECT Workspace <no-reply@localhost>"
+    REGISTRATION_RETENTION_DAYS = 180
+    LOG_LEVEL = "INFO"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no lost form after a long edit
+    WTF_CSRF_SSL_STRICT = True
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SEND_FILE_MAX_AGE_DEFAULT = 3600
+    TEMPLATES_AUTO_RELOAD = False
+
+
+def _parse(value: str, kind: type):
+    if kind is bool:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if kind is int:
+        return int(value)
+    return value
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    """Fill ``app.config`` in the documented order; ``overrides`` (tests) come last."""
+    app.config.from_object(Defaults)
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    app.config.from_pyfile(str(instance / "config.py"), silent=True)
+    for name, (env, kind) in ENV_SETTINGS.items():
+        if env in os.environ and os.environ[env] != "":
+            app.config[name] = _parse(os.environ[env], kind)
+    if overrides:
+        app.config.update(overrides)
+
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'protect.sqlite'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    if app.config["HTTPS"]:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual ``postgres://`` / ``postgresql://`` spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the secret key, creating it on first run (mode 0600, never in the repository)."""
+    if not path.exists():
+        key = secrets.token_hex(32)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        try:
+            # link() fails if another process won the race; everyone then reads the winner's key
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(tmp)
+    return path.read_text().strip()

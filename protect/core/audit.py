@@ -1,0 +1,110 @@
+"""The audit log: who did what to which object, and when.
+
+``record()`` adds the event to the current transaction, so an event exists exactly when its change was
+committed. ``summary`` is the short sentence shown in activity lists; ``details`` (before/after values and
+the like) are kept for the record and shown only to administrators. Never put a secret ballot's content here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, select
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
+
+from protect.core.database import utcnow
+from protect.extensions import db
+
+AUDIENCES = ("all", "moderator", "admin")
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("ix_audit_event_object", "object_type", "object_id"),
+        Index("ix_audit_event_audience_created", "audience", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[int | None]
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    url: Mapped[str | None] = mapped_column(String(300))
+    audience: Mapped[str] = mapped_column(String(16), default="all")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    actor = relationship("User", lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<AuditEvent {self.action} {self.object_type}:{self.object_id}>"
+
+
+def record(
+    actor: Any,
+    action: str,
+    obj: Any = None,
+    *,
+    summary: str = "",
+    details: dict[str, Any] | None = None,
+    url: str | None = None,
+    audience: str = "all",
+) -> AuditEvent:
+    """Add an audit event for ``actor`` doing ``action`` to ``obj`` to the current transaction."""
+    if audience not in AUDIENCES:
+        raise ValueError(f"unknown audience {audience!r}")
+    object_type = object_id = None
+    if obj is not None:
+        if getattr(obj, "id", None) is None:
+            db.session.flush()
+        object_type = obj.__tablename__
+        object_id = obj.id
+    actor_id = getattr(actor, "id", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
+    event = AuditEvent(
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        summary=summary[:300],
+        details=details,
+        url=url,
+        audience=audience,
+    )
+    db.session.add(event)
+    return event
+
+
+def visible_audiences(user: Any) -> tuple[str, ...]:
+    role = getattr(user, "role", "expert")
+    if role == "admin":
+        return AUDIENCES
+    if role == "moderator":
+        return ("all", "moderator")
+    return ("all",)
+
+
+def recent_activity(user: Any, limit: int = 15) -> list[AuditEvent]:
+    """The latest events ``user`` may see, with their actors, in one query."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.audience.in_(visible_audiences(user)))
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def history_of(obj: Any, limit: int = 200) -> list[AuditEvent]:
+    """Every event about ``obj``, newest first."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.object_type == obj.__tablename__, AuditEvent.object_id == obj.id)
+        .options(joinedload(AuditEvent.actor))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.execute(query).scalars())

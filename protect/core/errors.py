@@ -1,0 +1,125 @@
+"""Error pages that fit the layout; an htmx request gets only the message, swapped into the alert area."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, current_app, render_template
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError
+from jinja2_fragments.flask import render_block
+from werkzeug.exceptions import HTTPException
+
+from protect.core.htmx import is_htmx
+from protect.extensions import db
+
+TITLES = {
+    400: "Bad request",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "Conflict",
+    410: "No longer available",
+    413: "Too large",
+    422: "Please check your input",
+    429: "Too many requests",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "Your role does not allow this. If you think it should, ask a moderator or an administrator.",
+    404: "There is nothing at this address. It may have been moved or deleted, or the link is mistyped.",
+    405: "This address does not accept that kind of request.",
+    409: "Someone else changed this in the meantime. Reload to see the current state.",
+    410: "This is no longer available.",
+    413: "What you sent is larger than the workspace accepts.",
+    422: "Some of what you entered could not be accepted.",
+    429: "Too many requests in a short time. Wait a minute and try again.",
+    500: "An unexpected error happened on our side. Nothing you entered was saved by this request; "
+    "please try again. The error has been logged.",
+    503: "The service is temporarily unavailable. Please try again in a moment.",
+}
+
+
+class RuleViolation(Exception):
+    """A business rule refused an action. Views may catch it to show the message beside the form;
+    uncaught, it becomes an error page (or alert fragment) with ``status`` and the message."""
+
+    status = 409
+
+    def __init__(self, message: str, *, field: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if status is not None:
+            self.status = status
+
+
+def error_response(status: int, message: str | None = None, title: str | None = None) -> Response:
+    context = {
+        "status": status,
+        "title": title or TITLES.get(status, "Error"),
+        "message": message or MESSAGES.get(status, ""),
+    }
+    if is_htmx():
+        body = render_block("errors/error.html", "alert", **context)
+        response = Response(body, status, mimetype="text/html")
+        # Shown in the page's alert area, never swapped into the middle of a form or list.
+        response.headers["HX-Retarget"] = "#alerts"
+        response.headers["HX-Reswap"] = "innerHTML"
+    else:
+        response = Response(render_template("errors/error.html", **context), status, mimetype="text/html")
+    response.vary.add("HX-Request")
+    return response
+
+
+def _http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    # A description given to abort(code, "...") is ours and meant for the user; werkzeug's defaults are not.
+    default = type(error).description
+    message = error.description if error.description and error.description != default else None
+    response = error_response(status, message)
+    if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
+
+
+def _csrf_error(error: CSRFError) -> Response:
+    return error_response(
+        400,
+        "The form's security token is missing or has expired, so nothing was saved. Go back, reload the "
+        "page and send it again (copy anything long you typed first).",
+        "Security check failed",
+    )
+
+
+def _rate_limited(error: RateLimitExceeded) -> Response:
+    if error.response is not None:  # a view's own answer (the sign-in form keeps what was typed)
+        return error.response
+    response = error_response(429, f"Too many requests ({error.description}). Wait a minute and try again.")
+    retry = getattr(error, "retry_after", None)
+    if retry:
+        response.headers["Retry-After"] = str(int(retry))
+    return response
+
+
+def _server_error(error: Exception) -> Response:
+    # Flask has logged the exception already. Undo the failed request's half-done writes.
+    try:
+        db.session.rollback()
+    except Exception:  # the error page must render even when the database is gone
+        current_app.logger.warning("Rollback after a server error failed too", exc_info=True)
+    return error_response(500)
+
+
+def _rule_violation(error: RuleViolation) -> Response:
+    db.session.rollback()
+    return error_response(error.status, error.message)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(RuleViolation, _rule_violation)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(RateLimitExceeded, _rate_limited)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(500, _server_error)

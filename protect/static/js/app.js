@@ -1,0 +1,80 @@
+// PROTECT Workspace — the little JavaScript the pages use. Every page works without it.
+(() => {
+  "use strict";
+
+  const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content;
+
+  // Send the CSRF token as a header on every state-changing htmx request.
+  document.addEventListener("htmx:config:request", (event) => {
+    const request = event.detail.ctx.request;
+    const token = csrfToken();
+    if (token && !/^(GET|HEAD|OPTIONS)$/i.test(request.method)) {
+      request.headers["X-CSRFToken"] = token;
+    }
+  });
+
+  const alerts = () => document.getElementById("alerts");
+
+  function showAlert(message, kind = "error") {
+    const box = alerts();
+    if (!box) return;
+    const alert = document.createElement("div");
+    alert.className = `alert alert--${kind}`;
+    alert.setAttribute("role", "alert");
+    const text = document.createElement("p");
+    text.textContent = message;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "alert__close";
+    close.setAttribute("data-dismiss", "");
+    close.setAttribute("aria-label", "Dismiss this message");
+    close.textContent = "×";
+    alert.append(text, close);
+    box.replaceChildren(alert);
+  }
+
+  // Server errors are not swapped into the page (htmx-config noSwap has "5xx"): say so in the alert area.
+  document.addEventListener("htmx:response:error", (event) => {
+    const status = event.detail.ctx.response?.status ?? 0;
+    if (status >= 500) {
+      showAlert(`The server could not complete this (error ${status}). What you typed is still on the page; please try again in a moment.`);
+    }
+  });
+
+  // Network failures and time-outs.
+  document.addEventListener("htmx:error", (event) => {
+    if (!event.detail.ctx?.response) {
+      showAlert("The workspace could not be reached. Check your connection; what you typed is still on the page.");
+    }
+  });
+
+  // New content that asks for focus gets it (autofocus does not work on swapped-in content).
+  document.addEventListener("htmx:after:swap", (event) => {
+    const target = event.detail.ctx?.target;
+    const wanted = target?.querySelector?.("[data-autofocus]") ?? (target?.matches?.("[data-autofocus]") ? target : null);
+    if (wanted) wanted.focus();
+  });
+
+  document.addEventListener("click", (event) => {
+    const dismiss = event.target.closest("[data-dismiss]");
+    if (dismiss) {
+      dismiss.closest(".alert")?.remove();
+      return;
+    }
+    const copy = event.target.closest("[data-copy]");
+    if (copy) {
+      const field = document.querySelector(copy.getAttribute("data-copy"));
+      if (field) {
+        field.select();
+        navigator.clipboard?.writeText(field.value).then(
+          () => { copy.textContent = "Copied"; },
+          () => { copy.textContent = "Press Ctrl+C to copy"; },
+        );
+      }
+    }
+  });
+
+  document.addEventListener("focusin", (event) => {
+    if (event.target.matches?.("[data-select-on-focus]")) event.target.select();
+  });
+})();
