@@ -165,3 +165,82 @@ def test_a_signed_in_member_opening_an_invitation_is_signed_out_first(admin_clie
     me = expert_client.get("/profile").get_data(as_text=True)
     assert "new.person@test.example" in me
     assert db.session.get(User, expert.id).active  # the expert's own account is untouched
+
+
+def test_two_people_using_one_link_at_the_same_moment_make_one_account(admin_client, app):
+    import threading
+
+    path = invite(admin_client)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def use(name):
+        client = app.test_client()
+        barrier.wait()
+        results.append(accept(client, path, name=name).status_code)
+
+    threads = [threading.Thread(target=use, args=(name,)) for name in ("First Person", "Second Person")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(results) == [303, 410]
+    db.session.rollback()
+    assert (
+        db.session.execute(
+            db.select(db.func.count()).select_from(User).where(User.email == "new.person@test.example")
+        ).scalar_one()
+        == 1
+    )
+
+
+def test_with_a_mail_server_configured_the_invitation_is_mailed_too(admin_client, app, monkeypatch):
+    sent = []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            assert (host, port) == ("smtp.test.example", 2525)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def starttls(self):
+            sent.append("starttls")
+
+        def login(self, user, password):
+            sent.append(("login", user))
+
+        def send_message(self, message):
+            sent.append(message)
+
+    monkeypatch.setattr("protect.core.mail.smtplib.SMTP", FakeSMTP)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.test.example")
+    monkeypatch.setitem(app.config, "MAIL_PORT", 2525)
+    monkeypatch.setitem(app.config, "MAIL_USERNAME", "protect")
+    response = admin_client.post(
+        "/admin/invitations/new",
+        data={"email": "mailed@test.example", "role": "expert", "country": "NO", "sector": "child_welfare"},
+    )
+    body = response.get_data(as_text=True)
+    assert "The link was mailed to mailed@test.example" in body
+    message = sent[-1]
+    assert message["To"] == "mailed@test.example"
+    link = LINK.search(body).group(1)
+    assert link in message.get_content()
+    assert "starttls" in sent and ("login", "protect") in sent
+
+
+def test_when_mailing_fails_the_admin_is_told_and_still_gets_the_link(admin_client, app, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr("protect.core.mail.smtplib.SMTP", refuse)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "smtp.test.example")
+    body = admin_client.post(
+        "/admin/invitations/new", data={"email": "m@test.example", "role": "expert", "country": "NO", "sector": "ngo"}
+    ).get_data(as_text=True)
+    assert "could not be sent" in body
+    assert LINK.search(body)
