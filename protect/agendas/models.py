@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, Time, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from protect.core.database import utcnow
 from protect.extensions import db
@@ -36,6 +36,10 @@ ITEM_KINDS = {
 BREAK_KINDS = frozenset({"break", "meal", "travel"})
 TITLE_MAX = 200
 NOTES_MAX = 20_000
+SPEAKERS_MAX = 300
+DAYS_MAX = 5
+# "Being edited by NAME" lapses after this long without activity in the editor.
+PRESENCE_TTL = timedelta(minutes=2)
 
 
 class TrainingEvent(db.Model):
@@ -71,6 +75,22 @@ class TrainingEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<TrainingEvent {self.slug}>"
+
+    @property
+    def last_day(self) -> date:
+        return self.first_day + timedelta(days=self.days - 1)
+
+    @property
+    def dates_label(self) -> str:
+        """``15–16 September 2015``, ``30 September – 1 October 2016``, ``29 December 2016 – 2 January 2017``."""
+        first, last = self.first_day, self.last_day
+        if first == last:
+            return f"{first.day} {first:%B %Y}"
+        if (first.year, first.month) == (last.year, last.month):
+            return f"{first.day}–{last.day} {last:%B %Y}"
+        if first.year == last.year:
+            return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
 
 
 class AgendaItem(db.Model):
@@ -128,10 +148,34 @@ class AgendaChange(db.Model):
     item = relationship("AgendaItem", lazy="raise")
 
 
+class AgendaPresence(db.Model):
+    """Advisory "being edited by NAME": who has which item open in an editor, and when they last acted.
+
+    It never blocks anyone; a row older than ``PRESENCE_TTL`` means nothing any more.
+    """
+
+    __tablename__ = "agenda_presence"
+    __table_args__ = (
+        UniqueConstraint("item_id", "user_id", name="uq_agenda_presence_item_user"),
+        Index("ix_agenda_presence_event_seen", "event_id", "seen_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("training_event.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("agenda_item.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user = relationship("User", lazy="raise")
+
+
 def current_items(event_id: int) -> list[AgendaItem]:
-    """The event's items that are not deleted, by day and time: what the agenda shows."""
+    """The event's items that are not deleted, by day and time: what the agenda shows.
+
+    Each item's ``responsible`` person is loaded with it (same query)."""
     query = (
         select(AgendaItem)
+        .options(joinedload(AgendaItem.responsible))
         .where(AgendaItem.event_id == event_id, AgendaItem.deleted_at.is_(None))
         .order_by(AgendaItem.day, AgendaItem.start, AgendaItem.position, AgendaItem.id)
     )

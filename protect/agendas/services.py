@@ -1,0 +1,904 @@
+"""Training events and their agendas: the rules, without HTTP.
+
+Every change to an agenda runs in one transaction that
+1. locks the event row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite write transactions hold the write lock
+   from their first statement already), so concurrent moves, adds and deletes of one agenda queue up and each
+   sees the others' result, and locks are always taken in the same order (event, then items);
+2. re-reads the rows it decides on (never trusting what the page showed);
+3. saves an edit only if the item is still at the version the editor began from (compare-and-set);
+4. records the change (who, when, which fields, before and after) and raises the event's ``agenda_version``,
+   which open agenda pages poll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import joinedload
+
+from protect.agendas import timeplan
+from protect.agendas.models import (
+    AUDIENCES,
+    DAYS_MAX,
+    EVENT_STATUSES,
+    ITEM_KINDS,
+    NOTES_MAX,
+    PRESENCE_TTL,
+    SPEAKERS_MAX,
+    TITLE_MAX,
+    AgendaChange,
+    AgendaItem,
+    AgendaPresence,
+    TrainingEvent,
+)
+from protect.auth.models import User
+from protect.core import audit
+from protect.core.database import utcnow
+from protect.core.errors import RuleViolation
+from protect.core.permissions import has_role, rule
+from protect.core.regions import COUNTRIES, TIME_ZONES, country_time_zone
+from protect.extensions import db
+
+ITEM_FIELDS = ("day", "start", "end", "title", "kind", "speakers", "responsible_id", "notes")
+EVENT_FIELDS = (
+    "title", "city", "country", "time_zone", "venue", "first_day", "days", "day_start", "day_end",
+    "audiences", "language", "capacity", "description", "status",
+)  # fmt: skip
+FIELD_LABELS = {
+    "day": "Day",
+    "start": "Start",
+    "end": "End",
+    "title": "Title",
+    "kind": "Kind",
+    "speakers": "Speakers or facilitators",
+    "responsible_id": "Responsible expert",
+    "notes": "Notes",
+    "city": "City",
+    "country": "Country",
+    "time_zone": "Time zone",
+    "venue": "Venue",
+    "first_day": "First day",
+    "days": "Number of days",
+    "day_start": "Day starts",
+    "day_end": "Day ends",
+    "audiences": "Target audiences",
+    "language": "Working language",
+    "capacity": "Capacity",
+    "description": "Description",
+    "status": "Status",
+}
+OPEN_STATUSES = ("proposed", "confirmed")
+
+# Cities whose zone is not their country's capital's.
+CITY_ZONES = {"kaliningrad": "Europe/Kaliningrad"}
+
+
+# Permissions --------------------------------------------------------------------------------------------------
+
+
+@rule("agendas.propose_event")
+def _may_propose(user: Any, _obj: Any) -> bool:
+    return has_role(user, "expert")
+
+
+@rule("agendas.edit_event")
+def _may_edit_event(user: Any, event: TrainingEvent) -> bool:
+    """Moderators and admins edit every event; the expert who proposed one edits it while it is proposed."""
+    if has_role(user, "moderator"):
+        return True
+    return has_role(user, "expert") and event.proposed_by_id == user.id and event.status == "proposed"
+
+
+@rule("agendas.set_status")
+def _may_set_status(user: Any, _event: Any) -> bool:
+    return has_role(user, "moderator")
+
+
+@rule("agendas.edit_agenda")
+def _may_edit_agenda(user: Any, event: TrainingEvent) -> bool:
+    """Every expert co-drafts the agendas of proposed and confirmed events; once an event is completed or
+    cancelled its agenda is a record that only moderators correct."""
+    if has_role(user, "moderator"):
+        return True
+    return has_role(user, "expert") and event.status in OPEN_STATUSES
+
+
+# Snapshots ----------------------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def item_snapshot(item: AgendaItem) -> dict[str, Any]:
+    """An item's state as JSON: what history stores and restores."""
+    state = {name: _plain(getattr(item, name)) for name in ITEM_FIELDS}
+    state["version"] = item.version
+    state["deleted"] = item.deleted_at is not None
+    return state
+
+
+def event_snapshot(event: TrainingEvent) -> dict[str, Any]:
+    state = {name: _plain(getattr(event, name)) for name in EVENT_FIELDS}
+    state["version"] = event.version
+    return state
+
+
+def values_from_snapshot(state: dict[str, Any]) -> dict[str, Any]:
+    """The item fields of a stored snapshot, as model values."""
+    values = {name: state.get(name) for name in ITEM_FIELDS}
+    for name in ("start", "end"):
+        values[name] = time.fromisoformat(values[name])
+    values["speakers"] = values["speakers"] or ""
+    values["notes"] = values["notes"] or ""
+    return values
+
+
+def changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None, names=ITEM_FIELDS) -> list[str]:
+    before, after = before or {}, after or {}
+    fields = [name for name in names if before.get(name) != after.get(name)]
+    if before.get("deleted") != after.get("deleted") and (before or after):
+        fields.append("deleted")
+    return fields
+
+
+# Events -------------------------------------------------------------------------------------------------------
+
+
+def event_time_zone(city: str, country: str) -> str:
+    """The zone an event's times are in: from its city where that differs from the country's, else the
+    country's (St Petersburg: Europe/Moscow, Riga: Europe/Riga, ...)."""
+    key = _fold(city)
+    return CITY_ZONES.get(key) or country_time_zone(country)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def slugify(text: str) -> str:
+    return _fold(text).replace(" ", "-")[:100].strip("-") or "training"
+
+
+def unique_slug(base: str) -> str:
+    slug = slugify(base)
+    taken = set(db.session.execute(select(TrainingEvent.slug).where(TrainingEvent.slug.like(f"{slug}%"))).scalars())
+    if slug not in taken:
+        return slug
+    number = 2
+    while f"{slug}-{number}" in taken:
+        number += 1
+    return f"{slug}-{number}"
+
+
+def event_problems(values: dict[str, Any]) -> dict[str, str]:
+    """Rules on an event's fields beyond what the form checks field by field."""
+    problems: dict[str, str] = {}
+    if not (values.get("title") or "").strip():
+        problems["title"] = "Enter a title."
+    if not (values.get("city") or "").strip():
+        problems["city"] = "Enter the city."
+    if values.get("country") not in COUNTRIES:
+        problems["country"] = "Choose a country."
+    if values.get("time_zone") not in TIME_ZONES:
+        problems["time_zone"] = "Choose a time zone."
+    days = values.get("days")
+    if not isinstance(days, int) or not 1 <= days <= DAYS_MAX:
+        problems["days"] = f"An event has 1 to {DAYS_MAX} days."
+    start, end = values.get("day_start"), values.get("day_end")
+    if start and end and timeplan.minutes(end) <= timeplan.minutes(start):
+        problems["day_end"] = "The day must end after it starts."
+    if any(audience not in AUDIENCES for audience in values.get("audiences") or []):
+        problems["audiences"] = "Choose target audiences from the list."
+    if values.get("status") not in EVENT_STATUSES:
+        problems["status"] = "Choose a status from the list."
+    return problems
+
+
+def _check_event(values: dict[str, Any]) -> None:
+    problems = event_problems(values)
+    if problems:
+        name, message = next(iter(problems.items()))
+        raise RuleViolation(message, field=name, status=422)
+
+
+def event_url(event_id: int, anchor: str | None = None) -> str:
+    try:
+        return url_for("agendas.show_event", event_id=event_id, _anchor=anchor)
+    except RuntimeError:  # outside a request (seeding, command line)
+        return f"/events/{event_id}" + (f"#{anchor}" if anchor else "")
+
+
+def create_event(actor: User, values: dict[str, Any], slug: str | None = None) -> TrainingEvent:
+    values = dict(values)
+    values.setdefault("status", "proposed")
+    if not values.get("time_zone"):
+        values["time_zone"] = event_time_zone(values.get("city", ""), values.get("country", ""))
+    if not has_role(actor, "moderator"):
+        values["status"] = "proposed"
+    _check_event(values)
+    year = values["first_day"].year if values.get("first_day") else ""
+    event = TrainingEvent(
+        slug=slug or unique_slug(f"{values['city']} {year} training"),
+        proposed_by_id=actor.id,
+        **{name: values[name] for name in EVENT_FIELDS if name in values},
+    )
+    db.session.add(event)
+    db.session.flush()
+    db.session.add(
+        AgendaChange(
+            event_id=event.id,
+            user_id=actor.id,
+            action="event.created",
+            fields=[],
+            before=None,
+            after=event_snapshot(event),
+        )
+    )
+    audit.record(
+        actor,
+        "agendas.event_proposed",
+        event,
+        summary=f"proposed the training “{event.title}”",
+        url=event_url(event.id),
+    )
+    db.session.commit()
+    return event
+
+
+class EventConflict(RuleViolation):
+    """Someone saved the event after this form was opened: nothing was saved; both versions are shown."""
+
+    def __init__(self, current: TrainingEvent) -> None:
+        super().__init__(
+            "Someone else saved this event while you were editing it. Nothing was saved yet: compare your "
+            "version with the saved one below, then save again to keep yours.",
+            status=409,
+        )
+        self.current = current
+
+
+def update_event(actor: User, event_id: int, version: int, values: dict[str, Any]) -> TrainingEvent:
+    event = lock_event(event_id)
+    values = {name: value for name, value in values.items() if name in EVENT_FIELDS}
+    if not has_role(actor, "moderator"):
+        values.pop("status", None)
+    if not values.get("time_zone"):
+        values["time_zone"] = event_time_zone(values.get("city", event.city), values.get("country", event.country))
+    merged = {**{name: getattr(event, name) for name in EVENT_FIELDS}, **values}
+    _check_event(merged)
+    if event.version != version:
+        raise EventConflict(event)
+    days = merged["days"]
+    if days < event.days:
+        beyond = db.session.execute(
+            select(func.count())
+            .select_from(AgendaItem)
+            .where(AgendaItem.event_id == event.id, AgendaItem.day > days, AgendaItem.deleted_at.is_(None))
+        ).scalar_one()
+        if beyond:
+            raise RuleViolation(
+                f"{beyond} agenda item(s) are on days after day {days}. Move or delete them first.",
+                field="days",
+                status=409,
+            )
+    before = event_snapshot(event)
+    changes = {name: value for name, value in values.items() if getattr(event, name) != value}
+    if not changes:
+        db.session.commit()
+        return event
+    result = db.session.execute(
+        update(TrainingEvent)
+        .where(TrainingEvent.id == event.id, TrainingEvent.version == version)
+        .values(
+            **changes,
+            version=TrainingEvent.version + 1,
+            agenda_version=TrainingEvent.agenda_version + 1,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # cannot happen under the lock; kept as the compare-and-set it is
+        db.session.rollback()
+        raise EventConflict(db.session.get(TrainingEvent, event_id, populate_existing=True))
+    db.session.expire(event)
+    after = event_snapshot(event)
+    fields = changed_fields(before, after, EVENT_FIELDS)
+    db.session.add(
+        AgendaChange(
+            event_id=event.id, user_id=actor.id, action="event.updated", fields=fields, before=before, after=after
+        )
+    )
+    summary = f"updated the training “{event.title}”"
+    if "status" in fields:
+        summary = f"marked the training “{event.title}” {EVENT_STATUSES[event.status].lower()}"
+    audit.record(
+        actor,
+        "agendas.event_updated",
+        event,
+        summary=summary,
+        url=event_url(event.id),
+        details={name: [before.get(name), after.get(name)] for name in fields if name != "description"},
+    )
+    db.session.commit()
+    return event
+
+
+def lock_event(event_id: int) -> TrainingEvent:
+    """The event, freshly read and locked until the transaction ends. Every agenda change begins here, so
+    changes to one agenda are serialised and always lock in the same order (event, then items)."""
+    event = db.session.execute(
+        select(TrainingEvent)
+        .where(TrainingEvent.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if event is None:
+        raise LookupError(f"no event {event_id}")
+    return event
+
+
+def bump_agenda(event_id: int) -> int:
+    """Raise the event's agenda version (open pages poll it); returns the new version."""
+    return db.session.execute(
+        update(TrainingEvent)
+        .where(TrainingEvent.id == event_id)
+        .values(agenda_version=TrainingEvent.agenda_version + 1)
+        .returning(TrainingEvent.agenda_version)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
+# Items --------------------------------------------------------------------------------------------------------
+
+
+def item_problems(event: TrainingEvent, values: dict[str, Any]) -> dict[str, str]:
+    """Everything wrong with an item's values, field by field (the form shows each beside its field)."""
+    problems = timeplan.slot_problems(
+        day=values.get("day"),
+        days=event.days,
+        start=values.get("start"),
+        end=values.get("end"),
+        day_start=event.day_start,
+        day_end=event.day_end,
+    )
+    if values.get("start") is None:
+        problems["start"] = "Enter the start time (for example 09:30)."
+    if values.get("end") is None:
+        problems["end"] = "Enter the end time (for example 10:15)."
+    title = (values.get("title") or "").strip()
+    if not title:
+        problems["title"] = "Enter a title."
+    elif len(title) > TITLE_MAX:
+        problems["title"] = f"The title is {len(title)} characters long; at most {TITLE_MAX} are allowed."
+    if values.get("kind") not in ITEM_KINDS:
+        problems["kind"] = "Choose the kind of slot from the list."
+    if len(values.get("speakers") or "") > SPEAKERS_MAX:
+        problems["speakers"] = f"At most {SPEAKERS_MAX} characters."
+    if len(values.get("notes") or "") > NOTES_MAX:
+        problems["notes"] = (
+            f"The notes are {len(values['notes']):,} characters long; at most {NOTES_MAX:,} are allowed."
+        )
+    responsible = values.get("responsible_id")
+    if (
+        responsible is not None
+        and not db.session.execute(select(User.id).where(User.id == responsible, User.active.is_(True))).first()
+    ):
+        problems["responsible_id"] = "Choose a member of the group, or nobody."
+    return problems
+
+
+def _check_item(event: TrainingEvent, values: dict[str, Any]) -> None:
+    problems = item_problems(event, values)
+    if problems:
+        name, message = next(iter(problems.items()))
+        raise RuleViolation(message, field=name, status=422)
+
+
+def clean_item_values(values: dict[str, Any]) -> dict[str, Any]:
+    cleaned = {name: values.get(name) for name in ITEM_FIELDS}
+    cleaned["title"] = (cleaned["title"] or "").strip()
+    cleaned["speakers"] = (cleaned["speakers"] or "").strip()
+    cleaned["notes"] = (cleaned["notes"] or "").replace("\r\n", "\n").strip()
+    return cleaned
+
+
+def _fresh_item(event_id: int, item_id: int) -> AgendaItem:
+    item = db.session.execute(
+        select(AgendaItem)
+        .where(AgendaItem.id == item_id, AgendaItem.event_id == event_id)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if item is None:
+        raise LookupError(f"no item {item_id} in event {event_id}")
+    return item
+
+
+def _day_items(event_id: int, day: int) -> list[AgendaItem]:
+    return list(
+        db.session.execute(
+            select(AgendaItem)
+            .where(AgendaItem.event_id == event_id, AgendaItem.day == day, AgendaItem.deleted_at.is_(None))
+            .order_by(AgendaItem.start, AgendaItem.position, AgendaItem.id)
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )
+
+
+def _record(actor: User | None, item: AgendaItem, action: str, before: dict | None, after: dict | None) -> None:
+    db.session.add(
+        AgendaChange(
+            event_id=item.event_id,
+            item_id=item.id,
+            user_id=getattr(actor, "id", None),
+            action=action,
+            fields=changed_fields(before, after),
+            before=before,
+            after=after,
+        )
+    )
+
+
+def _audit(actor: User | None, action: str, item: AgendaItem, event: TrainingEvent, summary: str) -> None:
+    if actor is None:
+        return
+    audit.record(actor, action, item, summary=summary, url=event_url(event.id, f"item-{item.id}"))
+
+
+@dataclass
+class Saved:
+    """What an agenda change did: the item, the new agenda version, and whether the order may have changed."""
+
+    item: AgendaItem
+    agenda_version: int | None
+    reordered: bool = False
+    message: str = ""
+    moved: list[AgendaItem] = field(default_factory=list)
+
+
+def create_item(actor: User, event_id: int, values: dict[str, Any]) -> Saved:
+    event = lock_event(event_id)
+    values = clean_item_values(values)
+    _check_item(event, values)
+    last = db.session.execute(
+        select(func.max(AgendaItem.position)).where(AgendaItem.event_id == event.id, AgendaItem.day == values["day"])
+    ).scalar_one()
+    item = AgendaItem(event_id=event.id, position=(last or 0) + 1, updated_by_id=actor.id, **values)
+    db.session.add(item)
+    db.session.flush()
+    _record(actor, item, "item.created", None, item_snapshot(item))
+    version = bump_agenda(event.id)
+    _audit(actor, "agendas.item_added", item, event, f"added “{item.title}” to the agenda of “{event.title}”")
+    db.session.commit()
+    return Saved(item, version, reordered=True, message=f"Added “{item.title}” to day {item.day}.")
+
+
+class EditConflict(RuleViolation):
+    """The item changed (or was deleted) after the editor was opened. Nothing was saved; the view shows the
+    user's text beside the saved one."""
+
+    def __init__(self, current: AgendaItem, mine: dict[str, Any], base: dict[str, Any] | None = None) -> None:
+        if current.deleted_at is not None:
+            message = (
+                "This item was deleted while you were editing it. Your text is kept below: re-create the item "
+                "with it, or discard it."
+            )
+        else:
+            message = (
+                "Someone else saved this item while you were editing it. Nothing was saved yet: your text is "
+                "kept below beside the saved text."
+            )
+        super().__init__(message, status=409)
+        self.current = current
+        self.mine = mine
+        self.base = base
+
+    @property
+    def deleted(self) -> bool:
+        return self.current.deleted_at is not None
+
+
+def save_item(actor: User, event_id: int, item_id: int, version: int, values: dict[str, Any]) -> Saved:
+    """Save an edit begun from ``version``. Raises EditConflict (409) when the item moved on meanwhile."""
+    event = lock_event(event_id)
+    values = clean_item_values(values)
+    _check_item(event, values)
+    item = _fresh_item(event.id, item_id)
+    if item.deleted_at is not None or item.version != version:
+        conflict = EditConflict(item, values, base_snapshot(item.id, version))
+        db.session.rollback()
+        raise conflict
+    before = item_snapshot(item)
+    changes = {name: value for name, value in values.items() if getattr(item, name) != value}
+    if not changes:
+        clear_presence(actor.id, item.id)
+        db.session.commit()
+        return Saved(item, None, message=f"No changes to “{item.title}”.")
+    # The compare-and-set itself: the row changes only if it is still at the version the editor began from.
+    result = db.session.execute(
+        update(AgendaItem)
+        .where(AgendaItem.id == item.id, AgendaItem.version == version, AgendaItem.deleted_at.is_(None))
+        .values(**changes, version=AgendaItem.version + 1, updated_at=utcnow(), updated_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        current = _fresh_item(event_id, item_id)
+        raise EditConflict(current, values, base_snapshot(item_id, version))
+    db.session.expire(item)
+    after = item_snapshot(item)
+    _record(actor, item, "item.updated", before, after)
+    clear_presence(actor.id, item.id)
+    new_version = bump_agenda(event.id)
+    _audit(actor, "agendas.item_edited", item, event, f"edited “{item.title}” on the agenda of “{event.title}”")
+    db.session.commit()
+    reordered = any(name in changes for name in ("day", "start", "end"))
+    return Saved(item, new_version, reordered=reordered, message=f"Saved “{item.title}”.")
+
+
+def recreate_item(actor: User, event_id: int, item_id: int, values: dict[str, Any]) -> Saved:
+    """Bring back an item someone deleted while this user was editing it, with this user's text."""
+    event = lock_event(event_id)
+    values = clean_item_values(values)
+    _check_item(event, values)
+    item = _fresh_item(event.id, item_id)
+    if item.deleted_at is None:  # someone restored it meanwhile: compare again rather than overwrite
+        conflict = EditConflict(item, values, None)
+        db.session.rollback()
+        raise conflict
+    before = item_snapshot(item)
+    for name, value in values.items():
+        setattr(item, name, value)
+    item.deleted_at = None
+    item.version = before["version"] + 1
+    item.updated_at = utcnow()
+    item.updated_by_id = actor.id
+    db.session.flush()
+    _record(actor, item, "item.recreated", before, item_snapshot(item))
+    clear_presence(actor.id, item.id)
+    version = bump_agenda(event.id)
+    _audit(actor, "agendas.item_recreated", item, event, f"re-created “{item.title}” on the agenda of “{event.title}”")
+    db.session.commit()
+    return Saved(item, version, reordered=True, message=f"Re-created “{item.title}” with your text.")
+
+
+MOVES = ("earlier", "later", "day")
+
+
+def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: int | None = None) -> Saved:
+    """Move an item one place earlier or later in its day (it swaps slots with its neighbour, both keeping
+    their lengths), or to another day at the same time. Works on the agenda as it is now, under the event's
+    lock: two people moving at once never lose or duplicate an item."""
+    event = lock_event(event_id)
+    item = _fresh_item(event.id, item_id)
+    if item.deleted_at is not None:
+        raise RuleViolation(f"“{item.title}” was deleted in the meantime; it cannot be moved.", status=409)
+    if direction == "day":
+        if to_day is None or not 1 <= to_day <= event.days:
+            raise RuleViolation(f"Choose a day of the event (1 to {event.days}).", field="day", status=422)
+        if to_day == item.day:
+            raise RuleViolation(f"“{item.title}” is on day {to_day} already.", status=409)
+        before = item_snapshot(item)
+        last = db.session.execute(
+            select(func.max(AgendaItem.position)).where(AgendaItem.event_id == event.id, AgendaItem.day == to_day)
+        ).scalar_one()
+        item.day = to_day
+        item.position = (last or 0) + 1
+        moved = [(item, before)]
+        message = f"Moved “{item.title}” to day {to_day}, {_slot_text(item)}."
+    elif direction in ("earlier", "later"):
+        ordered = _day_items(event.id, item.day)
+        previous, current, following = timeplan.neighbours(ordered, item.id)
+        if direction == "earlier":
+            if previous is None:
+                raise RuleViolation(f"“{item.title}” is the first item of day {item.day} already.", status=409)
+            first, second = previous, current
+        else:
+            if following is None:
+                raise RuleViolation(f"“{item.title}” is the last item of day {item.day} already.", status=409)
+            first, second = current, following
+        try:
+            new_second, new_first = timeplan.swap_with_previous(_span(first), _span(second))
+        except ValueError:
+            raise RuleViolation("That move would push a slot past midnight.", status=409) from None
+        moved = [(first, item_snapshot(first)), (second, item_snapshot(second))]
+        first.start, first.end = timeplan.clock(new_first.start), timeplan.clock(new_first.end)
+        second.start, second.end = timeplan.clock(new_second.start), timeplan.clock(new_second.end)
+        message = f"Moved “{item.title}” {direction}: now {_slot_text(item)}."
+    else:
+        raise RuleViolation("Choose earlier, later or another day.", status=422)
+    for moved_item, before in moved:
+        moved_item.version = before["version"] + 1
+        moved_item.updated_at = utcnow()
+        moved_item.updated_by_id = actor.id
+    db.session.flush()
+    for moved_item, before in moved:
+        _record(actor, moved_item, "item.moved", before, item_snapshot(moved_item))
+    version = bump_agenda(event.id)
+    _audit(actor, "agendas.item_moved", item, event, f"moved “{item.title}” on the agenda of “{event.title}”")
+    db.session.commit()
+    return Saved(item, version, reordered=True, message=message, moved=[m for m, _ in moved])
+
+
+def _slot_text(item: AgendaItem) -> str:
+    return f"{timeplan.format_clock(item.start)}–{timeplan.format_clock(item.end)}"
+
+
+def _span(item: AgendaItem) -> timeplan.Span:
+    return timeplan.Span(timeplan.minutes(item.start), timeplan.minutes(item.end))
+
+
+def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
+    """Mark the item deleted (undo and history bring it back whole). Deleting it twice is harmless."""
+    event = lock_event(event_id)
+    item = _fresh_item(event.id, item_id)
+    if item.deleted_at is not None:
+        db.session.commit()
+        return Saved(item, None, message=f"“{item.title}” was deleted already.")
+    before = item_snapshot(item)
+    item.deleted_at = utcnow()
+    item.version = before["version"] + 1
+    item.updated_by_id = actor.id
+    db.session.flush()
+    _record(actor, item, "item.deleted", before, item_snapshot(item))
+    db.session.execute(delete(AgendaPresence).where(AgendaPresence.item_id == item.id))
+    version = bump_agenda(event.id)
+    _audit(actor, "agendas.item_deleted", item, event, f"deleted “{item.title}” from the agenda of “{event.title}”")
+    db.session.commit()
+    return Saved(item, version, reordered=True, message=f"Deleted “{item.title}”.")
+
+
+def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
+    event = lock_event(event_id)
+    item = _fresh_item(event.id, item_id)
+    if item.deleted_at is None:
+        db.session.commit()
+        return Saved(item, None, message=f"“{item.title}” is on the agenda already.")
+    _check_day(event, item.day)
+    before = item_snapshot(item)
+    item.deleted_at = None
+    item.version = before["version"] + 1
+    item.updated_by_id = actor.id
+    db.session.flush()
+    _record(actor, item, "item.restored", before, item_snapshot(item))
+    version = bump_agenda(event.id)
+    _audit(actor, "agendas.item_restored", item, event, f"restored “{item.title}” on the agenda of “{event.title}”")
+    db.session.commit()
+    return Saved(item, version, reordered=True, message=f"Restored “{item.title}”.")
+
+
+def _check_day(event: TrainingEvent, day: int) -> None:
+    if not 1 <= day <= event.days:
+        raise RuleViolation(
+            f"This item is on day {day}, but the event has {event.days} day(s) now. Add a day to the event first.",
+            status=409,
+        )
+
+
+def restorable_state(change: AgendaChange) -> dict[str, Any] | None:
+    """The item state a history entry offers to restore: the state the change produced, or for a deletion,
+    the item as it was just before."""
+    if change.item_id is None:
+        return None
+    if change.after and not change.after.get("deleted"):
+        return change.after
+    return change.before
+
+
+def restore_version(actor: User, event_id: int, change_id: int) -> Saved:
+    """Make an item (deleted or not) what it was at an entry of the history, in one step that is itself
+    recorded."""
+    event = lock_event(event_id)
+    change = db.session.execute(
+        select(AgendaChange).where(AgendaChange.id == change_id, AgendaChange.event_id == event.id)
+    ).scalar_one_or_none()
+    state = restorable_state(change) if change is not None else None
+    if change is None or state is None or change.item_id is None:
+        raise LookupError(f"no restorable change {change_id} in event {event_id}")
+    item = _fresh_item(event.id, change.item_id)
+    values = values_from_snapshot(state)
+    _check_day(event, values["day"])
+    before = item_snapshot(item)
+    for name, value in values.items():
+        setattr(item, name, value)
+    item.deleted_at = None
+    item.version = before["version"] + 1
+    item.updated_at = utcnow()
+    item.updated_by_id = actor.id
+    db.session.flush()
+    after = item_snapshot(item)
+    after["restored_from"] = change.id
+    _record(actor, item, "item.restored", before, after)
+    version = bump_agenda(event.id)
+    _audit(actor, "agendas.item_restored", item, event, f"restored an earlier version of “{item.title}”")
+    db.session.commit()
+    return Saved(item, version, reordered=True, message=f"Restored “{item.title}” as it was.")
+
+
+# Conflicts ----------------------------------------------------------------------------------------------------
+
+
+def base_snapshot(item_id: int, version: int) -> dict[str, Any] | None:
+    """The item as it was at ``version`` (what an editor began from), from its history."""
+    changes = db.session.execute(
+        select(AgendaChange.after).where(AgendaChange.item_id == item_id).order_by(AgendaChange.id.desc()).limit(200)
+    ).scalars()
+    for after in changes:
+        if after and after.get("version") == version:
+            return after
+    return None
+
+
+def merge_values(
+    base: dict[str, Any] | None, mine: dict[str, Any], theirs: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """A field-by-field three-way merge: a field only one side changed takes that side's value; a field both
+    changed differently keeps mine and is listed as a clash. Without the base, every difference clashes."""
+    merged, clashes = {}, []
+    for name in ITEM_FIELDS:
+        mine_value, their_value = mine.get(name), theirs.get(name)
+        if mine_value == their_value:
+            merged[name] = mine_value
+            continue
+        base_value = _plain(base.get(name)) if base else object()
+        if base is not None and _plain(mine_value) == base_value:
+            merged[name] = their_value
+        elif base is not None and _plain(their_value) == base_value:
+            merged[name] = mine_value
+        else:
+            merged[name] = mine_value
+            clashes.append(name)
+    return merged, clashes
+
+
+# Presence -----------------------------------------------------------------------------------------------------
+
+
+def touch_presence(user_id: int, event_id: int, item_id: int) -> None:
+    """Note that ``user_id`` has the item open in an editor now (insert or refresh, one statement)."""
+    now = utcnow()
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(AgendaPresence).values(event_id=event_id, item_id=item_id, user_id=user_id, seen_at=now)
+    db.session.execute(statement.on_conflict_do_update(index_elements=["item_id", "user_id"], set_={"seen_at": now}))
+    db.session.execute(
+        delete(AgendaPresence).where(AgendaPresence.event_id == event_id, AgendaPresence.seen_at < now - PRESENCE_TTL)
+    )
+
+
+def clear_presence(user_id: int, item_id: int) -> None:
+    db.session.execute(
+        delete(AgendaPresence).where(AgendaPresence.user_id == user_id, AgendaPresence.item_id == item_id)
+    )
+
+
+@dataclass(frozen=True)
+class Presence:
+    item_id: int
+    user_id: int
+    name: str
+
+
+def live_presence(event_id: int, exclude_user_id: int | None) -> list[Presence]:
+    """Who else has which item of the event open in an editor, active within the last two minutes."""
+    rows = db.session.execute(
+        select(AgendaPresence.item_id, AgendaPresence.user_id, User.display_name)
+        .join(User, User.id == AgendaPresence.user_id)
+        .where(
+            AgendaPresence.event_id == event_id,
+            AgendaPresence.seen_at >= utcnow() - PRESENCE_TTL,
+            AgendaPresence.user_id != (exclude_user_id or 0),
+        )
+        .order_by(AgendaPresence.item_id, User.display_name)
+    ).all()
+    return [Presence(item_id, user_id, name) for item_id, user_id, name in rows]
+
+
+def presence_token(presence: list[Presence]) -> str:
+    """A short fingerprint of who is editing what: the poll answers 204 only while it is unchanged."""
+    if not presence:
+        return "0"
+    text = ";".join(f"{p.item_id}:{p.user_id}" for p in presence)
+    return hashlib.blake2s(text.encode(), digest_size=6).hexdigest()
+
+
+# Reading ------------------------------------------------------------------------------------------------------
+
+
+def agenda_items(event_id: int, also: set[int] | frozenset[int] = frozenset()) -> list[AgendaItem]:
+    """The event's current items with their responsible people, plus the items with ids in ``also`` even
+    if deleted (the editors someone has open), in one query."""
+    condition = AgendaItem.deleted_at.is_(None)
+    if also:
+        condition = condition | AgendaItem.id.in_(also)
+    return list(
+        db.session.execute(
+            select(AgendaItem)
+            .options(joinedload(AgendaItem.responsible), joinedload(AgendaItem.updated_by))
+            .where(AgendaItem.event_id == event_id, condition)
+            .order_by(AgendaItem.day, AgendaItem.start, AgendaItem.position, AgendaItem.id)
+        ).scalars()
+    )
+
+
+def active_people() -> list[User]:
+    return list(db.session.execute(select(User).where(User.active.is_(True)).order_by(User.display_name)).scalars())
+
+
+def upcoming_events(today: date, limit: int = 4) -> list[tuple[TrainingEvent, int]]:
+    """Proposed and confirmed trainings from ``today`` on, with their item counts (one query)."""
+    counts = (
+        select(AgendaItem.event_id, func.count(AgendaItem.id).label("item_count"))
+        .where(AgendaItem.deleted_at.is_(None))
+        .group_by(AgendaItem.event_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(TrainingEvent, func.coalesce(counts.c.item_count, 0))
+        .outerjoin(counts, counts.c.event_id == TrainingEvent.id)
+        .where(TrainingEvent.first_day >= today, TrainingEvent.status.in_(OPEN_STATUSES))
+        .order_by(TrainingEvent.first_day, TrainingEvent.id)
+        .limit(limit)
+    ).all()
+    return [(event, count) for event, count in rows]
+
+
+def list_events(country: str | None = None, status: str | None = None) -> list[tuple[TrainingEvent, int]]:
+    counts = (
+        select(AgendaItem.event_id, func.count(AgendaItem.id).label("item_count"))
+        .where(AgendaItem.deleted_at.is_(None))
+        .group_by(AgendaItem.event_id)
+        .subquery()
+    )
+    query = (
+        select(TrainingEvent, func.coalesce(counts.c.item_count, 0))
+        .outerjoin(counts, counts.c.event_id == TrainingEvent.id)
+        .order_by(TrainingEvent.first_day.desc(), TrainingEvent.id.desc())
+    )
+    if country:
+        query = query.where(TrainingEvent.country == country)
+    if status:
+        query = query.where(TrainingEvent.status == status)
+    return [(event, count) for event, count in db.session.execute(query).all()]
+
+
+def event_history(event_id: int, limit: int = 300) -> list[AgendaChange]:
+    return list(
+        db.session.execute(
+            select(AgendaChange)
+            .options(joinedload(AgendaChange.user))
+            .where(AgendaChange.event_id == event_id)
+            .order_by(AgendaChange.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def people_by_id(ids: set[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {user.id: user for user in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+
+
+def all_items_by_id(event_id: int) -> dict[int, AgendaItem]:
+    return {
+        item.id: item
+        for item in db.session.execute(select(AgendaItem).where(AgendaItem.event_id == event_id)).scalars()
+    }

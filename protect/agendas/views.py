@@ -1,0 +1,896 @@
+"""Training events and their agendas over HTTP: pages for plain browsers, fragments for htmx.
+
+The agenda page polls ``agenda_changes`` every 5 seconds. With every request that can re-render the days,
+the page sends the editors it has open (``open_editor``: ``item-5:3`` = item 5, begun at version 3;
+``new-1`` = a new item at the end of day 1; ``new-after-5:1`` = a new item after item 5 on day 1). The
+re-rendered days hold an empty ``hx-preserve`` placeholder for each, so htmx moves the open editor, with
+what the user typed and the focus, into the fresh list instead of replacing it; a notice beside it says
+when the item changed or was deleted meanwhile.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from jinja2_fragments.flask import render_blocks
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from protect.agendas import services, timeplan
+from protect.agendas.diff import side, word_diff
+from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
+from protect.agendas.ical import agenda_calendar
+from protect.agendas.models import AUDIENCES, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
+from protect.core.database import writing
+from protect.core.errors import RuleViolation, error_response
+from protect.core.htmx import is_htmx, render_fragment, trigger
+from protect.core.permissions import can, require, role_required
+from protect.core.regions import COUNTRIES
+from protect.extensions import db
+
+bp = Blueprint("agendas", __name__, url_prefix="/events")
+TEMPLATE = "agendas/event.html"
+OPEN_EDITOR = re.compile(r"^(item-\d+:\d+|new-\d+|new-after-\d+:\d+)$")
+MAX_OPEN_EDITORS = 30
+
+
+@bp.context_processor
+def _agenda_helpers() -> dict[str, Any]:
+    return {
+        "ag": current_app.jinja_env.get_template("agendas/_macros.html").module,
+        "ITEM_KINDS": ITEM_KINDS,
+        "AUDIENCES": AUDIENCES,
+        "EVENT_STATUSES": EVENT_STATUSES,
+        "clock": timeplan.format_clock,
+        "duration": timeplan.format_minutes,
+    }
+
+
+@bp.errorhandler(LookupError)
+def _not_here(_error: LookupError) -> Response:
+    db.session.rollback()
+    return error_response(404, "There is no such item on this agenda. It may belong to another event.")
+
+
+# Loading ------------------------------------------------------------------------------------------------------
+
+
+def _event_or_404(event_id: int) -> TrainingEvent:
+    event = db.session.execute(
+        select(TrainingEvent).options(joinedload(TrainingEvent.proposed_by)).where(TrainingEvent.id == event_id)
+    ).scalar_one_or_none()
+    if event is None:
+        abort(404, "There is no such training event.")
+    return event
+
+
+def _item_or_404(event: TrainingEvent, item_id: int, *, deleted_too: bool = False) -> AgendaItem:
+    item = db.session.execute(
+        select(AgendaItem).where(AgendaItem.id == item_id, AgendaItem.event_id == event.id)
+    ).scalar_one_or_none()
+    if item is None:
+        abort(404, "There is no such item on this agenda. It may belong to another event.")
+    if item.deleted_at is not None and not deleted_too:
+        abort(410, f"“{item.title}” has been deleted. Its history page can restore it.")
+    return item
+
+
+# The agenda's layout ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ConflictRow:
+    name: str
+    label: str
+    mine: str
+    theirs: str
+    mine_segments: list = field(default_factory=list)
+    their_segments: list = field(default_factory=list)
+    clash: bool = False
+
+
+@dataclass
+class Conflict:
+    deleted: bool
+    current: AgendaItem
+    mine: dict[str, Any]
+    rows: list[ConflictRow]
+    clashes: list[str]
+
+    @property
+    def mine_fields(self) -> dict[str, str]:
+        """The user's values as the form posts them (for "keep mine" and "re-create")."""
+        fields = {}
+        for name in services.ITEM_FIELDS:
+            value = self.mine.get(name)
+            if name in ("start", "end"):
+                fields[name] = timeplan.format_clock(value)
+            elif value is None:
+                fields[name] = "None" if name == "responsible_id" else ""
+            else:
+                fields[name] = str(value)
+        return fields
+
+
+@dataclass
+class Editor:
+    """An open form on the agenda: editing an item (maybe in conflict), or adding one."""
+
+    key: str  # element id of its list entry: item-5, new-1, new-after-5
+    form: ItemForm
+    item: AgendaItem | None = None
+    conflict: Conflict | None = None
+    day: int | None = None
+
+    @property
+    def open_value(self) -> str:
+        if self.item is not None:
+            version = self.conflict.current.version if self.conflict else self.form.version.data
+            return f"{self.key}:{version}"
+        if self.key.startswith("new-after-"):
+            return f"{self.key}:{self.day}"
+        return self.key
+
+
+@dataclass
+class Entry:
+    kind: str  # item | editor | held | gone | new | new-held
+    key: str
+    slot: timeplan.SlotView | None = None
+    editor: Editor | None = None
+    changed: bool = False  # held: the item is no longer at the version the editor began from
+
+
+@dataclass
+class DayLayout:
+    day: timeplan.DayView
+    entries: list[Entry]
+
+
+def _held_editors(values: list[str]) -> dict[str, int | None]:
+    """The editors the page says it has open: key -> version (items) or day (new items)."""
+    held: dict[str, int | None] = {}
+    for value in values[:MAX_OPEN_EDITORS]:
+        if not OPEN_EDITOR.match(value or ""):
+            continue
+        key, _, number = value.partition(":")
+        held[key] = int(number) if number else None
+    return held
+
+
+def _layout(
+    days: list[timeplan.DayView], gone: list[AgendaItem], editors: dict[str, Editor], held: dict[str, int | None]
+) -> list[DayLayout]:
+    placed: set[str] = set()
+    layouts = []
+    for day in days:
+        entries: list[Entry] = []
+        for slot in day.slots:
+            key = f"item-{slot.item.id}"
+            if key in editors:
+                entries.append(Entry("editor", key, slot, editors[key]))
+            elif key in held:
+                entries.append(Entry("held", key, slot, changed=held[key] != slot.item.version))
+            else:
+                entries.append(Entry("item", key, slot))
+            placed.add(key)
+            entries.extend(_new_entry(f"new-after-{slot.item.id}", editors, held, placed))
+        for item in gone:
+            key = f"item-{item.id}"
+            if item.day == day.number and key in held and key not in placed:
+                at = next((i for i, e in enumerate(entries) if e.slot and e.slot.item.start > item.start), len(entries))
+                entries.insert(at, Entry("gone", key, timeplan.SlotView(item)))
+                placed.add(key)
+        # New items after an item that is gone or on another day now: at the end of their day.
+        for key, number in held.items():
+            if key.startswith("new-after-") and number == day.number and key not in placed:
+                entries.extend(_new_entry(key, editors, held, placed))
+        for key, editor in editors.items():
+            if key.startswith("new-after-") and editor.day == day.number and key not in placed:
+                entries.extend(_new_entry(key, editors, held, placed))
+        entries.extend(_new_entry(f"new-{day.number}", editors, held, placed))
+        layouts.append(DayLayout(day, entries))
+    return layouts
+
+
+def _new_entry(key: str, editors: dict[str, Editor], held: dict[str, int | None], placed: set[str]) -> list[Entry]:
+    if key in placed:
+        return []
+    if key in editors:
+        placed.add(key)
+        return [Entry("new", key, editor=editors[key])]
+    if key in held:
+        placed.add(key)
+        return [Entry("new-held", key)]
+    return []
+
+
+def _agenda_context(
+    event: TrainingEvent,
+    *,
+    editors: dict[str, Editor] | None = None,
+    held: dict[str, int | None] | None = None,
+    presence: list[services.Presence] | None = None,
+    notice: dict[str, Any] | None = None,
+    focus: str | None = None,
+) -> dict[str, Any]:
+    # The version first, the items after: a change committed in between makes the next poll fetch again,
+    # never miss it.
+    since = event.agenda_version
+    held = held or {}
+    editors = editors or {}
+    if presence is None:
+        presence = services.live_presence(event.id, current_user.id)
+    also = {int(key[5:]) for key in list(held) + list(editors) if key.startswith("item-")}
+    items = services.agenda_items(event.id, also)
+    current = [item for item in items if item.deleted_at is None]
+    gone = [item for item in items if item.deleted_at is not None]
+    days = timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, current)
+    editing_by: dict[int, list[str]] = {}
+    for entry in presence:
+        editing_by.setdefault(entry.item_id, []).append(entry.name)
+    return {
+        "event": event,
+        "since": since,
+        "presence_token": services.presence_token(presence),
+        "editing_by": editing_by,
+        "layout": _layout(days, gone, editors, held),
+        "may_edit": can(current_user, "agendas.edit_agenda", event),
+        "notice": notice,
+        "focus": focus,
+        "held": held,
+    }
+
+
+def _page_context(event: TrainingEvent, **state: Any) -> dict[str, Any]:
+    context = _agenda_context(event, **state)
+    context["may_edit_event"] = can(current_user, "agendas.edit_event", event)
+    return context
+
+
+def _slot_for(event: TrainingEvent, item: AgendaItem) -> timeplan.SlotView:
+    """The item's place in its day (overlaps, hours), from the agenda as it is now."""
+    items = services.agenda_items(event.id)
+    for day in timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, items):
+        for slot in day.slots:
+            if slot.item.id == item.id:
+                return slot
+    return timeplan.SlotView(item)
+
+
+def _item_fragment(event: TrainingEvent, item: AgendaItem, *, status: int = 200, focus: str | None = None) -> Response:
+    presence = services.live_presence(event.id, current_user.id)
+    editing_by: dict[int, list[str]] = {}
+    for entry in presence:
+        editing_by.setdefault(entry.item_id, []).append(entry.name)
+    if item.deleted_at is not None:
+        response = make_response(f'<li id="item-{item.id}" class="item item--gone" hidden></li>', status)
+        return trigger(response, "agenda:refresh")
+    return render_fragment(
+        TEMPLATE,
+        "item",
+        status=status,
+        entry=Entry("item", f"item-{item.id}", _slot_for(event, item)),
+        event=event,
+        editing_by=editing_by,
+        may_edit=can(current_user, "agendas.edit_agenda", event),
+        focus=focus or f"item-{item.id}-edit",
+    )
+
+
+def _editor_fragment(event: TrainingEvent, editor: Editor, status: int = 200) -> Response:
+    kind = "new" if editor.item is None else "editor"
+    return render_fragment(
+        TEMPLATE,
+        "editor",
+        status=status,
+        entry=Entry(kind, editor.key, editor=editor),
+        event=event,
+        may_edit=True,
+        focus=None,
+    )
+
+
+def _agenda_fragment(event: TrainingEvent, *, notice: dict[str, Any], focus: str | None) -> Response:
+    db.session.expire(event)
+    held = _held_editors(request.form.getlist("open_editor"))
+    context = _agenda_context(event, held=held, notice=notice, focus=focus)
+    body = render_blocks(TEMPLATE, ["agenda", "notice"], oob=True, **context)
+    response = make_response(body)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _people():
+    return services.active_people()
+
+
+def _scope(form: ItemForm, key: str) -> ItemForm:
+    """Give the form's fields ids of their own: several editors may be open on one page."""
+    for item_field in form:
+        if item_field.type in ("CSRFTokenField", "HiddenField", "VersionField"):
+            continue
+        item_field.id = f"{key}-{item_field.name}"
+        item_field.label.field_id = item_field.id
+    return form
+
+
+# Events -------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required("expert")
+def list_events():
+    filters = FilterForm(request.args)
+    country = filters.country.data if filters.country.data in COUNTRIES else None
+    status = filters.status.data if filters.status.data in EVENT_STATUSES else None
+    events = services.list_events(country=country, status=status)
+    return render_template(
+        "agendas/list.html",
+        events=events,
+        filters=filters,
+        today=date.today(),
+        may_propose=can(current_user, "agendas.propose_event"),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("expert")
+def new_event():
+    require("agendas.propose_event")
+    form = EventForm()
+    if request.method == "GET":
+        form.day_start.data = timeplan.clock(9 * 60)
+        form.day_end.data = timeplan.clock(17 * 60)
+    if form.validate_on_submit():
+        try:
+            event = services.create_event(current_user, form.values())
+        except RuleViolation as error:
+            db.session.rollback()
+            getattr(form, error.field or "title").errors.append(error.message)
+        else:
+            flash(f"The training “{event.title}” is proposed. Now draft its agenda.", "success")
+            return redirect(url_for("agendas.show_event", event_id=event.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("agendas/event_form.html", form=form, event=None, conflict=None), status
+
+
+@bp.route("/<int:event_id>/edit", methods=["GET", "POST"])
+@role_required("expert")
+def edit_event(event_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_event", event)
+    form = EventForm(obj=event)
+    if request.method == "GET":
+        form.version.data = event.version
+    conflict = None
+    if form.validate_on_submit():
+        if form.version.data is None:
+            form.version.errors = ["The form does not say which version it began from. Reload the page."]
+            return render_template("agendas/event_form.html", form=form, event=event, conflict=None), 422
+        try:
+            services.update_event(current_user, event.id, form.version.data, form.values())
+        except services.EventConflict:
+            db.session.rollback()
+            current = db.session.get(TrainingEvent, event.id, populate_existing=True)
+            conflict = _event_conflict(form, current)
+            form.version.data = current.version  # saving again now keeps this user's version
+            return render_template("agendas/event_form.html", form=form, event=current, conflict=conflict), 409
+        except RuleViolation as error:
+            db.session.rollback()
+            getattr(form, error.field or "title").errors.append(error.message)
+            return render_template("agendas/event_form.html", form=form, event=event, conflict=None), error.status
+        flash("The event is saved.", "success")
+        return redirect(url_for("agendas.show_event", event_id=event.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("agendas/event_form.html", form=form, event=event, conflict=None), status
+
+
+def _event_conflict(form: EventForm, current: TrainingEvent) -> list[dict[str, Any]]:
+    mine = form.values()
+    rows = []
+    for name in services.EVENT_FIELDS:
+        if name == "status" and not can(current_user, "agendas.set_status", current):
+            continue
+        saved = getattr(current, name)
+        if name == "time_zone" and not mine.get(name):
+            continue
+        if mine.get(name) != saved:
+            rows.append(
+                {
+                    "label": services.FIELD_LABELS.get(name, name),
+                    "segments": word_diff(_event_text(name, saved), _event_text(name, mine.get(name))),
+                }
+            )
+    return rows
+
+
+def _event_text(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name == "audiences":
+        return ", ".join(AUDIENCES.get(a, a) for a in value)
+    if name == "country":
+        return COUNTRIES.get(value, (value,))[0]
+    if name == "status":
+        return EVENT_STATUSES.get(value, value)
+    if name in ("day_start", "day_end"):
+        return timeplan.format_clock(value)
+    if name == "first_day":
+        return value.strftime("%-d %B %Y")
+    return str(value)
+
+
+@bp.get("/<int:event_id>")
+@role_required("expert")
+def show_event(event_id: int):
+    event = _event_or_404(event_id)
+    notice = None
+    deleted = request.args.get("deleted", type=int)
+    if deleted:
+        item = db.session.execute(
+            select(AgendaItem).where(AgendaItem.id == deleted, AgendaItem.event_id == event.id)
+        ).scalar_one_or_none()
+        if item is not None and item.deleted_at is not None:
+            notice = {"text": f"Deleted “{item.title}”.", "undo": item}
+    return render_template(TEMPLATE, **_page_context(event, notice=notice))
+
+
+@bp.get("/<int:event_id>/agenda/changes")
+@role_required("expert")
+def agenda_changes(event_id: int):
+    """204 while nothing changed since the version the page holds (and nobody opened or left an editor);
+    else the fresh days, with the page's open editors held in place."""
+    version = db.session.execute(
+        select(TrainingEvent.agenda_version).where(TrainingEvent.id == event_id)
+    ).scalar_one_or_none()
+    if version is None:
+        abort(404, "There is no such training event.")
+    presence = services.live_presence(event_id, current_user.id)
+    if request.args.get("since", type=int) == version and request.args.get("p") == services.presence_token(presence):
+        return Response(status=204)
+    event = _event_or_404(event_id)
+    held = _held_editors(request.args.getlist("open_editor"))
+    return render_fragment(TEMPLATE, "agenda", **_agenda_context(event, held=held, presence=presence))
+
+
+# Editing items ------------------------------------------------------------------------------------------------
+
+
+def _edit_form(event: TrainingEvent, item: AgendaItem | None = None, **data: Any) -> ItemForm:
+    form_class = EditItemForm if item is not None else ItemForm
+    form = form_class(formdata=None, obj=item, **data)
+    return form.setup(event.days, _people())
+
+
+@bp.get("/<int:event_id>/items/<int:item_id>/edit")
+@role_required("expert")
+def edit_item(event_id: int, item_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_agenda", event)
+    item = _item_or_404(event, item_id)
+    form = _edit_form(event, item)
+    form.version.data = item.version
+    # Showing "being edited by" to others is a write: end this read, then write with the lock taken first.
+    db.session.commit()
+    with writing():
+        services.touch_presence(current_user.id, event.id, item.id)
+        db.session.commit()
+    editor = Editor(f"item-{item.id}", _scope(form, f"item-{item.id}"), item=item)
+    if is_htmx():
+        return _editor_fragment(event, editor)
+    return render_template(TEMPLATE, **_page_context(event, editors={editor.key: editor}))
+
+
+def _posted_item_form(event: TrainingEvent, form_class: type[ItemForm]) -> tuple[ItemForm, bool]:
+    """The posted form, validated by its own rules and by the agenda's rules (each message at its field)."""
+    form = form_class().setup(event.days, _people())
+    valid = form.validate_on_submit()
+    problems = services.item_problems(event, form.values())
+    for name, message in problems.items():
+        target = getattr(form, name)
+        if not target.errors:
+            target.errors = [*target.errors, message]
+            valid = False
+    return form, valid
+
+
+@bp.post("/<int:event_id>/items/<int:item_id>")
+@role_required("expert")
+def save_item(event_id: int, item_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_agenda", event)
+    item = _item_or_404(event, item_id, deleted_too=True)
+    key = f"item-{item.id}"
+    form, valid = _posted_item_form(event, EditItemForm)
+    if not valid:
+        return _invalid_editor(event, Editor(key, _scope(form, key), item=item))
+    since = request.form.get("since", type=int)
+    try:
+        saved = services.save_item(current_user, event.id, item.id, form.version.data, form.values())
+    except services.EditConflict as conflict:
+        return _conflict_response(event, key, conflict)
+    except RuleViolation as error:
+        db.session.rollback()
+        getattr(form, error.field or "title").errors.append(error.message)
+        return _invalid_editor(event, Editor(key, _scope(form, key), item=item), error.status)
+    return _after_item_saved(event, saved, since)
+
+
+def _invalid_editor(event: TrainingEvent, editor: Editor, status: int = 422) -> Response:
+    if is_htmx():
+        return _editor_fragment(event, editor, status)
+    page = render_template(TEMPLATE, **_page_context(event, editors={editor.key: editor}))
+    return make_response(page, status)
+
+
+def _after_item_saved(event: TrainingEvent, saved: services.Saved, since: int | None) -> Response:
+    if not is_htmx():
+        flash(saved.message, "success")
+        return redirect(url_for("agendas.show_event", event_id=event.id, _anchor=f"item-{saved.item.id}"), 303)
+    response = _item_fragment(event, saved.item)
+    if saved.reordered:
+        # Its place, the day's totals and flags may change: the page fetches the days at once.
+        return trigger(response, "agenda:refresh")
+    if saved.agenda_version is not None and since is not None and saved.agenda_version == since + 1:
+        # Nobody else changed the agenda since the page's version: the page is current with this save.
+        extra = (
+            f'<input type="hidden" id="agenda-since" name="since" value="{saved.agenda_version}" hx-swap-oob="true">'
+        )
+        response.set_data(response.get_data(as_text=True) + extra)
+    return response
+
+
+def _conflict_response(event: TrainingEvent, key: str, conflict: services.EditConflict) -> Response:
+    db.session.rollback()
+    people = _people()
+    names = {person.id: person.display_name for person in people}
+    current = db.session.execute(
+        select(AgendaItem).options(joinedload(AgendaItem.updated_by)).where(AgendaItem.id == conflict.current.id)
+    ).scalar_one()
+    theirs = {name: getattr(current, name) for name in services.ITEM_FIELDS}
+    merged, clashes = services.merge_values(conflict.base, conflict.mine, theirs)
+    rows = []
+    for name in services.ITEM_FIELDS:
+        mine_text = _item_text(name, conflict.mine.get(name), names)
+        their_text = _item_text(name, theirs.get(name), names)
+        if current.deleted_at is None and mine_text == their_text:
+            continue
+        if current.deleted_at is not None and not mine_text:
+            continue
+        segments = word_diff(their_text, mine_text)
+        rows.append(
+            ConflictRow(
+                name,
+                services.FIELD_LABELS[name],
+                mine_text,
+                their_text,
+                side(segments, "new"),
+                side(segments, "old"),
+                clash=name in clashes,
+            )
+        )
+    form = EditItemForm(formdata=None, data={**merged, "version": current.version}).setup(event.days, people)
+    if current.deleted_at is not None:
+        form = EditItemForm(formdata=None, data={**conflict.mine, "version": current.version}).setup(event.days, people)
+    view = Conflict(current.deleted_at is not None, current, conflict.mine, rows, clashes)
+    editor = Editor(key, _scope(form, key), item=current, conflict=view)
+    if is_htmx():
+        return _editor_fragment(event, editor, 409)
+    page = render_template(TEMPLATE, **_page_context(event, editors={key: editor}))
+    return make_response(page, 409)
+
+
+def _item_text(name: str, value: Any, names: dict[int, str]) -> str:
+    if value is None or value == "":
+        return ""
+    if name == "day":
+        return f"Day {value}"
+    if name in ("start", "end"):
+        return timeplan.format_clock(value)
+    if name == "kind":
+        return ITEM_KINDS.get(value, value)
+    if name == "responsible_id":
+        return names.get(value, "a former member")
+    return str(value)
+
+
+@bp.post("/<int:event_id>/items/<int:item_id>/recreate")
+@role_required("expert")
+def recreate_item(event_id: int, item_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_agenda", event)
+    item = _item_or_404(event, item_id, deleted_too=True)
+    key = f"item-{item.id}"
+    form, valid = _posted_item_form(event, EditItemForm)
+    if not valid:
+        return _invalid_editor(event, Editor(key, _scope(form, key), item=item))
+    try:
+        saved = services.recreate_item(current_user, event.id, item.id, form.values())
+    except services.EditConflict as conflict:
+        return _conflict_response(event, key, conflict)
+    return _after_item_saved(event, saved, None)
+
+
+@bp.post("/<int:event_id>/items/<int:item_id>/release")
+@role_required("expert")
+def release_item(event_id: int, item_id: int):
+    """Close an editor without saving ("cancel", "take theirs", "discard my text")."""
+    event = _event_or_404(event_id)
+    item = _item_or_404(event, item_id, deleted_too=True)
+    services.clear_presence(current_user.id, item.id)
+    db.session.commit()
+    if is_htmx():
+        return _item_fragment(event, item)
+    return redirect(url_for("agendas.show_event", event_id=event.id, _anchor=f"item-{item.id}"), 303)
+
+
+@bp.post("/<int:event_id>/items/<int:item_id>/presence")
+@role_required("expert")
+def keep_editing(event_id: int, item_id: int):
+    """The editor is still in use: keep showing "being edited by" to the others."""
+    event = _event_or_404(event_id)
+    item = _item_or_404(event, item_id, deleted_too=True)
+    services.touch_presence(current_user.id, event.id, item.id)
+    db.session.commit()
+    return Response(status=204)
+
+
+# Adding items -------------------------------------------------------------------------------------------------
+
+
+def _new_key(day: int, after: AgendaItem | None) -> str:
+    return f"new-after-{after.id}" if after is not None else f"new-{day}"
+
+
+@bp.get("/<int:event_id>/items/new")
+@role_required("expert")
+def new_item(event_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_agenda", event)
+    after = None
+    after_id = request.args.get("after", type=int)
+    if after_id is not None:
+        after = _item_or_404(event, after_id)
+        day = after.day
+        start = timeplan.minutes(after.end)
+    else:
+        day = request.args.get("day", 1, type=int)
+        if not 1 <= day <= event.days:
+            abort(404, f"This event has no day {day}.")
+        last = [item for item in services.agenda_items(event.id) if item.day == day]
+        start = max((timeplan.minutes(item.end) for item in last), default=timeplan.minutes(event.day_start))
+    start = min(start, 23 * 60)
+    end = min(start + 60, 24 * 60 - 1)
+    key = _new_key(day, after)
+    form = _edit_form(event, None, day=day, start=timeplan.clock(start), end=timeplan.clock(end), kind="plenary")
+    form.responsible_id.data = current_user.id
+    editor = Editor(key, _scope(form, key), day=day)
+    if is_htmx():
+        return _editor_fragment(event, editor)
+    return render_template(TEMPLATE, **_page_context(event, editors={key: editor}))
+
+
+@bp.post("/<int:event_id>/items")
+@role_required("expert")
+def create_item(event_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_agenda", event)
+    key = request.form.get("key", "")
+    if not re.fullmatch(r"new-\d+|new-after-\d+", key):
+        key = "new-1"
+    form, valid = _posted_item_form(event, ItemForm)
+    editor = Editor(key, _scope(form, key), day=form.day.data if isinstance(form.day.data, int) else 1)
+    if not valid:
+        return _invalid_editor(event, editor)
+    try:
+        saved = services.create_item(current_user, event.id, form.values())
+    except RuleViolation as error:
+        db.session.rollback()
+        getattr(form, error.field or "title").errors.append(error.message)
+        return _invalid_editor(event, editor, error.status)
+    return _after_item_saved(event, saved, None)
+
+
+# Moving, deleting, restoring ----------------------------------------------------------------------------------
+
+
+@bp.post("/<int:event_id>/items/<int:item_id>/move")
+@role_required("expert")
+def move_item(event_id: int, item_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_agenda", event)
+    item = _item_or_404(event, item_id)
+    to_day = request.form.get("to_day", type=int)
+    direction = "day" if to_day is not None else request.form.get("direction", "")
+    saved = services.move_item(current_user, event.id, item.id, direction, to_day)
+    if not is_htmx():
+        flash(saved.message, "success")
+        return redirect(url_for("agendas.show_event", event_id=event.id, _anchor=f"item-{item.id}"), 303)
+    focus_key = f"item-{item.id}-{direction if direction != 'day' else 'edit'}"
+    return _agenda_fragment(event, notice={"text": saved.message}, focus=focus_key)
+
+
+@bp.post("/<int:event_id>/items/<int:item_id>/delete")
+@role_required("expert")
+def delete_item(event_id: int, item_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_agenda", event)
+    item = _item_or_404(event, item_id, deleted_too=True)
+    saved = services.delete_item(current_user, event.id, item.id)
+    if not is_htmx():
+        return redirect(url_for("agendas.show_event", event_id=event.id, deleted=item.id, _anchor="agenda-notice"), 303)
+    return _agenda_fragment(event, notice={"text": saved.message, "undo": saved.item}, focus=f"undo-{item.id}")
+
+
+@bp.post("/<int:event_id>/items/<int:item_id>/undo")
+@role_required("expert")
+def undo_delete(event_id: int, item_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_agenda", event)
+    item = _item_or_404(event, item_id, deleted_too=True)
+    saved = services.undo_delete(current_user, event.id, item.id)
+    if not is_htmx():
+        flash(saved.message, "success")
+        return redirect(url_for("agendas.show_event", event_id=event.id, _anchor=f"item-{item.id}"), 303)
+    return _agenda_fragment(event, notice={"text": saved.message}, focus=f"item-{item.id}-edit")
+
+
+# History ------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:event_id>/history")
+@role_required("expert")
+def history(event_id: int):
+    event = _event_or_404(event_id)
+    changes = services.event_history(event.id)
+    items = services.all_items_by_id(event.id)
+    people_ids = set()
+    for change in changes:
+        for state in (change.before, change.after):
+            if state and state.get("responsible_id"):
+                people_ids.add(state["responsible_id"])
+    names = {person_id: user.display_name for person_id, user in services.people_by_id(people_ids).items()}
+    entries = [_history_entry(change, items, names) for change in changes]
+    return render_template(
+        "agendas/history.html",
+        event=event,
+        entries=entries,
+        may_restore=can(current_user, "agendas.edit_agenda", event),
+    )
+
+
+ACTION_LABELS = {
+    "event.created": "proposed the event",
+    "event.updated": "changed the event",
+    "item.created": "added",
+    "item.updated": "edited",
+    "item.moved": "moved",
+    "item.deleted": "deleted",
+    "item.restored": "restored",
+    "item.recreated": "re-created",
+}
+
+
+def _history_entry(change, items: dict[int, AgendaItem], names: dict[int, str]) -> dict[str, Any]:
+    before, after = change.before or {}, change.after or {}
+    item = items.get(change.item_id) if change.item_id else None
+    rows = []
+    if change.item_id is None:
+        for name in change.fields:
+            old, new = _event_text_json(name, before.get(name)), _event_text_json(name, after.get(name))
+            rows.append(
+                {"label": services.FIELD_LABELS.get(name, name), "old": old, "new": new, "diff": _diff(name, old, new)}
+            )
+    else:
+        for name in change.fields:
+            if name == "deleted":
+                continue
+            old = _item_text(name, _json_value(name, before.get(name)), names)
+            new = _item_text(name, _json_value(name, after.get(name)), names)
+            rows.append(
+                {"label": services.FIELD_LABELS.get(name, name), "old": old, "new": new, "diff": _diff(name, old, new)}
+            )
+    state = services.restorable_state(change)
+    current = services.item_snapshot(item) if item is not None else None
+    is_current = bool(
+        state
+        and current
+        and not current["deleted"]
+        and all(state.get(name) == current.get(name) for name in services.ITEM_FIELDS)
+    )
+    return {
+        "change": change,
+        "label": ACTION_LABELS.get(change.action, change.action),
+        "title": after.get("title") or before.get("title") or "",
+        "rows": rows,
+        "restorable": state is not None and not is_current,
+        "is_current": is_current,
+        "restore_label": "Restore the deleted item" if change.action == "item.deleted" else "Restore this version",
+        "when_state": _state_summary(state, names) if state else "",
+        "restored_from": after.get("restored_from"),
+    }
+
+
+def _diff(name: str, old: str, new: str) -> list | None:
+    if name in ("title", "speakers", "notes", "description", "venue"):
+        return word_diff(old, new)
+    return None
+
+
+def _json_value(name: str, value: Any) -> Any:
+    if value is not None and name in ("start", "end"):
+        from datetime import time
+
+        return time.fromisoformat(value)
+    return value
+
+
+def _event_text_json(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name in ("day_start", "day_end"):
+        return value
+    if name == "first_day":
+        return date.fromisoformat(value).strftime("%-d %B %Y")
+    return _event_text(name, value)
+
+
+def _state_summary(state: dict[str, Any], names: dict[int, str]) -> str:
+    return f"Day {state.get('day')}, {state.get('start')}–{state.get('end')}: {state.get('title')}"
+
+
+@bp.post("/<int:event_id>/history/<int:change_id>/restore")
+@role_required("expert")
+def restore(event_id: int, change_id: int):
+    event = _event_or_404(event_id)
+    require("agendas.edit_agenda", event)
+    try:
+        saved = services.restore_version(current_user, event.id, change_id)
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("agendas.history", event_id=event.id), 303)
+    flash(f"{saved.message} The restore is in the history too.", "success")
+    return redirect(url_for("agendas.history", event_id=event.id), 303)
+
+
+# Export -------------------------------------------------------------------------------------------------------
+
+
+@bp.get("/<int:event_id>/agenda.ics")
+@role_required("expert")
+def ical(event_id: int):
+    event = _event_or_404(event_id)
+    body = agenda_calendar(
+        event, services.agenda_items(event.id), url_for("agendas.show_event", event_id=event.id, _external=True)
+    )
+    response = make_response(body)
+    response.mimetype = "text/calendar"
+    response.headers["Content-Disposition"] = f'attachment; filename="{event.slug}.ics"'
+    return response
+
+
+@bp.get("/<int:event_id>/print")
+@role_required("expert")
+def print_agenda(event_id: int):
+    event = _event_or_404(event_id)
+    items = services.agenda_items(event.id)
+    days = timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, items)
+    return render_template("agendas/print.html", event=event, days=days)
