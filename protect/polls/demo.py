@@ -1,0 +1,215 @@
+"""Demo votes: the closed vote on where the first training took place, and two votes open now."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from protect.auth.demo import demo_user
+from protect.core import audit
+from protect.core.database import utcnow
+from protect.core.timefmt import from_zone
+from protect.extensions import db
+from protect.polls.models import Ballot, BallotMark, Poll, PollOption
+from protect.polls.tally import RANKED_METHODS
+
+FIRST_TRAINING_QUESTION = "Where should the first two-day training take place?"
+FIRST_TRAINING_TEXT = """\
+At the launch meeting in Copenhagen in September 2015 the expert group agreed to hold the first two-day
+training early in 2016, in a city that participants from the Nordic countries, the Baltic States and
+North-West Russia can reach easily.
+
+Please rank the candidate cities. Consider travel for participants, visa requirements, and whether local
+child protection services and police can join the case-study sessions.
+"""
+FIRST_TRAINING_OPTIONS = [
+    (
+        "Riga",
+        "LV",
+        "Conference rooms offered by the State Inspectorate for the Protection of Children's Rights. "
+        "Direct flights from every capital of the region.",
+        date(2016, 2, 16),
+        date(2016, 2, 17),
+    ),
+    (
+        "Tallinn",
+        "EE",
+        "University venue near the old town; ferry from Helsinki; hotels within walking distance.",
+        date(2016, 2, 23),
+        date(2016, 2, 24),
+    ),
+    (
+        "Vilnius",
+        "LT",
+        "Ministry of Social Security and Labour training centre; good links to Poland and Belarus border services.",
+        date(2016, 3, 1),
+        date(2016, 3, 2),
+    ),
+    (
+        "St Petersburg",
+        "RU",
+        "NGO partner venue. Participants from EU countries need a visa: allow six weeks.",
+        date(2016, 3, 15),
+        date(2016, 3, 16),
+    ),
+]
+# email -> ranking, most preferred first (cities as above)
+FIRST_TRAINING_BALLOTS = {
+    "moderator@example.org": ["Riga", "Vilnius", "Tallinn"],
+    "expert@example.org": ["Vilnius", "Riga", "Tallinn"],
+    "aino@example.org": ["Tallinn", "Riga"],
+    "olga@example.org": ["St Petersburg", "Tallinn", "Riga"],
+    "erik@example.org": ["Riga", "Tallinn", "Vilnius", "St Petersburg"],
+    "kadri@example.org": ["Tallinn", "Vilnius"],
+    "sigrid@example.org": ["Riga", "Tallinn"],
+    "gudrun@example.org": ["Tallinn", "Riga", "Vilnius"],
+    "tomasz@example.org": ["Vilnius"],
+    "admin@example.org": ["Riga", "Vilnius", "Tallinn", "St Petersburg"],
+}
+
+SECOND_TRAINING_QUESTION = "Where should the second training take place?"
+SECOND_TRAINING_TEXT = """\
+The first training in Riga showed how much the participants gain from meeting colleagues from across the
+border. For the second one, the group proposed four cities around the Baltic Sea. The ballot is secret;
+rank as many cities as you like.
+"""
+SECOND_TRAINING_OPTIONS = [
+    ("Stockholm", "SE", "Venue offered by the Council of the Baltic Sea States secretariat.", None, None),
+    ("Helsinki", "FI", "Shelter network's training hall; good ferry links to Tallinn and St Petersburg.", None, None),
+    ("Gdańsk", "PL", "Regional police academy; on the route of many cases involving children on the move.", None, None),
+    ("Oslo", "NO", "Child welfare service's conference centre; higher costs for travel and hotels.", None, None),
+]
+SECOND_TRAINING_BALLOTS = {
+    "aino@example.org": ["Helsinki", "Stockholm", "Gdańsk"],
+    "olga@example.org": ["Helsinki", "Gdańsk"],
+    "erik@example.org": ["Stockholm", "Helsinki", "Oslo", "Gdańsk"],
+    "kadri@example.org": ["Helsinki", "Stockholm"],
+    "gudrun@example.org": ["Oslo", "Stockholm", "Helsinki"],
+    "tomasz@example.org": ["Gdańsk", "Stockholm", "Helsinki"],
+}
+
+FOLLOW_UP_QUESTION = "Which cities could host the autumn follow-up day for trainers?"
+FOLLOW_UP_TEXT = """\
+An open ballot: tick every city you could travel to for a one-day follow-up with the trainers. Running
+results are shown so that we can plan early.
+"""
+FOLLOW_UP_OPTIONS = [
+    ("Copenhagen", "DK", "Nordic Council of Ministers' meeting rooms.", date(2016, 10, 6), None),
+    ("Reykjavík", "IS", "Ombudsman for children hosts; flights from Oslo and Copenhagen.", date(2016, 10, 13), None),
+    ("Malmö", "SE", "Border police training room; 35 minutes from Copenhagen airport.", date(2016, 10, 6), None),
+]
+FOLLOW_UP_BALLOTS = {
+    "sigrid@example.org": ["Copenhagen", "Malmö"],
+    "erik@example.org": ["Malmö", "Copenhagen"],
+    "gudrun@example.org": ["Reykjavík", "Copenhagen"],
+}
+
+
+def _make_poll(
+    question: str,
+    description: str,
+    method: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    zone: str,
+    secret: bool,
+    live: bool,
+    options,
+    ballots: dict[str, list[str]],
+    cast_at: datetime,
+) -> None:
+    if db.session.execute(select(Poll.id).where(Poll.question == question)).first():
+        return
+    moderator = demo_user("moderator@example.org")
+    poll = Poll(
+        question=question,
+        description=description,
+        method=method,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        time_zone=zone,
+        secret=secret,
+        live_results=live,
+        created_by_id=moderator.id,
+        created_at=opens_at - timedelta(days=1),
+        updated_at=opens_at - timedelta(days=1),
+        ballot_version=len(ballots),
+    )
+    db.session.add(poll)
+    db.session.flush()
+    by_city = {}
+    for position, (city, country, notes, first, last) in enumerate(options, start=1):
+        option = PollOption(
+            poll_id=poll.id,
+            position=position,
+            city=city,
+            country=country,
+            venue_notes=notes,
+            proposed_from=first,
+            proposed_to=last,
+        )
+        db.session.add(option)
+        by_city[city] = option
+    db.session.flush()
+    audit.record(moderator, "poll.created", poll, summary=f"opened a vote: “{question}”", url=f"/polls/{poll.id}")
+    for index, (email, cities) in enumerate(ballots.items()):
+        when = cast_at + timedelta(hours=7 * index + 1)
+        ballot = Ballot(poll_id=poll.id, voter_id=demo_user(email).id, cast_at=when, changed_at=when)
+        db.session.add(ballot)
+        db.session.flush()
+        for rank, city in enumerate(cities, start=1):
+            db.session.add(
+                BallotMark(
+                    ballot_id=ballot.id,
+                    option_id=by_city[city].id,
+                    rank=rank if method in RANKED_METHODS else None,
+                )
+            )
+    db.session.flush()
+
+
+def seed_polls() -> None:
+    zone = "Europe/Copenhagen"
+    opens = from_zone(datetime(2015, 10, 5, 9, 0), zone)
+    _make_poll(
+        FIRST_TRAINING_QUESTION,
+        FIRST_TRAINING_TEXT,
+        "irv",
+        opens,
+        from_zone(datetime(2015, 10, 19, 17, 0), zone),
+        zone,
+        secret=True,
+        live=False,
+        options=FIRST_TRAINING_OPTIONS,
+        ballots=FIRST_TRAINING_BALLOTS,
+        cast_at=opens,
+    )
+    now = utcnow().replace(second=0, microsecond=0)
+    _make_poll(
+        SECOND_TRAINING_QUESTION,
+        SECOND_TRAINING_TEXT,
+        "schulze",
+        now - timedelta(days=3),
+        now + timedelta(days=11),
+        "Europe/Riga",
+        secret=True,
+        live=False,
+        options=SECOND_TRAINING_OPTIONS,
+        ballots=SECOND_TRAINING_BALLOTS,
+        cast_at=now - timedelta(days=3),
+    )
+    _make_poll(
+        FOLLOW_UP_QUESTION,
+        FOLLOW_UP_TEXT,
+        "approval",
+        now - timedelta(days=1),
+        now + timedelta(days=20),
+        "Europe/Oslo",
+        secret=False,
+        live=True,
+        options=FOLLOW_UP_OPTIONS,
+        ballots=FOLLOW_UP_BALLOTS,
+        cast_at=now - timedelta(days=1),
+    )
+    db.session.commit()

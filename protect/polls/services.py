@@ -1,0 +1,738 @@
+"""The rules of location votes, without HTTP: creating and changing polls, casting ballots, counting.
+
+Secrecy: nothing here returns who chose what for a secret poll, except a voter's own ballot to that voter.
+The audit log records that a ballot was cast or changed, never its content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload, selectinload
+
+from protect.auth.models import User
+from protect.core import audit
+from protect.core.database import utcnow
+from protect.core.errors import RuleViolation
+from protect.core.permissions import ROLES
+from protect.core.timefmt import format_datetime
+from protect.extensions import db
+from protect.polls.models import (
+    OPTIONS_MAX,
+    OPTIONS_MIN,
+    Ballot,
+    BallotMark,
+    Poll,
+    PollOption,
+    PollScheduleChange,
+)
+from protect.polls.tally import (
+    APPROVAL,
+    IRV,
+    METHODS,
+    RANKED_METHODS,
+    SCHULZE,
+    BallotError,
+    Candidate,
+    Tally,
+    check_ballot,
+    count,
+)
+
+LOCKED_AFTER_FIRST_BALLOT = (
+    "The locations, the counting method and ballot secrecy cannot change once the first ballot is cast: voters "
+    "chose among these locations under these rules, and changing them would change what their ballots mean. "
+    "The close can still be extended, or the poll closed early, with a reason."
+)
+NO_RUNNING_RESULTS_WHEN_HIDDEN = (
+    "Running results cannot be shown for a secret ballot: anyone watching the count change just after a "
+    "colleague votes could tell how they voted. Show results after the close, or make the ballot open."
+)
+
+
+# Reading ----------------------------------------------------------------------------------------------------
+
+
+def get_poll(poll_id: int) -> Poll | None:
+    """The poll with its options (two queries), or None."""
+    return db.session.execute(
+        select(Poll).where(Poll.id == poll_id).options(selectinload(Poll.options))
+    ).scalar_one_or_none()
+
+
+def _eligible_condition():
+    return User.active.is_(True) & User.role.in_(ROLES)
+
+
+@dataclass(frozen=True)
+class Turnout:
+    ballots: int
+    eligible: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.ballots / self.eligible) if self.eligible else 0
+
+    @property
+    def text(self) -> str:
+        voters = "voter" if self.eligible == 1 else "voters"
+        return f"{self.ballots} of {self.eligible} eligible {voters} ({self.percent}%)"
+
+
+def turnout(poll: Poll) -> Turnout:
+    """Ballots cast of the eligible voters, in one query.
+
+    Eligible: every active expert, moderator and administrator, and anyone who cast a ballot while eligible
+    (a voter deactivated later still counts, so turnout never exceeds the ballots' own voters)."""
+    voted = select(Ballot.voter_id).where(Ballot.poll_id == poll.id)
+    ballots = select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id).scalar_subquery()
+    eligible = (
+        select(func.count()).select_from(User).where(or_(_eligible_condition(), User.id.in_(voted))).scalar_subquery()
+    )
+    row = db.session.execute(select(ballots, eligible)).one()
+    return Turnout(row[0], row[1])
+
+
+def own_ballot(poll: Poll, user: User) -> Ballot | None:
+    """``user``'s own ballot in ``poll`` with its marks (two queries), or None. Only ever shown to ``user``."""
+    return db.session.execute(
+        select(Ballot).where(Ballot.poll_id == poll.id, Ballot.voter_id == user.id).options(selectinload(Ballot.marks))
+    ).scalar_one_or_none()
+
+
+def has_ballots(poll_id: int) -> bool:
+    return db.session.execute(select(Ballot.id).where(Ballot.poll_id == poll_id).limit(1)).first() is not None
+
+
+def poll_ballots(poll: Poll) -> list[Ballot]:
+    """Every ballot of ``poll`` with its marks (two queries); with the voters only for an open ballot."""
+    query = select(Ballot).where(Ballot.poll_id == poll.id).options(selectinload(Ballot.marks))
+    if not poll.secret:
+        query = query.options(joinedload(Ballot.voter)).order_by(Ballot.cast_at, Ballot.id)
+    else:
+        query = query.order_by(Ballot.id)
+    return list(db.session.execute(query).scalars())
+
+
+def candidates(poll: Poll) -> list[Candidate]:
+    return [Candidate(option.id, option.label) for option in poll.options]
+
+
+def tally_poll(poll: Poll, ballots: Sequence[Ballot] | None = None) -> Tally:
+    """The count of ``poll`` from its stored ballots (options must be loaded)."""
+    if ballots is None:
+        ballots = poll_ballots(poll)
+    return count(poll.method, candidates(poll), [b.choice() for b in ballots], seed=poll.tie_break_seed)
+
+
+@dataclass
+class PollListing:
+    poll: Poll
+    ballots: int
+    voted: bool
+
+
+def list_polls(user: User) -> dict[str, list[PollListing]]:
+    """Every poll, grouped by status, with its ballot count and whether ``user`` voted (three queries)."""
+    polls = list(db.session.execute(select(Poll).order_by(Poll.closes_at.desc(), Poll.id.desc())).scalars())
+    counts = dict(db.session.execute(select(Ballot.poll_id, func.count()).group_by(Ballot.poll_id)).tuples().all())
+    mine = set(db.session.execute(select(Ballot.poll_id).where(Ballot.voter_id == user.id)).scalars())
+    now = utcnow()
+    groups: dict[str, list[PollListing]] = {"open": [], "scheduled": [], "closed": []}
+    for poll in polls:
+        groups[poll.status(now)].append(PollListing(poll, counts.get(poll.id, 0), poll.id in mine))
+    groups["open"].sort(key=lambda item: item.poll.closes_at)
+    groups["scheduled"].sort(key=lambda item: item.poll.opens_at)
+    return groups
+
+
+def open_polls_for(user: User, limit: int = 5) -> list[tuple[Poll, bool]]:
+    """The polls open now, soonest close first, each with whether ``user`` has voted (two queries)."""
+    now = utcnow()
+    polls = list(
+        db.session.execute(
+            select(Poll)
+            .where(Poll.opens_at <= now, Poll.closes_at > now)
+            .order_by(Poll.closes_at, Poll.id)
+            .limit(limit)
+        ).scalars()
+    )
+    if not polls:
+        return []
+    voted = set(
+        db.session.execute(
+            select(Ballot.poll_id).where(Ballot.voter_id == user.id, Ballot.poll_id.in_([p.id for p in polls]))
+        ).scalars()
+    )
+    return [(poll, poll.id in voted) for poll in polls]
+
+
+# Creating and changing polls ---------------------------------------------------------------------------------
+
+
+@dataclass
+class OptionData:
+    city: str
+    country: str
+    venue_notes: str = ""
+    proposed_from: date | None = None
+    proposed_to: date | None = None
+
+
+@dataclass
+class PollData:
+    question: str
+    method: str
+    opens_at: datetime  # naive UTC
+    closes_at: datetime  # naive UTC
+    time_zone: str
+    options: list[OptionData] = field(default_factory=list)
+    description: str = ""
+    secret: bool = True
+    live_results: bool = False
+
+
+def _check_poll_data(data: PollData, *, new: bool, now: datetime) -> None:
+    if not data.question.strip():
+        raise RuleViolation("Enter the question voters answer.", field="question", status=422)
+    if data.method not in METHODS:
+        raise RuleViolation("Choose a counting method.", field="method", status=422)
+    if data.closes_at <= data.opens_at:
+        raise RuleViolation("The poll must close after it opens.", field="closes_local", status=422)
+    if new and data.closes_at <= now:
+        raise RuleViolation("The closing time is in the past; choose a time to come.", field="closes_local", status=422)
+    if data.secret and data.live_results:
+        raise RuleViolation(NO_RUNNING_RESULTS_WHEN_HIDDEN, field="live_results", status=422)
+    _check_options(data.options)
+
+
+def _check_options(options: list[OptionData]) -> None:
+    if len(options) < OPTIONS_MIN:
+        raise RuleViolation(f"Enter at least {OPTIONS_MIN} candidate locations.", field="options", status=422)
+    if len(options) > OPTIONS_MAX:
+        raise RuleViolation(f"Enter at most {OPTIONS_MAX} candidate locations.", field="options", status=422)
+    seen: set[tuple[str, str]] = set()
+    for option in options:
+        key = (" ".join(option.city.split()).casefold(), option.country)
+        if key in seen:
+            raise RuleViolation(f"{option.city} is listed twice.", field="options", status=422)
+        seen.add(key)
+        if option.proposed_from and option.proposed_to and option.proposed_to < option.proposed_from:
+            raise RuleViolation(
+                f"The proposed dates for {option.city} end before they begin.", field="options", status=422
+            )
+
+
+def _path(endpoint: str, **values: object) -> str:
+    """A URL path, also outside a request (command line, demo data)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def _poll_url(poll: Poll) -> str:
+    return _path("polls.show_poll", poll_id=poll.id)
+
+
+def create_poll(actor: User, data: PollData, now: datetime | None = None) -> Poll:
+    now = now or utcnow()
+    _check_poll_data(data, new=True, now=now)
+    poll = Poll(
+        question=" ".join(data.question.split()),
+        description=data.description.strip(),
+        method=data.method,
+        opens_at=data.opens_at,
+        closes_at=data.closes_at,
+        time_zone=data.time_zone,
+        secret=data.secret,
+        live_results=data.live_results,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(poll)
+    db.session.flush()
+    _store_options(poll, data.options)
+    audit.record(
+        actor,
+        "poll.created",
+        poll,
+        summary=f"opened a vote: “{poll.question}”",
+        url=_poll_url(poll),
+        details={"method": poll.method, "secret": poll.secret, "options": [o.city for o in data.options]},
+    )
+    db.session.commit()
+    return poll
+
+
+def _store_options(poll: Poll, options: list[OptionData]) -> None:
+    for position, option in enumerate(options, start=1):
+        db.session.add(
+            PollOption(
+                poll_id=poll.id,
+                position=position,
+                city=" ".join(option.city.split()),
+                country=option.country,
+                venue_notes=option.venue_notes.strip(),
+                proposed_from=option.proposed_from,
+                proposed_to=option.proposed_to,
+            )
+        )
+
+
+def _lock_poll(poll_id: int) -> Poll:
+    """The poll, re-read and locked for this transaction (SELECT ... FOR UPDATE; on SQLite the write
+    transaction's lock, taken at BEGIN IMMEDIATE, does the same)."""
+    poll = db.session.execute(
+        select(Poll).where(Poll.id == poll_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if poll is None:
+        raise RuleViolation("There is no such poll.", status=404)
+    return poll
+
+
+def _options_of(poll_id: int) -> list[PollOption]:
+    return list(
+        db.session.execute(
+            select(PollOption)
+            .where(PollOption.poll_id == poll_id)
+            .order_by(PollOption.position)
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )
+
+
+def _same_options(current: list[PollOption], wanted: list[OptionData]) -> bool:
+    def key(city, country, notes, start, end):
+        return (" ".join(city.split()), country, notes.strip(), start, end)
+
+    return [key(o.city, o.country, o.venue_notes, o.proposed_from, o.proposed_to) for o in current] == [
+        key(o.city, o.country, o.venue_notes, o.proposed_from, o.proposed_to) for o in wanted
+    ]
+
+
+def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: datetime | None = None) -> Poll:
+    """Save a moderator's edit. Refused (409) when someone else saved since ``version``, or when a
+    ballot exists and the edit would change the options, the method, the secrecy or the opening."""
+    now = now or utcnow()
+    poll = _lock_poll(poll_id)
+    if poll.version != version:
+        raise RuleViolation(
+            "Someone else changed this poll while you were editing it. Your changes are still in the form; "
+            "reload the poll to see theirs, then edit again.",
+            field="version",
+            status=409,
+        )
+    current = _options_of(poll.id)
+    if has_ballots(poll.id):
+        locked_changes = (
+            data.method != poll.method
+            or data.secret != poll.secret
+            or data.opens_at != poll.opens_at
+            or data.closes_at != poll.closes_at
+            or not _same_options(current, data.options)
+        )
+        if locked_changes:
+            raise RuleViolation(LOCKED_AFTER_FIRST_BALLOT, field="options", status=409)
+    _check_poll_data(data, new=False, now=now)
+    before = {"question": poll.question, "method": poll.method, "secret": poll.secret}
+    poll.question = " ".join(data.question.split())
+    poll.description = data.description.strip()
+    poll.method = data.method
+    poll.opens_at = data.opens_at
+    poll.closes_at = data.closes_at
+    poll.time_zone = data.time_zone
+    poll.secret = data.secret
+    poll.live_results = data.live_results
+    poll.updated_at = now
+    poll.version = poll.version + 1
+    if not _same_options(current, data.options):
+        for option in current:
+            db.session.delete(option)
+        db.session.flush()
+        _store_options(poll, data.options)
+    audit.record(
+        actor,
+        "poll.changed",
+        poll,
+        summary=f"changed the vote “{poll.question}”",
+        url=_poll_url(poll),
+        details={"before": before, "after": {"question": poll.question, "method": poll.method, "secret": poll.secret}},
+    )
+    db.session.commit()
+    return poll
+
+
+def _check_reason(reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    if len(reason) < 3:
+        raise RuleViolation("Give the reason; it is shown on the poll page.", field="reason", status=422)
+    return reason
+
+
+def extend_poll(actor: User, poll_id: int, closes_at: datetime, reason: str, now: datetime | None = None) -> Poll:
+    now = now or utcnow()
+    reason = _check_reason(reason)
+    poll = _lock_poll(poll_id)
+    if poll.is_closed(now):
+        raise RuleViolation("This poll has closed and its result stands. To vote again, create a new poll.", status=409)
+    if closes_at <= poll.closes_at:
+        raise RuleViolation(
+            "Choose a closing time later than the current one (to end the vote sooner, close it early).",
+            field="closes_local",
+            status=422,
+        )
+    before = poll.closes_at
+    poll.closes_at = closes_at
+    poll.updated_at = now
+    poll.version = poll.version + 1
+    db.session.add(
+        PollScheduleChange(
+            poll_id=poll.id,
+            kind="extended",
+            closes_before=before,
+            closes_after=closes_at,
+            reason=reason,
+            actor_id=actor.id,
+            created_at=now,
+        )
+    )
+    audit.record(
+        actor,
+        "poll.extended",
+        poll,
+        summary=f"extended the vote “{poll.question}”",
+        url=_poll_url(poll),
+        details={"closes_at": [before.isoformat(), closes_at.isoformat()], "reason": reason},
+    )
+    db.session.commit()
+    return poll
+
+
+def close_poll_early(actor: User, poll_id: int, reason: str, now: datetime | None = None) -> Poll:
+    now = now or utcnow()
+    reason = _check_reason(reason)
+    poll = _lock_poll(poll_id)
+    status = poll.status(now)
+    if status == "closed":
+        raise RuleViolation("This poll is closed already.", status=409)
+    if status == "scheduled":
+        raise RuleViolation(
+            "This poll has not opened yet: change its times instead of closing it.", field="reason", status=409
+        )
+    before = poll.closes_at
+    poll.closes_at = now
+    poll.updated_at = now
+    poll.version = poll.version + 1
+    db.session.add(
+        PollScheduleChange(
+            poll_id=poll.id,
+            kind="closed_early",
+            closes_before=before,
+            closes_after=now,
+            reason=reason,
+            actor_id=actor.id,
+            created_at=now,
+        )
+    )
+    audit.record(
+        actor,
+        "poll.closed_early",
+        poll,
+        summary=f"closed the vote “{poll.question}” early",
+        url=_poll_url(poll),
+        details={"closes_at": [before.isoformat(), now.isoformat()], "reason": reason},
+    )
+    db.session.commit()
+    return poll
+
+
+def schedule_changes(poll: Poll) -> list[PollScheduleChange]:
+    return list(
+        db.session.execute(
+            select(PollScheduleChange)
+            .where(PollScheduleChange.poll_id == poll.id)
+            .options(joinedload(PollScheduleChange.actor))
+            .order_by(PollScheduleChange.created_at, PollScheduleChange.id)
+        ).scalars()
+    )
+
+
+# Casting ----------------------------------------------------------------------------------------------------
+
+
+def _eligible(user: User) -> bool:
+    return bool(user.active) and user.role in ROLES
+
+
+def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime | None = None) -> Ballot:
+    """Cast ``voter``'s ballot, or replace it, in one transaction, and return it.
+
+    ``choice`` is the option ids: the one chosen, every approved one, or the ranking (most preferred
+    first). Refused: 404 unknown poll, 403 a voter who is not an active member, 409 outside the voting
+    time, 422 a ballot that does not fit the poll (unknown option, duplicates, empty).
+
+    The poll row is locked first (SELECT ... FOR UPDATE; SQLite's write lock is taken at BEGIN), so casts,
+    edits and closes of one poll happen one after the other; the ballot is written with INSERT ... ON
+    CONFLICT on the (poll, voter) unique constraint, so even without the lock no ballot is doubled.
+    """
+    now = now or utcnow()
+    poll = _lock_poll(poll_id)
+    voter_row = db.session.execute(
+        select(User).where(User.id == voter.id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if voter_row is None or not _eligible(voter_row):
+        raise RuleViolation("Only active members of the group can vote.", status=403)
+    status = poll.status(now)
+    if status == "scheduled":
+        raise RuleViolation(
+            f"Voting has not started: the poll opens {format_datetime(poll.opens_at, voter.time_zone)}.",
+            status=409,
+        )
+    if status == "closed":
+        raise RuleViolation(
+            f"Voting has ended: the poll closed {format_datetime(poll.closes_at, voter.time_zone)}.", status=409
+        )
+    options = db.session.execute(select(PollOption.id).where(PollOption.poll_id == poll.id)).scalars().all()
+    choice = list(choice)
+    try:
+        check_ballot(poll.method, options, choice)
+    except BallotError as error:
+        raise RuleViolation(_ballot_message(poll.method, error, choice), field="choice", status=422) from error
+
+    dialect = db.session.get_bind().dialect.name
+    make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Ballot.__table__
+    statement = (
+        make_insert(table)
+        .values(poll_id=poll.id, voter_id=voter_row.id, cast_at=now, changed_at=now, revision=1)
+        .on_conflict_do_update(
+            index_elements=[table.c.poll_id, table.c.voter_id],
+            set_={"changed_at": now, "revision": table.c.revision + 1},
+        )
+        .returning(table.c.id, table.c.revision)
+    )
+    ballot_id, revision = db.session.execute(statement).one()
+    db.session.execute(delete(BallotMark).where(BallotMark.ballot_id == ballot_id))
+    ranked = poll.method in RANKED_METHODS
+    db.session.execute(
+        insert(BallotMark),
+        [
+            {"ballot_id": ballot_id, "option_id": option_id, "rank": position if ranked else None}
+            for position, option_id in enumerate(choice, start=1)
+        ],
+    )
+    db.session.execute(update(Poll).where(Poll.id == poll.id).values(ballot_version=Poll.ballot_version + 1))
+    changed = revision > 1
+    audit.record(
+        voter_row,
+        "ballot.changed" if changed else "ballot.cast",
+        poll,
+        summary=f"{'changed their ballot' if changed else 'voted'} in “{poll.question}”",
+        url=_poll_url(poll),
+        # Who voted is recorded; what they chose never is. Secret polls show even that only to moderators.
+        audience="moderator" if poll.secret else "all",
+    )
+    db.session.commit()
+    return db.session.execute(
+        select(Ballot)
+        .where(Ballot.id == ballot_id)
+        .options(selectinload(Ballot.marks))
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _ballot_message(method: str, error: BallotError, choice: list[int]) -> str:
+    if not choice:
+        if method == APPROVAL:
+            return "Tick at least one acceptable location. (To abstain, do not cast a ballot.)"
+        if method in RANKED_METHODS:
+            return "Add at least one location to your ranking."
+        return "Choose a location."
+    return str(error)
+
+
+def parse_choice(poll: Poll, values: Sequence[str]) -> list[int]:
+    """Option ids from form values. A value that is no number, or an empty place in a ranking, is refused."""
+    ids = []
+    for position, value in enumerate(values, start=1):
+        value = (value or "").strip()
+        if not value.isdigit():
+            if poll.ranked:
+                raise RuleViolation(
+                    f"Place {position} of the ranking is empty or not a location: ranks must run 1, 2, 3… "
+                    "without gaps.",
+                    field="choice",
+                    status=422,
+                )
+            raise RuleViolation(
+                "The ballot names a location that is not an option of this poll.", field="choice", status=422
+            )
+        ids.append(int(value))
+    return ids
+
+
+def ranks_to_order(ranks: dict[int, int]) -> list[int]:
+    """A ranking given as {option id: rank} as the ordered list, refusing duplicate ranks and gaps."""
+    if not ranks:
+        return []
+    values = sorted(ranks.values())
+    if len(set(values)) != len(values):
+        raise RuleViolation("Two locations have the same rank: give each a different one.", field="choice", status=422)
+    if values != list(range(1, len(values) + 1)):
+        raise RuleViolation("The ranks must run 1, 2, 3… without gaps.", field="choice", status=422)
+    return [option_id for option_id, _rank in sorted(ranks.items(), key=lambda item: item[1])]
+
+
+def arrange(poll: Poll, ranking: Sequence[int], move: str) -> tuple[list[int], int | None, str]:
+    """A ranking after one step of arranging (nothing is stored): "up:ID", "down:ID", "add:ID", "remove:ID".
+
+    Returns the new ranking, the option that moved and a sentence for screen readers."""
+    labels = {option.id: option.label for option in poll.options}
+    ranking = list(ranking)
+    if any(oid not in labels for oid in ranking) or len(set(ranking)) != len(ranking):
+        raise RuleViolation("The ranking names an unknown location or one location twice.", field="choice", status=422)
+    action, _, raw = (move or "").partition(":")
+    if not raw.isdigit() or int(raw) not in labels or action not in {"up", "down", "add", "remove"}:
+        raise RuleViolation("That is not a move this ballot knows.", field="choice", status=422)
+    oid = int(raw)
+    name = labels[oid]
+    if action == "add":
+        if oid not in ranking:
+            ranking.append(oid)
+        return ranking, oid, f"{name} added to your ranking at place {ranking.index(oid) + 1} of {len(ranking)}."
+    if oid not in ranking:
+        raise RuleViolation(f"{name} is not in your ranking.", field="choice", status=422)
+    index = ranking.index(oid)
+    if action == "remove":
+        ranking.remove(oid)
+        return ranking, oid, f"{name} removed from your ranking."
+    target = index - 1 if action == "up" else index + 1
+    if 0 <= target < len(ranking):
+        ranking[index], ranking[target] = ranking[target], ranking[index]
+        return ranking, oid, f"{name} moved to place {target + 1} of {len(ranking)}."
+    edge = "top" if action == "up" else "bottom"
+    return ranking, oid, f"{name} is already at the {edge} of your ranking."
+
+
+# The result as a summary (used by the decision log) -----------------------------------------------------------
+
+
+@dataclass
+class ResultSummary:
+    poll_id: int
+    question: str
+    method: str
+    method_label: str
+    closed: bool
+    results_visible: bool
+    winner: str | None  # the winning location's label, e.g. "Riga, Latvia"
+    tie: bool
+    tied: list[str]
+    ballots: int
+    eligible: int
+    turnout: str  # "7 of 10 eligible voters (70%)"
+    closes_at: datetime  # naive UTC
+    url: str  # the results page
+    text: str  # Markdown: the result with its counts; never who chose what on a secret ballot
+
+
+def _percent(value) -> str:
+    return f"{float(value * 100):.1f}%"
+
+
+def result_summary(poll: Poll) -> ResultSummary:
+    """The poll's result in a few lines, for a decision record. Before the close (and without running
+    results) it says only that voting is under way. Never names voters of a secret poll."""
+    if "options" not in poll.__dict__:
+        poll = get_poll(poll.id) or poll
+    now = utcnow()
+    closed = poll.is_closed(now)
+    visible = poll.results_visible(now)
+    numbers = turnout(poll)
+    zone = poll.time_zone
+    url = _path("polls.results", poll_id=poll.id)
+    head = f"**{poll.question}**  \n{poll.method_label}, {'secret' if poll.secret else 'open'} ballot. "
+    if closed:
+        head += f"Voting closed {format_datetime(poll.closes_at, zone)}."
+    else:
+        head += f"Voting is open until {format_datetime(poll.closes_at, zone)}."
+    lines = [head, "", f"Turnout: {numbers.text}.", ""]
+    winner = None
+    tied: list[str] = []
+    tie = False
+    if not visible:
+        lines.append("The result is shown when the poll closes.")
+    else:
+        result = tally_poll(poll)
+        winner = result.label(result.winner) or None
+        tie = result.tie
+        tied = [result.label(oid) for oid in result.winners] if tie else []
+        prefix = "Result" if closed else "Running result (the poll is still open)"
+        if winner:
+            verb = "won" if closed else "leads"
+            lines.append(f"{prefix}: **{winner}** {verb}{_how_won(result)}.")
+        elif tie:
+            lines.append(f"{prefix}: a declared tie between {' and '.join(f'**{name}**' for name in tied)}.")
+        else:
+            lines.append(f"{prefix}: no winner (no ballots were counted).")
+        lines += ["", f"| Location | {result.count_label} | {result.share_label} |", "|---|---:|---:|"]
+        for row in result.rows:
+            lines.append(f"| {_md_cell(row.label)} | {row.count} | {_percent(row.share)} |")
+        if result.rounds and len(result.rounds) > 1:
+            lines.append("")
+            lines += [f"- {_round_text(result, r)}" for r in result.rounds]
+        if poll.secret:
+            lines += ["", "Secret ballot: only the counts are recorded."]
+    lines += ["", f"[Full results]({url})"]
+    return ResultSummary(
+        poll_id=poll.id,
+        question=poll.question,
+        method=poll.method,
+        method_label=poll.method_label,
+        closed=closed,
+        results_visible=visible,
+        winner=winner,
+        tie=tie,
+        tied=tied,
+        ballots=numbers.ballots,
+        eligible=numbers.eligible,
+        turnout=numbers.text,
+        closes_at=poll.closes_at,
+        url=url,
+        text="\n".join(lines),
+    )
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _how_won(result: Tally) -> str:
+    if result.method == IRV and result.rounds:
+        last = result.rounds[-1]
+        votes = last.counts.get(result.winner or 0, 0)
+        return f" in round {last.number} with {votes} of {last.continuing} votes still counting"
+    if result.method == SCHULZE:
+        return ", preferred head to head (Schulze)"
+    row = next(r for r in result.rows if r.option_id == result.winner)
+    noun = "approvals" if result.method == APPROVAL else "votes"
+    return f" with {row.count} {noun} of {result.ballots} ballots"
+
+
+def _round_text(result: Tally, r) -> str:
+    counts = " · ".join(f"{result.label(oid)}: {n}" for oid, n in r.counts.items())
+    tail = ""
+    if r.eliminated is not None:
+        tail = f" — {result.label(r.eliminated)} eliminated."
+    elif r.elected is not None:
+        tail = f" — {result.label(r.elected)} elected."
+    elif r.tied:
+        tail = " — tie."
+    exhausted = f" · exhausted: {r.exhausted}" if r.exhausted else ""
+    return f"Round {r.number}: {counts}{exhausted}{tail}"

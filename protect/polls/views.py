@@ -1,0 +1,472 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, make_response, render_template, request, url_for
+from flask_login import current_user
+
+from protect.core.database import utcnow
+from protect.core.errors import RuleViolation, error_response
+from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
+from protect.core.permissions import has_role, role_required, rule
+from protect.core.timefmt import from_zone, to_zone
+from protect.extensions import db
+from protect.polls import services
+from protect.polls.chart import bar_chart
+from protect.polls.export import tally_csv
+from protect.polls.forms import CloseForm, ExtendForm, PollForm
+from protect.polls.models import Ballot, Poll
+from protect.polls.services import LOCKED_AFTER_FIRST_BALLOT, OptionData, PollData
+from protect.polls.tally import METHOD_HOW_TO_VOTE, METHOD_LABELS, METHOD_RULES
+
+bp = Blueprint("polls", __name__, url_prefix="/polls")
+DECISION_ENDPOINT = "decisions.new_decision"
+
+
+@rule("polls.manage")
+def _may_manage(user: Any, _poll: Any) -> bool:
+    return has_role(user, "moderator")
+
+
+def _poll_or_404(poll_id: int) -> Poll:
+    poll = services.get_poll(poll_id)
+    if poll is None:
+        abort(404, "There is no such poll. It may have been removed, or the link is mistyped.")
+    return poll
+
+
+# Lists ------------------------------------------------------------------------------------------------------
+
+
+@bp.get("")
+def list_polls():
+    return render_template("polls/list.html", groups=services.list_polls(current_user))
+
+
+# Creating and editing ---------------------------------------------------------------------------------------
+
+
+def _local(value, zone: str):
+    return to_zone(value, zone).replace(tzinfo=None)
+
+
+def _new_form() -> PollForm:
+    form = PollForm()
+    if request.method == "GET":
+        zone = current_user.time_zone or "Europe/Copenhagen"
+        start = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        form.time_zone.data = zone
+        form.opens_local.data = _local(start, zone)
+        form.closes_local.data = _local(start + timedelta(days=14), zone)
+    return form
+
+
+def _options_from(form: PollForm) -> list[OptionData]:
+    return [
+        OptionData(
+            city=entry.city.data or "",
+            country=entry.country.data,
+            venue_notes=entry.venue_notes.data or "",
+            proposed_from=entry.proposed_from.data,
+            proposed_to=entry.proposed_to.data,
+        )
+        for entry in form.options
+        if (entry.city.data or "").strip()
+    ]
+
+
+def _data_from(form: PollForm, poll: Poll | None = None, locked: bool = False) -> PollData:
+    """The form as PollData; for a poll with ballots, the locked parts come from the poll itself."""
+    if locked and poll is not None:
+        return PollData(
+            question=form.question.data or "",
+            description=form.description.data or "",
+            method=poll.method,
+            opens_at=poll.opens_at,
+            closes_at=poll.closes_at,
+            time_zone=poll.time_zone,
+            secret=poll.secret,
+            live_results=bool(form.live_results.data),
+            options=[
+                OptionData(o.city, o.country, o.venue_notes, o.proposed_from, o.proposed_to) for o in poll.options
+            ],
+        )
+    zone = form.time_zone.data
+    return PollData(
+        question=form.question.data or "",
+        description=form.description.data or "",
+        method=form.method.data,
+        opens_at=from_zone(form.opens_local.data, zone),
+        closes_at=from_zone(form.closes_local.data, zone),
+        time_zone=zone,
+        secret=bool(form.secret.data),
+        live_results=bool(form.live_results.data),
+        options=_options_from(form),
+    )
+
+
+def _attach_error(form: PollForm, error: RuleViolation) -> None:
+    """Show a service's refusal beside its field; option problems go above the locations."""
+    target = form._fields.get(error.field) if error.field and error.field != "options" else None
+    if target is None:
+        form.options_error = error.message  # type: ignore[attr-defined]
+        return
+    target.errors = [*target.errors, error.message]
+
+
+def _form_page(form: PollForm, poll: Poll | None, locked: bool, status: int):
+    return render_template(
+        "polls/poll_form.html",
+        form=form,
+        poll=poll,
+        locked=locked,
+        locked_reason=LOCKED_AFTER_FIRST_BALLOT,
+        method_rules=METHOD_RULES,
+        method_labels=METHOD_LABELS,
+        options_error=getattr(form, "options_error", None),
+    ), status
+
+
+def _wants_more_rows(form: PollForm) -> bool:
+    if "add_row" in request.form:
+        if len(form.options) < form.options.max_entries:
+            form.options.append_entry()
+        return True
+    return False
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("moderator")
+def new_poll():
+    form = _new_form()
+    if request.method == "POST" and _wants_more_rows(form):
+        return _form_page(form, None, False, 200)
+    if form.validate_on_submit():
+        try:
+            poll = services.create_poll(current_user, _data_from(form))
+        except RuleViolation as error:
+            db.session.rollback()
+            _attach_error(form, error)
+        else:
+            flash("The poll is saved.", "success")
+            return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
+    return _form_page(form, None, False, 422 if request.method == "POST" else 200)
+
+
+@bp.route("/<int:poll_id>/edit", methods=["GET", "POST"])
+@role_required("moderator")
+def edit_poll(poll_id: int):
+    poll = _poll_or_404(poll_id)
+    locked = services.has_ballots(poll.id)
+    if request.method == "GET":
+        form = PollForm(obj=poll)
+        form.opens_local.data = _local(poll.opens_at, poll.time_zone)
+        form.closes_local.data = _local(poll.closes_at, poll.time_zone)
+        while len(form.options):
+            form.options.pop_entry()
+        for option in poll.options:
+            form.options.append_entry(option)
+        form.options.append_entry()
+        form.version.data = str(poll.version)
+        return _form_page(form, poll, locked, 200)
+    form = PollForm()
+    # A form opened before the first ballot still carries the locked fields: they must not have changed.
+    full_form = request.form.get("locked") != "1"
+    if full_form and _wants_more_rows(form):
+        return _form_page(form, poll, locked, 200)
+    valid = form.validate_on_submit() if full_form else _valid_locked_form(form)
+    if valid:
+        version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        try:
+            services.update_poll(current_user, poll.id, _data_from(form, poll, locked=not full_form), version)
+        except RuleViolation as error:
+            db.session.rollback()
+            poll = _poll_or_404(poll_id)
+            _attach_error(form, error)
+            return _form_page(form, poll, services.has_ballots(poll.id), error.status)
+        flash("The poll is saved.", "success")
+        return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
+    return _form_page(form, poll, locked, 422)
+
+
+def _valid_locked_form(form: PollForm) -> bool:
+    """Validate only what can still change once ballots are cast."""
+    results = [form._fields[name].validate(form) for name in ("csrf_token", "question", "description", "live_results")]
+    return all(results)
+
+
+@bp.post("/<int:poll_id>/extend")
+@role_required("moderator")
+def extend_poll(poll_id: int):
+    poll = _poll_or_404(poll_id)
+    form = ExtendForm(prefix="extend")
+    if form.validate_on_submit():
+        try:
+            closes_at = from_zone(form.closes_local.data, form.time_zone.data)
+            services.extend_poll(current_user, poll.id, closes_at, form.reason.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            target = getattr(form, error.field or "reason", form.reason)
+            target.errors = [*target.errors, error.message]
+            return _poll_page(poll, error.status, extend_form=form)
+        flash("The poll is extended; the reason is shown on the poll page.", "success")
+        return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
+    return _poll_page(poll, 422, extend_form=form)
+
+
+@bp.post("/<int:poll_id>/close")
+@role_required("moderator")
+def close_poll(poll_id: int):
+    poll = _poll_or_404(poll_id)
+    form = CloseForm(prefix="close")
+    if form.validate_on_submit():
+        try:
+            services.close_poll_early(current_user, poll.id, form.reason.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            form.reason.errors = [*form.reason.errors, error.message]
+            return _poll_page(poll, error.status, close_form=form)
+        flash("The poll is closed. The results are below.", "success")
+        return redirect_or_hx(url_for("polls.results", poll_id=poll.id))
+    return _poll_page(poll, 422, close_form=form)
+
+
+# The poll page and the ballot -------------------------------------------------------------------------------
+
+
+def _ballot_context(
+    poll: Poll,
+    mine: Ballot | None,
+    *,
+    editing: bool = False,
+    draft: list[int] | None = None,
+    error: str | None = None,
+    announce: str = "",
+    focus: str = "",
+    just_cast: bool = False,
+) -> dict[str, Any]:
+    status = poll.status()
+    current = list(mine.choice()) if mine else []
+    mode = "closed" if status == "closed" else "scheduled" if status == "scheduled" else "form"
+    if mode == "form" and mine is not None and not editing and draft is None and error is None:
+        mode = "receipt"
+    return {
+        "poll": poll,
+        "mine": mine,
+        "mode": mode,
+        "draft": draft if draft is not None else current,
+        "options_by_id": {option.id: option for option in poll.options},
+        "ballot_error": error,
+        "announce": announce,
+        "focus": focus,
+        "just_cast": just_cast,
+        "how_to_vote": METHOD_HOW_TO_VOTE[poll.method],
+    }
+
+
+def _standing_context(poll: Poll) -> dict[str, Any]:
+    numbers = services.turnout(poll)
+    status = poll.status()
+    return {
+        "poll": poll,
+        "status": status,
+        "turnout": numbers,
+        "pulse_token": _pulse_token(poll, status),
+        "results_visible": poll.results_visible(),
+    }
+
+
+def _pulse_token(poll: Poll, status: str) -> str:
+    return f"{poll.ballot_version}.{poll.version}.{status}"
+
+
+def _poll_page(poll: Poll, status: int = 200, ballot: dict[str, Any] | None = None, **forms: Any):
+    mine = services.own_ballot(poll, current_user)
+    context: dict[str, Any] = {
+        **_standing_context(poll),
+        **(ballot or _ballot_context(poll, mine)),
+        "changes": services.schedule_changes(poll),
+        "method_rules": METHOD_RULES[poll.method],
+        "extend_form": forms.get("extend_form") or _extend_form(poll),
+        "close_form": forms.get("close_form") or CloseForm(prefix="close", formdata=None),
+        "summary": None,
+    }
+    if poll.is_closed():
+        result = services.tally_poll(poll)
+        context["summary"] = result
+    return render_template("polls/poll.html", **context), status
+
+
+def _extend_form(poll: Poll) -> ExtendForm:
+    form = ExtendForm(prefix="extend", formdata=None)
+    form.time_zone.data = current_user.time_zone or poll.time_zone
+    form.closes_local.data = _local(poll.closes_at + timedelta(days=7), form.time_zone.data)
+    return form
+
+
+@bp.get("/<int:poll_id>")
+def show_poll(poll_id: int):
+    poll = _poll_or_404(poll_id)
+    return _poll_page(poll)
+
+
+@bp.get("/<int:poll_id>/ballot")
+def ballot_form(poll_id: int):
+    """The ballot form filled in with the voter's current ballot, to change it."""
+    poll = _poll_or_404(poll_id)
+    mine = services.own_ballot(poll, current_user)
+    context = _ballot_context(poll, mine, editing=True, focus="first")
+    if is_htmx():
+        return render_fragment("polls/poll.html", "ballot", **context)
+    return _poll_page(poll, ballot=context)
+
+
+def _ballot_values(poll: Poll) -> list[int]:
+    """The choice as option ids, from ``choice`` (pick, tick), ``ranking`` (ordered) or ``rank-ID`` fields."""
+    if poll.ranked:
+        ranks = {key: value for key, value in request.form.items() if key.startswith("rank-")}
+        if ranks:
+            parsed: dict[int, int] = {}
+            for key, value in ranks.items():
+                option, number = key[5:], (value or "").strip()
+                if not option.isdigit() or (number and not number.isdigit()):
+                    raise RuleViolation("Ranks are whole numbers: 1, 2, 3…", field="choice", status=422)
+                if number:
+                    parsed[int(option)] = int(number)
+            return services.ranks_to_order(parsed)
+        return services.parse_choice(poll, request.form.getlist("ranking"))
+    return services.parse_choice(poll, request.form.getlist("choice"))
+
+
+def _ballot_response(poll: Poll, context: dict[str, Any], status: int):
+    if is_htmx():
+        return render_fragment("polls/poll.html", "ballot", status=status, **context)
+    return _poll_page(poll, status, ballot=context)
+
+
+@bp.post("/<int:poll_id>/ballot")
+def cast(poll_id: int):
+    poll = _poll_or_404(poll_id)
+    try:
+        choice = _ballot_values(poll)
+        services.cast_ballot(poll.id, current_user, choice)
+    except RuleViolation as error:
+        db.session.rollback()
+        poll = _poll_or_404(poll_id)
+        mine = services.own_ballot(poll, current_user)
+        draft = [int(v) for v in request.form.getlist("ranking" if poll.ranked else "choice") if v.isdigit()]
+        draft = [oid for oid in dict.fromkeys(draft) if oid in {o.id for o in poll.options}]
+        context = _ballot_context(poll, mine, draft=draft, error=error.message, focus="error")
+        return _ballot_response(poll, context, error.status)
+    mine = services.own_ballot(poll, current_user)
+    changed = mine is not None and mine.revision > 1
+    message = "Your ballot is changed." if changed else "Your ballot is cast."
+    if is_htmx():
+        context = _ballot_context(poll, mine, announce=message, focus="receipt", just_cast=True)
+        return render_fragment("polls/poll.html", "ballot", **context)
+    flash(message, "success")
+    return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id) + "#ballot")
+
+
+@bp.post("/<int:poll_id>/ballot/arrange")
+def arrange(poll_id: int):
+    """One step of arranging a ranking (add, remove, move up or down). Nothing is stored until cast."""
+    poll = _poll_or_404(poll_id)
+    if not poll.ranked:
+        abort(404, "Only ranked polls have a ranking to arrange.")
+    mine = services.own_ballot(poll, current_user)
+    raw = request.form.getlist("ranking")
+    try:
+        ranking = services.parse_choice(poll, raw)
+        ranking, moved, sentence = services.arrange(poll, ranking, request.form.get("move", ""))
+    except RuleViolation as error:
+        context = _ballot_context(poll, mine, draft=[], editing=True, error=error.message, focus="error")
+        return _ballot_response(poll, context, error.status)
+    action = request.form.get("move", "").partition(":")[0]
+    focus = _focus_after(action, moved, ranking, poll)
+    context = _ballot_context(poll, mine, draft=ranking, editing=True, announce=sentence, focus=focus)
+    return _ballot_response(poll, context, 200)
+
+
+def _focus_after(action: str, moved: int | None, ranking: list[int], poll: Poll) -> str:
+    """Which button keeps the keyboard focus after a move: the moved option's same button, the next option
+    to add after an add, the option's Add button after a removal."""
+    if action in ("up", "down"):
+        return f"{action}-{moved}"
+    if action == "add":
+        rest = [o.id for o in poll.options if o.id not in ranking]
+        return f"add-{rest[0]}" if rest else f"up-{moved}"
+    return f"add-{moved}"
+
+
+@bp.get("/<int:poll_id>/pulse")
+def pulse(poll_id: int):
+    """The poll's turnout and status for the live part of the poll page: 204 while nothing changed."""
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        abort(404)
+    if request.args.get("v") == _pulse_token(poll, poll.status()):
+        return Response(status=204)
+    return render_fragment("polls/poll.html", "standing", **_standing_context(poll))
+
+
+# Results ----------------------------------------------------------------------------------------------------
+
+
+def _results_or_refuse(poll: Poll):
+    if poll.results_visible():
+        return None
+    status = poll.status()
+    from protect.core.timefmt import format_datetime
+
+    when = format_datetime(poll.closes_at, current_user.time_zone)
+    if status == "scheduled":
+        message = f"Voting has not started yet. The results are shown after the poll closes, {when}."
+    else:
+        message = f"The results of this poll are shown after it closes, {when}. Until then nobody can see them."
+    return error_response(403, message, "Results not available yet")
+
+
+@bp.get("/<int:poll_id>/results")
+def results(poll_id: int):
+    poll = _poll_or_404(poll_id)
+    refused = _results_or_refuse(poll)
+    if refused is not None:
+        return refused
+    ballots = services.poll_ballots(poll)
+    result = services.tally_poll(poll, ballots)
+    numbers = services.turnout(poll)
+    closed = poll.is_closed()
+    return render_template(
+        "polls/results.html",
+        poll=poll,
+        result=result,
+        chart=bar_chart(result.rows, result.count_label),
+        turnout=numbers,
+        closed=closed,
+        ballots=ballots if not poll.secret else [],
+        method_rules=METHOD_RULES[poll.method],
+        decision_url=_decision_url(poll) if closed else None,
+    )
+
+
+def _decision_url(poll: Poll) -> str | None:
+    if not has_role(current_user, "moderator") or DECISION_ENDPOINT not in current_app.view_functions:
+        return None
+    return url_for(DECISION_ENDPOINT, poll_id=poll.id)
+
+
+@bp.get("/<int:poll_id>/results.csv")
+def results_csv(poll_id: int):
+    poll = _poll_or_404(poll_id)
+    refused = _results_or_refuse(poll)
+    if refused is not None:
+        return refused
+    ballots = services.poll_ballots(poll)
+    result = services.tally_poll(poll, ballots)
+    body = tally_csv(poll, result, services.turnout(poll), poll.status(), ballots)
+    response = make_response(body)
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}-tally.csv"'
+    return response
