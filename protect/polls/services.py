@@ -140,7 +140,7 @@ class PollListing:
 def list_polls(user: User) -> dict[str, list[PollListing]]:
     """Every poll, grouped by status, with its ballot count and whether ``user`` voted (three queries)."""
     polls = list(db.session.execute(select(Poll).order_by(Poll.closes_at.desc(), Poll.id.desc())).scalars())
-    counts = dict(db.session.execute(select(Ballot.poll_id, func.count()).group_by(Ballot.poll_id)).tuples().all())
+    counts = dict(db.session.execute(select(Ballot.poll_id, func.count()).group_by(Ballot.poll_id)).all())
     mine = set(db.session.execute(select(Ballot.poll_id).where(Ballot.voter_id == user.id)).scalars())
     now = utcnow()
     groups: dict[str, list[PollListing]] = {"open": [], "scheduled": [], "closed": []}

@@ -1,0 +1,287 @@
+"""Counting, checked against examples worked out by hand. No database: tallying is a pure function."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from protect.polls.tally import (
+    APPROVAL,
+    IRV,
+    SCHULZE,
+    SINGLE,
+    BallotError,
+    Candidate,
+    check_ballot,
+    count,
+    lot_order,
+)
+
+A, B, C, D, E = 1, 2, 3, 4, 5
+CANDIDATES = [Candidate(A, "A"), Candidate(B, "B"), Candidate(C, "C"), Candidate(D, "D"), Candidate(E, "E")]
+
+
+def four():
+    return CANDIDATES[:4]
+
+
+def three():
+    return CANDIDATES[:3]
+
+
+def counts_of(result):
+    return {row.option_id: row.count for row in result.rows}
+
+
+# Single choice and approval ----------------------------------------------------------------------------------
+
+
+def test_single_choice_most_votes_wins_with_shares_of_the_ballots():
+    result = count(SINGLE, three(), [(A,), (A,), (B,), (A,), (B,)])
+    assert counts_of(result) == {A: 3, B: 2, C: 0}
+    assert [row.share for row in result.rows] == [Fraction(3, 5), Fraction(2, 5), 0]
+    assert result.rows[0].percent == 60.0
+    assert result.winner == A and not result.tie
+    assert [row.winner for row in result.rows] == [True, False, False]
+
+
+def test_single_choice_equal_most_votes_is_a_declared_tie():
+    result = count(SINGLE, three(), [(A,), (B,), (C,), (A,), (B,)])
+    assert result.winner is None
+    assert result.tie and result.winners == [A, B]
+    assert [row.tied for row in result.rows] == [True, True, False]
+    assert not any(row.winner for row in result.rows)
+
+
+def test_no_ballots_no_winner_and_no_tie():
+    for method in (SINGLE, APPROVAL, IRV, SCHULZE):
+        result = count(method, three(), [])
+        assert result.winner is None and not result.tie, method
+        assert result.ballots == 0
+        assert all(row.share == 0 for row in result.rows)
+
+
+def test_approval_counts_every_tick_and_shares_are_of_voters():
+    ballots = [(A, B), (B,), (B, C), (A,)]
+    result = count(APPROVAL, three(), ballots)
+    assert counts_of(result) == {A: 2, B: 3, C: 1}
+    assert result.winner == B
+    assert result.rows[1].share == Fraction(3, 4)  # three of the four voters approve B
+    assert result.count_label == "Approvals"
+
+
+def test_approval_tie():
+    result = count(APPROVAL, three(), [(A, B), (A, B, C)])
+    assert result.tie and result.winners == [A, B]
+
+
+# Instant runoff --------------------------------------------------------------------------------------------
+
+
+def test_runoff_eliminates_the_last_and_transfers_until_a_majority_of_continuing_ballots():
+    # The demo's first-training vote: R(iga)=A, T(allinn)=B, V(ilnius)=C, S(t Petersburg)=D.
+    ballots = [
+        (A, C, B),
+        (C, A, B),
+        (B, A),
+        (D, B, A),
+        (A, B, C, D),
+        (B, C),
+        (A, B),
+        (B, A, C),
+        (C,),  # exhausted once Vilnius is out
+        (A, C, B, D),
+    ]
+    result = count(IRV, four(), ballots)
+    assert [r.counts for r in result.rounds] == [
+        {A: 4, B: 3, C: 2, D: 1},
+        {A: 4, B: 4, C: 2},  # D's ballot moved to B
+        {A: 5, B: 4},  # one C ballot to A, the other exhausted
+    ]
+    assert [r.eliminated for r in result.rounds] == [D, C, None]
+    assert result.rounds[-1].elected == A
+    assert [(r.continuing, r.exhausted) for r in result.rounds] == [(10, 0), (10, 0), (9, 1)]
+    assert result.winner == A
+    assert result.exhausted == 1
+    # the chart shows first preferences
+    assert counts_of(result) == {A: 4, B: 3, C: 2, D: 1}
+    assert "more than half" in result.rounds[-1].note
+
+
+def test_runoff_majority_in_the_first_round_ends_the_count():
+    result = count(IRV, three(), [(A, B), (A,), (B, A)])
+    assert len(result.rounds) == 1
+    assert result.winner == A
+
+
+def test_runoff_majority_is_of_the_ballots_still_counting_not_of_all_ballots():
+    # 7 ballots; after C is out two are exhausted; A has 3 of the 5 still counting: more than half.
+    ballots = [(A,), (A,), (A,), (B,), (B,), (C,), (C,)]
+    result = count(IRV, three(), ballots)
+    # round 1: A3 B2 C2: B and C tie for fewest in the first round -> lot decides which goes
+    assert result.rounds[0].counts == {A: 3, B: 2, C: 2}
+    loser = result.rounds[0].eliminated
+    assert loser == next(oid for oid in lot_order("", [A, B, C]) if oid in (B, C))
+    assert result.rounds[1].exhausted == 2 and result.rounds[1].continuing == 5
+    assert result.winner == A
+
+
+def test_runoff_tie_for_fewest_is_broken_by_the_earliest_round_where_they_differ():
+    ballots = [(A,)] * 4 + [(B,)] * 3 + [(C,)] * 2 + [(D, C)]
+    result = count(IRV, four(), ballots)
+    assert result.rounds[0].eliminated == D
+    # round 2: A4 B3 C3 -> B and C tie for fewest; C had fewer in round 1, so C goes
+    assert result.rounds[1].counts == {A: 4, B: 3, C: 3}
+    assert result.rounds[1].eliminated == C
+    assert "round 1" in result.rounds[1].note and "earliest round" in result.rounds[1].note
+    # round 3: A4 B3 with 3 ballots exhausted; 4 of 7 is a majority
+    assert result.rounds[2].counts == {A: 4, B: 3}
+    assert result.rounds[2].exhausted == 3
+    assert result.winner == A
+
+
+def test_runoff_tie_in_every_round_is_broken_by_the_lot_order_of_the_seed():
+    ballots = [(A,), (A,), (B,), (C,)]
+    orders = {}
+    for seed in ("seed-one", "seed-two", "seed-three", "seed-four"):
+        result = count(IRV, three(), ballots, seed=seed)
+        expected = next(oid for oid in lot_order(seed, [A, B, C]) if oid in (B, C))
+        assert result.rounds[0].eliminated == expected
+        assert "lot order" in result.rounds[0].note
+        assert result.lot_order == lot_order(seed, [A, B, C])
+        orders[seed] = expected
+        assert result.winner == A  # A 2 of 3 still counting
+    assert set(orders.values()) == {B, C}  # the seed, not the ballot order, decides
+
+
+def test_lot_order_is_reproducible_from_the_seed():
+    assert lot_order("abc", [3, 1, 2]) == lot_order("abc", [1, 2, 3])
+    assert sorted(lot_order("abc", [1, 2, 3])) == [1, 2, 3]
+
+
+def test_runoff_equal_votes_for_every_remaining_location_is_a_declared_tie():
+    result = count(IRV, three(), [(A, C), (B, C), (A,), (B,), (C, A)])
+    # round 1: A2 B2 C1 -> C out, its ballot to A -> round 2: A3 B2: 3 of 5 is a majority
+    assert result.winner == A
+    tied = count(IRV, three(), [(A, C), (B, C), (C, A), (C, B)])
+    # round 1: A1 B1 C2 -> A and B tie for fewest, lot decides; round 2: C3 vs the other 1 -> C wins
+    assert tied.winner == C
+    even = count(IRV, three(), [(A, B), (B, A), (A,), (B,)])
+    assert even.rounds[0].counts == {A: 2, B: 2, C: 0}
+    assert even.rounds[0].eliminated == C
+    assert even.rounds[1].counts == {A: 2, B: 2}
+    assert even.rounds[1].tied == (A, B)
+    assert even.winner is None and even.tie and even.winners == [A, B]
+    assert "declared tie" in even.rounds[1].note
+
+
+def test_runoff_with_every_ballot_exhausted_has_no_winner():
+    result = count(IRV, [Candidate(A, "A")], [])
+    assert result.winner is None and not result.tie
+    assert result.rounds[0].continuing == 0
+
+
+# Schulze ---------------------------------------------------------------------------------------------------
+
+
+def _expand(groups):
+    ballots = []
+    for times, ranking in groups:
+        ballots += [tuple(ranking)] * times
+    return ballots
+
+
+def test_schulze_worked_example_with_45_voters():
+    # The classic example (Schulze's own, also on Wikipedia): the winner is E.
+    ballots = _expand(
+        [
+            (5, (A, C, B, E, D)),
+            (5, (A, D, E, C, B)),
+            (8, (B, E, D, A, C)),
+            (3, (C, A, B, E, D)),
+            (7, (C, A, E, B, D)),
+            (2, (C, B, A, D, E)),
+            (7, (D, C, E, B, A)),
+            (8, (E, B, A, D, C)),
+        ]
+    )
+    result = count(SCHULZE, CANDIDATES, ballots)
+    pw = result.pairwise
+    beats = [[pw.beats[(a, b)] if a != b else None for b in (A, B, C, D, E)] for a in (A, B, C, D, E)]
+    assert beats == [
+        [None, 20, 26, 30, 22],
+        [25, None, 16, 33, 18],
+        [19, 29, None, 17, 24],
+        [15, 12, 28, None, 14],
+        [23, 27, 21, 31, None],
+    ]
+    strongest = [[pw.strongest[(a, b)] if a != b else None for b in (A, B, C, D, E)] for a in (A, B, C, D, E)]
+    assert strongest == [
+        [None, 28, 28, 30, 24],
+        [25, None, 28, 33, 24],
+        [25, 29, None, 29, 24],
+        [25, 28, 28, None, 24],
+        [25, 28, 28, 31, None],
+    ]
+    assert result.winner == E
+    assert pw.order == [E, A, C, B, D]
+
+
+def test_schulze_condorcet_cycle_of_unequal_strength_has_a_winner():
+    # A beats B 6:3, B beats C 7:2, C beats A 5:4: a cycle. The weakest link is C over A, so A wins.
+    ballots = _expand([(4, (A, B, C)), (3, (B, C, A)), (2, (C, A, B))])
+    result = count(SCHULZE, three(), ballots)
+    pw = result.pairwise
+    assert (pw.beats[(A, B)], pw.beats[(B, C)], pw.beats[(C, A)]) == (6, 7, 5)
+    assert pw.strongest[(A, C)] == 6 and pw.strongest[(C, A)] == 5  # A reaches C through B
+    assert pw.strongest[(B, A)] == 5 and pw.strongest[(A, B)] == 6
+    assert result.winner == A
+
+
+def test_schulze_perfect_cycle_is_a_declared_tie():
+    ballots = _expand([(3, (A, B, C)), (3, (B, C, A)), (3, (C, A, B))])
+    result = count(SCHULZE, three(), ballots)
+    assert result.tie and sorted(result.winners) == [A, B, C]
+    assert result.winner is None
+
+
+def test_schulze_finds_the_condorcet_winner_that_runoff_misses():
+    # B is everyone's second choice and beats A and C head to head, but has the fewest first preferences.
+    ballots = _expand([(4, (A, B, C)), (3, (C, B, A)), (2, (B, A, C))])
+    assert count(SCHULZE, three(), ballots).winner == B
+    assert count(IRV, three(), ballots).winner == A
+
+
+def test_schulze_ranked_locations_beat_unranked_ones_and_unranked_are_equal():
+    result = count(SCHULZE, three(), [(A,), (B, A)])
+    pw = result.pairwise
+    assert pw.beats[(A, B)] == 1 and pw.beats[(B, A)] == 1
+    assert pw.beats[(A, C)] == 2 and pw.beats[(C, A)] == 0
+    assert pw.beats[(B, C)] == 1 and pw.beats[(C, B)] == 0
+
+
+# Ballot checks ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "ballot", "message"),
+    [
+        (SINGLE, (A, B), "exactly one"),
+        (SINGLE, (), "empty"),
+        (APPROVAL, (), "empty"),
+        (IRV, (A, A), "twice"),
+        (SCHULZE, (A, 99), "not an option"),
+        (APPROVAL, (B, B), "twice"),
+    ],
+)
+def test_ballots_that_do_not_fit_are_refused(method, ballot, message):
+    with pytest.raises(BallotError, match=message):
+        check_ballot(method, [A, B, C], ballot)
+    with pytest.raises(BallotError):
+        count(method, three(), [ballot])
+
+
+def test_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="unknown counting method"):
+        count("borda", three(), [])
