@@ -1,0 +1,271 @@
+"""The live agenda in real browsers: two experts on one agenda, conflicts, keyboard-only editing, axe-core."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from protect.agendas.models import AgendaChange, AgendaItem
+from protect.extensions import db
+from tests.agendas.factories import make_day, make_event, make_item
+from tests.browser.conftest import assert_accessible
+from tests.factories import make_user
+
+LIVE = 8_000  # the page polls every 5 s: a change shows within this
+
+
+def item_entry(page: Page, item: AgendaItem):
+    return page.locator(f"#item-{item.id}")
+
+
+def saved(item: AgendaItem) -> AgendaItem:
+    db.session.rollback()
+    return db.session.get(AgendaItem, item.id)
+
+
+def test_one_edits_and_the_other_sees_it_live(signed_in, expert):
+    event = make_event(expert, title="Training in Riga")
+    item = make_item(event, expert, title="Hearing the child")
+    aino = make_user("expert", display_name="Aino Virtanen", email="aino@test.example")
+    erik = make_user("expert", display_name="Erik Lindqvist", email="erik@test.example")
+    first, second = signed_in(aino), signed_in(erik)
+    for page in (first, second):
+        page.goto(f"/events/{event.id}")
+
+    first.get_by_role("link", name="Edit “Hearing the child”").click()
+    title = first.get_by_label("Title")
+    expect(title).to_be_focused()
+    # the other sees who is editing, without reloading
+    expect(item_entry(second, item)).to_contain_text("Being edited by Aino Virtanen", timeout=LIVE)
+
+    title.fill("Hearing the child: child-friendly interviews")
+    with first.expect_response(re.compile(rf"/items/{item.id}$")) as answer:
+        first.get_by_role("button", name="Save").click()
+    assert answer.value.status == 200
+    expect(item_entry(first, item)).to_contain_text("Hearing the child: child-friendly interviews")
+    expect(first.get_by_role("link", name="Edit “Hearing the child: child-friendly interviews”")).to_be_focused()
+    assert saved(item).title == "Hearing the child: child-friendly interviews"
+
+    expect(item_entry(second, item)).to_contain_text("child-friendly interviews", timeout=LIVE)
+    expect(item_entry(second, item)).not_to_contain_text("Being edited by")
+
+
+def test_an_open_editor_survives_the_refresh_and_a_conflict_keeps_my_text(signed_in, expert):
+    event = make_event(expert)
+    item, other = make_day(event, expert, slots=[("09:00", "10:30"), ("11:00", "12:00")])
+    aino = make_user("expert", display_name="Aino Virtanen", email="aino@test.example")
+    erik = make_user("expert", display_name="Erik Lindqvist", email="erik@test.example")
+    first, second = signed_in(aino), signed_in(erik)
+    for page in (first, second):
+        page.goto(f"/events/{event.id}")
+
+    # Erik begins to edit the item and types
+    second.get_by_role("link", name=f"Edit “{item.title}”").click()
+    notes = second.get_by_label("Notes")
+    notes.fill("Erik's notes: a role play on interviews with an interpreter.")
+    notes.focus()
+
+    # meanwhile Aino changes another item: Erik's page refreshes around his editor
+    first.get_by_role("link", name=f"Edit “{other.title}”").click()
+    first.get_by_label("Title").fill("Interagency cooperation")
+    first.get_by_role("button", name="Save").click()
+    expect(item_entry(second, other)).to_contain_text("Interagency cooperation", timeout=LIVE)
+    expect(notes).to_have_value("Erik's notes: a role play on interviews with an interpreter.")
+    expect(notes).to_be_focused()
+
+    # then Aino saves the very item Erik is editing
+    first.get_by_role("link", name=f"Edit “{item.title}”").click()
+    first.get_by_label("Title").fill("The child's best interests")
+    first.get_by_role("button", name="Save").click()
+    expect(item_entry(first, item)).to_contain_text("The child's best interests")
+    # Erik's editor stays, and he is told
+    expect(item_entry(second, item)).to_contain_text("Changed while you edit", timeout=LIVE)
+    expect(notes).to_have_value("Erik's notes: a role play on interviews with an interpreter.")
+
+    with second.expect_response(re.compile(rf"/items/{item.id}$")) as answer:
+        second.get_by_role("button", name="Save", exact=True).click()
+    assert answer.value.status == 409
+    conflict = item_entry(second, item)
+    expect(conflict.get_by_role("alert")).to_contain_text("Aino Virtanen saved a newer version")
+    expect(conflict.get_by_role("table")).to_contain_text("Erik's notes")
+    expect(conflict.get_by_role("table")).to_contain_text("The child's best interests")
+    with second.expect_response(re.compile(rf"/items/{item.id}$")) as answer:
+        conflict.get_by_role("button", name="Keep mine").click()
+    assert answer.value.status == 200
+    expect(item_entry(second, item)).not_to_contain_text("Saved now")
+    current = saved(item)
+    assert current.notes == "Erik's notes: a role play on interviews with an interpreter."
+    assert current.version == 3
+    # Aino's title was kept by the merge? No: "keep mine" keeps Erik's whole version, and Aino's is in the history.
+    titles = [
+        change.after["title"]
+        for change in db.session.execute(
+            select(AgendaChange).where(AgendaChange.item_id == item.id, AgendaChange.action == "item.updated")
+        ).scalars()
+    ]
+    assert "The child's best interests" in titles
+    expect(item_entry(first, item)).to_contain_text("role play", timeout=LIVE)
+
+
+def test_the_merge_of_a_conflict_takes_both_changes(signed_in, expert):
+    event = make_event(expert)
+    item = make_item(event, expert, title="Hearing the child", notes="Interviews.")
+    aino = make_user("expert", display_name="Aino Virtanen", email="aino@test.example")
+    erik = make_user("expert", display_name="Erik Lindqvist", email="erik@test.example")
+    first, second = signed_in(aino), signed_in(erik)
+    for page in (first, second):
+        page.goto(f"/events/{event.id}")
+    second.get_by_role("link", name="Edit “Hearing the child”").click()
+    second.get_by_label("Notes").fill("Interviews, with an interpreter.")
+    first.get_by_role("link", name="Edit “Hearing the child”").click()
+    first.get_by_label("Title").fill("Hearing the child in practice")
+    first.get_by_role("button", name="Save").click()
+    expect(item_entry(first, item)).to_contain_text("in practice")
+
+    second.get_by_role("button", name="Save", exact=True).click()
+    conflict = item_entry(second, item)
+    conflict.get_by_text("Edit a merge", exact=True).click()
+    expect(conflict.get_by_label("Title")).to_have_value("Hearing the child in practice")
+    expect(conflict.get_by_label("Notes")).to_have_value("Interviews, with an interpreter.")
+    conflict.get_by_role("button", name="Save the merge").click()
+    expect(item_entry(second, item)).to_contain_text("Hearing the child in practice")
+    current = saved(item)
+    assert (current.title, current.notes) == ("Hearing the child in practice", "Interviews, with an interpreter.")
+
+
+def test_add_move_delete_and_undo_by_keyboard(signed_in, expert):
+    event = make_event(expert)
+    first, second = make_day(event, expert, slots=[("09:00", "10:00"), ("10:00", "11:00")])
+    page = signed_in(expert)
+    page.goto(f"/events/{event.id}")
+
+    # add an item at the end of day 1
+    page.get_by_role("link", name="Add an item at the end of day 1").focus()
+    page.keyboard.press("Enter")
+    title = page.get_by_label("Title")
+    expect(title).to_be_focused()
+    expect(page.locator("#new-1").get_by_label("Start")).to_have_value("11:00")
+    page.keyboard.type("Identification of victims")
+    page.locator("#new-1").get_by_label("Kind").select_option("workshop")
+    page.locator("#new-1").get_by_role("button", name="Add the item").focus()
+    with page.expect_response(re.compile(r"/items$")) as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 200
+    added = page.locator(".item", has_text="Identification of victims")
+    expect(added.locator(".item__time")).to_contain_text(re.compile("11:00.+12:00"))
+    db.session.rollback()
+    new = db.session.execute(select(AgendaItem).where(AgendaItem.title == "Identification of victims")).scalar_one()
+
+    # move it earlier twice, by keyboard; focus stays on the button
+    page.get_by_role("button", name="Move “Identification of victims” earlier").focus()
+    with page.expect_response(re.compile(r"/move$")):
+        page.keyboard.press("Enter")
+    expect(page.locator("#agenda-notice")).to_contain_text("now 10:00–11:00")
+    expect(page.get_by_role("button", name="Move “Identification of victims” earlier")).to_be_focused()
+    with page.expect_response(re.compile(r"/move$")):
+        page.keyboard.press("Enter")
+    items = page.locator("#day-1-items > li.item h4")
+    expect(items).to_have_text(["Identification of victims", first.title, second.title])
+    # the first item has no "Earlier"; focus went to a control that exists
+    expect(page.get_by_role("button", name="Move “Identification of victims” earlier")).to_have_count(0)
+
+    # to the other day
+    page.get_by_role("button", name="Move “Identification of victims” to day 2").focus()
+    with page.expect_response(re.compile(r"/move$")):
+        page.keyboard.press("Enter")
+    expect(page.locator("#day-2-items")).to_contain_text("Identification of victims")
+    assert saved(new).day == 2
+
+    # delete, then undo: the undo button has the focus
+    page.get_by_role("button", name="Delete “Identification of victims”").focus()
+    with page.expect_response(re.compile(r"/delete$")):
+        page.keyboard.press("Enter")
+    expect(page.locator("#day-2-items")).not_to_contain_text("Identification of victims")
+    undo = page.get_by_role("button", name="Undo deleting “Identification of victims”")
+    expect(undo).to_be_focused()
+    assert saved(new).deleted_at is not None
+    with page.expect_response(re.compile(r"/undo$")):
+        page.keyboard.press("Enter")
+    expect(page.locator("#day-2-items")).to_contain_text("Identification of victims")
+    expect(page.get_by_role("link", name="Edit “Identification of victims”")).to_be_focused()
+    assert saved(new).deleted_at is None
+
+    # Escape closes an editor without saving
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Title")).to_be_focused()
+    page.keyboard.type(" (draft)")
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("link", name="Edit “Identification of victims”")).to_be_visible()
+    assert saved(new).title == "Identification of victims"
+
+
+def test_validation_errors_appear_beside_the_field_in_place(signed_in, expert):
+    event = make_event(expert)
+    item = make_item(event, expert, title="Lunch", kind="meal", start="12:00", end="13:00")
+    page = signed_in(expert)
+    page.goto(f"/events/{event.id}")
+    page.get_by_role("link", name="Edit “Lunch”").click()
+    page.get_by_label("End").fill("11:00")
+    page.get_by_label("Title").fill("Lunch together")
+    with page.expect_response(re.compile(rf"/items/{item.id}$")) as answer:
+        page.get_by_role("button", name="Save").click()
+    assert answer.value.status == 422
+    end = item_entry(page, item).get_by_label("End")
+    expect(end).to_have_attribute("aria-invalid", "true")
+    expect(item_entry(page, item)).to_contain_text("must be after the start")
+    expect(item_entry(page, item).get_by_label("Title")).to_have_value("Lunch together")
+    assert saved(item).title == "Lunch"
+
+
+def test_editing_works_without_javascript(browser, live_server, expert):
+    from tests.factories import PASSWORD
+
+    event = make_event(expert)
+    item = make_item(event, expert, title="Opening")
+    make_item(event, expert, 1, "10:00", "11:00", title="Second")
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(expert.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"/events/{event.id}")
+        page.get_by_role("link", name="Edit “Opening”").click()
+        page.get_by_label("Title").fill("Opening and welcome")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("heading", name="Opening and welcome")).to_be_visible()
+        assert saved(item).title == "Opening and welcome"
+        page.get_by_role("button", name="Move “Opening and welcome” later").click()
+        expect(page.locator("#alerts")).to_contain_text("now 10:00–11:00")
+        page.get_by_role("button", name="Delete “Opening and welcome”").click()
+        page.get_by_role("button", name="Undo deleting “Opening and welcome”").click()
+        expect(page.get_by_role("heading", name="Opening and welcome")).to_be_visible()
+        page.get_by_role("link", name="Add an item at the end of day 2").click()
+        page.get_by_label("Title").fill("Closing")
+        page.get_by_role("button", name="Add the item").click()
+        expect(page.locator("#day-2-items")).to_contain_text("Closing")
+    finally:
+        context.close()
+    assert saved(item).deleted_at is None and saved(item).start.hour == 10
+
+
+def test_the_agenda_pages_are_accessible(signed_in, expert, moderator):
+    event = make_event(expert)
+    item, _other = make_day(event, expert, slots=[("09:00", "10:30"), ("10:15", "11:00")])
+    page = signed_in(expert)
+    page.goto(f"/events/{event.id}")
+    assert_accessible(page, "agenda page")
+    page.get_by_role("link", name=f"Edit “{item.title}”").click()
+    expect(page.get_by_label("Title")).to_be_visible()
+    assert_accessible(page, "agenda page with an editor open")
+    page.goto("/events/")
+    assert_accessible(page, "list of trainings")
+    page.goto(f"/events/{event.id}/history")
+    assert_accessible(page, "history")
+    page.goto(f"/events/{event.id}/print")
+    assert_accessible(page, "print view")
+    page.goto(f"/events/{event.id}/edit")
+    assert_accessible(page, "event form")
