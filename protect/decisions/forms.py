@@ -1,0 +1,232 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SearchField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from protect.core.forms import choices
+from protect.core.regions import TIME_ZONE_CHOICES
+from protect.decisions.models import (
+    GUEST_NAME_MAX,
+    GUEST_ORG_MAX,
+    MINUTES_MAX,
+    NOTE_MAX,
+    PLACE_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    WHAT_MAX,
+)
+from protect.decisions.rules import STATUSES
+
+MARKDOWN_HELP = "Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…)."
+NOT_A_DATE = "Enter the date as a date, for example 2016-03-15."
+
+
+def _int_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # an id that exists nowhere: the service refuses it beside the field
+
+
+class LenientDateField(DateField):
+    """A date field whose refusal of "31.02.2016" or "soon" says what to enter."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError(NOT_A_DATE) from error
+
+
+class LinkField(HiddenField):
+    """The id of a linked poll or Guidelines revision (a checkbox on the form; unticked: no link)."""
+
+    def process_formdata(self, valuelist):
+        self.data = _int_or_none(valuelist[0]) if valuelist else None
+
+
+class VersionField(HiddenField):
+    """The version an edit began from. Anything but a whole number is refused."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        try:
+            self.data = int(self.data)
+        except (TypeError, ValueError):
+            self.data = None
+
+
+def _version_required(_form, field):
+    if field.data is None or field.data < 1:
+        raise ValidationError("The form does not say which version it began from. Reload the page and edit again.")
+
+
+class DecisionForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[DataRequired("Enter a title."), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
+    )
+    text = TextAreaField(
+        "What was decided",
+        validators=[
+            DataRequired("Write down what was decided."),
+            Length(max=TEXT_MAX, message=f"At most {TEXT_MAX:,} characters."),
+        ],
+        description=MARKDOWN_HELP,
+    )
+    rationale = TextAreaField(
+        "Rationale",
+        validators=[Optional(), Length(max=TEXT_MAX, message=f"At most {TEXT_MAX:,} characters.")],
+        description="Why: the reasons and what was weighed. " + MARKDOWN_HELP,
+    )
+    tags = StringField(
+        "Tags",
+        validators=[Optional(), Length(max=600, message="At most 600 characters.")],
+        description="Separated by commas, for example: trainings, target groups, Riga.",
+    )
+    meeting_id = SelectField("Taken at the meeting", coerce=_int_or_none, validate_choice=False)
+    owner_id = SelectField("Owner", coerce=_int_or_none, validate_choice=False, description="Who sees it through.")
+    due_on = LenientDateField("Due date", validators=[Optional()], description="When it should be implemented.")
+    event_id = SelectField("About the training event", coerce=_int_or_none, validate_choice=False)
+    poll_id = LinkField()
+    revision_id = LinkField()
+
+    def setup(self, people, meetings, events) -> DecisionForm:
+        self.owner_id.choices = choices([(None, "Nobody yet")] + [(p.id, p.display_name) for p in people])
+        self.meeting_id.choices = choices(
+            [(None, "No meeting")] + [(m_id, f"{title} ({starts:%-d %b %Y})") for m_id, title, starts in meetings]
+        )
+        self.event_id.choices = choices([(None, "No training event")] + [(e.id, e.title) for e in events])
+        return self
+
+    def values(self) -> dict:
+        return {
+            "title": self.title.data or "",
+            "text": self.text.data or "",
+            "rationale": self.rationale.data or "",
+            "tags": self.tags.data or "",
+            "meeting_id": self.meeting_id.data,
+            "owner_id": self.owner_id.data,
+            "due_on": self.due_on.data,
+            "event_id": self.event_id.data,
+            "revision_id": self.revision_id.data,
+            "poll_id": self.poll_id.data,
+        }
+
+
+class EditDecisionForm(DecisionForm):
+    version = VersionField(validators=[_version_required])
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("New status", choices=choices(STATUSES.items()))
+    superseded_by_id = SelectField(
+        "Superseded by",
+        coerce=_int_or_none,
+        validate_choice=False,
+        description="Only when marking it superseded: the decision that replaces it.",
+    )
+    note = StringField(
+        "Note",
+        validators=[Optional(), Length(max=NOTE_MAX, message=f"At most {NOTE_MAX} characters.")],
+        description="Optional: why, or where it was agreed.",
+    )
+
+    def setup(self, allowed: tuple[str, ...], replacements) -> StatusForm:
+        self.status.choices = choices((status, STATUSES[status]) for status in allowed)
+        self.superseded_by_id.choices = choices(
+            [(None, "—")]
+            + [(d_id, f"#{d_id} {title} ({STATUSES[status].lower()})") for d_id, title, status in replacements]
+        )
+        return self
+
+
+class ActionForm(FlaskForm):
+    what = StringField(
+        "What is to be done",
+        validators=[
+            DataRequired("Say what is to be done."),
+            Length(max=WHAT_MAX, message=f"At most {WHAT_MAX} characters."),
+        ],
+    )
+    owner_id = SelectField("Who", coerce=_int_or_none, validate_choice=False)
+    due_on = LenientDateField("Due", validators=[Optional()])
+
+    def setup(self, people) -> ActionForm:
+        self.owner_id.choices = choices([(None, "Nobody yet")] + [(p.id, p.display_name) for p in people])
+        return self
+
+
+class MeetingForm(FlaskForm):
+    title = StringField(
+        "Title",
+        validators=[DataRequired("Enter a title."), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
+    )
+    starts_on = LenientDateField("Date", validators=[InputRequired("Enter the date of the meeting.")])
+    starts_time = TimeField(
+        "Starts at", validators=[InputRequired("Enter the time the meeting starts (for example 10:00).")]
+    )
+    time_zone = SelectField(
+        "Time zone", choices=choices(TIME_ZONE_CHOICES), description="The zone of the place, or of the chair online."
+    )
+    place = StringField(
+        "Place",
+        validators=[Optional(), Length(max=PLACE_MAX, message=f"At most {PLACE_MAX} characters.")],
+        description="Venue and city; for an online meeting, the platform (never a password).",
+    )
+    online = BooleanField("Online meeting")
+    attendee_ids = SelectMultipleField("Members who attended", coerce=int, validate_choice=False)
+    guests = TextAreaField(
+        "Guests",
+        validators=[Optional(), Length(max=40 * (GUEST_NAME_MAX + GUEST_ORG_MAX))],
+        description="One a line: name, organisation.",
+    )
+    minutes = TextAreaField(
+        "Minutes",
+        validators=[Optional(), Length(max=MINUTES_MAX, message=f"At most {MINUTES_MAX:,} characters.")],
+        description=MARKDOWN_HELP,
+    )
+
+    def setup(self, people) -> MeetingForm:
+        self.attendee_ids.choices = choices((p.id, p.display_name) for p in people)
+        return self
+
+
+class EditMeetingForm(MeetingForm):
+    version = VersionField(validators=[_version_required])
+
+
+class FilterForm(FlaskForm):
+    """The log's filters: a GET form (no CSRF), read by ``services.parse_filter``; this only renders it."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search", description="Words in titles, texts, rationales and tags.")
+    status = SelectField("Status")
+    owner = SelectField("Owner")
+    meeting = SelectField("Meeting")
+    tag = SelectField("Tag")
+    due_before = StringField("Due before")
+
+    def setup(self, people, meetings, tags) -> FilterForm:
+        self.status.choices = choices([("", "Any status")] + list(STATUSES.items()))
+        self.owner.choices = choices([("", "Anyone")] + [(str(p.id), p.display_name) for p in people])
+        self.meeting.choices = choices(
+            [("", "Any meeting")] + [(str(m_id), f"{title} ({starts:%-d %b %Y})") for m_id, title, starts in meetings]
+        )
+        self.tag.choices = choices([("", "Any tag")] + [(tag, tag) for tag in tags])
+        return self

@@ -1,0 +1,160 @@
+"""The status rules of a decision, as pure functions: no database, no request, tested on their own.
+
+A decision is proposed, then agreed, then implemented. Instead it may be withdrawn, or superseded by the
+decision that replaces it. What was implemented is a record: it can only be superseded, never sent back to
+proposed. A superseded decision stays superseded (its replacement carries the story on).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+STATUSES: dict[str, str] = {
+    "proposed": "Proposed",
+    "agreed": "Agreed",
+    "implemented": "Implemented",
+    "superseded": "Superseded",
+    "withdrawn": "Withdrawn",
+}
+# The statuses a decision may move to from each status.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "proposed": ("agreed", "withdrawn", "superseded"),
+    "agreed": ("implemented", "proposed", "superseded", "withdrawn"),
+    "implemented": ("superseded",),
+    "superseded": (),
+    "withdrawn": ("proposed",),
+}
+# Decisions still to be carried out: their due dates count.
+OPEN_STATUSES = ("proposed", "agreed")
+# A replacement must itself stand: not superseded, not withdrawn.
+STANDING_STATUSES = ("proposed", "agreed", "implemented")
+TRANSITION_VERBS = {
+    "agreed": "agreed",
+    "implemented": "marked implemented",
+    "superseded": "marked superseded",
+    "withdrawn": "withdrew",
+    "proposed": "reopened",
+}
+
+
+@dataclass(frozen=True)
+class StatusProblem:
+    """Why a status change is refused: the message, the form field it concerns and the HTTP status."""
+
+    message: str
+    field: str = "status"
+    status: int = 409
+
+
+def allowed_statuses(current: str) -> tuple[str, ...]:
+    return TRANSITIONS.get(current, ())
+
+
+def transition_problem(current: str, new: str) -> StatusProblem | None:
+    """None when a decision may move from ``current`` to ``new``, else why not."""
+    if new not in STATUSES:
+        return StatusProblem("Choose a status from the list.", status=422)
+    if new == current:
+        return StatusProblem(f"The decision is {STATUSES[current].lower()} already.", status=409)
+    if new not in allowed_statuses(current):
+        allowed = allowed_statuses(current)
+        if allowed:
+            options = " or ".join(STATUSES[s].lower() for s in allowed)
+            hint = f" From {STATUSES[current].lower()} it can become {options}."
+        else:
+            hint = " It is final: a superseded decision stays superseded; its replacement carries on."
+        if current == "implemented" and new == "proposed":
+            hint = (
+                " An implemented decision is a record of what was done; to change course, propose a new "
+                "decision and mark this one superseded by it."
+            )
+        return StatusProblem(
+            f"A decision that is {STATUSES[current].lower()} cannot become {STATUSES[new].lower()}.{hint}",
+            status=409,
+        )
+    return None
+
+
+def supersede_problem(
+    decision_id: int,
+    replacement_id: int | None,
+    replacement_status: str | None,
+    successor_of: Mapping[int, int | None],
+) -> StatusProblem | None:
+    """None when ``decision_id`` may be marked superseded by ``replacement_id``, else why not.
+
+    ``successor_of`` maps decisions to the decision that superseded them (``None`` or missing: not
+    superseded); following it from the replacement must never lead back to the decision.
+    ``replacement_status`` is None when no such decision exists.
+    """
+    field = "superseded_by_id"
+    if replacement_id is None:
+        return StatusProblem("Choose the decision that replaces this one.", field, 422)
+    if replacement_id == decision_id:
+        return StatusProblem("A decision cannot supersede itself. Choose the decision that replaces it.", field, 422)
+    if replacement_status is None:
+        return StatusProblem("There is no such decision to supersede this one. Choose one from the list.", field, 422)
+    seen = {replacement_id}
+    step = successor_of.get(replacement_id)
+    while step is not None:
+        if step == decision_id:
+            return StatusProblem(
+                "That would make a cycle: the chosen decision is itself replaced, through others, by this one.",
+                field,
+                422,
+            )
+        if step in seen:  # a cycle stored earlier: refuse rather than loop
+            break
+        seen.add(step)
+        step = successor_of.get(step)
+    if replacement_status not in STANDING_STATUSES:
+        return StatusProblem(
+            f"The chosen decision is {STATUSES.get(replacement_status, replacement_status).lower()} itself; "
+            "choose a decision that stands (proposed, agreed or implemented).",
+            field,
+            422,
+        )
+    return None
+
+
+def is_overdue(due, today, *, done: bool = False) -> bool:
+    """Something due before ``today`` and not done is overdue (due today is not yet)."""
+    return due is not None and not done and due < today
+
+
+def fold(text: str | None) -> str:
+    """Text as the search column stores it and a query is compared with it: Unicode-normalised and
+    case-folded in Python, because SQLite's lower() and LIKE fold only ASCII ("Вильнюс", "ØRESUND")."""
+    return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+def like_pattern(word: str) -> str:
+    """A LIKE pattern that finds ``word`` anywhere, with the wildcards % and _ (and the escape) taken literally."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_words(query: str | None, limit: int = 8) -> list[str]:
+    """The folded words of a search: every one must occur (in any order)."""
+    words = []
+    for word in fold(query).split():
+        if word not in words:
+            words.append(word[:100])
+    return words[:limit]
+
+
+def normalise_tags(raw: str | list[str] | None) -> list[str]:
+    """Tags from "Riga, target groups; training" as a list without duplicates (compared folded)."""
+    if raw is None:
+        return []
+    parts = raw if isinstance(raw, list) else raw.replace(";", ",").split(",")
+    tags: list[str] = []
+    keys: set[str] = set()
+    for part in parts:
+        tag = " ".join(str(part).split())
+        if tag and fold(tag) not in keys:
+            keys.add(fold(tag))
+            tags.append(tag)
+    return tags

@@ -1,0 +1,1032 @@
+"""The decision log's rules, without HTTP: proposing and editing decisions (every edit kept), moving them
+through their statuses (every change recorded), actions, meetings, and the filtered, searchable log.
+
+Permissions: every member (expert and up) records meetings, proposes decisions and adds actions; moderators
+and administrators set a decision's status and record a poll's result; only a decision's author or a
+moderator edits its text; an action is ticked off by its owner, whoever added it, or a moderator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import Select, func, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from protect.agendas.models import TrainingEvent
+from protect.auth.models import User
+from protect.core import audit
+from protect.core.database import utcnow
+from protect.core.errors import RuleViolation
+from protect.core.permissions import has_role, rule
+from protect.core.timefmt import to_zone, viewer_zone
+from protect.decisions import rules
+from protect.decisions.models import (
+    GUESTS_MAX,
+    MINUTES_MAX,
+    NOTE_MAX,
+    PLACE_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    WHAT_MAX,
+    ActionItem,
+    Decision,
+    DecisionStatusChange,
+    DecisionTag,
+    DecisionVersion,
+    Meeting,
+    MeetingAttendee,
+)
+from protect.extensions import db
+from protect.guidelines.models import SectionRevision
+from protect.polls.models import Poll
+
+PAGE_SIZE = 20
+EXPORT_MAX = 5_000
+DUE_SOON_DAYS = 14
+TEXT_FIELDS = ("title", "text", "rationale", "tags")
+DECISION_FIELDS = (
+    "title", "text", "rationale", "tags", "meeting_id", "owner_id", "due_on", "event_id", "revision_id", "poll_id",
+)  # fmt: skip
+
+
+# Permissions --------------------------------------------------------------------------------------------------
+
+
+@rule("decisions.propose")
+def _may_propose(user: Any, _obj: Any) -> bool:
+    return has_role(user, "expert")
+
+
+@rule("decisions.edit")
+def _may_edit(user: Any, decision: Decision) -> bool:
+    """Only the author or a moderator (or administrator) edits a decision's text."""
+    if has_role(user, "moderator"):
+        return True
+    return has_role(user, "expert") and decision is not None and decision.author_id == user.id
+
+
+@rule("decisions.set_status")
+def _may_set_status(user: Any, _decision: Any) -> bool:
+    return has_role(user, "moderator")
+
+
+@rule("decisions.record_poll")
+def _may_record_poll(user: Any, _poll: Any) -> bool:
+    return has_role(user, "moderator")
+
+
+@rule("decisions.add_action")
+def _may_add_action(user: Any, _parent: Any) -> bool:
+    return has_role(user, "expert")
+
+
+@rule("decisions.update_action")
+def _may_update_action(user: Any, action: ActionItem) -> bool:
+    if has_role(user, "moderator"):
+        return True
+    return has_role(user, "expert") and action is not None and user.id in (action.owner_id, action.created_by_id)
+
+
+@rule("decisions.record_meeting")
+def _may_record_meeting(user: Any, _obj: Any) -> bool:
+    return has_role(user, "expert")
+
+
+@rule("decisions.edit_meeting")
+def _may_edit_meeting(user: Any, meeting: Meeting) -> bool:
+    if has_role(user, "moderator"):
+        return True
+    return has_role(user, "expert") and meeting is not None and meeting.created_by_id == user.id
+
+
+# Small helpers ------------------------------------------------------------------------------------------------
+
+
+def _url(endpoint: str, **values: Any) -> str:
+    """A URL path, also outside a request (demo data, command line)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def decision_url(decision_id: int) -> str:
+    return _url("decisions.show_decision", decision_id=decision_id)
+
+
+def meeting_url(meeting_id: int) -> str:
+    return _url("decisions.show_meeting", meeting_id=meeting_id)
+
+
+def today_for(user: Any = None) -> date:
+    """Today in the viewer's time zone: what "overdue" and "due soon" are measured against."""
+    return to_zone(utcnow(), viewer_zone()).date()
+
+
+def members() -> list[User]:
+    """Active members, by name: who may own a decision or an action, or be listed as an attendee."""
+    return list(
+        db.session.execute(select(User).where(User.active.is_(True)).order_by(User.display_name, User.id)).scalars()
+    )
+
+
+def _member_problem(user_id: int | None, field_name: str, what: str) -> None:
+    if user_id is None:
+        return
+    found = db.session.execute(select(User.id).where(User.id == user_id, User.active.is_(True))).first()
+    if found is None:
+        raise RuleViolation(
+            f"The {what} must be a member of the workspace. Choose one from the list.", field=field_name, status=422
+        )
+
+
+def _search_text(title: str, text: str, rationale: str, tags: list[str]) -> str:
+    return rules.fold("\n".join([title, text, rationale, " ".join(tags)]))
+
+
+def _clean_text(value: str | None) -> str:
+    return (value or "").replace("\r\n", "\n").strip()
+
+
+# Decisions ----------------------------------------------------------------------------------------------------
+
+
+def clean_decision_values(values: dict[str, Any]) -> dict[str, Any]:
+    cleaned = {name: values.get(name) for name in DECISION_FIELDS}
+    cleaned["title"] = " ".join((cleaned["title"] or "").split())
+    cleaned["text"] = _clean_text(cleaned["text"])
+    cleaned["rationale"] = _clean_text(cleaned["rationale"])
+    cleaned["tags"] = rules.normalise_tags(cleaned["tags"])
+    return cleaned
+
+
+def check_decision_values(values: dict[str, Any], actor: Any = None, linked_poll_id: int | None = None) -> None:
+    """Refuse (422, beside the field) what the form cannot check alone: members, meetings, links, limits.
+
+    A poll's result is recorded as a decision only by a moderator or an administrator, and only once the poll
+    has closed; ``linked_poll_id`` (the decision's link before an edit) stays without that check."""
+    if not values["title"]:
+        raise RuleViolation("Enter a title.", field="title", status=422)
+    if len(values["title"]) > TITLE_MAX:
+        raise RuleViolation(f"At most {TITLE_MAX} characters.", field="title", status=422)
+    if not values["text"]:
+        raise RuleViolation("Write down what was decided.", field="text", status=422)
+    for name in ("text", "rationale"):
+        if len(values[name]) > TEXT_MAX:
+            raise RuleViolation(f"At most {TEXT_MAX:,} characters.", field=name, status=422)
+    if len(values["tags"]) > TAGS_MAX:
+        raise RuleViolation(f"At most {TAGS_MAX} tags.", field="tags", status=422)
+    long_tag = next((tag for tag in values["tags"] if len(tag) > TAG_MAX), None)
+    if long_tag:
+        raise RuleViolation(f"A tag has at most {TAG_MAX} characters (“{long_tag[:50]}…”).", field="tags", status=422)
+    if values["due_on"] is not None and not isinstance(values["due_on"], date):
+        raise RuleViolation("Enter the due date as a date, for example 2016-03-15.", field="due_on", status=422)
+    _member_problem(values["owner_id"], "owner_id", "owner")
+    if values["meeting_id"] is not None and db.session.get(Meeting, values["meeting_id"]) is None:
+        raise RuleViolation("There is no such meeting. Choose one from the list.", field="meeting_id", status=422)
+    if values["event_id"] is not None and db.session.get(TrainingEvent, values["event_id"]) is None:
+        raise RuleViolation("There is no such training event. Choose one from the list.", field="event_id", status=422)
+    if values["revision_id"] is not None and db.session.get(SectionRevision, values["revision_id"]) is None:
+        raise RuleViolation("There is no such revision of the Guidelines.", field="revision_id", status=422)
+    if values["poll_id"] is not None and values["poll_id"] != linked_poll_id:
+        check_poll_link(actor, db.session.get(Poll, values["poll_id"]))
+
+
+def check_poll_link(actor: Any, poll: Poll | None) -> None:
+    if poll is None:
+        raise RuleViolation("There is no such poll.", field="poll_id", status=422)
+    if not _may_record_poll(actor, poll):
+        raise RuleViolation(
+            "Only moderators and administrators record a poll's result as a decision.", field="poll_id", status=403
+        )
+    if not poll.is_closed(utcnow()):
+        raise RuleViolation(
+            "The poll is still open: its result can be recorded as a decision once it closes.",
+            field="poll_id",
+            status=409,
+        )
+
+
+def poll_prefill(actor: Any, poll_id: int) -> dict[str, Any]:
+    """What a decision recording a closed poll's result starts from (the polls feature's own summary)."""
+    from protect.polls.services import result_summary
+
+    poll = db.session.get(Poll, poll_id)
+    if poll is None:
+        raise LookupError(f"no poll {poll_id}")
+    check_poll_link(actor, poll)
+    summary = result_summary(poll)
+    if summary.winner:
+        title = f"{summary.question}: {summary.winner}"
+    elif summary.tie:
+        title = f"{summary.question}: a tie to be settled"
+    else:
+        title = f"Result of the vote: {summary.question}"
+    return {
+        "title": title[:TITLE_MAX],
+        "text": summary.text,
+        "rationale": f"The group voted in the workspace ({summary.method_label}); turnout: {summary.turnout}.",
+        "tags": "location vote",
+        "poll_id": poll.id,
+        "poll": poll,
+    }
+
+
+def revision_label(revision: SectionRevision | None) -> str:
+    if revision is None:
+        return ""
+    section = revision.section
+    return f"Section {section.position} “{section.heading}”, revision {revision.number}"
+
+
+def _set_tags(decision: Decision, tags: list[str]) -> None:
+    wanted = {rules.fold(tag): tag for tag in tags}
+    for tag in list(decision.tags):
+        if tag.key not in wanted:
+            decision.tags.remove(tag)
+        else:
+            tag.name = wanted.pop(tag.key)
+    for key, name in wanted.items():
+        decision.tags.append(DecisionTag(name=name, key=key))
+
+
+def propose_decision(actor: User, values: dict[str, Any]) -> Decision:
+    values = clean_decision_values(values)
+    check_decision_values(values, actor)
+    now = utcnow()
+    decision = Decision(
+        title=values["title"],
+        text=values["text"],
+        rationale=values["rationale"],
+        meeting_id=values["meeting_id"],
+        owner_id=values["owner_id"],
+        due_on=values["due_on"],
+        event_id=values["event_id"],
+        revision_id=values["revision_id"],
+        poll_id=values["poll_id"],
+        status="proposed",
+        status_changed_at=now,
+        author_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        version=1,
+        search_text=_search_text(values["title"], values["text"], values["rationale"], values["tags"]),
+    )
+    decision.tags = []
+    _set_tags(decision, values["tags"])
+    db.session.add(decision)
+    db.session.flush()
+    db.session.add(
+        DecisionVersion(
+            decision_id=decision.id,
+            number=1,
+            title=decision.title,
+            text=decision.text,
+            rationale=decision.rationale,
+            tags=values["tags"],
+            edited_by_id=actor.id,
+            created_at=now,
+        )
+    )
+    db.session.add(
+        DecisionStatusChange(
+            decision_id=decision.id, from_status=None, to_status="proposed", actor_id=actor.id, created_at=now
+        )
+    )
+    audit.record(
+        actor,
+        "decisions.proposed",
+        decision,
+        summary=f"proposed the decision “{decision.title}”",
+        url=decision_url(decision.id),
+    )
+    db.session.commit()
+    return decision
+
+
+class DecisionConflict(RuleViolation):
+    """Someone saved the decision after this form was opened: nothing was saved; both texts are shown."""
+
+    def __init__(self, current: Decision) -> None:
+        super().__init__(
+            "Someone else saved this decision while you were editing it. Nothing was saved yet: compare your "
+            "text with the saved one below, then save again to keep yours.",
+            status=409,
+        )
+        self.current = current
+
+
+def lock_decision(decision_id: int) -> Decision:
+    """The decision, freshly read and locked until the transaction ends (``FOR UPDATE`` on PostgreSQL; an
+    SQLite write transaction holds the write lock already)."""
+    decision = db.session.execute(
+        select(Decision)
+        .options(selectinload(Decision.tags))
+        .where(Decision.id == decision_id)
+        .with_for_update(of=Decision)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if decision is None:
+        raise LookupError(f"no decision {decision_id}")
+    return decision
+
+
+def edit_decision(actor: User, decision_id: int, version: int, values: dict[str, Any]) -> Decision:
+    decision = lock_decision(decision_id)
+    if not _may_edit(actor, decision):
+        raise RuleViolation("Only the author of a decision or a moderator may edit it.", status=403)
+    values = clean_decision_values(values)
+    check_decision_values(values, actor, linked_poll_id=decision.poll_id)
+    if decision.version != version:
+        raise DecisionConflict(decision)
+    before = {name: getattr(decision, name) for name in DECISION_FIELDS if name != "tags"}
+    before["tags"] = decision.tag_names
+    changed = [name for name in DECISION_FIELDS if before[name] != values[name]]
+    if not changed:
+        db.session.commit()
+        return decision
+    now = utcnow()
+    result = db.session.execute(
+        update(Decision)
+        .where(Decision.id == decision.id, Decision.version == version)
+        .values(
+            **{name: values[name] for name in DECISION_FIELDS if name != "tags"},
+            search_text=_search_text(values["title"], values["text"], values["rationale"], values["tags"]),
+            version=Decision.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # cannot happen under the lock; kept as the compare-and-set it is
+        db.session.rollback()
+        raise DecisionConflict(db.session.get(Decision, decision_id, populate_existing=True))
+    db.session.expire(decision, [name for name in DECISION_FIELDS if name != "tags"] + ["version", "search_text"])
+    _set_tags(decision, values["tags"])
+    if any(name in TEXT_FIELDS for name in changed):
+        db.session.add(
+            DecisionVersion(
+                decision_id=decision.id,
+                number=version + 1,
+                title=values["title"],
+                text=values["text"],
+                rationale=values["rationale"],
+                tags=values["tags"],
+                edited_by_id=actor.id,
+                created_at=now,
+            )
+        )
+    details = {
+        name: [_plain(before[name]), _plain(values[name])] for name in changed if name not in ("text", "rationale")
+    }
+    audit.record(
+        actor,
+        "decisions.edited",
+        decision,
+        summary=f"edited the decision “{values['title']}”",
+        url=decision_url(decision.id),
+        details={"fields": changed, **details},
+    )
+    db.session.commit()
+    return decision
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def successor_map() -> dict[int, int | None]:
+    """Which decision superseded which (only superseded ones are listed)."""
+    rows = db.session.execute(
+        select(Decision.id, Decision.superseded_by_id).where(Decision.superseded_by_id.is_not(None))
+    ).all()
+    return {row.id: row.superseded_by_id for row in rows}
+
+
+def change_status(
+    actor: User, decision_id: int, new_status: str, note: str = "", superseded_by_id: int | None = None
+) -> Decision:
+    """Move a decision to ``new_status`` if the rules allow it, and record the step on its timeline."""
+    if not _may_set_status(actor, None):
+        raise RuleViolation("Only moderators and administrators set the status of a decision.", status=403)
+    decision = lock_decision(decision_id)
+    note = " ".join((note or "").split())
+    if len(note) > NOTE_MAX:
+        raise RuleViolation(f"The note has at most {NOTE_MAX} characters.", field="note", status=422)
+    problem = rules.transition_problem(decision.status, new_status)
+    if problem is None and new_status == "superseded":
+        replacement = db.session.get(Decision, superseded_by_id) if superseded_by_id is not None else None
+        problem = rules.supersede_problem(
+            decision.id, superseded_by_id, replacement.status if replacement else None, successor_map()
+        )
+    if problem is not None:
+        raise RuleViolation(problem.message, field=problem.field, status=problem.status)
+    previous = decision.status
+    now = utcnow()
+    decision.status = new_status
+    decision.status_changed_at = now
+    decision.superseded_by_id = superseded_by_id if new_status == "superseded" else None
+    db.session.add(
+        DecisionStatusChange(
+            decision_id=decision.id,
+            from_status=previous,
+            to_status=new_status,
+            superseded_by_id=decision.superseded_by_id,
+            note=note,
+            actor_id=actor.id,
+            created_at=now,
+        )
+    )
+    audit.record(
+        actor,
+        "decisions.status_changed",
+        decision,
+        summary=f"{rules.TRANSITION_VERBS[new_status]} the decision “{decision.title}”",
+        url=decision_url(decision.id),
+        details={"from": previous, "to": new_status, "superseded_by": decision.superseded_by_id, "note": note},
+    )
+    db.session.commit()
+    return decision
+
+
+def load_decision(decision_id: int) -> Decision | None:
+    """A decision with everything its page shows beside it, in one query (+1 for its tags)."""
+    return db.session.execute(
+        select(Decision)
+        .options(
+            joinedload(Decision.owner),
+            joinedload(Decision.author),
+            joinedload(Decision.meeting),
+            joinedload(Decision.superseded_by),
+            joinedload(Decision.event),
+            joinedload(Decision.revision).joinedload(SectionRevision.section),
+            joinedload(Decision.poll),
+            selectinload(Decision.tags),
+        )
+        .where(Decision.id == decision_id)
+    ).scalar_one_or_none()
+
+
+def timeline(decision_id: int) -> list[DecisionStatusChange]:
+    return list(
+        db.session.execute(
+            select(DecisionStatusChange)
+            .options(joinedload(DecisionStatusChange.actor), joinedload(DecisionStatusChange.superseded_by))
+            .where(DecisionStatusChange.decision_id == decision_id)
+            .order_by(DecisionStatusChange.created_at, DecisionStatusChange.id)
+        ).scalars()
+    )
+
+
+def versions(decision_id: int) -> list[DecisionVersion]:
+    """Every kept text of the decision, oldest first."""
+    return list(
+        db.session.execute(
+            select(DecisionVersion)
+            .options(joinedload(DecisionVersion.edited_by))
+            .where(DecisionVersion.decision_id == decision_id)
+            .order_by(DecisionVersion.number)
+        ).scalars()
+    )
+
+
+def version_count(decision_id: int) -> int:
+    return db.session.execute(
+        select(func.count()).select_from(DecisionVersion).where(DecisionVersion.decision_id == decision_id)
+    ).scalar_one()
+
+
+def superseding_choices(decision_id: int) -> list[tuple[int, str, str]]:
+    """(id, title, status) of decisions that could replace this one: standing ones, newest first."""
+    rows = db.session.execute(
+        select(Decision.id, Decision.title, Decision.status)
+        .where(Decision.id != decision_id, Decision.status.in_(rules.STANDING_STATUSES))
+        .order_by(Decision.created_at.desc(), Decision.id.desc())
+        .limit(500)
+    ).all()
+    return [(row.id, row.title, row.status) for row in rows]
+
+
+def replaced_by_this(decision_id: int) -> list[Decision]:
+    """The decisions this one superseded."""
+    return list(
+        db.session.execute(
+            select(Decision).where(Decision.superseded_by_id == decision_id).order_by(Decision.created_at)
+        ).scalars()
+    )
+
+
+# Actions ------------------------------------------------------------------------------------------------------
+
+
+def add_action(
+    actor: User,
+    *,
+    what: str,
+    owner_id: int | None,
+    due_on: date | None,
+    decision_id: int | None = None,
+    meeting_id: int | None = None,
+) -> ActionItem:
+    what = " ".join((what or "").split())
+    if not what:
+        raise RuleViolation("Say what is to be done.", field="what", status=422)
+    if len(what) > WHAT_MAX:
+        raise RuleViolation(f"At most {WHAT_MAX} characters.", field="what", status=422)
+    if due_on is not None and not isinstance(due_on, date):
+        raise RuleViolation("Enter the due date as a date, for example 2016-03-15.", field="due_on", status=422)
+    _member_problem(owner_id, "owner_id", "person responsible")
+    if (decision_id is None) == (meeting_id is None):
+        raise RuleViolation("An action belongs to one decision or one meeting.", status=422)
+    parent = db.session.get(Decision, decision_id) if decision_id else db.session.get(Meeting, meeting_id)
+    if parent is None:
+        raise LookupError("no such decision or meeting")
+    action = ActionItem(
+        decision_id=decision_id,
+        meeting_id=meeting_id,
+        what=what,
+        owner_id=owner_id,
+        due_on=due_on,
+        created_by_id=actor.id,
+    )
+    db.session.add(action)
+    url = decision_url(decision_id) if decision_id else meeting_url(meeting_id)  # type: ignore[arg-type]
+    audit.record(
+        actor, "decisions.action_added", action, summary=f"added the action “{what}” to “{parent.title}”", url=url
+    )
+    db.session.commit()
+    return action
+
+
+def load_action(action_id: int) -> ActionItem | None:
+    return db.session.execute(
+        select(ActionItem)
+        .options(joinedload(ActionItem.owner), joinedload(ActionItem.decision), joinedload(ActionItem.meeting))
+        .where(ActionItem.id == action_id)
+    ).scalar_one_or_none()
+
+
+def set_action_done(actor: User, action_id: int, done: bool) -> ActionItem:
+    action = load_action(action_id)
+    if action is None:
+        raise LookupError(f"no action {action_id}")
+    if not _may_update_action(actor, action):
+        raise RuleViolation(
+            "Only the person responsible, whoever added the action, or a moderator may tick it off.", status=403
+        )
+    if done == action.done:
+        return action
+    action.done_at = utcnow() if done else None
+    action.done_by_id = actor.id if done else None
+    parent = action.decision or action.meeting
+    audit.record(
+        actor,
+        "decisions.action_done" if done else "decisions.action_reopened",
+        action,
+        summary=f"{'completed' if done else 'reopened'} the action “{action.what}”",
+        url=decision_url(action.decision_id) if action.decision_id else meeting_url(parent.id),
+    )
+    db.session.commit()
+    return action
+
+
+def delete_action(actor: User, action_id: int) -> ActionItem:
+    action = load_action(action_id)
+    if action is None:
+        raise LookupError(f"no action {action_id}")
+    if not _may_update_action(actor, action):
+        raise RuleViolation(
+            "Only whoever added the action, the person responsible or a moderator may remove it.", status=403
+        )
+    audit.record(
+        actor,
+        "decisions.action_removed",
+        action,
+        summary=f"removed the action “{action.what}”",
+        url=decision_url(action.decision_id) if action.decision_id else meeting_url(action.meeting_id),  # type: ignore[arg-type]
+        details={"what": action.what, "owner_id": action.owner_id, "due_on": _plain(action.due_on)},
+    )
+    db.session.delete(action)
+    db.session.commit()
+    return action
+
+
+def actions_of(*, decision_id: int | None = None, meeting_id: int | None = None) -> list[ActionItem]:
+    query = select(ActionItem).options(joinedload(ActionItem.owner))
+    if decision_id is not None:
+        query = query.where(ActionItem.decision_id == decision_id)
+    else:
+        query = query.where(ActionItem.meeting_id == meeting_id)
+    return list(
+        db.session.execute(
+            query.order_by(
+                ActionItem.done_at.is_not(None), ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id
+            )
+        ).scalars()
+    )
+
+
+# Meetings -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Guest:
+    name: str
+    organisation: str = ""
+
+
+def parse_guests(raw: str | None) -> list[Guest]:
+    """Guests, one a line: "Name, Organisation" (the organisation may be left out)."""
+    guests = []
+    for line in (raw or "").splitlines():
+        line = " ".join(line.split())
+        if not line:
+            continue
+        name, _, organisation = line.partition(",")
+        guests.append(Guest(name.strip(), organisation.strip()))
+    return guests
+
+
+def guests_text(meeting: Meeting) -> str:
+    return "\n".join(
+        f"{a.guest_name}, {a.guest_organisation}" if a.guest_organisation else a.guest_name
+        for a in meeting.attendees
+        if a.user_id is None
+    )
+
+
+MEETING_FIELDS = ("title", "starts_at", "time_zone", "place", "online", "minutes")
+
+
+def _check_meeting(values: dict[str, Any]) -> None:
+    if not values["title"]:
+        raise RuleViolation("Enter a title.", field="title", status=422)
+    if len(values["title"]) > TITLE_MAX:
+        raise RuleViolation(f"At most {TITLE_MAX} characters.", field="title", status=422)
+    if not isinstance(values["starts_at"], datetime):
+        raise RuleViolation("Enter the date and the time.", field="starts_on", status=422)
+    if not values["online"] and not values["place"]:
+        raise RuleViolation("Say where the meeting is, or tick “Online”.", field="place", status=422)
+    if len(values["place"]) > PLACE_MAX:
+        raise RuleViolation(f"At most {PLACE_MAX} characters.", field="place", status=422)
+    if len(values["minutes"]) > MINUTES_MAX:
+        raise RuleViolation(f"The minutes have at most {MINUTES_MAX:,} characters.", field="minutes", status=422)
+    guests = values["guests"]
+    if len(guests) > GUESTS_MAX:
+        raise RuleViolation(f"At most {GUESTS_MAX} guests.", field="guests", status=422)
+    for guest in guests:
+        if not guest.name:
+            raise RuleViolation("Each guest line starts with the guest's name.", field="guests", status=422)
+        if len(guest.name) > 120 or len(guest.organisation) > 200:
+            raise RuleViolation(
+                f"“{guest.name[:40]}”: names have at most 120 characters, organisations 200.",
+                field="guests",
+                status=422,
+            )
+    ids = values["attendee_ids"]
+    if ids:
+        found = set(db.session.execute(select(User.id).where(User.id.in_(ids), User.active.is_(True))).scalars())
+        if found != set(ids):
+            raise RuleViolation(
+                "Attendees must be members of the workspace; add others as guests.", field="attendee_ids", status=422
+            )
+
+
+def clean_meeting_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": " ".join((values.get("title") or "").split()),
+        "starts_at": values.get("starts_at"),
+        "time_zone": values.get("time_zone") or "UTC",
+        "place": " ".join((values.get("place") or "").split()),
+        "online": bool(values.get("online")),
+        "minutes": _clean_text(values.get("minutes")),
+        "attendee_ids": sorted({int(i) for i in values.get("attendee_ids") or []}),
+        "guests": values.get("guests")
+        if isinstance(values.get("guests"), list)
+        else parse_guests(values.get("guests")),
+    }
+
+
+def _set_attendees(meeting: Meeting, attendee_ids: list[int], guests: list[Guest]) -> None:
+    meeting.attendees.clear()
+    db.session.flush()
+    for user_id in attendee_ids:
+        meeting.attendees.append(MeetingAttendee(user_id=user_id))
+    for guest in guests:
+        meeting.attendees.append(MeetingAttendee(guest_name=guest.name, guest_organisation=guest.organisation))
+
+
+def record_meeting(actor: User, values: dict[str, Any]) -> Meeting:
+    values = clean_meeting_values(values)
+    _check_meeting(values)
+    meeting = Meeting(created_by_id=actor.id, **{name: values[name] for name in MEETING_FIELDS})
+    meeting.attendees = []
+    _set_attendees(meeting, values["attendee_ids"], values["guests"])
+    db.session.add(meeting)
+    db.session.flush()
+    audit.record(
+        actor,
+        "decisions.meeting_recorded",
+        meeting,
+        summary=f"recorded the meeting “{meeting.title}”",
+        url=meeting_url(meeting.id),
+    )
+    db.session.commit()
+    return meeting
+
+
+class MeetingConflict(RuleViolation):
+    def __init__(self, current: Meeting) -> None:
+        super().__init__(
+            "Someone else saved this meeting while you were editing it. Nothing was saved yet: compare your "
+            "minutes with the saved ones below, then save again to keep yours.",
+            status=409,
+        )
+        self.current = current
+
+
+def load_meeting(meeting_id: int, *, lock: bool = False) -> Meeting | None:
+    query = (
+        select(Meeting)
+        .options(joinedload(Meeting.created_by), selectinload(Meeting.attendees).joinedload(MeetingAttendee.user))
+        .where(Meeting.id == meeting_id)
+    )
+    if lock:
+        query = query.with_for_update(of=Meeting).execution_options(populate_existing=True)
+    return db.session.execute(query).unique().scalar_one_or_none()
+
+
+def edit_meeting(actor: User, meeting_id: int, version: int, values: dict[str, Any]) -> Meeting:
+    meeting = load_meeting(meeting_id, lock=True)
+    if meeting is None:
+        raise LookupError(f"no meeting {meeting_id}")
+    if not _may_edit_meeting(actor, meeting):
+        raise RuleViolation("Only whoever recorded the meeting or a moderator may edit it.", status=403)
+    values = clean_meeting_values(values)
+    _check_meeting(values)
+    if meeting.version != version:
+        raise MeetingConflict(meeting)
+    result = db.session.execute(
+        update(Meeting)
+        .where(Meeting.id == meeting.id, Meeting.version == version)
+        .values(**{name: values[name] for name in MEETING_FIELDS}, version=Meeting.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise MeetingConflict(load_meeting(meeting_id))  # type: ignore[arg-type]
+    db.session.expire(meeting, [*MEETING_FIELDS, "version", "updated_at"])
+    _set_attendees(meeting, values["attendee_ids"], values["guests"])
+    audit.record(
+        actor,
+        "decisions.meeting_edited",
+        meeting,
+        summary=f"edited the meeting “{values['title']}”",
+        url=meeting_url(meeting.id),
+    )
+    db.session.commit()
+    return meeting
+
+
+def list_meetings() -> list[tuple[Meeting, int, int]]:
+    """Meetings, latest first, with their numbers of decisions and open actions (one query)."""
+    decisions = (
+        select(Decision.meeting_id, func.count().label("n"))
+        .where(Decision.meeting_id.is_not(None))
+        .group_by(Decision.meeting_id)
+    ).subquery()
+    actions = (
+        select(ActionItem.meeting_id, func.count().label("n"))
+        .where(ActionItem.meeting_id.is_not(None), ActionItem.done_at.is_(None))
+        .group_by(ActionItem.meeting_id)
+    ).subquery()
+    rows = db.session.execute(
+        select(Meeting, func.coalesce(decisions.c.n, 0), func.coalesce(actions.c.n, 0))
+        .outerjoin(decisions, decisions.c.meeting_id == Meeting.id)
+        .outerjoin(actions, actions.c.meeting_id == Meeting.id)
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    ).all()
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def meeting_choices() -> list[tuple[int, str, datetime]]:
+    rows = db.session.execute(
+        select(Meeting.id, Meeting.title, Meeting.starts_at).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+    ).all()
+    return [(row.id, row.title, row.starts_at) for row in rows]
+
+
+def decisions_of_meeting(meeting_id: int) -> list[Decision]:
+    return list(
+        db.session.execute(
+            select(Decision)
+            .options(joinedload(Decision.owner))
+            .where(Decision.meeting_id == meeting_id)
+            .order_by(Decision.created_at, Decision.id)
+        ).scalars()
+    )
+
+
+# The log ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LogFilter:
+    status: str | None = None
+    owner_id: int | None = None
+    meeting_id: int | None = None
+    tag: str | None = None
+    due_before: date | None = None
+    q: str = ""
+    page: int = 1
+    problems: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        return any((self.status, self.owner_id, self.meeting_id, self.tag, self.due_before, self.q.strip()))
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        """The filter as query parameters: only what is set, so a shared URL is short and readable."""
+        values = {
+            "q": self.q.strip() or None,
+            "status": self.status,
+            "owner": self.owner_id,
+            "meeting": self.meeting_id,
+            "tag": self.tag,
+            "due_before": self.due_before.isoformat() if self.due_before else None,
+            "page": self.page if self.page > 1 else None,
+        }
+        values.update(changes)
+        if values["page"] == 1:
+            values["page"] = None
+        return {key: value for key, value in values.items() if value not in (None, "")}
+
+
+def _int_param(value: str | None) -> int | None:
+    try:
+        number = int(value or "")
+    except ValueError:
+        return None
+    return number if number > 0 else None
+
+
+def parse_filter(args: Any) -> LogFilter:
+    """The log's filters from query parameters. Nonsense is ignored; a due date that is not a date is
+    reported beside its field (and left out)."""
+    result = LogFilter()
+    status = (args.get("status") or "").strip()
+    result.status = status if status in rules.STATUSES else None
+    result.owner_id = _int_param(args.get("owner"))
+    result.meeting_id = _int_param(args.get("meeting"))
+    tag = " ".join((args.get("tag") or "").split())[:TAG_MAX]
+    result.tag = tag or None
+    result.q = (args.get("q") or "")[:200]
+    raw_due = (args.get("due_before") or "").strip()
+    if raw_due:
+        try:
+            result.due_before = date.fromisoformat(raw_due)
+        except ValueError:
+            result.problems["due_before"] = (
+                f"“{raw_due[:30]}” is not a date. Enter it as YYYY-MM-DD, for example 2016-03-15."
+            )
+    result.page = _int_param(args.get("page")) or 1
+    return result
+
+
+def filtered(query: Select, log_filter: LogFilter) -> Select:
+    if log_filter.status:
+        query = query.where(Decision.status == log_filter.status)
+    if log_filter.owner_id:
+        query = query.where(Decision.owner_id == log_filter.owner_id)
+    if log_filter.meeting_id:
+        query = query.where(Decision.meeting_id == log_filter.meeting_id)
+    if log_filter.tag:
+        query = query.where(
+            Decision.id.in_(select(DecisionTag.decision_id).where(DecisionTag.key == rules.fold(log_filter.tag)))
+        )
+    if log_filter.due_before:
+        query = query.where(Decision.due_on.is_not(None), Decision.due_on < log_filter.due_before)
+    for word in rules.search_words(log_filter.q):
+        query = query.where(Decision.search_text.like(rules.like_pattern(word), escape="\\"))
+    return query
+
+
+@dataclass
+class LogPage:
+    decisions: list[Decision]
+    total: int
+    page: int
+    pages: int
+    open_actions: dict[int, int]
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAGE_SIZE + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * PAGE_SIZE, self.total)
+
+
+def _with_listing(query: Select) -> Select:
+    return query.options(joinedload(Decision.owner), joinedload(Decision.meeting), selectinload(Decision.tags))
+
+
+def log_page(log_filter: LogFilter) -> LogPage:
+    """One page of the filtered log, newest first: count, rows (+ tags) and open actions per row: 4 queries."""
+    total = db.session.execute(filtered(select(func.count(Decision.id)), log_filter)).scalar_one()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(1, log_filter.page), pages)
+    log_filter.page = page
+    decisions = list(
+        db.session.execute(
+            _with_listing(filtered(select(Decision), log_filter))
+            .order_by(Decision.created_at.desc(), Decision.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        ).scalars()
+    )
+    open_actions: dict[int, int] = {}
+    if decisions:
+        rows = db.session.execute(
+            select(ActionItem.decision_id, func.count())
+            .where(ActionItem.decision_id.in_([d.id for d in decisions]), ActionItem.done_at.is_(None))
+            .group_by(ActionItem.decision_id)
+        ).all()
+        open_actions = {row[0]: row[1] for row in rows}
+    return LogPage(decisions, total, page, pages, open_actions)
+
+
+def export_decisions(log_filter: LogFilter) -> list[Decision]:
+    """Every decision the filter matches (not only one page), newest first, for the exports."""
+    return list(
+        db.session.execute(
+            _with_listing(filtered(select(Decision), log_filter))
+            .options(
+                joinedload(Decision.event),
+                joinedload(Decision.author),
+                joinedload(Decision.poll),
+                joinedload(Decision.revision).joinedload(SectionRevision.section),
+            )
+            .order_by(Decision.created_at.desc(), Decision.id.desc())
+            .limit(EXPORT_MAX)
+        ).scalars()
+    )
+
+
+def open_actions_with_due_dates(decision_ids: list[int] | None) -> list[ActionItem]:
+    """Open actions that have a due date (of these decisions, or of every decision and meeting)."""
+    query = (
+        select(ActionItem)
+        .options(joinedload(ActionItem.owner), joinedload(ActionItem.decision), joinedload(ActionItem.meeting))
+        .where(ActionItem.done_at.is_(None), ActionItem.due_on.is_not(None))
+        .order_by(ActionItem.due_on, ActionItem.id)
+        .limit(EXPORT_MAX)
+    )
+    if decision_ids is not None:
+        query = query.where(ActionItem.decision_id.in_(decision_ids))
+    return list(db.session.execute(query).scalars())
+
+
+def tag_choices() -> list[str]:
+    """Every tag in use, once (as first written), alphabetically."""
+    rows = db.session.execute(
+        select(DecisionTag.key, func.min(DecisionTag.name)).group_by(DecisionTag.key).order_by(DecisionTag.key)
+    ).all()
+    return [row[1] for row in rows]
+
+
+# The dashboard ------------------------------------------------------------------------------------------------
+
+
+def my_open_actions(user: User, limit: int = 8) -> list[ActionItem]:
+    return list(
+        db.session.execute(
+            select(ActionItem)
+            .options(joinedload(ActionItem.decision), joinedload(ActionItem.meeting))
+            .where(ActionItem.owner_id == user.id, ActionItem.done_at.is_(None))
+            .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+            .limit(limit)
+        ).scalars()
+    )
+
+
+def decisions_due_soon(today: date, limit: int = 6) -> list[Decision]:
+    """Open decisions due within two weeks, and those overdue, soonest first."""
+    return list(
+        db.session.execute(
+            select(Decision)
+            .options(joinedload(Decision.owner))
+            .where(
+                Decision.status.in_(rules.OPEN_STATUSES),
+                Decision.due_on.is_not(None),
+                Decision.due_on <= today + timedelta(days=DUE_SOON_DAYS),
+            )
+            .order_by(Decision.due_on, Decision.id)
+            .limit(limit)
+        ).scalars()
+    )

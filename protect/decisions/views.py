@@ -1,0 +1,701 @@
+"""The decision log over HTTP: full pages for plain browsers, the changed block for htmx.
+
+The log's filter form works as a plain GET form; with htmx every change re-renders only the results and the
+server names the canonical URL of the filtered view (``HX-Push-Url``), so the address bar always holds a link
+that opens the same view for anyone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.routing import BuildError
+
+from protect.agendas.models import TrainingEvent
+from protect.core.errors import RuleViolation, error_response
+from protect.core.htmx import is_htmx, render_fragment, render_page_or_fragment
+from protect.core.permissions import can, require, role_required
+from protect.core.timefmt import from_zone, to_zone, viewer_zone
+from protect.decisions import exports, rules, services, textdiff
+from protect.decisions.forms import (
+    ActionForm,
+    DecisionForm,
+    EditDecisionForm,
+    EditMeetingForm,
+    FilterForm,
+    MeetingForm,
+    StatusForm,
+)
+from protect.decisions.models import ActionItem, Decision, Meeting
+from protect.extensions import db
+from protect.guidelines.models import SectionRevision
+from protect.polls.models import Poll
+
+bp = Blueprint("decisions", __name__, url_prefix="/decisions")
+LOG = "decisions/log.html"
+PAGE = "decisions/decision.html"
+ACTIONS = "decisions/_actions.html"
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "dm": current_app.jinja_env.get_template("decisions/_macros.html").module,
+        "STATUSES": rules.STATUSES,
+        "today": services.today_for(current_user),
+        "link_to": _link_to,
+        "revision_label": services.revision_label,
+    }
+
+
+def _link_to(endpoint: str, **values: Any) -> str | None:
+    """The URL of another feature's page, or None while that feature does not offer it."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.errorhandler(LookupError)
+def _not_here(_error: LookupError) -> Response:
+    db.session.rollback()
+    return error_response(404, "There is no such decision, meeting or action. It may have been removed.")
+
+
+def _decision_or_404(decision_id: int) -> Decision:
+    decision = services.load_decision(decision_id)
+    if decision is None:
+        abort(404, "There is no such decision.")
+    return decision
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = services.load_meeting(meeting_id)
+    if meeting is None:
+        abort(404, "There is no such meeting.")
+    return meeting
+
+
+def _notice(message: str, kind: str = "success") -> str:
+    """A message for the page's alert area, sent along with an htmx fragment (an ``<hx-partial>``)."""
+    return render_template("decisions/_notice.html", message=message, kind=kind)
+
+
+def _with_notice(response: Response, message: str) -> Response:
+    response.set_data(response.get_data(as_text=True) + _notice(message))
+    return response
+
+
+# The log ------------------------------------------------------------------------------------------------------
+
+
+def _filter_form(log_filter: services.LogFilter, tags: list[str]) -> FilterForm:
+    form = FilterForm(formdata=None)
+    form.setup(services.members(), services.meeting_choices(), tags)
+    form.q.data = log_filter.q
+    form.status.data = log_filter.status or ""
+    form.owner.data = str(log_filter.owner_id or "")
+    form.meeting.data = str(log_filter.meeting_id or "")
+    chosen = log_filter.tag or ""
+    form.tag.data = next((tag for tag in tags if rules.fold(tag) == rules.fold(chosen)), chosen)
+    if chosen and form.tag.data not in tags:
+        form.tag.choices.append(form.tag.choices[0].__class__(chosen, chosen))
+    form.due_before.data = (
+        request.args.get("due_before", "")
+        if log_filter.problems
+        else (log_filter.due_before.isoformat() if log_filter.due_before else "")
+    )
+    for name, message in log_filter.problems.items():
+        form[name].errors = [message]
+    return form
+
+
+@bp.get("/")
+@role_required("expert")
+def list_decisions():
+    log_filter = services.parse_filter(request.args)
+    page = services.log_page(log_filter)
+    status = 422 if log_filter.problems else 200
+    context: dict[str, Any] = {"log": page, "filter": log_filter}
+    if is_htmx():
+        response = render_fragment(LOG, "results", status=status, **context)
+        response.headers["HX-Push-Url"] = url_for("decisions.list_decisions", **log_filter.params())
+        return response
+    tags = services.tag_choices()
+    context["form"] = _filter_form(log_filter, tags)
+    context["may_propose"] = can(current_user, "decisions.propose")
+    return render_page_or_fragment(LOG, "results", status=status, **context)
+
+
+def _export_filter() -> services.LogFilter:
+    log_filter = services.parse_filter(request.args)
+    if log_filter.problems:
+        abort(422, next(iter(log_filter.problems.values())))
+    return log_filter
+
+
+def _download(body: str | bytes, mimetype: str, extension: str) -> Response:
+    response = make_response(body)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="decision-log-{services.today_for(current_user).isoformat()}.{extension}"'
+    )
+    return response
+
+
+@bp.get("/export.csv")
+@role_required("expert")
+def export_csv():
+    log_filter = _export_filter()
+    decisions = services.export_decisions(log_filter)
+    return _download(exports.decisions_csv(decisions, _absolute), "text/csv", "csv")
+
+
+@bp.get("/export.md")
+@role_required("expert")
+def export_markdown():
+    log_filter = _export_filter()
+    decisions = services.export_decisions(log_filter)
+    body = exports.decisions_markdown(decisions, _absolute, exports.describe_filter(log_filter, _names(log_filter)))
+    return _download(body, "text/markdown", "md")
+
+
+@bp.get("/calendar.ics")
+@role_required("expert")
+def calendar():
+    log_filter = _export_filter()
+    decisions = services.export_decisions(log_filter)
+    actions = services.open_actions_with_due_dates(None if not log_filter.active else [d.id for d in decisions])
+    return _download(exports.due_calendar(decisions, actions, _absolute), "text/calendar", "ics")
+
+
+def _absolute(endpoint: str, **values: Any) -> str:
+    return url_for(endpoint, _external=True, **values)
+
+
+def _names(log_filter: services.LogFilter) -> dict[str, str]:
+    names: dict[str, str] = {}
+    if log_filter.owner_id:
+        owner = db.session.get(services.User, log_filter.owner_id)
+        names["owner"] = owner.display_name if owner else f"#{log_filter.owner_id}"
+    if log_filter.meeting_id:
+        meeting = db.session.get(Meeting, log_filter.meeting_id)
+        names["meeting"] = meeting.title if meeting else f"#{log_filter.meeting_id}"
+    return names
+
+
+# A decision ---------------------------------------------------------------------------------------------------
+
+
+def _events() -> list[Any]:
+    return list(
+        db.session.execute(
+            select(TrainingEvent.id, TrainingEvent.title).order_by(TrainingEvent.first_day.desc(), TrainingEvent.id)
+        ).all()
+    )
+
+
+def _decision_form(form_class: type[DecisionForm] = DecisionForm, **kwargs: Any) -> DecisionForm:
+    return form_class(**kwargs).setup(services.members(), services.meeting_choices(), _events())
+
+
+def _links(form: DecisionForm, decision: Decision | None = None) -> dict[str, Any] | None:
+    """The poll and Guidelines revision the form links to (from the form, else the decision), for display."""
+    poll_id = form.poll_id.data if form.poll_id.data not in (None, -1) else None
+    revision_id = form.revision_id.data if form.revision_id.data not in (None, -1) else None
+    if decision is not None:
+        poll_id = poll_id or decision.poll_id
+        revision_id = revision_id or decision.revision_id
+    poll = db.session.get(Poll, poll_id) if poll_id else None
+    revision = None
+    if revision_id:
+        revision = db.session.execute(
+            select(SectionRevision)
+            .options(joinedload(SectionRevision.section))
+            .where(SectionRevision.id == revision_id)
+        ).scalar_one_or_none()
+    if poll is None and revision is None:
+        return None
+    return {"poll": poll, "revision": revision, "revision_label": services.revision_label(revision)}
+
+
+def _form_page(form: DecisionForm, decision: Decision | None, status: int = 200, **extra: Any) -> Response:
+    page = render_template(
+        "decisions/decision_form.html",
+        form=form,
+        decision=decision,
+        links=_links(form, decision),
+        conflict=extra.pop("conflict", None),
+        **extra,
+    )
+    return make_response(page, status)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("expert")
+def new_decision():
+    """Propose a decision. ``?meeting_id=``, ``?event_id=``, ``?revision_id=`` and ``?poll_id=`` pre-fill the
+    form and link it; a closed poll's result pre-fills the text (moderators and administrators only)."""
+    require("decisions.propose")
+    form = _decision_form()
+    prefill_note = None
+    if request.method == "GET":
+        meeting_id = request.args.get("meeting_id", type=int)
+        event_id = request.args.get("event_id", type=int)
+        revision_id = request.args.get("revision_id", type=int)
+        poll_id = request.args.get("poll_id", type=int)
+        if meeting_id and db.session.get(Meeting, meeting_id) is not None:
+            form.meeting_id.data = meeting_id
+        if event_id and db.session.get(TrainingEvent, event_id) is not None:
+            form.event_id.data = event_id
+        if revision_id:
+            if db.session.get(SectionRevision, revision_id) is None:
+                abort(404, "There is no such revision of the Guidelines.")
+            form.revision_id.data = revision_id
+        if request.args.get("poll_id") is not None:
+            if poll_id is None:
+                abort(404, "There is no such poll.")
+            prefill = services.poll_prefill(current_user, poll_id)
+            for name in ("title", "text", "rationale", "tags", "poll_id"):
+                form[name].data = prefill[name]
+            prefill_note = (
+                "The result of the poll is filled in below. Check it, add the owner and the due date, then propose it."
+            )
+    if form.validate_on_submit():
+        try:
+            decision = services.propose_decision(current_user, form.values())
+        except RuleViolation as error:
+            db.session.rollback()
+            _field_error(form, error, "title")
+            return _form_page(form, None, error.status)
+        flash(f"The decision “{decision.title}” is proposed.", "success")
+        return redirect(url_for("decisions.show_decision", decision_id=decision.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return _form_page(form, None, status, prefill_note=prefill_note)
+
+
+def _field_error(form: Any, error: RuleViolation, default: str) -> None:
+    name = error.field if error.field and error.field in form else default
+    form[name].errors = [*form[name].errors, error.message]
+
+
+def _status_context(decision: Decision, form: StatusForm | None = None, error: str | None = None) -> dict[str, Any]:
+    may_set = can(current_user, "decisions.set_status", decision)
+    allowed = rules.allowed_statuses(decision.status)
+    if may_set and form is None:
+        form = StatusForm(formdata=None)
+    if may_set and form is not None:
+        form.setup(allowed, services.superseding_choices(decision.id) if "superseded" in allowed else [])
+    return {
+        "decision": decision,
+        "timeline": services.timeline(decision.id),
+        "status_form": form if may_set and allowed else None,
+        "status_error": error,
+    }
+
+
+@bp.get("/<int:decision_id>")
+@role_required("expert")
+def show_decision(decision_id: int):
+    decision = _decision_or_404(decision_id)
+    people = services.members()
+    return render_template(
+        PAGE,
+        **_status_context(decision),
+        **_actions_context(decision=decision, people=people),
+        versions=services.version_count(decision.id),
+        replaced=services.replaced_by_this(decision.id),
+        may_edit=can(current_user, "decisions.edit", decision),
+    )
+
+
+@bp.post("/<int:decision_id>/status")
+@role_required("moderator")
+def set_status(decision_id: int):
+    decision = _decision_or_404(decision_id)
+    require("decisions.set_status", decision)
+    form = StatusForm()
+    # The choices are re-read below; WTForms' own choice check would refuse a status before the rules explain.
+    form.status.choices = [(s, label) for s, label in rules.STATUSES.items()]
+    form.superseded_by_id.choices = []
+    wanted = request.form.get("status", "")
+    if not form.validate_on_submit():
+        return _status_response(decision, form, "Please correct the marked field.", 422)
+    try:
+        services.change_status(current_user, decision.id, wanted, form.note.data or "", form.superseded_by_id.data)
+    except RuleViolation as error:
+        db.session.rollback()
+        decision = _decision_or_404(decision_id)
+        if error.field in ("note", "superseded_by_id"):
+            form[error.field].errors = [error.message]
+        return _status_response(decision, form, error.message, error.status)
+    db.session.expire_all()
+    decision = _decision_or_404(decision_id)
+    message = f"The decision is now {decision.status_label.lower()}."
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(url_for("decisions.show_decision", decision_id=decision.id, _anchor="status"), 303)
+    return _with_notice(render_fragment(PAGE, "status_panel", **_status_context(decision)), message)
+
+
+def _status_response(decision: Decision, form: StatusForm, message: str, status: int) -> Response:
+    """A refused status change: the panel again, with the message and what was chosen kept."""
+    context = _status_context(decision, form, message)
+    if is_htmx():
+        return render_fragment(PAGE, "status_panel", status=status, **context)
+    people = services.members()
+    page = render_template(
+        PAGE,
+        **context,
+        **_actions_context(decision=decision, people=people),
+        versions=services.version_count(decision.id),
+        replaced=services.replaced_by_this(decision.id),
+        may_edit=can(current_user, "decisions.edit", decision),
+    )
+    return make_response(page, status)
+
+
+@bp.route("/<int:decision_id>/edit", methods=["GET", "POST"])
+@role_required("expert")
+def edit_decision(decision_id: int):
+    decision = _decision_or_404(decision_id)
+    require("decisions.edit", decision)
+    form = _decision_form(EditDecisionForm, obj=decision)
+    if request.method == "GET":
+        form.tags.data = ", ".join(decision.tag_names)
+        form.version.data = decision.version
+    if form.validate_on_submit():
+        try:
+            services.edit_decision(current_user, decision.id, form.version.data, form.values())
+        except services.DecisionConflict:
+            db.session.rollback()
+            current = _decision_or_404(decision_id)
+            rows = _decision_conflict(form, current)
+            form.version.data = current.version  # saving again now keeps this user's text
+            return _form_page(form, current, 409, conflict=rows)
+        except RuleViolation as error:
+            db.session.rollback()
+            _field_error(form, error, "title")
+            return _form_page(form, decision, error.status)
+        flash("The decision is saved. The earlier text is kept in its history.", "success")
+        return redirect(url_for("decisions.show_decision", decision_id=decision.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return _form_page(form, decision, status)
+
+
+def _decision_conflict(form: DecisionForm, current: Decision) -> list[dict[str, Any]]:
+    theirs = {
+        "title": current.title,
+        "text": current.text,
+        "rationale": current.rationale,
+        "tags": ", ".join(current.tag_names),
+    }
+    labels = {"title": "Title", "text": "What was decided", "rationale": "Rationale", "tags": "Tags"}
+    rows = []
+    for name, label in labels.items():
+        mine = (form[name].data or "").replace("\r\n", "\n").strip()
+        if mine != theirs[name]:
+            rows.append({"label": label, "theirs": theirs[name], "segments": textdiff.word_diff(theirs[name], mine)})
+    return rows
+
+
+@bp.get("/<int:decision_id>/history")
+@role_required("expert")
+def history(decision_id: int):
+    decision = _decision_or_404(decision_id)
+    kept = services.versions(decision.id)
+    entries = []
+    previous = None
+    for version in kept:
+        changes = {}
+        if previous is not None:
+            for name in ("title", "text", "rationale"):
+                old, new = getattr(previous, name), getattr(version, name)
+                if old != new:
+                    changes[name] = textdiff.word_diff(old, new)
+            if previous.tags != version.tags:
+                changes["tags"] = textdiff.word_diff(", ".join(previous.tags), ", ".join(version.tags))
+        entries.append({"version": version, "changes": changes})
+        previous = version
+    entries.reverse()
+    return render_template("decisions/history.html", decision=decision, entries=entries)
+
+
+# Actions ------------------------------------------------------------------------------------------------------
+
+
+def _actions_context(
+    *,
+    decision: Decision | None = None,
+    meeting: Meeting | None = None,
+    people: list | None = None,
+    form: ActionForm | None = None,
+) -> dict[str, Any]:
+    people = people if people is not None else services.members()
+    if form is None:
+        form = ActionForm(formdata=None)
+    form.setup(people)
+    if decision is not None:
+        actions = services.actions_of(decision_id=decision.id)
+        post_url = url_for("decisions.add_decision_action", decision_id=decision.id)
+        parent_key = f"decision-{decision.id}"
+    else:
+        assert meeting is not None
+        actions = services.actions_of(meeting_id=meeting.id)
+        post_url = url_for("decisions.add_meeting_action", meeting_id=meeting.id)
+        parent_key = f"meeting-{meeting.id}"
+    return {
+        "actions": actions,
+        "action_form": form,
+        "action_post_url": post_url,
+        "actions_key": parent_key,
+        "may_add_action": can(current_user, "decisions.add_action"),
+    }
+
+
+def _add_action(decision: Decision | None, meeting: Meeting | None) -> Response:
+    require("decisions.add_action")
+    form = ActionForm()
+    form.setup([])
+    back = (
+        url_for("decisions.show_decision", decision_id=decision.id, _anchor="actions")
+        if decision
+        else url_for("decisions.show_meeting", meeting_id=meeting.id, _anchor="actions")  # type: ignore[union-attr]
+    )
+    status = 422
+    message = None
+    if form.validate_on_submit():
+        try:
+            action = services.add_action(
+                current_user,
+                what=form.what.data,
+                owner_id=form.owner_id.data,
+                due_on=form.due_on.data,
+                decision_id=decision.id if decision else None,
+                meeting_id=meeting.id if meeting else None,
+            )
+        except RuleViolation as error:
+            db.session.rollback()
+            _field_error(form, error, "what")
+            status = error.status
+        else:
+            message = f"Action added: {action.what}"
+            if not is_htmx():
+                flash(message, "success")
+                return redirect(back, 303)
+            form = None  # a fresh, empty form for the next action
+            status = 200
+    if is_htmx():
+        context = _actions_context(decision=decision, meeting=meeting, form=form)
+        response = render_fragment(ACTIONS, "actions", status=status, **context)
+        return _with_notice(response, message) if message else response
+    # Without JavaScript: the page again, the form with its messages and what was typed.
+    if decision is not None:
+        return _status_response_page(decision, form, status)
+    return _meeting_page(meeting, form, status)  # type: ignore[arg-type]
+
+
+def _status_response_page(decision: Decision, form: ActionForm | None, status: int) -> Response:
+    people = services.members()
+    page = render_template(
+        PAGE,
+        **_status_context(decision),
+        **_actions_context(decision=decision, people=people, form=form),
+        versions=services.version_count(decision.id),
+        replaced=services.replaced_by_this(decision.id),
+        may_edit=can(current_user, "decisions.edit", decision),
+    )
+    return make_response(page, status)
+
+
+@bp.post("/<int:decision_id>/actions")
+@role_required("expert")
+def add_decision_action(decision_id: int):
+    return _add_action(_decision_or_404(decision_id), None)
+
+
+@bp.post("/meetings/<int:meeting_id>/actions")
+@role_required("expert")
+def add_meeting_action(meeting_id: int):
+    return _add_action(None, _meeting_or_404(meeting_id))
+
+
+def _action_or_404(action_id: int) -> ActionItem:
+    action = services.load_action(action_id)
+    if action is None:
+        abort(404, "There is no such action. It may have been removed.")
+    return action
+
+
+def _action_back(action: ActionItem) -> str:
+    if action.decision_id:
+        return url_for("decisions.show_decision", decision_id=action.decision_id, _anchor=f"action-{action.id}")
+    return url_for("decisions.show_meeting", meeting_id=action.meeting_id, _anchor=f"action-{action.id}")
+
+
+@bp.post("/actions/<int:action_id>/done")
+@role_required("expert")
+def set_action_done(action_id: int):
+    action = _action_or_404(action_id)
+    require("decisions.update_action", action)
+    done = request.form.get("done") == "1"
+    services.set_action_done(current_user, action.id, done)
+    message = f"{'Done' if done else 'Reopened'}: {action.what}"
+    if not is_htmx():
+        flash(message, "success")
+        return redirect(_action_back(action), 303)
+    db.session.expire_all()
+    action = _action_or_404(action_id)
+    return _with_notice(render_fragment(ACTIONS, "action_row", action=action), message)
+
+
+@bp.post("/actions/<int:action_id>/delete")
+@role_required("expert")
+def delete_action(action_id: int):
+    action = _action_or_404(action_id)
+    require("decisions.update_action", action)
+    back = _action_back(action).split("#")[0] + "#actions"
+    what = action.what
+    services.delete_action(current_user, action.id)
+    if not is_htmx():
+        flash(f"Removed the action “{what}”.", "success")
+        return redirect(back, 303)
+    return _with_notice(make_response(""), f"Removed the action “{what}”.")
+
+
+# Meetings -----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/meetings/")
+@role_required("expert")
+def list_meetings():
+    return render_template(
+        "decisions/meetings.html",
+        meetings=services.list_meetings(),
+        may_record=can(current_user, "decisions.record_meeting"),
+    )
+
+
+def _meeting_form(form_class: type[MeetingForm] = MeetingForm, **kwargs: Any) -> MeetingForm:
+    return form_class(**kwargs).setup(services.members())
+
+
+def _meeting_values(form: MeetingForm) -> dict[str, Any]:
+    starts_at = None
+    if form.starts_on.data and form.starts_time.data:
+        starts_at = from_zone(datetime.combine(form.starts_on.data, form.starts_time.data), form.time_zone.data)
+    return {
+        "title": form.title.data,
+        "starts_at": starts_at,
+        "time_zone": form.time_zone.data,
+        "place": form.place.data,
+        "online": form.online.data,
+        "minutes": form.minutes.data,
+        "attendee_ids": form.attendee_ids.data or [],
+        "guests": form.guests.data,
+    }
+
+
+def _meeting_field(form: MeetingForm, error: RuleViolation) -> None:
+    _field_error(form, error, "title")
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@role_required("expert")
+def new_meeting():
+    require("decisions.record_meeting")
+    form = _meeting_form()
+    if request.method == "GET":
+        form.time_zone.data = viewer_zone().key
+        form.attendee_ids.data = [current_user.id]
+    if form.validate_on_submit():
+        try:
+            meeting = services.record_meeting(current_user, _meeting_values(form))
+        except RuleViolation as error:
+            db.session.rollback()
+            _meeting_field(form, error)
+            return render_template("decisions/meeting_form.html", form=form, meeting=None, conflict=None), error.status
+        flash(f"The meeting “{meeting.title}” is recorded.", "success")
+        return redirect(url_for("decisions.show_meeting", meeting_id=meeting.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("decisions/meeting_form.html", form=form, meeting=None, conflict=None), status
+
+
+def _meeting_page(meeting: Meeting, form: ActionForm | None = None, status: int = 200) -> Response:
+    page = render_template(
+        "decisions/meeting.html",
+        meeting=meeting,
+        decisions=services.decisions_of_meeting(meeting.id),
+        may_edit=can(current_user, "decisions.edit_meeting", meeting),
+        may_propose=can(current_user, "decisions.propose"),
+        **_actions_context(meeting=meeting, form=form),
+    )
+    return make_response(page, status)
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@role_required("expert")
+def show_meeting(meeting_id: int):
+    return _meeting_page(_meeting_or_404(meeting_id))
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@role_required("expert")
+def edit_meeting(meeting_id: int):
+    meeting = _meeting_or_404(meeting_id)
+    require("decisions.edit_meeting", meeting)
+    form = _meeting_form(EditMeetingForm, obj=meeting)
+    if request.method == "GET":
+        local = to_zone(meeting.starts_at, meeting.time_zone)
+        form.starts_on.data = local.date()
+        form.starts_time.data = local.time().replace(tzinfo=None)
+        form.attendee_ids.data = [a.user_id for a in meeting.attendees if a.user_id is not None]
+        form.guests.data = services.guests_text(meeting)
+        form.version.data = meeting.version
+    if form.validate_on_submit():
+        try:
+            services.edit_meeting(current_user, meeting.id, form.version.data, _meeting_values(form))
+        except services.MeetingConflict:
+            db.session.rollback()
+            current = _meeting_or_404(meeting_id)
+            mine = (form.minutes.data or "").replace("\r\n", "\n").strip()
+            rows = [
+                {"label": "Minutes", "theirs": current.minutes, "segments": textdiff.word_diff(current.minutes, mine)}
+            ]
+            if " ".join((form.title.data or "").split()) != current.title:
+                rows.insert(
+                    0,
+                    {
+                        "label": "Title",
+                        "theirs": current.title,
+                        "segments": textdiff.word_diff(current.title, form.title.data or ""),
+                    },
+                )
+            form.version.data = current.version
+            return render_template("decisions/meeting_form.html", form=form, meeting=current, conflict=rows), 409
+        except RuleViolation as error:
+            db.session.rollback()
+            _meeting_field(form, error)
+            return render_template(
+                "decisions/meeting_form.html", form=form, meeting=meeting, conflict=None
+            ), error.status
+        flash("The meeting is saved.", "success")
+        return redirect(url_for("decisions.show_meeting", meeting_id=meeting.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("decisions/meeting_form.html", form=form, meeting=meeting, conflict=None), status
