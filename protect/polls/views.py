@@ -270,7 +270,7 @@ def _standing_context(poll: Poll) -> dict[str, Any]:
     status = poll.status()
     return {
         "poll": poll,
-        "status": status,
+        "poll_status": status,
         "turnout": numbers,
         "pulse_token": _pulse_token(poll, status),
         "results_visible": poll.results_visible(),
