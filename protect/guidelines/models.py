@@ -1,0 +1,190 @@
+"""The PROTECT Guidelines: documents, their ordered sections, proposed revisions of a section, comments.
+
+A section's text is never edited in place. Every change is a ``SectionRevision``: an expert proposes a new
+body based on the section's current revision, and a moderator accepts (it becomes current) or rejects it.
+``GuidelineSection.current_revision_id`` points at the accepted revision that is the section's text now.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from protect.core.database import utcnow
+from protect.extensions import db
+
+TITLE_MAX = 200
+SLUG_MAX = 120
+HEADING_MAX = 200
+SUMMARY_MAX = 300
+REASON_MAX = 1000
+BODY_MAX = 100_000
+COMMENT_MAX = 10_000
+
+STATUSES = {
+    "proposed": "Proposed",
+    "accepted": "Accepted",
+    "rejected": "Rejected",
+    "withdrawn": "Withdrawn",
+    "outdated": "Outdated",
+}
+
+
+class Guideline(db.Model):
+    __tablename__ = "guideline"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    slug: Mapped[str] = mapped_column(String(SLUG_MAX), unique=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised by every accepted revision, heading change or move: what the document's readers see changed.
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    created_by = relationship("User", lazy="raise")
+    sections: Mapped[list[GuidelineSection]] = relationship(
+        back_populates="guideline", lazy="raise", order_by="GuidelineSection.position"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Guideline {self.slug}>"
+
+
+class GuidelineSection(db.Model):
+    __tablename__ = "guideline_section"
+    __table_args__ = (Index("ix_guideline_section_guideline_position", "guideline_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guideline_id: Mapped[int] = mapped_column(ForeignKey("guideline.id", ondelete="CASCADE"))
+    # 1, 2, 3, ... in the document; the section's number is its position.
+    position: Mapped[int]
+    heading: Mapped[str] = mapped_column(String(HEADING_MAX))
+    # The accepted revision that is the section's text now (None only while the section is being created).
+    current_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("section_revision.id", ondelete="SET NULL", use_alter=True, name="fk_guideline_section_current")
+    )
+    # Compare-and-set version of the heading (a rename carries the version it began from).
+    version: Mapped[int] = mapped_column(default=1)
+    # Last proposal, decision, comment, rename or move: drives "changed since your last visit".
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    guideline: Mapped[Guideline] = relationship(back_populates="sections", lazy="raise")
+    current_revision: Mapped[SectionRevision | None] = relationship(
+        foreign_keys=[current_revision_id], lazy="raise", post_update=True
+    )
+
+    @property
+    def number(self) -> int:
+        return self.position
+
+    def __repr__(self) -> str:
+        return f"<GuidelineSection {self.position} {self.heading!r}>"
+
+
+class SectionRevision(db.Model):
+    __tablename__ = "section_revision"
+    __table_args__ = (
+        UniqueConstraint("section_id", "number", name="uq_section_revision_section_number"),
+        Index("ix_section_revision_section_status", "section_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("guideline_section.id", ondelete="CASCADE"))
+    # 1, 2, 3, ... within the section.
+    number: Mapped[int]
+    body: Mapped[str] = mapped_column(Text)
+    # Why the change is proposed (for the first revision: where the text comes from).
+    summary: Mapped[str] = mapped_column(String(SUMMARY_MAX), default="")
+    # The revision this one was written against (None for a section's first text).
+    base_revision_id: Mapped[int | None] = mapped_column(ForeignKey("section_revision.id", ondelete="SET NULL"))
+    # A proposal rebased onto newer text points at the outdated proposal it carries forward.
+    rebased_from_id: Mapped[int | None] = mapped_column(ForeignKey("section_revision.id", ondelete="SET NULL"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+    # Raised by every comment change on this revision; each comment keeps the value of its last change.
+    # The comment poll compares the page's value with this one (204 when equal).
+    comment_seq: Mapped[int] = mapped_column(default=0)
+    last_comment_at: Mapped[datetime | None]
+
+    section: Mapped[GuidelineSection] = relationship(foreign_keys=[section_id], lazy="raise")
+    base_revision: Mapped[SectionRevision | None] = relationship(
+        foreign_keys=[base_revision_id], remote_side=[id], lazy="raise"
+    )
+    rebased_from: Mapped[SectionRevision | None] = relationship(
+        foreign_keys=[rebased_from_id], remote_side=[id], lazy="raise"
+    )
+    author = relationship("User", foreign_keys=[author_id], lazy="raise")
+    decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="raise")
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "proposed"
+
+    def __repr__(self) -> str:
+        return f"<SectionRevision {self.id} section={self.section_id} #{self.number} {self.status}>"
+
+
+class Comment(db.Model):
+    __tablename__ = "guideline_comment"
+    __table_args__ = (Index("ix_guideline_comment_revision_seq", "revision_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("section_revision.id", ondelete="CASCADE"))
+    # The paragraph (1, 2, ...) of the revision's text the comment is about; None: the revision as a whole.
+    paragraph: Mapped[int | None]
+    # Threads are one level deep: a reply's parent is always the thread's first comment.
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("guideline_comment.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    edited_at: Mapped[datetime | None]
+    # Threads (first comments) are resolved and reopened as a whole.
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None]
+    # A hidden comment's text is removed here and kept only in the audit log (audience "moderator").
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_reason: Mapped[str] = mapped_column(String(REASON_MAX), default="")
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    hidden_at: Mapped[datetime | None]
+    # The revision's comment_seq when the comment was written, and at the last change to it or its thread
+    # (see SectionRevision.comment_seq).
+    created_seq: Mapped[int] = mapped_column(default=0)
+    seq: Mapped[int] = mapped_column(default=0)
+
+    revision: Mapped[SectionRevision] = relationship(lazy="raise")
+    parent: Mapped[Comment | None] = relationship(remote_side=[id], lazy="raise")
+    author = relationship("User", foreign_keys=[author_id], lazy="raise")
+    resolved_by = relationship("User", foreign_keys=[resolved_by_id], lazy="raise")
+    hidden_by = relationship("User", foreign_keys=[hidden_by_id], lazy="raise")
+
+    @property
+    def is_thread(self) -> bool:
+        return self.parent_id is None
+
+    def __repr__(self) -> str:
+        return f"<Comment {self.id} revision={self.revision_id} paragraph={self.paragraph}>"
+
+
+class SectionVisit(db.Model):
+    """When a member last looked at a section (its page, or the whole document): "changed since your last visit"."""
+
+    __tablename__ = "guideline_section_visit"
+    __table_args__ = (UniqueConstraint("user_id", "section_id", name="uq_guideline_section_visit_user_section"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    section_id: Mapped[int] = mapped_column(ForeignKey("guideline_section.id", ondelete="CASCADE"), index=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,888 @@
+"""The rules of the Guidelines: who may propose, decide, rebase and comment, and what each change does.
+
+Every change to a section (a proposal, a decision, a rename, a move) begins by locking the section's row
+(``lock_section``), so changes to one section are serialised on PostgreSQL as they are on SQLite (where a
+writing request holds the database's write lock from its first statement).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
+
+from protect.auth.models import User
+from protect.core import audit
+from protect.core.database import utcnow
+from protect.core.errors import RuleViolation
+from protect.core.permissions import has_role, rule
+from protect.extensions import db
+from protect.guidelines import diff
+from protect.guidelines.models import (
+    BODY_MAX,
+    COMMENT_MAX,
+    HEADING_MAX,
+    REASON_MAX,
+    SUMMARY_MAX,
+    TITLE_MAX,
+    Comment,
+    Guideline,
+    GuidelineSection,
+    SectionRevision,
+)
+
+# Paths under /guidelines/ that a document's slug must not take.
+RESERVED_SLUGS = frozenset({"new", "sections", "revisions", "comments"})
+
+
+# Who may do what ----------------------------------------------------------------------------------------------
+
+
+@rule("guidelines.propose")
+def _may_propose(user: Any, _obj: Any) -> bool:
+    return has_role(user, "expert")
+
+
+@rule("guidelines.moderate")
+def _may_moderate(user: Any, _obj: Any) -> bool:
+    return has_role(user, "moderator")
+
+
+@rule("guidelines.withdraw")
+def _may_withdraw(user: Any, revision: SectionRevision) -> bool:
+    return revision.author_id == user.id and revision.status in ("proposed", "outdated")
+
+
+@rule("guidelines.rebase")
+def _may_rebase(user: Any, revision: SectionRevision) -> bool:
+    return revision.author_id == user.id and revision.status == "outdated"
+
+
+@rule("guidelines.edit_comment")
+def _may_edit_comment(user: Any, comment: Comment) -> bool:
+    return comment.author_id == user.id and not comment.hidden
+
+
+@rule("guidelines.resolve")
+def _may_resolve(user: Any, thread: Comment) -> bool:
+    """The thread's author, the author of the revision it is about, and moderators resolve and reopen."""
+    if thread.parent_id is not None:
+        return False
+    return thread.author_id == user.id or has_role(user, "moderator") or _revision_author(thread) == user.id
+
+
+def _revision_author(comment: Comment) -> int | None:
+    revision = comment.__dict__.get("revision")  # loaded with the comment where it matters; never lazily
+    if revision is not None:
+        return revision.author_id
+    return db.session.execute(
+        select(SectionRevision.author_id).where(SectionRevision.id == comment.revision_id)
+    ).scalar_one_or_none()
+
+
+@rule("guidelines.hide_comment")
+def _may_hide(user: Any, comment: Comment) -> bool:
+    return has_role(user, "moderator") and not comment.hidden
+
+
+# Loading ------------------------------------------------------------------------------------------------------
+
+
+def lock_section(section_id: int) -> GuidelineSection:
+    """The section, freshly read and locked until the transaction ends."""
+    section = db.session.execute(
+        select(GuidelineSection)
+        .where(GuidelineSection.id == section_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if section is None:
+        raise LookupError(f"no section {section_id}")
+    return section
+
+
+def _revision(revision_id: int) -> SectionRevision:
+    revision = db.session.execute(
+        select(SectionRevision)
+        .options(joinedload(SectionRevision.section).joinedload(GuidelineSection.guideline))
+        .where(SectionRevision.id == revision_id)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if revision is None:
+        raise LookupError(f"no revision {revision_id}")
+    return revision
+
+
+def _comment(comment_id: int) -> Comment:
+    comment = db.session.execute(
+        select(Comment)
+        .options(joinedload(Comment.revision).joinedload(SectionRevision.section))
+        .where(Comment.id == comment_id)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if comment is None:
+        raise LookupError(f"no comment {comment_id}")
+    return comment
+
+
+def _require(allowed: bool, message: str = "Your role does not allow this.") -> None:
+    if not allowed:
+        raise RuleViolation(message, status=403)
+
+
+def _url(endpoint: str, **values: Any) -> str:
+    """``url_for`` that works outside a request too (seeding, command line): a path on this site."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def revision_url(revision: SectionRevision | int, anchor: str | None = None) -> str:
+    revision_id = revision if isinstance(revision, int) else revision.id
+    return _url("guidelines.show_revision", revision_id=revision_id, _anchor=anchor)
+
+
+def section_label(section: GuidelineSection) -> str:
+    return f"§{section.position} “{section.heading}”"
+
+
+def revision_label(revision: SectionRevision) -> str:
+    return f"revision {revision.number} of {section_label(revision.section)}"
+
+
+# Checks on text -----------------------------------------------------------------------------------------------
+
+
+def _clean_text(value: str | None) -> str:
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def check_body(body: str, field: str = "body") -> str:
+    body = _clean_text(body)
+    if not body:
+        raise RuleViolation("Write the text of the section: an empty text cannot be proposed.", field=field, status=422)
+    if len(body) > BODY_MAX:
+        raise RuleViolation(
+            f"A section's text can be at most {BODY_MAX:,} characters; this one has {len(body):,}.",
+            field=field,
+            status=422,
+        )
+    return body
+
+
+def _check_summary(summary: str | None) -> str:
+    summary = " ".join((summary or "").split())
+    if not summary:
+        raise RuleViolation("Say in a sentence why you propose this change.", field="summary", status=422)
+    if len(summary) > SUMMARY_MAX:
+        raise RuleViolation(f"At most {SUMMARY_MAX} characters.", field="summary", status=422)
+    return summary
+
+
+def _check_reason(reason: str | None, *, required: bool = True) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise RuleViolation("Give a reason: the author and the group will read it.", field="reason", status=422)
+    if len(reason) > REASON_MAX:
+        raise RuleViolation(f"At most {REASON_MAX:,} characters.", field="reason", status=422)
+    return reason
+
+
+def _check_heading(heading: str | None) -> str:
+    heading = " ".join((heading or "").split())
+    if not heading:
+        raise RuleViolation("Enter a heading.", field="heading", status=422)
+    if len(heading) > HEADING_MAX:
+        raise RuleViolation(f"At most {HEADING_MAX} characters.", field="heading", status=422)
+    return heading
+
+
+def same_text(a: str, b: str) -> bool:
+    return diff.normalise(a) == diff.normalise(b)
+
+
+# Documents and sections ---------------------------------------------------------------------------------------
+
+
+def slugify(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode().lower()
+    slug = "-".join(re.sub(r"[^a-z0-9]+", " ", folded).split())[:100].strip("-") or "guidelines"
+    return f"{slug}-document" if slug in RESERVED_SLUGS else slug
+
+
+def unique_slug(title: str) -> str:
+    slug = slugify(title)
+    taken = set(db.session.execute(select(Guideline.slug).where(Guideline.slug.like(f"{slug}%"))).scalars())
+    number = 2
+    candidate = slug
+    while candidate in taken:
+        candidate = f"{slug}-{number}"
+        number += 1
+    return candidate
+
+
+def create_guideline(actor: User, title: str, summary: str = "", slug: str | None = None) -> Guideline:
+    _require(has_role(actor, "moderator"), "Only moderators start a new guideline document.")
+    title = " ".join((title or "").split())
+    if not title:
+        raise RuleViolation("Enter a title.", field="title", status=422)
+    if len(title) > TITLE_MAX:
+        raise RuleViolation(f"At most {TITLE_MAX} characters.", field="title", status=422)
+    guideline = Guideline(
+        title=title, slug=slug or unique_slug(title), summary=(summary or "").strip(), created_by_id=actor.id
+    )
+    db.session.add(guideline)
+    db.session.flush()
+    audit.record(
+        actor,
+        "guidelines.document_created",
+        guideline,
+        summary=f"started the guideline document “{title}”",
+        url=_url("guidelines.show_guideline", slug=guideline.slug),
+    )
+    db.session.commit()
+    return guideline
+
+
+def add_section(actor: User, guideline_id: int, heading: str, body: str, summary: str = "") -> GuidelineSection:
+    """A new section at the end of the document; its first text is accepted at once (revision 1)."""
+    _require(has_role(actor, "moderator"), "Only moderators add sections.")
+    heading = _check_heading(heading)
+    body = check_body(body)
+    guideline = db.session.execute(
+        select(Guideline).where(Guideline.id == guideline_id).with_for_update()
+    ).scalar_one_or_none()
+    if guideline is None:
+        raise LookupError(f"no guideline {guideline_id}")
+    last = db.session.execute(
+        select(func.max(GuidelineSection.position)).where(GuidelineSection.guideline_id == guideline_id)
+    ).scalar()
+    now = utcnow()
+    section = GuidelineSection(
+        guideline_id=guideline_id, position=(last or 0) + 1, heading=heading, changed_at=now, created_at=now
+    )
+    db.session.add(section)
+    db.session.flush()
+    first = SectionRevision(
+        section_id=section.id,
+        number=1,
+        body=body,
+        summary=" ".join((summary or "First text of the section.").split())[:SUMMARY_MAX],
+        author_id=actor.id,
+        status="accepted",
+        created_at=now,
+        decided_by_id=actor.id,
+        decided_at=now,
+        decision_reason="The section's first text.",
+    )
+    db.session.add(first)
+    db.session.flush()
+    section.current_revision_id = first.id
+    guideline.changed_at = now
+    audit.record(
+        actor,
+        "guidelines.section_added",
+        section,
+        summary=f"added the section {section_label(section)} to “{guideline.title}”",
+        url=_url("guidelines.show_section", section_id=section.id),
+    )
+    db.session.commit()
+    return section
+
+
+def rename_section(actor: User, section_id: int, heading: str, version: int) -> GuidelineSection:
+    _require(has_role(actor, "moderator"), "Only moderators change section headings.")
+    heading = _check_heading(heading)
+    section = lock_section(section_id)
+    before = section.heading
+    if section.version != version:
+        raise RuleViolation(
+            f"Someone changed this heading in the meantime; it is now “{before}”. Your heading “{heading}” "
+            "was not saved: check the current one and change it again if needed.",
+            field="heading",
+            status=409,
+        )
+    if heading == before:
+        raise RuleViolation("The heading is unchanged.", field="heading", status=422)
+    now = utcnow()
+    db.session.execute(
+        update(GuidelineSection)
+        .where(GuidelineSection.id == section_id, GuidelineSection.version == version)
+        .values(heading=heading, version=GuidelineSection.version + 1, changed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(update(Guideline).where(Guideline.id == section.guideline_id).values(changed_at=now))
+    audit.record(
+        actor,
+        "guidelines.section_renamed",
+        section,
+        summary=f"renamed §{section.position} “{before}” to “{heading}”",
+        details={"before": before, "after": heading},
+        url=_url("guidelines.show_section", section_id=section.id),
+    )
+    db.session.commit()
+    return db.session.get(GuidelineSection, section_id, populate_existing=True)
+
+
+def move_section(actor: User, section_id: int, direction: str) -> GuidelineSection:
+    """Swap the section with its neighbour above (``up``) or below (``down``)."""
+    _require(has_role(actor, "moderator"), "Only moderators change the order of sections.")
+    if direction not in ("up", "down"):
+        raise RuleViolation("Move a section up or down.", status=422)
+    section = lock_section(section_id)
+    siblings = list(
+        db.session.execute(
+            select(GuidelineSection)
+            .where(GuidelineSection.guideline_id == section.guideline_id)
+            .order_by(GuidelineSection.position)
+            .with_for_update()
+        ).scalars()
+    )
+    index = next(i for i, s in enumerate(siblings) if s.id == section.id)
+    other_index = index - 1 if direction == "up" else index + 1
+    if not 0 <= other_index < len(siblings):
+        where = "first" if direction == "up" else "last"
+        raise RuleViolation(f"{section_label(section)} is the {where} section already.", status=409)
+    other = siblings[other_index]
+    now = utcnow()
+    before = section.position
+    section.position, other.position = other.position, section.position
+    section.changed_at = other.changed_at = now
+    db.session.execute(update(Guideline).where(Guideline.id == section.guideline_id).values(changed_at=now))
+    audit.record(
+        actor,
+        "guidelines.section_moved",
+        section,
+        summary=f"moved “{section.heading}” from §{before} to §{section.position}",
+        details={"from": before, "to": section.position, "swapped_with": other.id},
+        url=_url("guidelines.show_section", section_id=section.id),
+    )
+    db.session.commit()
+    return section
+
+
+# Revisions ----------------------------------------------------------------------------------------------------
+
+
+def _next_number(section_id: int) -> int:
+    last = db.session.execute(
+        select(func.max(SectionRevision.number)).where(SectionRevision.section_id == section_id)
+    ).scalar()
+    return (last or 0) + 1
+
+
+def propose_revision(
+    author: User, section_id: int, base_revision_id: int | None, body: str, summary: str
+) -> SectionRevision:
+    """A new proposal for the section's text, written against ``base_revision_id``.
+
+    Normally the base is the section's current text. When another proposal was accepted while the author
+    was writing, the proposal is saved all the same (nothing typed is lost) and marked outdated at once, so
+    that its author can rebase it onto the new text."""
+    _require(has_role(author, "expert"))
+    body = check_body(body)
+    summary = _check_summary(summary)
+    section = lock_section(section_id)
+    base = db.session.get(SectionRevision, base_revision_id) if base_revision_id else None
+    if base is None or base.section_id != section.id or base.status != "accepted":
+        raise RuleViolation(
+            "The proposal must be based on an accepted text of this section. Reload the page and start again "
+            "from the current text.",
+            field="body",
+            status=422,
+        )
+    if same_text(body, base.body):
+        raise RuleViolation(
+            "Your text is the same as the text it is based on: change something, or leave the section as it is.",
+            field="body",
+            status=422,
+        )
+    now = utcnow()
+    outdated = base.id != section.current_revision_id
+    revision = SectionRevision(
+        section_id=section.id,
+        number=_next_number(section.id),
+        body=body,
+        summary=summary,
+        base_revision_id=base.id,
+        author_id=author.id,
+        status="outdated" if outdated else "proposed",
+        created_at=now,
+    )
+    db.session.add(revision)
+    section.changed_at = now
+    db.session.flush()
+    audit.record(
+        author,
+        "guidelines.revision_proposed",
+        revision,
+        summary=f"proposed a revision of {section_label(section)}",
+        details={"base": base.id, "outdated_at_once": outdated},
+        url=revision_url(revision),
+    )
+    db.session.commit()
+    return revision
+
+
+def rebase_revision(author: User, revision_id: int, body: str, summary: str) -> SectionRevision:
+    """The author carries an outdated proposal over to the current text: a new proposal based on the current
+    revision. The outdated one stays as it was, so nothing is lost."""
+    old = _revision(revision_id)
+    if old.author_id != author.id:
+        raise RuleViolation("Only the author of a proposal can rebase it.", status=403)
+    if old.status != "outdated":
+        raise RuleViolation(
+            f"Revision {old.number} is {old.status_label.lower()}, not outdated: only outdated proposals are rebased.",
+            status=409,
+        )
+    successor = db.session.execute(
+        select(SectionRevision.number).where(
+            SectionRevision.rebased_from_id == old.id, SectionRevision.status.in_(("proposed", "accepted"))
+        )
+    ).scalar()
+    if successor is not None:
+        raise RuleViolation(f"You rebased this proposal already: revision {successor}.", status=409)
+    body = check_body(body)
+    summary = _check_summary(summary)
+    section = lock_section(old.section_id)
+    current = db.session.get(SectionRevision, section.current_revision_id)
+    if current is None:  # pragma: no cover - every section has a current text
+        raise RuleViolation("The section has no current text to rebase onto.", status=409)
+    if same_text(body, current.body):
+        raise RuleViolation(
+            "Your text is the same as the current text: there is nothing left to propose.", field="body", status=422
+        )
+    now = utcnow()
+    revision = SectionRevision(
+        section_id=section.id,
+        number=_next_number(section.id),
+        body=body,
+        summary=summary,
+        base_revision_id=current.id,
+        rebased_from_id=old.id,
+        author_id=author.id,
+        status="proposed",
+        created_at=now,
+    )
+    db.session.add(revision)
+    section.changed_at = now
+    db.session.flush()
+    audit.record(
+        author,
+        "guidelines.revision_rebased",
+        revision,
+        summary=f"updated an outdated proposal for {section_label(section)} to the current text",
+        details={"from": old.id, "base": current.id},
+        url=revision_url(revision),
+    )
+    db.session.commit()
+    return revision
+
+
+def accept_revision(moderator: User, revision_id: int, reason: str) -> SectionRevision:
+    """The proposal becomes the section's text; every other open proposal of the section, written against
+    the older text, becomes outdated."""
+    _require(has_role(moderator, "moderator"), "Only moderators accept revisions.")
+    reason = _check_reason(reason)
+    revision = _revision(revision_id)
+    section = lock_section(revision.section_id)
+    db.session.refresh(revision)
+    if revision.status != "proposed":
+        raise RuleViolation(
+            f"Revision {revision.number} is {revision.status_label.lower()}; only a proposed revision can be accepted.",
+            status=409,
+        )
+    if revision.base_revision_id != section.current_revision_id:
+        revision.status = "outdated"
+        db.session.commit()
+        raise RuleViolation(
+            f"Revision {revision.number} was written against older text; it is now marked outdated for its "
+            "author to rebase.",
+            status=409,
+        )
+    now = utcnow()
+    previous = section.current_revision_id
+    revision.status = "accepted"
+    revision.decided_by_id = moderator.id
+    revision.decided_at = now
+    revision.decision_reason = reason
+    section.current_revision_id = revision.id
+    section.changed_at = now
+    outdated = list(
+        db.session.execute(
+            select(SectionRevision).where(
+                SectionRevision.section_id == section.id,
+                SectionRevision.status == "proposed",
+                SectionRevision.id != revision.id,
+            )
+        ).scalars()
+    )
+    for other in outdated:
+        other.status = "outdated"
+    db.session.execute(update(Guideline).where(Guideline.id == section.guideline_id).values(changed_at=now))
+    audit.record(
+        moderator,
+        "guidelines.revision_accepted",
+        revision,
+        summary=f"accepted {revision_label(revision)}",
+        details={"reason": reason, "previous": previous, "outdated": [o.id for o in outdated]},
+        url=revision_url(revision),
+    )
+    db.session.commit()
+    return revision
+
+
+def reject_revision(moderator: User, revision_id: int, reason: str) -> SectionRevision:
+    _require(has_role(moderator, "moderator"), "Only moderators reject revisions.")
+    reason = _check_reason(reason)
+    revision = _revision(revision_id)
+    lock_section(revision.section_id)
+    db.session.refresh(revision)
+    if revision.status not in ("proposed", "outdated"):
+        raise RuleViolation(
+            f"Revision {revision.number} is {revision.status_label.lower()} already; it cannot be rejected.",
+            status=409,
+        )
+    now = utcnow()
+    revision.status = "rejected"
+    revision.decided_by_id = moderator.id
+    revision.decided_at = now
+    revision.decision_reason = reason
+    revision.section.changed_at = now
+    audit.record(
+        moderator,
+        "guidelines.revision_rejected",
+        revision,
+        summary=f"rejected {revision_label(revision)}",
+        details={"reason": reason},
+        url=revision_url(revision),
+    )
+    db.session.commit()
+    return revision
+
+
+def withdraw_revision(user: User, revision_id: int) -> SectionRevision:
+    revision = _revision(revision_id)
+    if revision.author_id != user.id:
+        raise RuleViolation("Only the author of a proposal can withdraw it.", status=403)
+    lock_section(revision.section_id)
+    db.session.refresh(revision)
+    if revision.status not in ("proposed", "outdated"):
+        raise RuleViolation(
+            f"Revision {revision.number} is {revision.status_label.lower()}; it cannot be withdrawn any more.",
+            status=409,
+        )
+    now = utcnow()
+    revision.status = "withdrawn"
+    revision.decided_by_id = user.id
+    revision.decided_at = now
+    revision.section.changed_at = now
+    audit.record(
+        user,
+        "guidelines.revision_withdrawn",
+        revision,
+        summary=f"withdrew {revision_label(revision)}",
+        url=revision_url(revision),
+    )
+    db.session.commit()
+    return revision
+
+
+# Comments -----------------------------------------------------------------------------------------------------
+
+
+def paragraph_count(revision: SectionRevision) -> int:
+    return len(diff.blocks(revision.body))
+
+
+def check_comment_body(body: str | None) -> str:
+    body = _clean_text(body)
+    if not body:
+        raise RuleViolation("Write a comment first.", field="body", status=422)
+    if len(body) > COMMENT_MAX:
+        raise RuleViolation(
+            f"A comment can be at most {COMMENT_MAX:,} characters; this one has {len(body):,}. Shorten it or "
+            "split it into two comments.",
+            field="body",
+            status=422,
+        )
+    return body
+
+
+def _bump_comments(revision_id: int, now: datetime) -> int:
+    """Raise the revision's comment sequence (open pages poll it); returns the new value."""
+    return db.session.execute(
+        update(SectionRevision)
+        .where(SectionRevision.id == revision_id)
+        .values(comment_seq=SectionRevision.comment_seq + 1, last_comment_at=now)
+        .returning(SectionRevision.comment_seq)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+
+
+def _touch_section(section_id: int, now: datetime) -> None:
+    db.session.execute(update(GuidelineSection).where(GuidelineSection.id == section_id).values(changed_at=now))
+
+
+def add_comment(
+    author: User, revision_id: int, body: str, paragraph: int | None = None, parent_id: int | None = None
+) -> Comment:
+    """A new thread on the revision (or on one of its paragraphs), or a reply in a thread."""
+    _require(has_role(author, "expert"))
+    revision = _revision(revision_id)
+    body = check_comment_body(body)
+    parent = None
+    if parent_id is not None:
+        parent = db.session.get(Comment, parent_id)
+        if parent is None or parent.revision_id != revision.id:
+            raise RuleViolation("The comment you reply to is not on this revision.", field="parent", status=422)
+        if parent.parent_id is not None:  # a reply to a reply joins the same thread
+            parent = db.session.get(Comment, parent.parent_id)
+        paragraph = parent.paragraph
+    elif paragraph is not None:
+        count = paragraph_count(revision)
+        if not 1 <= paragraph <= count:
+            raise RuleViolation(
+                f"Revision {revision.number} has paragraphs 1 to {count}; there is no paragraph {paragraph}.",
+                field="paragraph",
+                status=422,
+            )
+    now = utcnow()
+    seq = _bump_comments(revision.id, now)
+    comment = Comment(
+        revision_id=revision.id,
+        paragraph=paragraph,
+        parent_id=parent.id if parent else None,
+        author_id=author.id,
+        body=body,
+        created_at=now,
+        created_seq=seq,
+        seq=seq,
+    )
+    db.session.add(comment)
+    if parent is not None:
+        parent.seq = seq  # the thread changed: pages showing it fetch it again
+    _touch_section(revision.section_id, now)
+    db.session.flush()
+    where = f"paragraph {paragraph} of " if paragraph else ""
+    audit.record(
+        author,
+        "guidelines.comment_replied" if parent else "guidelines.comment_added",
+        comment,
+        summary=f"{'replied to a comment' if parent else 'commented'} on {where}{revision_label(revision)}",
+        url=revision_url(revision, f"comment-{comment.id}"),
+    )
+    db.session.commit()
+    return comment
+
+
+def _thread_changed(comment: Comment, seq: int) -> None:
+    comment.seq = seq
+    if comment.parent_id is not None:
+        db.session.execute(update(Comment).where(Comment.id == comment.parent_id).values(seq=seq))
+
+
+def edit_comment(user: User, comment_id: int, body: str) -> Comment:
+    comment = _comment(comment_id)
+    if comment.author_id != user.id:
+        raise RuleViolation("Only the author of a comment can edit it.", status=403)
+    if comment.hidden:
+        raise RuleViolation("A moderator hid this comment; it cannot be edited.", status=409)
+    body = check_comment_body(body)
+    if body == comment.body:
+        raise RuleViolation("The comment is unchanged.", field="body", status=422)
+    now = utcnow()
+    before = comment.body
+    comment.body = body
+    comment.edited_at = now
+    _thread_changed(comment, _bump_comments(comment.revision_id, now))
+    audit.record(
+        user,
+        "guidelines.comment_edited",
+        comment,
+        summary=f"edited a comment on {revision_label(comment.revision)}",
+        details={"before": before, "after": body},
+        url=revision_url(comment.revision_id, f"comment-{comment.id}"),
+    )
+    db.session.commit()
+    return comment
+
+
+def set_resolved(user: User, comment_id: int, resolved: bool) -> Comment:
+    thread = _comment(comment_id)
+    if thread.parent_id is not None:
+        raise RuleViolation("Threads are resolved as a whole: resolve the thread's first comment.", status=422)
+    if not _may_resolve(user, thread):
+        raise RuleViolation(
+            "The thread's author, the revision's author and moderators resolve or reopen a thread.", status=403
+        )
+    if thread.resolved == resolved:
+        raise RuleViolation(f"The thread is {'resolved' if resolved else 'open'} already.", status=409)
+    now = utcnow()
+    thread.resolved = resolved
+    thread.resolved_by_id = user.id if resolved else None
+    thread.resolved_at = now if resolved else None
+    thread.seq = _bump_comments(thread.revision_id, now)
+    audit.record(
+        user,
+        "guidelines.thread_resolved" if resolved else "guidelines.thread_reopened",
+        thread,
+        summary=f"{'resolved' if resolved else 'reopened'} a comment thread on {revision_label(thread.revision)}",
+        url=revision_url(thread.revision_id, f"comment-{thread.id}"),
+    )
+    db.session.commit()
+    return thread
+
+
+def hide_comment(moderator: User, comment_id: int, reason: str) -> Comment:
+    """The comment's text leaves the page and the database row; it stays in the audit log, for moderators."""
+    _require(has_role(moderator, "moderator"), "Only moderators hide comments.")
+    reason = _check_reason(reason)
+    comment = _comment(comment_id)
+    if comment.hidden:
+        raise RuleViolation("This comment is hidden already.", status=409)
+    now = utcnow()
+    text = comment.body
+    comment.hidden = True
+    comment.hidden_reason = reason
+    comment.hidden_by_id = moderator.id
+    comment.hidden_at = now
+    comment.body = ""
+    _thread_changed(comment, _bump_comments(comment.revision_id, now))
+    audit.record(
+        moderator,
+        "guidelines.comment_hidden",
+        comment,
+        summary=f"hid a comment on {revision_label(comment.revision)}",
+        details={"reason": reason, "hidden_text": text, "author_id": comment.author_id},
+        url=revision_url(comment.revision_id, f"comment-{comment.id}"),
+        audience="moderator",
+    )
+    db.session.commit()
+    return comment
+
+
+# Reading ------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Thread:
+    root: Comment
+    replies: list[Comment]
+
+    @property
+    def id(self) -> int:
+        return self.root.id
+
+    def involves(self, user_id: int) -> bool:
+        return self.root.author_id == user_id or any(r.author_id == user_id for r in self.replies)
+
+    @property
+    def seq(self) -> int:
+        return max([self.root.seq, *(r.seq for r in self.replies)])
+
+
+def comments_of(revision_id: int) -> list[Comment]:
+    """Every comment on the revision with its author, oldest first (one query)."""
+    return list(
+        db.session.execute(
+            select(Comment)
+            .options(joinedload(Comment.author))
+            .where(Comment.revision_id == revision_id)
+            .order_by(Comment.created_at, Comment.id)
+        ).scalars()
+    )
+
+
+def threads_of(comments: list[Comment]) -> list[Thread]:
+    by_root: dict[int, Thread] = {}
+    for comment in comments:
+        if comment.parent_id is None:
+            by_root[comment.id] = Thread(comment, [])
+    for comment in comments:
+        if comment.parent_id is not None and comment.parent_id in by_root:
+            by_root[comment.parent_id].replies.append(comment)
+    return list(by_root.values())
+
+
+FILTERS = {"all": "All", "open": "Open", "resolved": "Resolved", "mine": "Mine"}
+
+
+def filter_threads(threads: list[Thread], which: str, user_id: int, paragraph: int | None = None) -> list[Thread]:
+    if which == "open":
+        threads = [t for t in threads if not t.root.resolved]
+    elif which == "resolved":
+        threads = [t for t in threads if t.root.resolved]
+    elif which == "mine":
+        threads = [t for t in threads if t.involves(user_id)]
+    if paragraph is not None:
+        threads = [t for t in threads if t.root.paragraph == paragraph]
+    return threads
+
+
+def paragraph_counts(comments: list[Comment]) -> dict[int, int]:
+    """Visible comments per paragraph (hidden ones do not count)."""
+    counts: dict[int, int] = {}
+    for comment in comments:
+        if comment.paragraph is not None and not comment.hidden:
+            counts[comment.paragraph] = counts.get(comment.paragraph, 0) + 1
+    return counts
+
+
+def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
+    """The dashboard panel's lists, in two queries: open proposals (with whether the user commented on each),
+    and the latest replies by others in threads the user started or took part in."""
+    from sqlalchemy import and_, exists, or_
+    from sqlalchemy.orm import aliased
+
+    mine = aliased(Comment)
+    commented = exists().where(mine.revision_id == SectionRevision.id, mine.author_id == user.id)
+    proposals = db.session.execute(
+        select(SectionRevision, commented)
+        .options(
+            joinedload(SectionRevision.section).joinedload(GuidelineSection.guideline),
+            joinedload(SectionRevision.author),
+        )
+        .where(SectionRevision.status == "proposed")
+        .order_by(SectionRevision.created_at, SectionRevision.id)
+        .limit(100)
+    ).all()
+    waiting = [revision for revision, _ in proposals] if has_role(user, "moderator") else []
+    uncommented = [r for r, has_comment in proposals if not has_comment and r.author_id != user.id]
+
+    parent = aliased(Comment)
+    earlier = aliased(Comment)
+    took_part = exists().where(
+        earlier.parent_id == Comment.parent_id, earlier.author_id == user.id, earlier.id < Comment.id
+    )
+    replies = list(
+        db.session.execute(
+            select(Comment)
+            .join(parent, Comment.parent_id == parent.id)
+            .options(
+                joinedload(Comment.author),
+                joinedload(Comment.revision).joinedload(SectionRevision.section),
+            )
+            .where(
+                Comment.author_id != user.id,
+                Comment.hidden.is_(False),
+                or_(parent.author_id == user.id, and_(took_part)),
+            )
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(limit)
+        ).scalars()
+    )
+    return {
+        "waiting": waiting[:limit],
+        "waiting_total": len(waiting),
+        "uncommented": uncommented[-limit:][::-1],
+        "uncommented_total": len(uncommented),
+        "replies": replies,
+    }

@@ -1,0 +1,864 @@
+"""The Guidelines over HTTP: pages for plain browsers, fragments for htmx.
+
+The comment area of a revision page polls ``comment_changes`` every 5 seconds with the comment sequence
+number it holds (``since``), the threads it shows (``shown``) and the comments being edited in it
+(``editing``). The answer is 204 when nothing changed; otherwise ``<hx-partial>`` elements that replace the
+changed threads' bodies, append new threads, and refresh the paragraphs' comment counts. The forms for a new
+comment, a reply or an edit are never part of what a poll replaces, so a half-written comment stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from jinja2_fragments.flask import render_block, render_blocks
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from protect.core.errors import RuleViolation, error_response
+from protect.core.htmx import is_htmx, redirect_or_hx, render_page_or_fragment
+from protect.core.permissions import can, has_role, role_required
+from protect.extensions import db
+from protect.guidelines import diff, exports, services, visits
+from protect.guidelines.forms import (
+    CommentForm,
+    DecisionForm,
+    EditCommentForm,
+    GuidelineForm,
+    HideForm,
+    ProposalForm,
+    RenameForm,
+    SectionForm,
+)
+from protect.guidelines.models import STATUSES, Comment, Guideline, GuidelineSection, SectionRevision
+
+bp = Blueprint("guidelines", __name__, url_prefix="/guidelines")
+REVISION = "guidelines/revision.html"
+MAX_SHOWN = 1000
+
+
+@bp.context_processor
+def _guideline_helpers() -> dict[str, Any]:
+    return {"gl": current_app.jinja_env.get_template("guidelines/_macros.html").module, "STATUSES": STATUSES}
+
+
+@bp.errorhandler(LookupError)
+def _not_here(_error: LookupError) -> Response:
+    db.session.rollback()
+    return error_response(404, "There is no such guideline, section, revision or comment.")
+
+
+def _form_error(form: Any, error: RuleViolation) -> None:
+    target = getattr(form, error.field, None) if error.field else None
+    if target is None:
+        target = getattr(form, "body", None) or getattr(form, "reason", None)
+    target.errors = [*target.errors, error.message] if isinstance(target.errors, list) else [error.message]
+
+
+# Loading ------------------------------------------------------------------------------------------------------
+
+
+def _guideline_or_404(slug: str) -> Guideline:
+    guideline = db.session.execute(select(Guideline).where(Guideline.slug == slug)).scalar_one_or_none()
+    if guideline is None:
+        abort(404, "There is no such guideline document.")
+    return guideline
+
+
+def _sections_with_text(guideline_id: int) -> list[GuidelineSection]:
+    return list(
+        db.session.execute(
+            select(GuidelineSection)
+            .options(joinedload(GuidelineSection.current_revision))
+            .where(GuidelineSection.guideline_id == guideline_id)
+            .order_by(GuidelineSection.position)
+        ).scalars()
+    )
+
+
+def _section_or_404(section_id: int) -> GuidelineSection:
+    section = db.session.execute(
+        select(GuidelineSection)
+        .options(joinedload(GuidelineSection.guideline), joinedload(GuidelineSection.current_revision))
+        .where(GuidelineSection.id == section_id)
+    ).scalar_one_or_none()
+    if section is None:
+        abort(404, "There is no such section.")
+    return section
+
+
+def _revision_or_404(revision_id: int) -> SectionRevision:
+    revision = db.session.execute(
+        select(SectionRevision)
+        .options(
+            joinedload(SectionRevision.section).joinedload(GuidelineSection.guideline),
+            joinedload(SectionRevision.section).joinedload(GuidelineSection.current_revision),
+            joinedload(SectionRevision.author),
+            joinedload(SectionRevision.decided_by),
+            joinedload(SectionRevision.base_revision),
+            joinedload(SectionRevision.rebased_from),
+        )
+        .where(SectionRevision.id == revision_id)
+    ).scalar_one_or_none()
+    if revision is None:
+        abort(404, "There is no such revision.")
+    return revision
+
+
+def _comment_or_404(comment_id: int) -> Comment:
+    comment = db.session.execute(
+        select(Comment).options(joinedload(Comment.revision)).where(Comment.id == comment_id)
+    ).scalar_one_or_none()
+    if comment is None:
+        abort(404, "There is no such comment.")
+    return comment
+
+
+def _open_proposal_counts(section_ids: list[int]) -> dict[int, int]:
+    if not section_ids:
+        return {}
+    rows = db.session.execute(
+        select(SectionRevision.section_id, func.count())
+        .where(SectionRevision.section_id.in_(section_ids), SectionRevision.status == "proposed")
+        .group_by(SectionRevision.section_id)
+    )
+    return {section_id: count for section_id, count in rows}
+
+
+def _markdown_download(text: str, filename: str) -> Response:
+    response = make_response(text)
+    response.mimetype = "text/markdown"
+    response.charset = "utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# Documents ----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@role_required("expert")
+def list_guidelines():
+    rows = db.session.execute(
+        select(
+            Guideline,
+            select(func.count(GuidelineSection.id))
+            .where(GuidelineSection.guideline_id == Guideline.id)
+            .correlate(Guideline)
+            .scalar_subquery(),
+            select(func.count(SectionRevision.id))
+            .join(GuidelineSection, SectionRevision.section_id == GuidelineSection.id)
+            .where(GuidelineSection.guideline_id == Guideline.id, SectionRevision.status == "proposed")
+            .correlate(Guideline)
+            .scalar_subquery(),
+        ).order_by(Guideline.title)
+    ).all()
+    return render_template("guidelines/list.html", rows=rows)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@role_required("moderator")
+def new_guideline():
+    form = GuidelineForm()
+    if form.validate_on_submit():
+        try:
+            guideline = services.create_guideline(current_user, form.title.data, form.summary.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            flash(f"“{guideline.title}” is started. Add its first section.", "success")
+            return redirect(url_for("guidelines.new_section", slug=guideline.slug), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("guidelines/form.html", form=form, kind="guideline"), status
+
+
+@bp.get("/<slug>")
+@role_required("expert")
+def show_guideline(slug: str):
+    guideline = _guideline_or_404(slug)
+    sections = _sections_with_text(guideline.id)
+    ids = [s.id for s in sections]
+    open_counts = _open_proposal_counts(ids)
+    seen = visits.last_seen(current_user.id, ids)
+    changed = {s.id for s in sections if visits.is_new(s.changed_at, seen.get(s.id))}
+    page = render_template(
+        "guidelines/document.html",
+        guideline=guideline,
+        sections=sections,
+        open_counts=open_counts,
+        changed=changed,
+        may_moderate=has_role(current_user, "moderator"),
+    )
+    visits.mark_seen(current_user.id, ids)
+    return page
+
+
+@bp.get("/<slug>/export.md")
+@role_required("expert")
+def export_guideline(slug: str):
+    guideline = _guideline_or_404(slug)
+    sections = _sections_with_text(guideline.id)
+    return _markdown_download(exports.document_markdown(guideline, sections), f"{guideline.slug}.md")
+
+
+@bp.route("/<slug>/sections/new", methods=["GET", "POST"])
+@role_required("moderator")
+def new_section(slug: str):
+    guideline = _guideline_or_404(slug)
+    form = SectionForm()
+    if form.validate_on_submit():
+        try:
+            section = services.add_section(current_user, guideline.id, form.heading.data, form.body.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            flash(f"Section {section.position} “{section.heading}” is added.", "success")
+            return redirect(
+                url_for("guidelines.show_guideline", slug=guideline.slug, _anchor=f"section-{section.id}"), 303
+            )
+    status = 422 if request.method == "POST" else 200
+    return render_template("guidelines/form.html", form=form, kind="section", guideline=guideline), status
+
+
+# Sections -----------------------------------------------------------------------------------------------------
+
+
+def _section_page(section: GuidelineSection, rename_form: RenameForm | None = None, status: int = 200) -> Response:
+    revisions = list(
+        db.session.execute(
+            select(SectionRevision)
+            .options(joinedload(SectionRevision.author))
+            .where(SectionRevision.section_id == section.id)
+            .order_by(SectionRevision.number.desc())
+        ).scalars()
+    )
+    counts = dict(
+        db.session.execute(
+            select(Comment.revision_id, func.count())
+            .join(SectionRevision, Comment.revision_id == SectionRevision.id)
+            .where(SectionRevision.section_id == section.id, Comment.hidden.is_(False))
+            .group_by(Comment.revision_id)
+        ).all()
+    )
+    seen = visits.last_seen(current_user.id, [section.id]).get(section.id)
+    if rename_form is None:
+        rename_form = RenameForm(formdata=None, heading=section.heading, version=section.version)
+    latest = revisions[0] if revisions else None
+    page = render_template(
+        "guidelines/section.html",
+        section=section,
+        guideline=section.guideline,
+        revisions=revisions,
+        comment_counts=counts,
+        seen=seen,
+        is_new=visits.is_new,
+        rename_form=rename_form,
+        may_moderate=has_role(current_user, "moderator"),
+        compare_from=section.current_revision_id,
+        compare_to=latest.id if latest else None,
+    )
+    if status == 200:
+        visits.mark_seen(current_user.id, [section.id])
+    return make_response(page, status)
+
+
+@bp.get("/sections/<int:section_id>")
+@role_required("expert")
+def show_section(section_id: int):
+    return _section_page(_section_or_404(section_id))
+
+
+@bp.post("/sections/<int:section_id>/heading")
+@role_required("moderator")
+def rename_section(section_id: int):
+    form = RenameForm()
+    if form.validate_on_submit():
+        try:
+            services.rename_section(current_user, section_id, form.heading.data, form.version.data or 0)
+        except RuleViolation as error:
+            db.session.rollback()
+            _form_error(form, error)
+            return _section_page(_section_or_404(section_id), form, error.status)
+        flash("The heading is changed.", "success")
+        return redirect_or_hx(url_for("guidelines.show_section", section_id=section_id))
+    return _section_page(_section_or_404(section_id), form, 422)
+
+
+@bp.post("/sections/<int:section_id>/move")
+@role_required("moderator")
+def move_section(section_id: int):
+    section = _section_or_404(section_id)
+    slug = section.guideline.slug
+    direction = request.form.get("direction", "")
+    try:
+        moved = services.move_section(current_user, section_id, direction)
+    except RuleViolation as error:
+        db.session.rollback()
+        flash(error.message, "warning")
+        return redirect_or_hx(url_for("guidelines.show_guideline", slug=slug, _anchor="contents"))
+    flash(f"“{moved.heading}” is now section {moved.position}.", "success")
+    back = request.form.get("back") == "section"
+    target = (
+        url_for("guidelines.show_section", section_id=section_id)
+        if back
+        else url_for("guidelines.show_guideline", slug=slug, _anchor="contents")
+    )
+    return redirect_or_hx(target)
+
+
+@bp.get("/sections/<int:section_id>/history.md")
+@role_required("expert")
+def export_history(section_id: int):
+    section = _section_or_404(section_id)
+    revisions = list(
+        db.session.execute(
+            select(SectionRevision)
+            .options(joinedload(SectionRevision.author), joinedload(SectionRevision.decided_by))
+            .where(SectionRevision.section_id == section.id)
+            .order_by(SectionRevision.number)
+        ).scalars()
+    )
+    name = f"{section.guideline.slug}-section-{section.position}-history.md"
+    return _markdown_download(exports.history_markdown(section, revisions), name)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/sections/<int:section_id>/compare")
+@role_required("expert")
+def compare(section_id: int):
+    section = _section_or_404(section_id)
+    revisions = list(
+        db.session.execute(
+            select(SectionRevision)
+            .options(joinedload(SectionRevision.author))
+            .where(SectionRevision.section_id == section.id)
+            .order_by(SectionRevision.number.desc())
+        ).scalars()
+    )
+    by_id = {r.id: r for r in revisions}
+    view = request.args.get("view", "inline")
+    if view not in ("inline", "side"):
+        view = "inline"
+    old_id, new_id = _int_arg("from"), _int_arg("to")
+    if old_id is None and new_id is None and revisions:
+        new_id = revisions[0].id
+        old_id = revisions[0].base_revision_id or section.current_revision_id
+    old, new = by_id.get(old_id or 0), by_id.get(new_id or 0)
+    if (old_id and old is None) or (new_id and new is None):
+        abort(404, "Both revisions must belong to this section.")
+    comparison = None
+    if old is not None and new is not None:
+        comparison = {
+            "diff": diff.word_diff(old.body, new.body),
+            "rows": diff.side_by_side(old.body, new.body) if view == "side" else [],
+        }
+    return render_page_or_fragment(
+        "guidelines/compare.html",
+        "comparison",
+        section=section,
+        guideline=section.guideline,
+        revisions=revisions,
+        old=old,
+        new=new,
+        view=view,
+        comparison=comparison,
+    )
+
+
+@bp.route("/sections/<int:section_id>/propose", methods=["GET", "POST"])
+@role_required("expert")
+def propose(section_id: int):
+    section = _section_or_404(section_id)
+    current = section.current_revision
+    form = ProposalForm()
+    if request.method == "GET":
+        form.body.data = current.body if current else ""
+        form.base_revision_id.data = section.current_revision_id
+    elif form.validate_on_submit():
+        try:
+            revision = services.propose_revision(
+                current_user, section.id, form.base_revision_id.data, form.body.data, form.summary.data
+            )
+        except RuleViolation as error:
+            db.session.rollback()
+            _form_error(form, error)
+            return _propose_page(section, form, error.status)
+        if revision.status == "outdated":
+            flash(
+                "Your proposal is saved, but another proposal was accepted while you wrote it, so yours is "
+                "outdated already. Rebase it onto the current text below.",
+                "warning",
+            )
+            return redirect(url_for("guidelines.rebase", revision_id=revision.id), 303)
+        flash(f"Your proposal is saved as revision {revision.number}. The moderators will review it.", "success")
+        return redirect(url_for("guidelines.show_revision", revision_id=revision.id), 303)
+    return _propose_page(section, form, 422 if request.method == "POST" else 200)
+
+
+def _propose_page(section: GuidelineSection, form: ProposalForm, status: int) -> Response:
+    return make_response(
+        render_template("guidelines/propose.html", section=section, guideline=section.guideline, form=form), status
+    )
+
+
+# Revisions ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CommentsView:
+    """What the comment macros need to know besides the thread: who looks, what is open for editing."""
+
+    me: Any
+    revision: SectionRevision
+    may_moderate: bool
+    seen: datetime | None = None
+    editing: dict[int, EditCommentForm] = field(default_factory=dict)  # comment id -> its open edit form
+    hiding: dict[int, HideForm] = field(default_factory=dict)  # comment id -> a hide form with errors
+
+    def may_edit(self, comment: Comment) -> bool:
+        return comment.author_id == self.me.id and not comment.hidden
+
+    def may_resolve(self, thread: services.Thread) -> bool:
+        return self.may_moderate or self.me.id in (thread.root.author_id, self.revision.author_id)
+
+    def is_new(self, comment: Comment) -> bool:
+        return comment.author_id != self.me.id and visits.is_new(comment.created_at, self.seen)
+
+
+def _filter_arg() -> str:
+    which = request.values.get("comments", request.values.get("filter", "all"))
+    return which if which in services.FILTERS else "all"
+
+
+def _paragraph_arg(count: int) -> int | None:
+    value = request.values.get("on", "")
+    if value.isdigit() and 1 <= int(value) <= count:
+        return int(value)
+    return None
+
+
+def _comment_form(paragraphs: list[str], selected: int | None = None, formdata: Any = "default") -> CommentForm:
+    form = CommentForm() if formdata == "default" else CommentForm(formdata=None)
+    form.paragraph.choices = [("", "The revision as a whole")] + [
+        (str(number), f"Paragraph {number}: {_excerpt(text)}") for number, text in enumerate(paragraphs, start=1)
+    ]
+    if selected is not None:
+        form.paragraph.data = str(selected)
+    return form
+
+
+def _excerpt(text: str, length: int = 60) -> str:
+    words = " ".join(text.split())
+    return words if len(words) <= length else words[: length - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _revision_context(
+    revision: SectionRevision,
+    *,
+    comment_form: CommentForm | None = None,
+    decision_form: DecisionForm | None = None,
+    decision: str | None = None,
+    cv_extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    section = revision.section
+    paragraphs = diff.blocks(revision.body)
+    comments = services.comments_of(revision.id)
+    threads = services.threads_of(comments)
+    which = _filter_arg()
+    on = _paragraph_arg(len(paragraphs))
+    shown = services.filter_threads(threads, which, current_user.id, on)
+    successor = None
+    if revision.status == "outdated":
+        successor = (
+            db.session.execute(
+                select(SectionRevision)
+                .where(SectionRevision.rebased_from_id == revision.id)
+                .order_by(SectionRevision.id)
+            )
+            .scalars()
+            .first()
+        )
+    cv = CommentsView(
+        me=current_user,
+        revision=revision,
+        may_moderate=has_role(current_user, "moderator"),
+        seen=visits.last_seen(current_user.id, [section.id]).get(section.id),
+        **(cv_extra or {}),
+    )
+    base = revision.base_revision
+    return {
+        "revision": revision,
+        "section": section,
+        "guideline": section.guideline,
+        "current": section.current_revision,
+        "base": base,
+        "changes": diff.word_diff(base.body, revision.body) if base is not None else None,
+        "paragraphs": paragraphs,
+        "counts": services.paragraph_counts(comments),
+        "threads": shown,
+        "every_thread": threads,
+        "all_threads": len(threads),
+        "visible_comments": sum(1 for c in comments if not c.hidden),
+        "which": which,
+        "on": on,
+        "filters": services.FILTERS,
+        "comment_form": comment_form or _comment_form(paragraphs, on, formdata=None),
+        "decision_form": decision_form or DecisionForm(formdata=None),
+        "decision": decision,
+        "cv": cv,
+        "successor": successor,
+        "may_moderate": cv.may_moderate,
+        "may_withdraw": can(current_user, "guidelines.withdraw", revision),
+        "may_rebase": can(current_user, "guidelines.rebase", revision) and successor is None,
+    }
+
+
+@bp.get("/revisions/<int:revision_id>")
+@role_required("expert")
+def show_revision(revision_id: int):
+    revision = _revision_or_404(revision_id)
+    return render_page_or_fragment(REVISION, "threads_region", **_revision_context(revision))
+
+
+def _decide(revision_id: int, action: str):
+    _revision_or_404(revision_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        decide = services.accept_revision if action == "accept" else services.reject_revision
+        try:
+            decided = decide(current_user, revision_id, form.reason.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            if error.field is None:
+                raise
+            _form_error(form, error)
+        else:
+            flash(f"Revision {decided.number} is {decided.status_label.lower()}.", "success")
+            return redirect_or_hx(url_for("guidelines.show_revision", revision_id=revision_id))
+    context = _revision_context(_revision_or_404(revision_id), decision_form=form, decision=action)
+    return make_response(render_template(REVISION, **context), 422)
+
+
+@bp.post("/revisions/<int:revision_id>/accept")
+@role_required("moderator")
+def accept(revision_id: int):
+    return _decide(revision_id, "accept")
+
+
+@bp.post("/revisions/<int:revision_id>/reject")
+@role_required("moderator")
+def reject(revision_id: int):
+    return _decide(revision_id, "reject")
+
+
+@bp.post("/revisions/<int:revision_id>/withdraw")
+@role_required("expert")
+def withdraw(revision_id: int):
+    revision = services.withdraw_revision(current_user, revision_id)
+    flash(f"Revision {revision.number} is withdrawn.", "success")
+    return redirect_or_hx(url_for("guidelines.show_revision", revision_id=revision_id))
+
+
+@bp.route("/revisions/<int:revision_id>/rebase", methods=["GET", "POST"])
+@role_required("expert")
+def rebase(revision_id: int):
+    revision = _revision_or_404(revision_id)
+    if revision.author_id != current_user.id:
+        abort(403, "Only the author of a proposal can rebase it.")
+    if revision.status != "outdated":
+        abort(
+            409,
+            f"Revision {revision.number} is {revision.status_label.lower()}, not outdated: there is nothing to rebase.",
+        )
+    current = revision.section.current_revision
+    form = ProposalForm()
+    merge = diff.merge3(revision.base_revision.body if revision.base_revision else "", current.body, revision.body)
+    status = 200
+    if request.method == "GET":
+        form.body.data = merge.text
+        form.summary.data = revision.summary
+        form.base_revision_id.data = current.id
+    elif form.validate_on_submit():
+        try:
+            if form.base_revision_id.data != current.id:
+                raise RuleViolation(
+                    "Another proposal was accepted while you were rebasing. The views below show the newest "
+                    "text now; your text is kept in the form.",
+                    field="body",
+                    status=409,
+                )
+            new = services.rebase_revision(current_user, revision_id, form.body.data, form.summary.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            _form_error(form, error)
+            form.base_revision_id.data = current.id
+            status = error.status
+        else:
+            flash(
+                f"Your updated proposal is saved as revision {new.number}; revision {revision.number} stays as it was.",
+                "success",
+            )
+            return redirect(url_for("guidelines.show_revision", revision_id=new.id), 303)
+    else:
+        status = 422
+    base = revision.base_revision
+    page = render_template(
+        "guidelines/rebase.html",
+        revision=revision,
+        section=revision.section,
+        guideline=revision.section.guideline,
+        base=base,
+        current=current,
+        form=form,
+        merge=merge,
+        accepted_changes=diff.word_diff(base.body if base else "", current.body),
+        my_changes=diff.word_diff(base.body if base else "", revision.body),
+    )
+    return make_response(page, status)
+
+
+# Comments -----------------------------------------------------------------------------------------------------
+
+
+def _ints(name: str) -> set[int]:
+    values = set()
+    for value in request.values.getlist(name)[:MAX_SHOWN]:
+        if value.isdigit():
+            values.add(int(value))
+    return values
+
+
+def _changes_context(revision: SectionRevision, *, skip: set[int] = frozenset(), cv_extra=None) -> dict[str, Any]:
+    """What changed in the comments since the page's ``since``: threads to refresh, threads to add, counts."""
+    since = request.values.get("since", "")
+    since_seq = int(since) if since.isdigit() else 0
+    context = _revision_context(revision, cv_extra=cv_extra)
+    shown = _ints("shown")
+    editing = _ints("editing") - skip
+    in_filter = {t.id for t in context["threads"]}
+    refresh, append = [], []
+    for thread in context["every_thread"]:
+        if thread.seq <= since_seq or thread.id in editing or thread.id in skip:
+            continue
+        if thread.id in shown:
+            refresh.append(thread)  # still on the page: it shows its new state, even if it left the filter
+        elif thread.id in in_filter:
+            append.append(thread)
+    newcomers = [
+        c
+        for t in context["every_thread"]
+        for c in [t.root, *t.replies]
+        if c.created_seq > since_seq and c.author_id != current_user.id
+    ]
+    names = sorted({c.author.display_name for c in newcomers if c.author is not None})
+    context.update(refresh=refresh, append=append, newcomers=len(newcomers), newcomer_names=names, since_seq=since_seq)
+    return context
+
+
+def _changed_response(revision_id: int, main_block: str | None, *, skip: set[int] = frozenset(), status=200, **extra):
+    """An htmx answer: ``main_block`` (if any) for the request's own target, then the changes as partials."""
+    revision = _revision_or_404(revision_id)
+    context = _changes_context(revision, cv_extra=extra.pop("cv_extra", None), skip=skip)
+    context.update(extra)
+    blocks = [main_block] if main_block else []
+    blocks.append("changes")
+    response = make_response(render_blocks(REVISION, blocks, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+@bp.get("/revisions/<int:revision_id>/comments/changes")
+@role_required("expert")
+def comment_changes(revision_id: int):
+    since = request.args.get("since", "")
+    current = db.session.execute(
+        select(SectionRevision.comment_seq).where(SectionRevision.id == revision_id)
+    ).scalar_one_or_none()
+    if current is None:
+        abort(404, "There is no such revision.")
+    if since.isdigit() and int(since) >= current:
+        return Response(status=204)
+    return _changed_response(revision_id, "announce")
+
+
+@bp.post("/revisions/<int:revision_id>/comments")
+@role_required("expert")
+def add_comment(revision_id: int):
+    revision = _revision_or_404(revision_id)
+    paragraphs = diff.blocks(revision.body)
+    form = _comment_form(paragraphs)
+    parent_id = form.parent_id.data
+    block = "reply_form" if parent_id else "comment_form"
+    if form.validate_on_submit():
+        try:
+            comment = services.add_comment(
+                current_user, revision_id, form.body.data, form.paragraph_number(), parent_id
+            )
+        except RuleViolation as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            if not is_htmx():
+                flash("Your reply is posted." if parent_id else "Your comment is posted.", "success")
+                return redirect(
+                    url_for("guidelines.show_revision", revision_id=revision_id, _anchor=f"comment-{comment.id}"), 303
+                )
+            thread_id = comment.parent_id or comment.id
+            fresh = _comment_form(paragraphs, formdata=None)
+            return _changed_response(
+                revision_id,
+                block,
+                comment_form=fresh,
+                reply_form=fresh,
+                reply_thread_id=thread_id,
+                announce_text="Your reply is posted." if parent_id else "Your comment is posted.",
+                focus_comment=comment.id,
+            )
+    if not is_htmx():
+        context = _revision_context(_revision_or_404(revision_id), comment_form=form)
+        if parent_id:
+            context["reply_errors"] = {parent_id: form}
+            context["comment_form"] = _comment_form(paragraphs, formdata=None)
+        return make_response(render_template(REVISION, **context), 422)
+    context = _revision_context(revision, comment_form=form)
+    context.update(reply_form=form, reply_thread_id=parent_id, reply_open=True)
+    response = make_response(render_block(REVISION, block, **context), 422)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _thread_of(comment: Comment) -> int:
+    return comment.parent_id or comment.id
+
+
+@bp.get("/comments/<int:comment_id>/thread")
+@role_required("expert")
+def show_thread(comment_id: int):
+    """A thread's body as it is now (cancelling an edit in place)."""
+    comment = _comment_or_404(comment_id)
+    if not is_htmx():
+        return redirect(
+            url_for("guidelines.show_revision", revision_id=comment.revision_id, _anchor=f"comment-{comment.id}")
+        )
+    return _thread_response(comment.revision_id, _thread_of(comment))
+
+
+def _thread_response(revision_id: int, thread_id: int, status: int = 200, cv_extra=None, **extra) -> Response:
+    return _changed_response(
+        revision_id,
+        "thread_body_only",
+        skip={thread_id},
+        status=status,
+        cv_extra=cv_extra,
+        thread_id=thread_id,
+        **extra,
+    )
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@role_required("expert")
+def edit_comment(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    if not can(current_user, "guidelines.edit_comment", comment):
+        abort(403, "Only the author of a comment can edit it, and not once a moderator has hidden it.")
+    form = EditCommentForm()
+    status = 200
+    if request.method == "GET":
+        form.body.data = comment.body
+    elif form.validate_on_submit():
+        try:
+            services.edit_comment(current_user, comment_id, form.body.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            _form_error(form, error)
+            status = error.status
+        else:
+            if not is_htmx():
+                flash("Your comment is changed.", "success")
+                return redirect(
+                    url_for(
+                        "guidelines.show_revision", revision_id=comment.revision_id, _anchor=f"comment-{comment_id}"
+                    ),
+                    303,
+                )
+            return _thread_response(comment.revision_id, _thread_of(comment), announce_text="Your comment is changed.")
+    else:
+        status = 422
+    cv_extra = {"editing": {comment_id: form}}
+    if is_htmx():
+        return _thread_response(comment.revision_id, _thread_of(comment), status, cv_extra=cv_extra)
+    revision = _revision_or_404(comment.revision_id)
+    return make_response(render_template(REVISION, **_revision_context(revision, cv_extra=cv_extra)), status)
+
+
+@bp.post("/comments/<int:comment_id>/resolve")
+@role_required("expert")
+def resolve_comment(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    resolved = request.form.get("resolved") == "1"
+    thread = services.set_resolved(current_user, comment_id, resolved)
+    if not is_htmx():
+        flash("The thread is resolved." if resolved else "The thread is open again.", "success")
+        return redirect(
+            url_for("guidelines.show_revision", revision_id=comment.revision_id, _anchor=f"comment-{thread.id}"), 303
+        )
+    return _thread_response(
+        comment.revision_id,
+        thread.id,
+        announce_text="The thread is resolved." if resolved else "The thread is open again.",
+    )
+
+
+@bp.post("/comments/<int:comment_id>/hide")
+@role_required("moderator")
+def hide_comment(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = HideForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.hide_comment(current_user, comment_id, form.reason.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            if error.field is None:
+                raise
+            _form_error(form, error)
+            status = error.status
+        else:
+            if not is_htmx():
+                flash("The comment is hidden. Its text is kept in the audit log for moderators.", "success")
+                return redirect(
+                    url_for(
+                        "guidelines.show_revision", revision_id=comment.revision_id, _anchor=f"comment-{comment_id}"
+                    ),
+                    303,
+                )
+            return _thread_response(comment.revision_id, _thread_of(comment), announce_text="The comment is hidden.")
+    else:
+        status = 422
+    cv_extra = {"hiding": {comment_id: form}}
+    if is_htmx():
+        return _thread_response(comment.revision_id, _thread_of(comment), status, cv_extra=cv_extra)
+    revision = _revision_or_404(comment.revision_id)
+    return make_response(render_template(REVISION, **_revision_context(revision, cv_extra=cv_extra)), status)

@@ -1,0 +1,62 @@
+// Guidelines: choosing a paragraph to comment on (click, or the keyboard on its comments link), and keeping
+// the comment area's focus and announcements tidy. Without this file every action still works: the
+// paragraph links open the comment form with the paragraph chosen, and forms post normally.
+(() => {
+  "use strict";
+
+  const form = () => document.getElementById("comment-form");
+
+  function choose(number, focus = true) {
+    const f = form();
+    if (!f) return false;
+    const select = f.querySelector("select[name=paragraph]");
+    if (!select || !select.querySelector(`option[value="${number}"]`)) return false;
+    select.value = String(number);
+    document.querySelectorAll(".para--selected").forEach((p) => p.classList.remove("para--selected"));
+    document.getElementById(`p-${number}`)?.classList.add("para--selected");
+    if (focus) {
+      const text = f.querySelector("textarea");
+      text?.focus({ preventScroll: true });
+      f.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    }
+    return true;
+  }
+
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest("a.para__comment[data-paragraph]");
+    if (link) {
+      if (choose(link.dataset.paragraph)) event.preventDefault();
+      return;
+    }
+    const para = event.target.closest(".para[data-paragraph]");
+    // A click on a link inside the paragraph's text follows the link.
+    if (para && !event.target.closest("a, button, input, textarea, select, summary")) {
+      if (window.getSelection()?.toString()) return; // selecting text to copy is not choosing
+      choose(para.dataset.paragraph);
+    }
+  });
+
+  // Changing "About" in the form shows which paragraph is meant.
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("#comment-form select[name=paragraph]")) {
+      document.querySelectorAll(".para--selected").forEach((p) => p.classList.remove("para--selected"));
+      if (event.target.value) document.getElementById(`p-${event.target.value}`)?.classList.add("para--selected");
+    }
+  });
+
+  // Focus follows the keyboard: a paragraph's comments link that gets focus marks its paragraph.
+  document.addEventListener("focusin", (event) => {
+    const link = event.target.closest?.("a.para__comment[data-paragraph]");
+    document.querySelectorAll(".para--focus").forEach((p) => p.classList.remove("para--focus"));
+    if (link) link.closest(".para")?.classList.add("para--focus");
+  });
+
+  // A poll must not steal focus or scroll; a reply that was posted closes its box and returns focus to it.
+  document.addEventListener("htmx:after:swap", (event) => {
+    const target = event.detail.ctx?.target;
+    if (target?.classList?.contains("thread__reply")) {
+      const summary = document.querySelector(`#${CSS.escape(target.id)} summary`);
+      if (summary && !target.querySelector("[aria-invalid]")) summary.focus();
+    }
+  });
+})();
