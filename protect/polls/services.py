@@ -172,6 +172,20 @@ def open_polls_for(user: User, limit: int = 5) -> list[tuple[Poll, bool]]:
     return [(poll, poll.id in voted) for poll in polls]
 
 
+def decisions_recording(poll: Poll) -> list[tuple[int, str]]:
+    """(id, title) of the decisions in the decision log that record ``poll``'s result, if that feature is there."""
+    try:
+        from protect.decisions.models import Decision
+    except ImportError:
+        return []
+    return [
+        (row[0], row[1])
+        for row in db.session.execute(
+            select(Decision.id, Decision.title).where(Decision.poll_id == poll.id).order_by(Decision.id)
+        )
+    ]
+
+
 # Creating and changing polls ---------------------------------------------------------------------------------
 
 

@@ -448,6 +448,7 @@ def results(poll_id: int):
         ballots=ballots if not poll.secret else [],
         method_rules=METHOD_RULES[poll.method],
         decision_url=_decision_url(poll) if closed else None,
+        decisions=_decisions_about(poll),
     )
 
 
@@ -455,6 +456,16 @@ def _decision_url(poll: Poll) -> str | None:
     if not has_role(current_user, "moderator") or DECISION_ENDPOINT not in current_app.view_functions:
         return None
     return url_for(DECISION_ENDPOINT, poll_id=poll.id)
+
+
+def _decisions_about(poll: Poll) -> list[dict[str, str]]:
+    """The decision-log entries that record this poll's result (one query; none without the decision log)."""
+    if "decisions.show_decision" not in current_app.view_functions:
+        return []
+    return [
+        {"title": title, "url": url_for("decisions.show_decision", decision_id=decision_id)}
+        for decision_id, title in services.decisions_recording(poll)
+    ]
 
 
 @bp.get("/<int:poll_id>/results.csv")

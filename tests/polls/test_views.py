@@ -552,6 +552,17 @@ def test_record_as_a_decision_link_for_moderators_on_closed_polls(app, client_fo
     assert ("Record as a decision" in moderator_results) is exists
     assert f"poll_id={poll.id}" in moderator_results or not exists
     assert "Record as a decision" not in expert_results
+    if not exists:
+        return
+    prefilled = client_for(moderator).get(f"/decisions/new?poll_id={poll.id}")
+    assert prefilled.status_code == 200
+    assert "Riga, Latvia" in _text(prefilled)  # the decision log starts from result_summary()
+    from protect.decisions.models import Decision
+
+    db.session.add(Decision(title="Train in Riga", poll_id=poll.id, author_id=moderator.id))
+    db.session.commit()
+    linked = _text(client_for(expert).get(f"/polls/{poll.id}/results"))
+    assert "Recorded in the decision log" in linked and "Train in Riga" in linked
 
 
 # Live turnout, lists, dashboard, query counts ---------------------------------------------------------------
