@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-_TOKENS = re.compile(r"^\s+|\S+\s*")
+_TOKENS = re.compile(r"\s*\S+|\s+")
 
 Segment = tuple[str, str]
 

@@ -74,9 +74,11 @@ class ItemForm(FlaskForm):
         description="Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…).",
     )
 
-    def setup(self, days: int, people) -> ItemForm:
+    def setup(self, days: int, people=None) -> ItemForm:
+        """Choices for this event's days and, when the form is to be shown, the people to choose from."""
         self.day.choices = choices((number, f"Day {number}") for number in range(1, days + 1))
-        self.responsible_id.choices = choices([(None, "Nobody yet")] + [(p.id, p.display_name) for p in people])
+        if people is not None:
+            self.responsible_id.choices = choices([(None, "Nobody yet")] + [(p.id, p.display_name) for p in people])
         return self
 
     def values(self) -> dict:

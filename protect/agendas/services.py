@@ -22,6 +22,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas import timeplan
 from protect.agendas.models import (
@@ -42,7 +43,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
-from protect.core.permissions import has_role, rule
+from protect.core.permissions import can, has_role, rule
 from protect.core.regions import COUNTRIES, TIME_ZONES, country_time_zone
 from protect.extensions import db
 
@@ -352,6 +353,18 @@ def lock_event(event_id: int) -> TrainingEvent:
     return event
 
 
+def lock_agenda(actor: User, event_id: int) -> TrainingEvent:
+    """Lock the event for an agenda change by ``actor``, who must be allowed to make it (checked here too,
+    under the lock, so a status changed meanwhile counts)."""
+    event = lock_event(event_id)
+    if not can(actor, "agendas.edit_agenda", event):
+        raise RuleViolation(
+            "Your role does not allow changing this agenda (completed and cancelled agendas are edited by moderators).",
+            status=403,
+        )
+    return event
+
+
 def bump_agenda(event_id: int) -> int:
     """Raise the event's agenda version (open pages poll it); returns the new version."""
     return db.session.execute(
@@ -366,8 +379,12 @@ def bump_agenda(event_id: int) -> int:
 # Items --------------------------------------------------------------------------------------------------------
 
 
-def item_problems(event: TrainingEvent, values: dict[str, Any]) -> dict[str, str]:
-    """Everything wrong with an item's values, field by field (the form shows each beside its field)."""
+def item_problems(
+    event: TrainingEvent, values: dict[str, Any], *, check_people: bool = True, current: AgendaItem | None = None
+) -> dict[str, str]:
+    """Everything wrong with an item's values, field by field (the form shows each beside its field).
+
+    The responsible person is looked up only when it is set and differs from ``current``'s."""
     problems = timeplan.slot_problems(
         day=values.get("day"),
         days=event.days,
@@ -394,16 +411,19 @@ def item_problems(event: TrainingEvent, values: dict[str, Any]) -> dict[str, str
             f"The notes are {len(values['notes']):,} characters long; at most {NOTES_MAX:,} are allowed."
         )
     responsible = values.get("responsible_id")
+    unchanged = current is not None and current.responsible_id == responsible
     if (
-        responsible is not None
+        check_people
+        and responsible is not None
+        and not unchanged
         and not db.session.execute(select(User.id).where(User.id == responsible, User.active.is_(True))).first()
     ):
         problems["responsible_id"] = "Choose a member of the group, or nobody."
     return problems
 
 
-def _check_item(event: TrainingEvent, values: dict[str, Any]) -> None:
-    problems = item_problems(event, values)
+def _check_item(event: TrainingEvent, values: dict[str, Any], current: AgendaItem | None = None) -> None:
+    problems = item_problems(event, values, current=current)
     if problems:
         name, message = next(iter(problems.items()))
         raise RuleViolation(message, field=name, status=422)
@@ -465,13 +485,14 @@ class Saved:
 
     item: AgendaItem
     agenda_version: int | None
+    event: TrainingEvent | None = None
     reordered: bool = False
     message: str = ""
     moved: list[AgendaItem] = field(default_factory=list)
 
 
 def create_item(actor: User, event_id: int, values: dict[str, Any]) -> Saved:
-    event = lock_event(event_id)
+    event = lock_agenda(actor, event_id)
     values = clean_item_values(values)
     _check_item(event, values)
     last = db.session.execute(
@@ -484,7 +505,9 @@ def create_item(actor: User, event_id: int, values: dict[str, Any]) -> Saved:
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_added", item, event, f"added “{item.title}” to the agenda of “{event.title}”")
     db.session.commit()
-    return Saved(item, version, reordered=True, message=f"Added “{item.title}” to day {item.day}.")
+    return Saved(
+        item, event=event, agenda_version=version, reordered=True, message=f"Added “{item.title}” to day {item.day}."
+    )
 
 
 class EditConflict(RuleViolation):
@@ -514,10 +537,10 @@ class EditConflict(RuleViolation):
 
 def save_item(actor: User, event_id: int, item_id: int, version: int, values: dict[str, Any]) -> Saved:
     """Save an edit begun from ``version``. Raises EditConflict (409) when the item moved on meanwhile."""
-    event = lock_event(event_id)
+    event = lock_agenda(actor, event_id)
     values = clean_item_values(values)
-    _check_item(event, values)
     item = _fresh_item(event.id, item_id)
+    _check_item(event, values, current=item)
     if item.deleted_at is not None or item.version != version:
         conflict = EditConflict(item, values, base_snapshot(item.id, version))
         db.session.rollback()
@@ -527,19 +550,22 @@ def save_item(actor: User, event_id: int, item_id: int, version: int, values: di
     if not changes:
         clear_presence(actor.id, item.id)
         db.session.commit()
-        return Saved(item, None, message=f"No changes to “{item.title}”.")
+        return Saved(item, event=event, agenda_version=None, message=f"No changes to “{item.title}”.")
     # The compare-and-set itself: the row changes only if it is still at the version the editor began from.
+    now = utcnow()
     result = db.session.execute(
         update(AgendaItem)
         .where(AgendaItem.id == item.id, AgendaItem.version == version, AgendaItem.deleted_at.is_(None))
-        .values(**changes, version=AgendaItem.version + 1, updated_at=utcnow(), updated_by_id=actor.id)
+        .values(**changes, version=AgendaItem.version + 1, updated_at=now, updated_by_id=actor.id)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         db.session.rollback()
         current = _fresh_item(event_id, item_id)
         raise EditConflict(current, values, base_snapshot(item_id, version))
-    db.session.expire(item)
+    # The row is what this UPDATE made it: say so to the loaded object instead of reading it back.
+    for name, value in {**changes, "version": version + 1, "updated_at": now, "updated_by_id": actor.id}.items():
+        set_committed_value(item, name, value)
     after = item_snapshot(item)
     _record(actor, item, "item.updated", before, after)
     clear_presence(actor.id, item.id)
@@ -547,15 +573,15 @@ def save_item(actor: User, event_id: int, item_id: int, version: int, values: di
     _audit(actor, "agendas.item_edited", item, event, f"edited “{item.title}” on the agenda of “{event.title}”")
     db.session.commit()
     reordered = any(name in changes for name in ("day", "start", "end"))
-    return Saved(item, new_version, reordered=reordered, message=f"Saved “{item.title}”.")
+    return Saved(item, event=event, agenda_version=new_version, reordered=reordered, message=f"Saved “{item.title}”.")
 
 
 def recreate_item(actor: User, event_id: int, item_id: int, values: dict[str, Any]) -> Saved:
     """Bring back an item someone deleted while this user was editing it, with this user's text."""
-    event = lock_event(event_id)
+    event = lock_agenda(actor, event_id)
     values = clean_item_values(values)
-    _check_item(event, values)
     item = _fresh_item(event.id, item_id)
+    _check_item(event, values, current=item)
     if item.deleted_at is None:  # someone restored it meanwhile: compare again rather than overwrite
         conflict = EditConflict(item, values, None)
         db.session.rollback()
@@ -573,7 +599,9 @@ def recreate_item(actor: User, event_id: int, item_id: int, values: dict[str, An
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_recreated", item, event, f"re-created “{item.title}” on the agenda of “{event.title}”")
     db.session.commit()
-    return Saved(item, version, reordered=True, message=f"Re-created “{item.title}” with your text.")
+    return Saved(
+        item, event=event, agenda_version=version, reordered=True, message=f"Re-created “{item.title}” with your text."
+    )
 
 
 MOVES = ("earlier", "later", "day")
@@ -583,7 +611,7 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
     """Move an item one place earlier or later in its day (it swaps slots with its neighbour, both keeping
     their lengths), or to another day at the same time. Works on the agenda as it is now, under the event's
     lock: two people moving at once never lose or duplicate an item."""
-    event = lock_event(event_id)
+    event = lock_agenda(actor, event_id)
     item = _fresh_item(event.id, item_id)
     if item.deleted_at is not None:
         raise RuleViolation(f"“{item.title}” was deleted in the meantime; it cannot be moved.", status=409)
@@ -631,7 +659,9 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_moved", item, event, f"moved “{item.title}” on the agenda of “{event.title}”")
     db.session.commit()
-    return Saved(item, version, reordered=True, message=message, moved=[m for m, _ in moved])
+    return Saved(
+        item, event=event, agenda_version=version, reordered=True, message=message, moved=[m for m, _ in moved]
+    )
 
 
 def _slot_text(item: AgendaItem) -> str:
@@ -644,11 +674,11 @@ def _span(item: AgendaItem) -> timeplan.Span:
 
 def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
     """Mark the item deleted (undo and history bring it back whole). Deleting it twice is harmless."""
-    event = lock_event(event_id)
+    event = lock_agenda(actor, event_id)
     item = _fresh_item(event.id, item_id)
     if item.deleted_at is not None:
         db.session.commit()
-        return Saved(item, None, message=f"“{item.title}” was deleted already.")
+        return Saved(item, event=event, agenda_version=None, message=f"“{item.title}” was deleted already.")
     before = item_snapshot(item)
     item.deleted_at = utcnow()
     item.version = before["version"] + 1
@@ -659,15 +689,15 @@ def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_deleted", item, event, f"deleted “{item.title}” from the agenda of “{event.title}”")
     db.session.commit()
-    return Saved(item, version, reordered=True, message=f"Deleted “{item.title}”.")
+    return Saved(item, event=event, agenda_version=version, reordered=True, message=f"Deleted “{item.title}”.")
 
 
 def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
-    event = lock_event(event_id)
+    event = lock_agenda(actor, event_id)
     item = _fresh_item(event.id, item_id)
     if item.deleted_at is None:
         db.session.commit()
-        return Saved(item, None, message=f"“{item.title}” is on the agenda already.")
+        return Saved(item, event=event, agenda_version=None, message=f"“{item.title}” is on the agenda already.")
     _check_day(event, item.day)
     before = item_snapshot(item)
     item.deleted_at = None
@@ -678,7 +708,7 @@ def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_restored", item, event, f"restored “{item.title}” on the agenda of “{event.title}”")
     db.session.commit()
-    return Saved(item, version, reordered=True, message=f"Restored “{item.title}”.")
+    return Saved(item, event=event, agenda_version=version, reordered=True, message=f"Restored “{item.title}”.")
 
 
 def _check_day(event: TrainingEvent, day: int) -> None:
@@ -702,7 +732,7 @@ def restorable_state(change: AgendaChange) -> dict[str, Any] | None:
 def restore_version(actor: User, event_id: int, change_id: int) -> Saved:
     """Make an item (deleted or not) what it was at an entry of the history, in one step that is itself
     recorded."""
-    event = lock_event(event_id)
+    event = lock_agenda(actor, event_id)
     change = db.session.execute(
         select(AgendaChange).where(AgendaChange.id == change_id, AgendaChange.event_id == event.id)
     ).scalar_one_or_none()
@@ -726,7 +756,9 @@ def restore_version(actor: User, event_id: int, change_id: int) -> Saved:
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_restored", item, event, f"restored an earlier version of “{item.title}”")
     db.session.commit()
-    return Saved(item, version, reordered=True, message=f"Restored “{item.title}” as it was.")
+    return Saved(
+        item, event=event, agenda_version=version, reordered=True, message=f"Restored “{item.title}” as it was."
+    )
 
 
 # Conflicts ----------------------------------------------------------------------------------------------------
@@ -834,6 +866,7 @@ def agenda_items(event_id: int, also: set[int] | frozenset[int] = frozenset()) -
             .options(joinedload(AgendaItem.responsible), joinedload(AgendaItem.updated_by))
             .where(AgendaItem.event_id == event_id, condition)
             .order_by(AgendaItem.day, AgendaItem.start, AgendaItem.position, AgendaItem.id)
+            .execution_options(populate_existing=True)
         ).scalars()
     )
 

@@ -62,6 +62,14 @@ def _agenda_helpers() -> dict[str, Any]:
     }
 
 
+@bp.before_request
+def _keep_loaded_rows_after_commit() -> None:
+    # A change commits, then the same request renders the result from the rows it has just locked and
+    # written; reading them all back would only cost queries. Lists are always read afresh
+    # (``populate_existing``), so nothing shown is older than the commit.
+    db.session().expire_on_commit = False
+
+
 @bp.errorhandler(LookupError)
 def _not_here(_error: LookupError) -> Response:
     db.session.rollback()
@@ -73,7 +81,10 @@ def _not_here(_error: LookupError) -> Response:
 
 def _event_or_404(event_id: int) -> TrainingEvent:
     event = db.session.execute(
-        select(TrainingEvent).options(joinedload(TrainingEvent.proposed_by)).where(TrainingEvent.id == event_id)
+        select(TrainingEvent)
+        .options(joinedload(TrainingEvent.proposed_by))
+        .where(TrainingEvent.id == event_id)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if event is None:
         abort(404, "There is no such training event.")
@@ -229,10 +240,12 @@ def _agenda_context(
     presence: list[services.Presence] | None = None,
     notice: dict[str, Any] | None = None,
     focus: str | None = None,
+    since: int | None = None,
 ) -> dict[str, Any]:
     # The version first, the items after: a change committed in between makes the next poll fetch again,
     # never miss it.
-    since = event.agenda_version
+    if since is None:
+        since = event.agenda_version
     held = held or {}
     editors = editors or {}
     if presence is None:
@@ -307,10 +320,11 @@ def _editor_fragment(event: TrainingEvent, editor: Editor, status: int = 200) ->
     )
 
 
-def _agenda_fragment(event: TrainingEvent, *, notice: dict[str, Any], focus: str | None) -> Response:
-    db.session.expire(event)
+def _agenda_fragment(saved: services.Saved, *, notice: dict[str, Any], focus: str | None) -> Response:
+    event = saved.event
     held = _held_editors(request.form.getlist("open_editor"))
-    context = _agenda_context(event, held=held, notice=notice, focus=focus)
+    since = saved.agenda_version if saved.agenda_version is not None else _current_version(event.id)
+    context = _agenda_context(event, held=held, notice=notice, focus=focus, since=since)
     body = render_blocks(TEMPLATE, ["agenda", "notice"], oob=True, **context)
     response = make_response(body)
     response.vary.add("HX-Request")
@@ -319,6 +333,18 @@ def _agenda_fragment(event: TrainingEvent, *, notice: dict[str, Any], focus: str
 
 def _people():
     return services.active_people()
+
+
+def _current_version(event_id: int) -> int:
+    return db.session.execute(select(TrainingEvent.agenda_version).where(TrainingEvent.id == event_id)).scalar_one()
+
+
+def _light_event_or_404(event_id: int) -> TrainingEvent:
+    """The event without its proposer (for changes: the page header is not rendered)."""
+    event = db.session.get(TrainingEvent, event_id)
+    if event is None:
+        abort(404, "There is no such training event.")
+    return event
 
 
 def _scope(form: ItemForm, key: str) -> ItemForm:
@@ -500,9 +526,9 @@ def edit_item(event_id: int, item_id: int):
 
 def _posted_item_form(event: TrainingEvent, form_class: type[ItemForm]) -> tuple[ItemForm, bool]:
     """The posted form, validated by its own rules and by the agenda's rules (each message at its field)."""
-    form = form_class().setup(event.days, _people())
+    form = form_class().setup(event.days)
     valid = form.validate_on_submit()
-    problems = services.item_problems(event, form.values())
+    problems = services.item_problems(event, form.values(), check_people=False)
     for name, message in problems.items():
         target = getattr(form, name)
         if not target.errors:
@@ -514,33 +540,40 @@ def _posted_item_form(event: TrainingEvent, form_class: type[ItemForm]) -> tuple
 @bp.post("/<int:event_id>/items/<int:item_id>")
 @role_required("expert")
 def save_item(event_id: int, item_id: int):
-    event = _event_or_404(event_id)
+    event = _light_event_or_404(event_id)
     require("agendas.edit_agenda", event)
-    item = _item_or_404(event, item_id, deleted_too=True)
-    key = f"item-{item.id}"
+    key = f"item-{item_id}"
     form, valid = _posted_item_form(event, EditItemForm)
     if not valid:
-        return _invalid_editor(event, Editor(key, _scope(form, key), item=item))
+        return _invalid_editor(
+            event, Editor(key, _scope(form, key), item=_item_or_404(event, item_id, deleted_too=True))
+        )
     since = request.form.get("since", type=int)
     try:
-        saved = services.save_item(current_user, event.id, item.id, form.version.data, form.values())
+        saved = services.save_item(current_user, event.id, item_id, form.version.data, form.values())
     except services.EditConflict as conflict:
         return _conflict_response(event, key, conflict)
     except RuleViolation as error:
+        if error.field is None:
+            raise
         db.session.rollback()
-        getattr(form, error.field or "title").errors.append(error.message)
+        getattr(form, error.field).errors.append(error.message)
+        item = _item_or_404(event, item_id, deleted_too=True)
         return _invalid_editor(event, Editor(key, _scope(form, key), item=item), error.status)
-    return _after_item_saved(event, saved, since)
+    return _after_item_saved(saved, since)
 
 
 def _invalid_editor(event: TrainingEvent, editor: Editor, status: int = 422) -> Response:
+    editor.form.setup(event.days, _people())
     if is_htmx():
         return _editor_fragment(event, editor, status)
+    event = _event_or_404(event.id)  # the whole page: with its header
     page = render_template(TEMPLATE, **_page_context(event, editors={editor.key: editor}))
     return make_response(page, status)
 
 
-def _after_item_saved(event: TrainingEvent, saved: services.Saved, since: int | None) -> Response:
+def _after_item_saved(saved: services.Saved, since: int | None) -> Response:
+    event = saved.event
     if not is_htmx():
         flash(saved.message, "success")
         return redirect(url_for("agendas.show_event", event_id=event.id, _anchor=f"item-{saved.item.id}"), 303)
@@ -593,6 +626,7 @@ def _conflict_response(event: TrainingEvent, key: str, conflict: services.EditCo
     editor = Editor(key, _scope(form, key), item=current, conflict=view)
     if is_htmx():
         return _editor_fragment(event, editor, 409)
+    event = _event_or_404(event.id)  # the whole page: with its header
     page = render_template(TEMPLATE, **_page_context(event, editors={key: editor}))
     return make_response(page, 409)
 
@@ -614,18 +648,26 @@ def _item_text(name: str, value: Any, names: dict[int, str]) -> str:
 @bp.post("/<int:event_id>/items/<int:item_id>/recreate")
 @role_required("expert")
 def recreate_item(event_id: int, item_id: int):
-    event = _event_or_404(event_id)
+    event = _light_event_or_404(event_id)
     require("agendas.edit_agenda", event)
-    item = _item_or_404(event, item_id, deleted_too=True)
-    key = f"item-{item.id}"
+    key = f"item-{item_id}"
     form, valid = _posted_item_form(event, EditItemForm)
     if not valid:
-        return _invalid_editor(event, Editor(key, _scope(form, key), item=item))
+        return _invalid_editor(
+            event, Editor(key, _scope(form, key), item=_item_or_404(event, item_id, deleted_too=True))
+        )
     try:
-        saved = services.recreate_item(current_user, event.id, item.id, form.values())
+        saved = services.recreate_item(current_user, event.id, item_id, form.values())
     except services.EditConflict as conflict:
         return _conflict_response(event, key, conflict)
-    return _after_item_saved(event, saved, None)
+    except RuleViolation as error:
+        if error.field is None:
+            raise
+        db.session.rollback()
+        getattr(form, error.field).errors.append(error.message)
+        item = _item_or_404(event, item_id, deleted_too=True)
+        return _invalid_editor(event, Editor(key, _scope(form, key), item=item), error.status)
+    return _after_item_saved(saved, None)
 
 
 @bp.post("/<int:event_id>/items/<int:item_id>/release")
@@ -690,7 +732,7 @@ def new_item(event_id: int):
 @bp.post("/<int:event_id>/items")
 @role_required("expert")
 def create_item(event_id: int):
-    event = _event_or_404(event_id)
+    event = _light_event_or_404(event_id)
     require("agendas.edit_agenda", event)
     key = request.form.get("key", "")
     if not re.fullmatch(r"new-\d+|new-after-\d+", key):
@@ -702,10 +744,12 @@ def create_item(event_id: int):
     try:
         saved = services.create_item(current_user, event.id, form.values())
     except RuleViolation as error:
+        if error.field is None:
+            raise
         db.session.rollback()
-        getattr(form, error.field or "title").errors.append(error.message)
+        getattr(form, error.field).errors.append(error.message)
         return _invalid_editor(event, editor, error.status)
-    return _after_item_saved(event, saved, None)
+    return _after_item_saved(saved, None)
 
 
 # Moving, deleting, restoring ----------------------------------------------------------------------------------
@@ -714,42 +758,33 @@ def create_item(event_id: int):
 @bp.post("/<int:event_id>/items/<int:item_id>/move")
 @role_required("expert")
 def move_item(event_id: int, item_id: int):
-    event = _event_or_404(event_id)
-    require("agendas.edit_agenda", event)
-    item = _item_or_404(event, item_id)
     to_day = request.form.get("to_day", type=int)
     direction = "day" if to_day is not None else request.form.get("direction", "")
-    saved = services.move_item(current_user, event.id, item.id, direction, to_day)
+    saved = services.move_item(current_user, event_id, item_id, direction, to_day)
     if not is_htmx():
         flash(saved.message, "success")
-        return redirect(url_for("agendas.show_event", event_id=event.id, _anchor=f"item-{item.id}"), 303)
-    focus_key = f"item-{item.id}-{direction if direction != 'day' else 'edit'}"
-    return _agenda_fragment(event, notice={"text": saved.message}, focus=focus_key)
+        return redirect(url_for("agendas.show_event", event_id=event_id, _anchor=f"item-{item_id}"), 303)
+    focus_key = f"item-{item_id}-{direction if direction != 'day' else 'edit'}"
+    return _agenda_fragment(saved, notice={"text": saved.message}, focus=focus_key)
 
 
 @bp.post("/<int:event_id>/items/<int:item_id>/delete")
 @role_required("expert")
 def delete_item(event_id: int, item_id: int):
-    event = _event_or_404(event_id)
-    require("agendas.edit_agenda", event)
-    item = _item_or_404(event, item_id, deleted_too=True)
-    saved = services.delete_item(current_user, event.id, item.id)
+    saved = services.delete_item(current_user, event_id, item_id)
     if not is_htmx():
-        return redirect(url_for("agendas.show_event", event_id=event.id, deleted=item.id, _anchor="agenda-notice"), 303)
-    return _agenda_fragment(event, notice={"text": saved.message, "undo": saved.item}, focus=f"undo-{item.id}")
+        return redirect(url_for("agendas.show_event", event_id=event_id, deleted=item_id, _anchor="agenda-notice"), 303)
+    return _agenda_fragment(saved, notice={"text": saved.message, "undo": saved.item}, focus=f"undo-{item_id}")
 
 
 @bp.post("/<int:event_id>/items/<int:item_id>/undo")
 @role_required("expert")
 def undo_delete(event_id: int, item_id: int):
-    event = _event_or_404(event_id)
-    require("agendas.edit_agenda", event)
-    item = _item_or_404(event, item_id, deleted_too=True)
-    saved = services.undo_delete(current_user, event.id, item.id)
+    saved = services.undo_delete(current_user, event_id, item_id)
     if not is_htmx():
         flash(saved.message, "success")
-        return redirect(url_for("agendas.show_event", event_id=event.id, _anchor=f"item-{item.id}"), 303)
-    return _agenda_fragment(event, notice={"text": saved.message}, focus=f"item-{item.id}-edit")
+        return redirect(url_for("agendas.show_event", event_id=event_id, _anchor=f"item-{item_id}"), 303)
+    return _agenda_fragment(saved, notice={"text": saved.message}, focus=f"item-{item_id}-edit")
 
 
 # History ------------------------------------------------------------------------------------------------------

@@ -101,8 +101,12 @@ def test_a_move_past_midnight_is_refused():
 
 def test_word_diff_marks_removed_and_added_words():
     segments = word_diff("Hearing the child in court", "Hearing the child with an interpreter")
-    assert ("del", "in court") in segments
-    assert ("ins", "with an interpreter") in segments
+    assert ("del", " in court") in segments
+    assert ("ins", " with an interpreter") in segments
+    assert word_diff("Hearing the child", "Hearing the child in court") == [
+        ("same", "Hearing the child"),
+        ("ins", " in court"),
+    ]
     assert "".join(text for _kind, text in side(segments, "old")) == "Hearing the child in court"
     assert "".join(text for _kind, text in side(segments, "new")) == "Hearing the child with an interpreter"
 
