@@ -29,7 +29,7 @@ from werkzeug.routing import BuildError
 
 from protect.agendas.models import TrainingEvent
 from protect.core.errors import RuleViolation, error_response
-from protect.core.htmx import is_htmx, render_fragment, render_page_or_fragment
+from protect.core.htmx import is_htmx, render_fragment
 from protect.core.permissions import can, require, role_required
 from protect.core.timefmt import from_zone, to_zone, viewer_zone
 from protect.decisions import exports, rules, services, textdiff
@@ -133,14 +133,17 @@ def list_decisions():
     page = services.log_page(log_filter)
     status = 422 if log_filter.problems else 200
     context: dict[str, Any] = {"log": page, "filter": log_filter}
-    if is_htmx():
+    # htmx restoring history after Back wants the whole page (it swaps the body); other htmx requests the results.
+    if is_htmx() and request.headers.get("HX-History-Restore-Request") != "true":
         response = render_fragment(LOG, "results", status=status, **context)
         response.headers["HX-Push-Url"] = url_for("decisions.list_decisions", **log_filter.params())
         return response
     tags = services.tag_choices()
     context["form"] = _filter_form(log_filter, tags)
     context["may_propose"] = can(current_user, "decisions.propose")
-    return render_page_or_fragment(LOG, "results", status=status, **context)
+    response = make_response(render_template(LOG, **context), status)
+    response.vary.add("HX-Request")
+    return response
 
 
 def _export_filter() -> services.LogFilter:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
+
 from protect.auth.models import User
 from protect.decisions import services
-from protect.decisions.models import ActionItem, Decision, Meeting
+from protect.decisions.models import ActionItem, Decision, DecisionTag, Meeting
 from protect.extensions import db
 
 _numbers = itertools.count(1)
@@ -78,13 +80,21 @@ def make_action(
     return db.session.get(ActionItem, action.id)
 
 
+def tag_names(decision: Decision) -> list[str]:
+    return list(
+        db.session.execute(
+            select(DecisionTag.name).where(DecisionTag.decision_id == decision.id).order_by(DecisionTag.id)
+        ).scalars()
+    )
+
+
 def decision_form(decision: Decision | None = None, **changes) -> dict:
     """What the decision form posts."""
     data = {
         "title": decision.title if decision else "Trainings last two days",
         "text": decision.text if decision else "Every training runs over two full days.",
         "rationale": decision.rationale if decision else "",
-        "tags": ", ".join(decision.tag_names) if decision else "",
+        "tags": ", ".join(tag_names(decision)) if decision else "",
         "meeting_id": str(decision.meeting_id) if decision and decision.meeting_id else "None",
         "owner_id": str(decision.owner_id) if decision and decision.owner_id else "None",
         "due_on": decision.due_on.isoformat() if decision and decision.due_on else "",
