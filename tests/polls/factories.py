@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from protect.auth.models import User
 from protect.core.database import utcnow, writing
@@ -77,4 +78,9 @@ def option_ids(poll: Poll, *cities: str) -> list[int]:
 
 def cast(poll: Poll, voter: User, *cities: str) -> Ballot:
     with writing():
-        return services.cast_ballot(poll.id, voter, option_ids(poll, *cities))
+        ballot_id = services.cast_ballot(poll.id, voter, option_ids(poll, *cities)).id
+        db.session.commit()
+    # Read back outside writing(): a transaction begun inside it would hold SQLite's write lock.
+    return db.session.execute(
+        select(Ballot).where(Ballot.id == ballot_id).options(selectinload(Ballot.marks))
+    ).scalar_one()
