@@ -1,7 +1,34 @@
-"""The programme feature: its blueprint, navigation, dashboard panel and demo data are registered here."""
+"""Programme pages: moderated publishing of the trainings to the public site, and "register your interest"."""
+
+from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask
 
+from protect.core.registry import NavItem, Panel, Seeder, add_nav, add_panel, add_seeder
+
+
+def dashboard_panel(user: Any) -> dict[str, Any] | None:
+    """Moderators: pages waiting for review or for publishing. Experts: drafts not submitted yet. One query."""
+    from protect.core.permissions import has_role
+    from protect.programme.services import waiting_for
+
+    if not has_role(user, "expert"):
+        return None
+    pages = waiting_for(user)
+    if not pages:
+        return None
+    return {"pages": pages, "moderator": has_role(user, "moderator")}
+
 
 def init_app(app: Flask) -> None:
-    """Filled in as the feature is built (see DEVELOPERS.md)."""
+    from protect.programme import cli, models, moderation, services, views  # noqa: F401 - routes and rules register
+    from protect.programme.demo import seed_programme
+
+    app.register_blueprint(views.bp)
+    cli.init_app(app)
+    add_nav(app, NavItem("Programme", "programme.index", role=None, order=50, active_prefix="/programme"))
+    add_nav(app, NavItem("Publishing", "programme.manage", role="expert", order=55, active_prefix="/publishing"))
+    add_panel(app, Panel("programme", "programme/_dashboard_panel.html", build=dashboard_panel, order=50))
+    add_seeder(app, Seeder("programme", seed_programme, order=50))

@@ -1,0 +1,141 @@
+"""What differs between two versions of a programme page: field by field, word by word, item by item."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from protect.agendas.models import AUDIENCES, ITEM_KINDS
+from protect.core.regions import country_name
+from protect.programme.content import Training
+
+PAGE_FIELDS = (
+    ("title", "Public title"),
+    ("summary", "Summary"),
+    ("dates", "Dates"),
+    ("city", "City"),
+    ("country", "Country"),
+    ("venue", "Venue"),
+    ("language", "Working language"),
+    ("audiences", "Target audiences"),
+    ("time_zone", "Time zone"),
+    ("description", "Description"),
+    ("how_to_take_part", "How to take part"),
+)
+ITEM_FIELDS = (
+    ("when", "Day and time"),
+    ("title", "Title"),
+    ("kind", "Kind"),
+    ("speakers", "Speakers"),
+    ("notes", "Notes"),
+)
+_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+@dataclass
+class Segment:
+    op: str  # "equal" | "insert" | "delete"
+    text: str
+
+
+@dataclass
+class FieldChange:
+    name: str
+    label: str
+    before: str
+    after: str
+    segments: list[Segment] = field(default_factory=list)
+
+
+@dataclass
+class ItemChange:
+    change: str  # "added" | "removed" | "changed"
+    where: str  # "Day 1, 09:00–10:00"
+    title: str
+    fields: list[FieldChange] = field(default_factory=list)
+
+
+@dataclass
+class Diff:
+    fields: list[FieldChange]
+    items: list[ItemChange]
+
+    @property
+    def empty(self) -> bool:
+        return not self.fields and not self.items
+
+    @property
+    def count(self) -> int:
+        return len(self.fields) + len(self.items)
+
+
+def word_diff(before: str, after: str) -> list[Segment]:
+    old, new = _TOKENS.findall(before), _TOKENS.findall(after)
+    segments: list[Segment] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            segments.append(Segment("equal", "".join(old[i1:i2])))
+            continue
+        if op in ("delete", "replace"):
+            segments.append(Segment("delete", "".join(old[i1:i2])))
+        if op in ("insert", "replace"):
+            segments.append(Segment("insert", "".join(new[j1:j2])))
+    return segments
+
+
+def _page_value(content: dict[str, Any] | None, name: str) -> str:
+    if content is None:
+        return ""
+    if name == "dates":
+        return Training(content).dates_label
+    if name == "country":
+        return country_name(content["country"])
+    if name == "audiences":
+        return ", ".join(AUDIENCES.get(key, key) for key in content["audiences"]) or "none chosen"
+    return str(content.get(name) or "")
+
+
+def _item_value(item: dict[str, Any], name: str) -> str:
+    if name == "when":
+        return f"Day {item['day']}, {item['start']}–{item['end']}"
+    if name == "kind":
+        return ITEM_KINDS.get(item["kind"], item["kind"])
+    return str(item.get(name) or "")
+
+
+def _change(name: str, label: str, before: str, after: str) -> FieldChange:
+    return FieldChange(name, label, before, after, word_diff(before, after))
+
+
+def diff_content(before: dict[str, Any] | None, after: dict[str, Any]) -> Diff:
+    """Differences from ``before`` (the published version; None: nothing published yet) to ``after``."""
+    fields = []
+    for name, label in PAGE_FIELDS:
+        old, new = _page_value(before, name), _page_value(after, name)
+        if old != new:
+            fields.append(_change(name, label, old, new))
+
+    old_items = {item["id"]: item for item in (before or {}).get("agenda", [])}
+    new_items = {item["id"]: item for item in after["agenda"]}
+    changes: list[tuple[tuple, ItemChange]] = []
+    for item_id, item in new_items.items():
+        old = old_items.get(item_id)
+        key = (item["day"], item["start"], item["end"], item_id)
+        if old is None:
+            changes.append((key, ItemChange("added", _item_value(item, "when"), item["title"])))
+            continue
+        changed = [
+            _change(name, label, _item_value(old, name), _item_value(item, name))
+            for name, label in ITEM_FIELDS
+            if _item_value(old, name) != _item_value(item, name)
+        ]
+        if changed:
+            changes.append((key, ItemChange("changed", _item_value(item, "when"), item["title"], changed)))
+    for item_id, old in old_items.items():
+        if item_id not in new_items:
+            key = (old["day"], old["start"], old["end"], item_id)
+            changes.append((key, ItemChange("removed", _item_value(old, "when"), old["title"])))
+    changes.sort(key=lambda pair: pair[0])
+    return Diff(fields, [change for _key, change in changes])

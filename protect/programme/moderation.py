@@ -1,0 +1,341 @@
+"""The members' side of the programme: drafting pages, the review workflow, previews and registrations.
+
+Each workflow action is a plain form post (303 back to the page) and, with htmx, swaps the page's
+``workspace`` block: the state, the actions, what differs from the published version and the history.
+A comment that is required but missing comes back in that block with 422, beside the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from protect.agendas.models import AUDIENCES
+from protect.core.database import utcnow
+from protect.core.errors import RuleViolation, error_response
+from protect.core.htmx import is_htmx, render_fragment, render_page_or_fragment
+from protect.core.permissions import can, require, role_required
+from protect.extensions import db
+from protect.programme import services
+from protect.programme.content import Training
+from protect.programme.diff import diff_content
+from protect.programme.forms import CommentForm, PageForm, WithdrawForm
+from protect.programme.models import STATES, ProgrammePage
+from protect.programme.views import bp
+
+OVERVIEW = "programme/overview.html"
+
+
+@bp.errorhandler(LookupError)
+def _not_here(_error: LookupError) -> Response:
+    db.session.rollback()
+    return error_response(404, "There is no such programme page or registration.")
+
+
+def _may_moderate() -> bool:
+    return can(current_user, "programme.moderate")
+
+
+def _page_or_404(page_id: int) -> ProgrammePage:
+    try:
+        return services.load_page(page_id)
+    except LookupError:
+        abort(404, "There is no such programme page.")
+
+
+# The list -----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/publishing/")
+@role_required("expert")
+def manage():
+    state = request.args.get("state", "")
+    pages = services.pages_for_members(state if state in STATES else None)
+    return render_template(
+        "programme/manage.html",
+        pages=pages,
+        state=state if state in STATES else "",
+        events=services.events_without_page(),
+        counts=services.registration_counts() if _may_moderate() else {},
+        STATES=STATES,
+    )
+
+
+@bp.post("/publishing/new")
+@role_required("expert")
+def create_page():
+    event_id = request.form.get("event_id", type=int)
+    if event_id is None:
+        return error_response(422, "Choose the training the page is for.")
+    try:
+        page = services.create_page(current_user, event_id)
+    except LookupError:
+        return error_response(404, "There is no such training event.")
+    db.session.commit()
+    flash(f"The programme page “{page.title}” is started as a draft. Complete it, then submit it for review.", "info")
+    return redirect(url_for("programme.edit_page", page_id=page.id), 303)
+
+
+# One page -----------------------------------------------------------------------------------------------------
+
+
+def _workspace_context(page: ProgrammePage, **extra: Any) -> dict[str, Any]:
+    live = services.snapshot(page.id, page.live_version)
+    working = services.working_content(page)
+    candidate = page.approved_content if page.state == "approved" and page.approved_content else working
+    context = {
+        "page": page,
+        "live": live,
+        "live_training": Training(live.content, live.version) if live else None,
+        "diff": diff_content(live.content if live else None, candidate),
+        "comparing": "approved" if candidate is page.approved_content else "working",
+        # After approval the agenda may change again: those changes wait for the next version.
+        "later_changes": diff_content(page.approved_content, working) if page.state == "approved" else None,
+        "missing": services.readiness_problems(page),
+        "transitions": services.transitions_of(page.id),
+        "versions": services.versions_of(page.id),
+        "comment_form": extra.pop("comment_form", None) or CommentForm(formdata=None, version=page.version),
+        "withdraw_form": extra.pop("withdraw_form", None) or WithdrawForm(formdata=None),
+        "may_moderate": _may_moderate(),
+        "STATES": STATES,
+    }
+    context.update(extra)
+    return context
+
+
+@bp.get("/publishing/<int:page_id>")
+@role_required("expert")
+def overview(page_id: int):
+    page = _page_or_404(page_id)
+    return render_page_or_fragment(OVERVIEW, "workspace", **_workspace_context(page))
+
+
+def _after_action(page_id: int, message: str) -> Response:
+    db.session.commit()
+    if is_htmx():
+        page = services.load_page(page_id)
+        return render_fragment(OVERVIEW, "workspace", **_workspace_context(page, notice=message))
+    flash(message, "success")
+    return redirect(url_for("programme.overview", page_id=page_id), 303)
+
+
+def _refused(page_id: int, error: RuleViolation, **forms: Any) -> Response:
+    """A comment or reason was missing: show the page again with the message beside the field (422)."""
+    db.session.rollback()
+    page = _page_or_404(page_id)
+    form = forms.get("withdraw_form") or forms.get("comment_form")
+    if error.field and form is not None and hasattr(form, error.field):
+        getattr(form, error.field).errors.append(error.message)
+        context = _workspace_context(page, **forms, failed=forms.get("failed"))
+        return render_page_or_fragment(OVERVIEW, "workspace", status=error.status, **context)
+    raise error
+
+
+def _version() -> int | None:
+    return request.form.get("version", type=int)
+
+
+@bp.post("/publishing/<int:page_id>/submit")
+@role_required("expert")
+def submit(page_id: int):
+    form = CommentForm()
+    page = services.submit(current_user, page_id, _version(), form.comment.data or "")
+    return _after_action(page_id, f"“{page.title}” is submitted. A moderator reviews it next.")
+
+
+@bp.post("/publishing/<int:page_id>/send-back")
+@role_required("moderator")
+def send_back(page_id: int):
+    form = CommentForm()
+    try:
+        page = services.send_back(current_user, page_id, _version(), form.comment.data)
+    except RuleViolation as error:
+        return _refused(page_id, error, comment_form=form, failed="send_back")
+    return _after_action(page_id, f"“{page.title}” is sent back to its authors with your comment.")
+
+
+@bp.post("/publishing/<int:page_id>/approve")
+@role_required("moderator")
+def approve(page_id: int):
+    form = CommentForm()
+    page = services.approve(current_user, page_id, _version(), form.comment.data or "")
+    return _after_action(page_id, f"“{page.title}” is approved. Publish it to put it on the public site.")
+
+
+@bp.post("/publishing/<int:page_id>/publish")
+@role_required("moderator")
+def publish(page_id: int):
+    published = services.publish(current_user, page_id, _version())
+    return _after_action(
+        page_id, f"Version {published.version} of “{published.title}” is published: the public sees it now."
+    )
+
+
+@bp.post("/publishing/<int:page_id>/withdraw")
+@role_required("moderator")
+def withdraw(page_id: int):
+    form = WithdrawForm()
+    try:
+        page = services.withdraw(current_user, page_id, form.reason.data)
+    except RuleViolation as error:
+        return _refused(page_id, error, withdraw_form=form, failed="withdraw")
+    return _after_action(page_id, f"“{page.title}” is withdrawn: visitors of its address see your reason.")
+
+
+# Editing ------------------------------------------------------------------------------------------------------
+
+
+def _conflict_rows(form: PageForm, current: ProgrammePage) -> list[dict[str, str]]:
+    mine = services.clean_values(form.values())
+    rows = []
+    for name in services.PAGE_FIELDS:
+        theirs, yours = getattr(current, name), mine[name]
+        if theirs != yours:
+            if name == "audiences":
+                theirs = ", ".join(AUDIENCES.get(key, key) for key in theirs)
+                yours = ", ".join(AUDIENCES.get(key, key) for key in yours)
+            rows.append({"label": services.FIELD_LABELS[name], "theirs": theirs, "yours": yours})
+    return rows
+
+
+@bp.route("/publishing/<int:page_id>/edit", methods=["GET", "POST"])
+@role_required("expert")
+def edit_page(page_id: int):
+    page = _page_or_404(page_id)
+    require("programme.edit", page)
+    if request.method == "GET":
+        form = PageForm(obj=page)
+        form.version.data = page.version
+        status = 200 if page.is_editable else 409
+        return render_template("programme/edit.html", page=page, form=form, locked=not page.is_editable), status
+
+    form = PageForm()
+    if not form.validate_on_submit():
+        return render_template("programme/edit.html", page=page, form=form, locked=False), 422
+    if form.version.data is None:
+        form.version.errors = ["The form does not say which version it began from. Reload the page and edit again."]
+        return render_template("programme/edit.html", page=page, form=form, locked=False), 422
+    try:
+        saved = services.save_page(current_user, page_id, form.version.data, form.values())
+    except services.EditConflict:
+        db.session.rollback()
+        current = services.load_page(page_id)
+        rows = _conflict_rows(form, current)
+        form.version.data = current.version  # saving again keeps this version over theirs
+        return render_template("programme/edit.html", page=current, form=form, conflict=rows, locked=False), 409
+    except RuleViolation as error:
+        db.session.rollback()
+        current = services.load_page(page_id)
+        if error.field and hasattr(form, error.field):
+            getattr(form, error.field).errors.append(error.message)
+            return render_template("programme/edit.html", page=current, form=form, locked=False), error.status
+        return render_template(
+            "programme/edit.html", page=current, form=form, locked=not current.is_editable, error=error.message
+        ), error.status
+    db.session.commit()
+    note = " It is a new draft: the public keeps seeing the published version until a moderator publishes again."
+    flash(f"The page is saved.{note if saved.live_version else ''}", "success")
+    return redirect(url_for("programme.overview", page_id=page_id), 303)
+
+
+# Previews -----------------------------------------------------------------------------------------------------
+
+
+def _preview(page: ProgrammePage, content: dict[str, Any], label: str, version: int | None = None) -> Response:
+    training = Training(content, version)
+    body = render_template(
+        "programme/_training.html", training=training, variant="preview", is_open=False, slug=page.slug
+    )
+    return make_response(
+        render_template("programme/preview.html", page=page, training=training, body=body, label=label)
+    )
+
+
+@bp.get("/publishing/<int:page_id>/preview")
+@role_required("expert")
+def preview(page_id: int):
+    page = _page_or_404(page_id)
+    if request.args.get("which") == "approved":
+        if page.approved_content is None:
+            abort(404, "This page has no approved version waiting to be published.")
+        return _preview(page, page.approved_content, "the approved version, not published yet")
+    return _preview(page, services.working_content(page), "the working copy, with the agenda as it is now")
+
+
+@bp.get("/publishing/<int:page_id>/versions/<int:version>")
+@role_required("expert")
+def version(page_id: int, version: int):
+    page = _page_or_404(page_id)
+    published = services.snapshot(page.id, version)
+    if published is None:
+        abort(404, "There is no such published version.")
+    live = " (what the public sees now)" if page.live_version == version else ""
+    return _preview(page, published.content, f"published version {version}{live}", version)
+
+
+# Registrations ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/publishing/<int:page_id>/registrations")
+@role_required("moderator")
+def registrations(page_id: int):
+    page = _page_or_404(page_id)
+    return render_template("programme/registrations.html", page=page, registrations=services.registrations_for(page.id))
+
+
+def _cell(value: str) -> str:
+    # A cell that starts like a formula is shown as text by spreadsheets, never run.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@bp.get("/publishing/<int:page_id>/registrations.csv")
+@role_required("moderator")
+def registrations_csv(page_id: int):
+    page = _page_or_404(page_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["Reference", "Received (UTC)", "Name", "Email", "Organisation", "Country", "Sector", "Message", "Consent"]
+    )
+    for registration in services.registrations_for(page.id):
+        writer.writerow(
+            [
+                registration.reference,
+                registration.created_at.strftime("%Y-%m-%d %H:%M"),
+                _cell(registration.name),
+                _cell(registration.email),
+                _cell(registration.organisation),
+                registration.country,
+                registration.sector,
+                _cell(registration.message),
+                registration.consented_at.strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    response = make_response("\ufeff" + out.getvalue())  # the BOM lets spreadsheets read UTF-8
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="registrations-{page.slug}-{utcnow():%Y-%m-%d}.csv"'
+    )
+    return response
+
+
+@bp.post("/publishing/<int:page_id>/registrations/<int:registration_id>/delete")
+@role_required("moderator")
+def delete_registration(page_id: int, registration_id: int):
+    page = _page_or_404(page_id)
+    registration = services.delete_registration(current_user, page, registration_id)
+    db.session.commit()
+    message = f"The registration {registration.reference} is deleted."
+    if is_htmx():
+        return render_fragment(
+            "programme/registrations.html",
+            "deleted_row",
+            registration=registration,
+            message=message,
+        )
+    flash(message, "success")
+    return redirect(url_for("programme.registrations", page_id=page_id), 303)

@@ -1,0 +1,790 @@
+"""Programme pages: the rules of the moderated workflow and of the public site, without HTTP.
+
+Workflow (each step is a compare-and-set on the page's state and version, recorded as a transition and in
+the audit log, in one transaction):
+
+    draft --submit--> in_review --approve--> approved --publish--> published
+      ^                  |                      |                     |
+      +----send back-----+----------------------+      withdraw: the public version goes, 410 for visitors
+
+Editing a published or withdrawn page starts a new draft; the public keeps seeing the published snapshot
+until a moderator approves and publishes the new version. Approval freezes the content (agenda included) so
+that what is published is exactly what was approved, whatever is edited afterwards.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy.orm import joinedload
+
+from protect.agendas.models import AUDIENCES, TrainingEvent, current_items
+from protect.auth.models import User
+from protect.core import audit
+from protect.core.database import utcnow
+from protect.core.errors import RuleViolation
+from protect.core.permissions import can, has_role, rule
+from protect.core.regions import COUNTRIES, SECTORS
+from protect.core.text import plain_excerpt
+from protect.extensions import db
+from protect.programme.content import Training, audiences_key, build_content, digest, fold, search_text
+from protect.programme.models import (
+    EDITABLE_STATES,
+    STATES,
+    InterestRegistration,
+    ProgrammePage,
+    ProgrammeSnapshot,
+    ProgrammeTransition,
+)
+
+PAGE_FIELDS = ("title", "summary", "description", "how_to_take_part", "audiences", "language", "venue")
+FIELD_LABELS = {
+    "title": "Public title",
+    "summary": "Summary",
+    "description": "Description",
+    "how_to_take_part": "How to take part",
+    "audiences": "Target audiences",
+    "language": "Working language",
+    "venue": "Venue",
+}
+CONSENT_TEXT = (
+    "I agree that the PROTECT Children on the Move project stores the details in this form to contact me "
+    "about this training, and deletes them {days} days after the training at the latest."
+)
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out on the phone
+
+
+# Permissions --------------------------------------------------------------------------------------------------
+
+
+@rule("programme.edit")
+def _may_edit(user: Any, _page: Any) -> bool:
+    """Every expert drafts programme pages and submits them for review."""
+    return has_role(user, "expert")
+
+
+@rule("programme.moderate")
+def _may_moderate(user: Any, _page: Any) -> bool:
+    """Only moderators and administrators approve, send back, publish, withdraw and see registrations."""
+    return has_role(user, "moderator")
+
+
+def _require(actor: Any, action: str, what: str) -> None:
+    if not can(actor, action):
+        raise RuleViolation(f"Only moderators and administrators may {what}.", status=403)
+
+
+# Loading ------------------------------------------------------------------------------------------------------
+
+
+def load_page(page_id: int, *, lock: bool = False) -> ProgrammePage:
+    """The page with its event; LookupError when there is none. ``lock`` holds the row until commit."""
+    query = select(ProgrammePage).options(joinedload(ProgrammePage.event)).where(ProgrammePage.id == page_id)
+    if lock:
+        # The row as it is now that we hold it, not as the session may remember it.
+        query = query.with_for_update(of=ProgrammePage).execution_options(populate_existing=True)
+    page = db.session.execute(query).unique().scalar_one_or_none()
+    if page is None:
+        raise LookupError(page_id)
+    return page
+
+
+def _reload(page: ProgrammePage) -> None:
+    """Read the page's columns again after an UPDATE statement changed them."""
+    db.session.refresh(page, attribute_names=[attr.key for attr in ProgrammePage.__mapper__.column_attrs])
+
+
+def working_content(page: ProgrammePage) -> dict[str, Any]:
+    """The working copy with the event's facts and its agenda as they are now."""
+    return build_content(page, page.event, current_items(page.event_id))
+
+
+def snapshot(page_id: int, version: int | None) -> ProgrammeSnapshot | None:
+    if version is None:
+        return None
+    return db.session.execute(
+        select(ProgrammeSnapshot).where(ProgrammeSnapshot.page_id == page_id, ProgrammeSnapshot.version == version)
+    ).scalar_one_or_none()
+
+
+def versions_of(page_id: int) -> list[ProgrammeSnapshot]:
+    return list(
+        db.session.execute(
+            select(ProgrammeSnapshot)
+            .options(joinedload(ProgrammeSnapshot.published_by))
+            .where(ProgrammeSnapshot.page_id == page_id)
+            .order_by(ProgrammeSnapshot.version.desc())
+        ).scalars()
+    )
+
+
+def transitions_of(page_id: int) -> list[ProgrammeTransition]:
+    return list(
+        db.session.execute(
+            select(ProgrammeTransition)
+            .options(joinedload(ProgrammeTransition.actor))
+            .where(ProgrammeTransition.page_id == page_id)
+            .order_by(ProgrammeTransition.created_at.desc(), ProgrammeTransition.id.desc())
+        ).scalars()
+    )
+
+
+def page_url(page_id: int, endpoint: str = "overview") -> str:
+    try:
+        return url_for(f"programme.{endpoint}", page_id=page_id)
+    except RuntimeError:  # outside a request (seeding, command line)
+        return f"/publishing/{page_id}" + ("" if endpoint == "overview" else f"/{endpoint}")
+
+
+# Creating and editing -----------------------------------------------------------------------------------------
+
+
+class EditConflict(Exception):
+    """Someone saved the page since the editor opened it; ``current`` is the page as it is now."""
+
+    def __init__(self, current: ProgrammePage) -> None:
+        super().__init__("edit conflict")
+        self.current = current
+
+
+def _record(
+    actor: User | None,
+    page: ProgrammePage,
+    action: str,
+    from_state: str | None,
+    to_state: str,
+    summary: str,
+    *,
+    comment: str = "",
+    snapshot_version: int | None = None,
+    when=None,
+) -> ProgrammeTransition:
+    transition = ProgrammeTransition(
+        page_id=page.id,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor_id=actor.id if actor is not None else None,
+        created_at=when or utcnow(),
+        comment=comment,
+        snapshot_version=snapshot_version,
+    )
+    db.session.add(transition)
+    event = audit.record(
+        actor,
+        f"programme.{action}",
+        page,
+        summary=summary,
+        url=page_url(page.id),
+        details={"from": from_state, "to": to_state, "comment": comment, "version": snapshot_version},
+    )
+    if when is not None:
+        event.created_at = when
+    return transition
+
+
+def create_page(actor: User, event_id: int, *, when=None) -> ProgrammePage:
+    if not can(actor, "programme.edit"):
+        raise RuleViolation("Only members of the expert group draft programme pages.", status=403)
+    event = db.session.get(TrainingEvent, event_id)
+    if event is None:
+        raise LookupError(event_id)
+    existing = db.session.execute(select(ProgrammePage.id).where(ProgrammePage.event_id == event_id)).scalar()
+    if existing is not None:
+        raise RuleViolation(f"“{event.title}” has a programme page already.", status=409)
+    if event.status == "cancelled":
+        raise RuleViolation(f"“{event.title}” is cancelled: it gets no programme page.", status=409)
+    slug = event.slug
+    taken = db.session.execute(select(ProgrammePage.id).where(ProgrammePage.slug == slug)).scalar()
+    if taken is not None:
+        slug = f"{event.slug}-{event.id}"
+    now = when or utcnow()
+    page = ProgrammePage(
+        event_id=event.id,
+        slug=slug,
+        title=event.title,
+        summary=plain_excerpt(event.description, 300),
+        description=event.description,
+        how_to_take_part="",
+        audiences=[key for key in AUDIENCES if key in (event.audiences or [])],
+        language=event.language,
+        venue=event.venue,
+        state="draft",
+        created_at=now,
+        created_by_id=actor.id,
+        updated_at=now,
+        updated_by_id=actor.id,
+    )
+    db.session.add(page)
+    db.session.flush()
+    _record(actor, page, "created", None, "draft", f"started the programme page “{page.title}”", when=when)
+    db.session.flush()
+    return page
+
+
+def clean_values(values: dict[str, Any]) -> dict[str, Any]:
+    def text(name: str) -> str:
+        return (values.get(name) or "").replace("\r\n", "\n").strip()
+
+    return {
+        "title": " ".join(text("title").split()),
+        "summary": " ".join(text("summary").split()),
+        "description": text("description"),
+        "how_to_take_part": text("how_to_take_part"),
+        "audiences": [key for key in AUDIENCES if key in (values.get("audiences") or [])],
+        "language": " ".join(text("language").split()),
+        "venue": " ".join(text("venue").split()),
+    }
+
+
+def value_problems(values: dict[str, Any]) -> dict[str, str]:
+    """What a draft must have to be saved at all (lengths are the form's business)."""
+    problems = {}
+    if not values.get("title"):
+        problems["title"] = "Enter the title the public sees."
+    unknown = set(values.get("audiences") or []) - set(AUDIENCES)
+    if unknown:
+        problems["audiences"] = "Choose audiences from the list."
+    return problems
+
+
+def readiness_problems(page: ProgrammePage | dict[str, Any]) -> dict[str, str]:
+    """What a page still needs before a moderator can review it."""
+
+    def get(name: str) -> Any:
+        return page.get(name) if isinstance(page, dict) else getattr(page, name)
+
+    problems = {}
+    if not get("title"):
+        problems["title"] = "a public title"
+    if not get("summary"):
+        problems["summary"] = "a summary (one or two sentences for lists and shared links)"
+    if not get("description"):
+        problems["description"] = "a description"
+    if not get("how_to_take_part"):
+        problems["how_to_take_part"] = "how to take part"
+    if not get("audiences"):
+        problems["audiences"] = "at least one target audience"
+    return problems
+
+
+def save_page(actor: User, page_id: int, version: int, values: dict[str, Any], *, when=None) -> ProgrammePage:
+    """Save the working copy if it is still at ``version`` and editable (compare-and-set)."""
+    if not can(actor, "programme.edit"):
+        raise RuleViolation("Only members of the expert group edit programme pages.", status=403)
+    values = clean_values(values)
+    problems = value_problems(values)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise RuleViolation(message, field=field, status=422)
+    page = load_page(page_id, lock=True)
+    if page.state not in EDITABLE_STATES:
+        raise RuleViolation(_locked_message(page), status=409)
+    if page.version != version:
+        raise EditConflict(page)
+    before = {name: getattr(page, name) for name in PAGE_FIELDS}
+    from_state = page.state
+    to_state = "draft"
+    now = when or utcnow()
+    result = db.session.execute(
+        update(ProgrammePage)
+        .where(
+            ProgrammePage.id == page.id,
+            ProgrammePage.version == version,
+            ProgrammePage.state.in_(EDITABLE_STATES),
+        )
+        .values(**values, state=to_state, version=version + 1, updated_at=now, updated_by_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # pragma: no cover - the row is locked above; kept as the last line of defence
+        db.session.rollback()
+        raise EditConflict(load_page(page_id))
+    _reload(page)
+    changed = [name for name in PAGE_FIELDS if before[name] != values[name]]
+    if from_state != "draft":
+        _record(
+            actor,
+            page,
+            "new_version",
+            from_state,
+            "draft",
+            f"started a new version of the programme page “{page.title}”",
+            when=when,
+        )
+    edited = audit.record(
+        actor,
+        "programme.edited",
+        page,
+        summary=f"edited the programme page “{page.title}”",
+        url=page_url(page.id),
+        details={"fields": changed, "version": page.version},
+    )
+    if when is not None:
+        edited.created_at = when
+    return page
+
+
+def _locked_message(page: ProgrammePage) -> str:
+    if page.state == "in_review":
+        return (
+            f"“{page.title}” is in review, so it cannot be changed now. A moderator approves it or sends it "
+            "back with comments; after that it can be edited again."
+        )
+    return (
+        f"“{page.title}” is approved and waits to be published, so it cannot be changed now. A moderator "
+        "can send it back if it needs changes."
+    )
+
+
+# The workflow -------------------------------------------------------------------------------------------------
+
+
+def _check_version(page: ProgrammePage, version: int | None) -> None:
+    if version is None or page.version != version:
+        raise RuleViolation(
+            f"“{page.title}” changed since you opened it (it is now “{page.state_label}”). Reload the page, "
+            "check it again, then repeat your action.",
+            status=409,
+        )
+
+
+def _move(page: ProgrammePage, to_state: str, **values: Any) -> None:
+    result = db.session.execute(
+        update(ProgrammePage)
+        .where(ProgrammePage.id == page.id, ProgrammePage.version == page.version)
+        .values(state=to_state, version=page.version + 1, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # pragma: no cover - the row is locked by load_page(lock=True)
+        raise RuleViolation("The page changed at the same moment. Reload and try again.", status=409)
+    _reload(page)
+
+
+def _required(text: str | None, field: str, message: str) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise RuleViolation(message, field=field, status=422)
+    return text
+
+
+def submit(actor: User, page_id: int, version: int | None, note: str = "", *, when=None) -> ProgrammePage:
+    """An expert sends the draft to the moderators."""
+    if not can(actor, "programme.edit"):
+        raise RuleViolation("Only members of the expert group submit programme pages.", status=403)
+    page = load_page(page_id, lock=True)
+    if page.state not in ("draft", "withdrawn"):
+        raise RuleViolation(
+            f"Only a draft can be submitted for review; “{page.title}” is “{page.state_label}”.", status=409
+        )
+    _check_version(page, version)
+    missing = readiness_problems(page)
+    if missing:
+        raise RuleViolation(
+            "Before it can be reviewed, the page needs " + _and(list(missing.values())) + ". Edit the page first.",
+            status=422,
+        )
+    from_state = page.state
+    _move(page, "in_review", updated_by_id=actor.id)
+    _record(
+        actor,
+        page,
+        "submitted",
+        from_state,
+        "in_review",
+        f"submitted the programme page “{page.title}” for review",
+        comment=(note or "").strip(),
+        when=when,
+    )
+    return page
+
+
+def send_back(actor: User, page_id: int, version: int | None, comment: str | None, *, when=None) -> ProgrammePage:
+    """A moderator returns the page to its authors with comments."""
+    _require(actor, "programme.moderate", "send a page back")
+    page = load_page(page_id, lock=True)
+    if page.state not in ("in_review", "approved"):
+        raise RuleViolation(
+            f"Only a page in review or approved can be sent back; “{page.title}” is “{page.state_label}”.",
+            status=409,
+        )
+    _check_version(page, version)
+    comment = _required(comment, "comment", "Say what needs to change: the authors see this comment.")
+    from_state = page.state
+    _move(page, "draft", approved_content=None, approved_at=None, approved_by_id=None, updated_by_id=actor.id)
+    _record(
+        actor,
+        page,
+        "sent_back",
+        from_state,
+        "draft",
+        f"sent the programme page “{page.title}” back with comments",
+        comment=comment,
+        when=when,
+    )
+    return page
+
+
+def approve(actor: User, page_id: int, version: int | None, comment: str = "", *, when=None) -> ProgrammePage:
+    """A moderator approves the page in review: its content and agenda as they are now are frozen."""
+    _require(actor, "programme.moderate", "approve programme pages")
+    page = load_page(page_id, lock=True)
+    if page.state != "in_review":
+        raise RuleViolation(
+            f"Only a page in review can be approved; “{page.title}” is “{page.state_label}”."
+            + (" An expert submits it for review first." if page.state in EDITABLE_STATES else ""),
+            status=409,
+        )
+    _check_version(page, version)
+    content = working_content(page)
+    missing = readiness_problems(content)
+    if missing:
+        raise RuleViolation("The page cannot be approved without " + _and(list(missing.values())) + ".", status=422)
+    now = when or utcnow()
+    _move(page, "approved", approved_content=content, approved_at=now, approved_by_id=actor.id)
+    _record(
+        actor,
+        page,
+        "approved",
+        "in_review",
+        "approved",
+        f"approved the programme page “{page.title}”",
+        comment=(comment or "").strip(),
+        when=when,
+    )
+    return page
+
+
+NEVER_APPROVED = (
+    "“{title}” cannot be published: it has not been approved (it is “{state}”). Only the version a moderator "
+    "approved after review is published — an expert submits the page, a moderator approves it, then publishes it."
+)
+
+
+def publish(actor: User, page_id: int, version: int | None, *, when=None) -> ProgrammeSnapshot:
+    """A moderator publishes the approved content as the next immutable snapshot, which the public then sees."""
+    _require(actor, "programme.moderate", "publish programme pages")
+    page = load_page(page_id, lock=True)
+    if page.state != "approved" or page.approved_content is None:
+        if page.state == "published":
+            raise RuleViolation(f"Version {page.live_version} of “{page.title}” is published already.", status=409)
+        raise RuleViolation(NEVER_APPROVED.format(title=page.title, state=page.state_label), status=409)
+    _check_version(page, version)
+    content = page.approved_content
+    latest = db.session.execute(
+        select(func.max(ProgrammeSnapshot.version)).where(ProgrammeSnapshot.page_id == page.id)
+    ).scalar()
+    number = (latest or 0) + 1
+    now = when or utcnow()
+    training = Training(content)
+    published = ProgrammeSnapshot(
+        page_id=page.id,
+        version=number,
+        content=content,
+        digest=digest({**content, "version": number}),
+        title=content["title"],
+        country=content["country"],
+        first_day=training.first_day,
+        last_day=training.last_day,
+        audiences_key=audiences_key(content),
+        search_text=search_text(content),
+        approved_at=page.approved_at,
+        approved_by_id=page.approved_by_id,
+        published_at=now,
+        published_by_id=actor.id,
+    )
+    db.session.add(published)
+    db.session.flush()
+    _move(
+        page,
+        "published",
+        live_version=number,
+        public_changed_at=now,
+        withdrawn_at=None,
+        withdrawn_reason="",
+        approved_content=None,
+    )
+    # The retention clock of the registrations follows the training's dates as now published.
+    db.session.execute(
+        update(InterestRegistration)
+        .where(InterestRegistration.page_id == page.id)
+        .values(training_ends_on=training.last_day)
+        .execution_options(synchronize_session=False)
+    )
+    _record(
+        actor,
+        page,
+        "published",
+        "approved",
+        "published",
+        f"published version {number} of the programme page “{page.title}”",
+        snapshot_version=number,
+        when=when,
+    )
+    return published
+
+
+def withdraw(actor: User, page_id: int, reason: str | None, *, when=None) -> ProgrammePage:
+    """A moderator takes the published version off the public site; visitors then get a short notice (410)."""
+    _require(actor, "programme.moderate", "withdraw programme pages")
+    page = load_page(page_id, lock=True)
+    if page.live_version is None:
+        raise RuleViolation(f"Nothing of “{page.title}” is public, so there is nothing to withdraw.", status=409)
+    reason = _required(reason, "reason", "Give a reason: visitors of the page read it.")
+    now = when or utcnow()
+    withdrawn_version = page.live_version
+    from_state = page.state
+    to_state = "withdrawn" if from_state == "published" else from_state
+    _move(
+        page,
+        to_state,
+        live_version=None,
+        public_changed_at=now,
+        withdrawn_at=now,
+        withdrawn_reason=reason,
+        updated_by_id=actor.id,
+    )
+    _record(
+        actor,
+        page,
+        "withdrawn",
+        from_state,
+        to_state,
+        f"withdrew the programme page “{page.title}” from the public site",
+        comment=reason,
+        snapshot_version=withdrawn_version,
+        when=when,
+    )
+    return page
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# Lists for members --------------------------------------------------------------------------------------------
+
+
+def pages_for_members(state: str | None = None) -> list[ProgrammePage]:
+    query = select(ProgrammePage).options(joinedload(ProgrammePage.event), joinedload(ProgrammePage.updated_by))
+    if state in STATES:
+        query = query.where(ProgrammePage.state == state)
+    return list(db.session.execute(query.order_by(ProgrammePage.updated_at.desc(), ProgrammePage.id)).scalars())
+
+
+def events_without_page() -> list[TrainingEvent]:
+    query = (
+        select(TrainingEvent)
+        .outerjoin(ProgrammePage, ProgrammePage.event_id == TrainingEvent.id)
+        .where(ProgrammePage.id.is_(None), TrainingEvent.status != "cancelled")
+        .order_by(TrainingEvent.first_day.desc())
+    )
+    return list(db.session.execute(query).scalars())
+
+
+def waiting_for(user: Any, limit: int = 6) -> list[ProgrammePage]:
+    """Pages that need this user: for moderators those in review or approved, for experts drafts sent back
+    or not submitted yet. One query."""
+    states = ("in_review", "approved") if has_role(user, "moderator") else ("draft",)
+    query = (
+        select(ProgrammePage)
+        .where(ProgrammePage.state.in_(states))
+        .order_by(ProgrammePage.updated_at.asc(), ProgrammePage.id)
+        .limit(limit)
+    )
+    return list(db.session.execute(query).scalars())
+
+
+# The public site ----------------------------------------------------------------------------------------------
+
+
+def _live() -> Select:
+    """Published snapshots that are live now: the only rows the public site reads."""
+    return select(ProgrammeSnapshot).join(
+        ProgrammePage,
+        (ProgrammePage.id == ProgrammeSnapshot.page_id) & (ProgrammePage.live_version == ProgrammeSnapshot.version),
+    )
+
+
+def live_stamps() -> list[tuple[int, int, Any]]:
+    """(page id, live version, changed at) of every live page: enough to answer "has the list changed?"."""
+    rows = db.session.execute(
+        select(ProgrammePage.id, ProgrammePage.live_version, ProgrammePage.public_changed_at)
+        .where(ProgrammePage.live_version.is_not(None))
+        .order_by(ProgrammePage.id)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def withdrawn_changes() -> Any:
+    """When the latest page was withdrawn (a withdrawal changes the list without a live version changing)."""
+    return db.session.execute(select(func.max(ProgrammePage.withdrawn_at))).scalar()
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def published_trainings(
+    country: str | None = None, audience: str | None = None, query: str | None = None
+) -> list[ProgrammeSnapshot]:
+    """Live snapshots, by first day, filtered. Search looks only at published text, never at a draft."""
+    statement = _live()
+    if country in COUNTRIES:
+        statement = statement.where(ProgrammeSnapshot.country == country)
+    if audience in AUDIENCES:
+        statement = statement.where(ProgrammeSnapshot.audiences_key.like(f"%,{audience},%"))
+    for word in fold(query or "").split()[:8]:
+        statement = statement.where(ProgrammeSnapshot.search_text.like(_like(word), escape="\\"))
+    statement = statement.order_by(ProgrammeSnapshot.first_day, ProgrammeSnapshot.title)
+    return list(db.session.execute(statement).scalars())
+
+
+@dataclass
+class PublicLookup:
+    snapshot: ProgrammeSnapshot | None
+    withdrawn: bool = False
+    withdrawn_title: str = ""
+    withdrawn_at: Any = None
+    withdrawn_reason: str = ""
+
+
+def public_lookup(slug: str) -> PublicLookup | None:
+    """What the public may see at /programme/<slug>: a live snapshot, a withdrawal notice, or nothing (None).
+
+    A page that was never published answers exactly like a slug that does not exist."""
+    row = db.session.execute(
+        select(ProgrammePage.id, ProgrammePage.withdrawn_at, ProgrammePage.withdrawn_reason, ProgrammeSnapshot)
+        .outerjoin(
+            ProgrammeSnapshot,
+            (ProgrammeSnapshot.page_id == ProgrammePage.id) & (ProgrammeSnapshot.version == ProgrammePage.live_version),
+        )
+        .where(ProgrammePage.slug == slug)
+    ).first()
+    if row is None:
+        return None
+    page_id, withdrawn_at, reason, live = row
+    if live is not None:
+        return PublicLookup(live)
+    if withdrawn_at is None:
+        return None
+    # The title the public saw last: from the latest published snapshot, never from the working copy.
+    title = db.session.execute(
+        select(ProgrammeSnapshot.title)
+        .where(ProgrammeSnapshot.page_id == page_id)
+        .order_by(ProgrammeSnapshot.version.desc())
+        .limit(1)
+    ).scalar()
+    if title is None:  # pragma: no cover - withdrawal needs a published version
+        return None
+    return PublicLookup(None, True, title, withdrawn_at, reason)
+
+
+# Register your interest ---------------------------------------------------------------------------------------
+
+
+def consent_text(retention_days: int) -> str:
+    return CONSENT_TEXT.format(days=retention_days)
+
+
+def new_reference() -> str:
+    for _attempt in range(20):
+        code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+        reference = f"PR-{code[:4]}-{code[4:]}"
+        taken = db.session.execute(
+            select(InterestRegistration.id).where(InterestRegistration.reference == reference)
+        ).scalar()
+        if taken is None:
+            return reference
+    raise RuntimeError("no free reference")  # pragma: no cover - 32**8 references
+
+
+def register_interest(
+    live: ProgrammeSnapshot, values: dict[str, Any], *, retention_days: int, today: date, when=None
+) -> InterestRegistration:
+    """Store a visitor's registration for a live training that has not ended."""
+    training = Training(live.content)
+    if training.is_over(today):
+        raise RuleViolation(
+            f"“{training.title}” took place on {training.dates_label}; registrations are closed.", status=409
+        )
+    if not values.get("consent"):
+        raise RuleViolation(
+            "Tick the box to agree that we store your details for this purpose.", field="consent", status=422
+        )
+    if values.get("country") not in COUNTRIES:
+        raise RuleViolation("Choose a country from the list.", field="country", status=422)
+    if values.get("sector") not in SECTORS:
+        raise RuleViolation("Choose a sector from the list.", field="sector", status=422)
+    now = when or utcnow()
+    registration = InterestRegistration(
+        page_id=live.page_id,
+        reference=new_reference(),
+        name=" ".join((values.get("name") or "").split()),
+        email=(values.get("email") or "").strip(),
+        organisation=" ".join((values.get("organisation") or "").split()),
+        country=values["country"],
+        sector=values["sector"],
+        message=(values.get("message") or "").replace("\r\n", "\n").strip(),
+        consent_text=consent_text(retention_days),
+        consented_at=now,
+        created_at=now,
+        snapshot_version=live.version,
+        training_ends_on=training.last_day,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    return registration
+
+
+def registrations_for(page_id: int) -> list[InterestRegistration]:
+    return list(
+        db.session.execute(
+            select(InterestRegistration)
+            .where(InterestRegistration.page_id == page_id)
+            .order_by(InterestRegistration.created_at.desc(), InterestRegistration.id.desc())
+        ).scalars()
+    )
+
+
+def registration_counts() -> dict[int, int]:
+    rows = db.session.execute(select(InterestRegistration.page_id, func.count()).group_by(InterestRegistration.page_id))
+    return {page_id: count for page_id, count in rows}
+
+
+def delete_registration(actor: User, page: ProgrammePage, registration_id: int) -> InterestRegistration:
+    _require(actor, "programme.moderate", "delete registrations")
+    registration = db.session.execute(
+        select(InterestRegistration).where(
+            InterestRegistration.id == registration_id, InterestRegistration.page_id == page.id
+        )
+    ).scalar_one_or_none()
+    if registration is None:
+        raise LookupError(registration_id)
+    db.session.delete(registration)
+    # No personal data in the audit log: the reference says which registration it was.
+    audit.record(
+        actor,
+        "programme.registration_deleted",
+        page,
+        summary=f"deleted the interest registration {registration.reference} for “{page.title}”",
+        url=page_url(page.id, "registrations"),
+        audience="moderator",
+        details={"reference": registration.reference},
+    )
+    return registration
+
+
+def purge_registrations(today: date, retention_days: int, *, dry_run: bool = False) -> int:
+    """Delete the registrations of trainings that ended more than ``retention_days`` before ``today``."""
+    cutoff = today - timedelta(days=retention_days)
+    expired = InterestRegistration.training_ends_on < cutoff
+    if dry_run:
+        return db.session.execute(select(func.count()).select_from(InterestRegistration).where(expired)).scalar_one()
+    statement = delete(InterestRegistration).where(expired).execution_options(synchronize_session=False)
+    result = db.session.execute(statement)
+    return result.rowcount or 0

@@ -1,0 +1,370 @@
+"""The public programme site: no account needed, nothing but published snapshots ever shown.
+
+Every view here reads only live snapshots (``services.public_lookup`` / ``services.published_trainings``), so a
+draft, a page in review or an approved page that is not published yet cannot appear — not in a page, the list,
+a search, the iCalendar files, the sitemap, or an error message. Pages without a form set no cookie and are
+cacheable (ETag, Last-Modified, 304); the registration form is the one page with a session (its CSRF token).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from xml.sax.saxutils import escape
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter import RequestLimit
+from flask_limiter.util import get_remote_address
+
+from protect.agendas.models import AUDIENCES
+from protect.core.database import utcnow
+from protect.core.errors import RuleViolation
+from protect.core.permissions import public
+from protect.core.regions import COUNTRIES
+from protect.extensions import db, limiter
+from protect.programme import caching, services
+from protect.programme.content import Training
+from protect.programme.forms import FilterForm, RegistrationForm
+from protect.programme.ical import feed_calendar, training_calendar
+from protect.programme.models import ProgrammeSnapshot
+
+bp = Blueprint("programme", __name__)
+NOT_FOUND = (
+    "There is no published training at this address. The link may be mistyped, or the training is not "
+    "announced yet. The list of trainings shows every training that is."
+)
+CONFIRMATION_KEY = "programme_registered"
+
+
+@bp.context_processor
+def _programme_helpers() -> dict[str, Any]:
+    return {"AUDIENCES": AUDIENCES, "pg": current_app.jinja_env.get_template("programme/_macros.html").module}
+
+
+def _today():
+    return utcnow().date()
+
+
+def _lookup_or_abort(slug: str) -> tuple[ProgrammeSnapshot | None, Response | None]:
+    """The live snapshot for ``slug``; or the response to send instead (410 for a withdrawn page)."""
+    found = services.public_lookup(slug)
+    if found is None:
+        abort(404, NOT_FOUND)
+    if found.withdrawn:
+        response = make_response(
+            render_template(
+                "programme/withdrawn.html",
+                title=found.withdrawn_title,
+                withdrawn_at=found.withdrawn_at,
+                reason=found.withdrawn_reason,
+            ),
+            410,
+        )
+        etag = caching.make_etag("withdrawn", slug, found.withdrawn_at)
+        return None, caching.cacheable(response, etag, caching.latest(found.withdrawn_at))
+    return found.snapshot, None
+
+
+def _external(endpoint: str, **values: Any) -> str:
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def _training_body(snapshot: ProgrammeSnapshot, variant: str, is_open: bool) -> Any:
+    """The snapshot rendered once per version (and variant): it never changes, so it is cached."""
+    training = Training(snapshot.content, snapshot.version)
+    key = (variant, snapshot.id, snapshot.digest, is_open)
+    return caching.render_cache().get(
+        key,
+        lambda: render_template(
+            "programme/_training.html", training=training, variant=variant, is_open=is_open, slug=training.slug
+        ),
+    )
+
+
+# The list -----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/programme/")
+@public
+def index():
+    filters = FilterForm(request.args)
+    country = filters.country.data if filters.country.data in COUNTRIES else ""
+    audience = filters.audience.data if filters.audience.data in AUDIENCES else ""
+    query = " ".join((filters.q.data or "").split())[:100]
+    today = _today()
+    stamps = services.live_stamps()
+    live = [(page_id, version) for page_id, version, _changed in stamps if version is not None]
+    etag = caching.make_etag("list", caching.etag_of(live), country, audience, query, today)
+    last_modified = caching.latest(today, *(changed for _id, _version, changed in stamps))
+    unchanged = caching.not_modified(etag, last_modified)
+    if unchanged is not None:
+        return unchanged
+
+    found = [
+        (snapshot, Training(snapshot.content, snapshot.version))
+        for snapshot in (services.published_trainings(country, audience, query) if live else [])
+    ]
+    upcoming = [pair for pair in found if not pair[1].is_over(today)]
+    past = [pair for pair in reversed(found) if pair[1].is_over(today)]
+    response = make_response(
+        render_template(
+            "programme/index.html",
+            filters=filters,
+            filtered=bool(country or audience or query),
+            query=query,
+            upcoming=upcoming,
+            past=past,
+            total=len(found),
+        )
+    )
+    return caching.cacheable(response, etag, last_modified)
+
+
+# One training -------------------------------------------------------------------------------------------------
+
+
+def _page_validators(snapshot: ProgrammeSnapshot, variant: str) -> tuple[bool, str, Any]:
+    training = Training(snapshot.content)
+    today = _today()
+    is_open = not training.is_over(today)
+    etag = caching.make_etag(variant, snapshot.id, snapshot.digest, is_open)
+    # The page changes when it is published, and once more when the training is over (registration closes).
+    ended = training.last_day + timedelta(days=1)
+    last_modified = caching.latest(snapshot.published_at, ended if ended <= today else None)
+    return is_open, etag, last_modified
+
+
+@bp.get("/programme/<slug>")
+@public
+def public_page(slug: str):
+    snapshot, instead = _lookup_or_abort(slug)
+    if instead is not None:
+        return instead
+    assert snapshot is not None
+    is_open, etag, last_modified = _page_validators(snapshot, "page")
+    unchanged = caching.not_modified(etag, last_modified)
+    if unchanged is not None:
+        return unchanged
+    training = Training(snapshot.content, snapshot.version)
+    response = make_response(
+        render_template(
+            "programme/page.html",
+            training=training,
+            body=_training_body(snapshot, "page", is_open),
+            canonical=_external("programme.public_page", slug=slug),
+            is_open=is_open,
+        )
+    )
+    return caching.cacheable(response, etag, last_modified)
+
+
+@bp.get("/programme/<slug>/print")
+@public
+def print_page(slug: str):
+    snapshot, instead = _lookup_or_abort(slug)
+    if instead is not None:
+        return instead
+    assert snapshot is not None
+    is_open, etag, last_modified = _page_validators(snapshot, "print")
+    unchanged = caching.not_modified(etag, last_modified)
+    if unchanged is not None:
+        return unchanged
+    training = Training(snapshot.content, snapshot.version)
+    response = make_response(
+        render_template(
+            "programme/print.html",
+            training=training,
+            body=_training_body(snapshot, "print", is_open),
+            canonical=_external("programme.public_page", slug=slug),
+        )
+    )
+    return caching.cacheable(response, etag, last_modified)
+
+
+def _calendar_response(body: bytes, filename: str, etag: str, last_modified: Any) -> Response:
+    response = make_response(body)
+    response.mimetype = "text/calendar"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return caching.cacheable(response, etag, last_modified)
+
+
+@bp.get("/programme/<slug>/calendar.ics")
+@public
+def page_calendar(slug: str):
+    snapshot, instead = _lookup_or_abort(slug)
+    if instead is not None:
+        return instead
+    assert snapshot is not None
+    etag = caching.make_etag("ics", snapshot.id, snapshot.digest)
+    last_modified = caching.latest(snapshot.published_at)
+    unchanged = caching.not_modified(etag, last_modified)
+    if unchanged is not None:
+        return unchanged
+    body = training_calendar(snapshot, _external("programme.public_page", slug=slug))
+    return _calendar_response(body, f"{slug}.ics", etag, last_modified)
+
+
+@bp.get("/programme/calendar.ics")
+@public
+def calendar_feed():
+    stamps = services.live_stamps()
+    live = [(page_id, version) for page_id, version, _changed in stamps if version is not None]
+    etag = caching.make_etag("feed", caching.etag_of(live))
+    last_modified = caching.latest(*(changed for _id, _version, changed in stamps))
+    unchanged = caching.not_modified(etag, last_modified)
+    if unchanged is not None:
+        return unchanged
+    snapshots = services.published_trainings() if live else []
+    body = feed_calendar(
+        (snapshot, _external("programme.public_page", slug=snapshot.content["slug"])) for snapshot in snapshots
+    )
+    return _calendar_response(body, "protect-trainings.ics", etag, last_modified)
+
+
+@bp.get("/sitemap.xml")
+@public
+def sitemap():
+    stamps = services.live_stamps()
+    live = [(page_id, version) for page_id, version, _changed in stamps if version is not None]
+    etag = caching.make_etag("sitemap", caching.etag_of(live))
+    last_modified = caching.latest(*(changed for _id, _version, changed in stamps))
+    unchanged = caching.not_modified(etag, last_modified)
+    if unchanged is not None:
+        return unchanged
+    snapshots = services.published_trainings() if live else []
+    entries = [(_external("home.index"), None), (_external("programme.index"), last_modified)]
+    entries += [
+        (_external("programme.public_page", slug=snapshot.content["slug"]), snapshot.published_at)
+        for snapshot in snapshots
+    ]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for loc, modified in entries:
+        lastmod = f"<lastmod>{modified:%Y-%m-%d}</lastmod>" if modified else ""
+        lines.append(f"  <url><loc>{escape(loc)}</loc>{lastmod}</url>")
+    lines.append("</urlset>")
+    response = make_response("\n".join(lines) + "\n")
+    response.mimetype = "application/xml"
+    return caching.cacheable(response, etag, last_modified)
+
+
+# Register your interest ---------------------------------------------------------------------------------------
+
+
+def _accepted_limit() -> str:
+    return current_app.config.get("PROGRAMME_REGISTRATION_LIMIT", "5 per hour")
+
+
+def _attempt_limit() -> str:
+    return current_app.config.get("PROGRAMME_REGISTRATION_ATTEMPT_LIMIT", "30 per hour")
+
+
+def _retention_days() -> int:
+    return int(current_app.config.get("REGISTRATION_RETENTION_DAYS", 180))
+
+
+def _registration_page(snapshot: ProgrammeSnapshot, form: RegistrationForm, status: int, error: str = "") -> Response:
+    training = Training(snapshot.content, snapshot.version)
+    response = make_response(
+        render_template(
+            "programme/register.html",
+            training=training,
+            form=form,
+            is_open=not training.is_over(_today()),
+            retention_days=_retention_days(),
+            consent_text=services.consent_text(_retention_days()),
+            error=error,
+        ),
+        status,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _too_many(_limit: RequestLimit) -> Response:
+    found = services.public_lookup(request.view_args.get("slug", "") if request.view_args else "")
+    message = "You have sent several registrations from this address in a short time. Wait an hour, then send it again."
+    if found is None or found.snapshot is None:
+        return make_response(message, 429)
+    return _registration_page(found.snapshot, RegistrationForm(), 429, message)
+
+
+@bp.route("/programme/<slug>/register", methods=["GET", "POST"])
+@public
+@limiter.limit(
+    _accepted_limit,
+    methods=["POST"],
+    key_func=get_remote_address,
+    scope="programme-register",
+    deduct_when=lambda response: response.status_code == 303,
+    on_breach=_too_many,
+)
+@limiter.limit(
+    _attempt_limit, methods=["POST"], key_func=get_remote_address, scope="programme-register-any", on_breach=_too_many
+)
+def register(slug: str):
+    snapshot, instead = _lookup_or_abort(slug)
+    if instead is not None:
+        return instead
+    assert snapshot is not None
+    training = Training(snapshot.content, snapshot.version)
+    form = RegistrationForm()
+    if request.method == "GET":
+        return _registration_page(snapshot, form, 200)
+    if training.is_over(_today()):
+        return _registration_page(snapshot, form, 409, f"“{training.title}” has taken place; registrations are closed.")
+    if form.website.data:
+        # A bot filled in the field people never see: drop it, and answer as if it had worked.
+        current_app.logger.info("Dropped a programme registration that filled the honeypot field")
+        return _confirm(slug, training.title, services.new_reference())
+    if form.validate_on_submit():
+        try:
+            registration = services.register_interest(
+                snapshot, form.values(), retention_days=_retention_days(), today=_today()
+            )
+        except RuleViolation as error:
+            db.session.rollback()
+            if error.field and hasattr(form, error.field):
+                getattr(form, error.field).errors.append(error.message)
+                return _registration_page(snapshot, form, error.status)
+            return _registration_page(snapshot, form, error.status, error.message)
+        db.session.commit()
+        return _confirm(slug, training.title, registration.reference)
+    return _registration_page(snapshot, form, 422)
+
+
+def _confirm(slug: str, title: str, reference: str) -> Response:
+    session[CONFIRMATION_KEY] = {"slug": slug, "title": title, "reference": reference}
+    return redirect(url_for("programme.registered", slug=slug), 303)
+
+
+@bp.get("/programme/<slug>/registered")
+@public
+def registered(slug: str):
+    confirmation = session.get(CONFIRMATION_KEY)
+    if not confirmation or confirmation.get("slug") != slug:
+        return redirect(url_for("programme.register", slug=slug), 303)
+    response = make_response(
+        render_template(
+            "programme/registered.html",
+            slug=slug,
+            title=confirmation["title"],
+            reference=confirmation["reference"],
+            retention_days=_retention_days(),
+        )
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
