@@ -330,6 +330,11 @@ def _same_options(current: list[PollOption], wanted: list[OptionData]) -> bool:
     ]
 
 
+def _minute(value: datetime) -> datetime:
+    """Forms carry times to the minute: compare stored times the same way."""
+    return value.replace(second=0, microsecond=0)
+
+
 def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: datetime | None = None) -> Poll:
     """Save a moderator's edit. Refused (409) when someone else saved since ``version``, or when a
     ballot exists and the edit would change the options, the method, the secrecy or the opening."""
@@ -347,8 +352,8 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
         locked_changes = (
             data.method != poll.method
             or data.secret != poll.secret
-            or data.opens_at != poll.opens_at
-            or data.closes_at != poll.closes_at
+            or _minute(data.opens_at) != _minute(poll.opens_at)
+            or _minute(data.closes_at) != _minute(poll.closes_at)
             or not _same_options(current, data.options)
         )
         if locked_changes:

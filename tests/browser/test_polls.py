@@ -34,7 +34,9 @@ def _press(page: Page, button_name: str, url_part: str = "/arrange") -> None:
 
 def _create_ranked_poll(page: Page) -> int:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Votes").click()
+    assert_accessible(page, "list of votes")
     page.get_by_role("link", name="Create a poll").click()
+    assert_accessible(page, "new poll form")
     page.get_by_label("Question").fill(QUESTION)
     page.get_by_label("Counting method").select_option("irv")
     page.get_by_label("Opens").fill(_local(timedelta(hours=-1)))

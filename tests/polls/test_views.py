@@ -191,6 +191,10 @@ def test_a_moderator_edits_the_locations_until_the_first_ballot(moderator_client
     assert refused.status_code == 409
     assert "cannot change once the first ballot is cast" in _text(refused)
     assert [o.city for o in _options(poll.id)] == ["Riga", "Tallinn", "Vilnius"]
+    # the same old form changing only the wording is fine: the locked parts are as they were
+    stale["options-2-city"] = "Vilnius"
+    stale["question"] = "Where should we train?"
+    assert moderator_client.post(f"/polls/{poll.id}/edit", data=stale).status_code == 303
 
     # after the first ballot the form offers only the wording, and explains why
     locked = moderator_client.get(f"/polls/{poll.id}/edit")
@@ -198,7 +202,7 @@ def test_a_moderator_edits_the_locations_until_the_first_ballot(moderator_client
     assert "Ballots have been cast." in body and 'name="options-0-city"' not in body
     response = moderator_client.post(
         f"/polls/{poll.id}/edit",
-        data={"locked": "1", "version": "2", "question": "Where in the Baltic States?", "description": "Updated"},
+        data={"locked": "1", "version": "3", "question": "Where in the Baltic States?", "description": "Updated"},
     )
     assert response.status_code == 303
     db.session.expire_all()
