@@ -110,6 +110,10 @@ class CommentForm(FlaskForm):
         description="Markdown works here too.",
     )
 
+    def validate_paragraph(self, field) -> None:
+        if self.paragraph_number() == -1:
+            raise ValidationError("Choose the revision as a whole or one of its paragraphs.")
+
     def paragraph_number(self) -> int | None:
         value = (self.paragraph.data or "").strip()
         if value in ("", "0", "None"):

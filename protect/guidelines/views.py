@@ -403,7 +403,7 @@ def propose(section_id: int):
         except RuleViolation as error:
             db.session.rollback()
             _form_error(form, error)
-            return _propose_page(section, form, error.status)
+            return _propose_page(_section_or_404(section_id), form, error.status)
         if revision.status == "outdated":
             flash(
                 "Your proposal is saved, but another proposal was accepted while you wrote it, so yours is "
@@ -583,28 +583,20 @@ def withdraw(revision_id: int):
 @bp.route("/revisions/<int:revision_id>/rebase", methods=["GET", "POST"])
 @role_required("expert")
 def rebase(revision_id: int):
-    revision = _revision_or_404(revision_id)
-    if revision.author_id != current_user.id:
-        abort(403, "Only the author of a proposal can rebase it.")
-    if revision.status != "outdated":
-        abort(
-            409,
-            f"Revision {revision.number} is {revision.status_label.lower()}, not outdated: there is nothing to rebase.",
-        )
-    current = revision.section.current_revision
+    revision = _rebasable_or_error(revision_id)
     form = ProposalForm()
-    merge = diff.merge3(revision.base_revision.body if revision.base_revision else "", current.body, revision.body)
     status = 200
     if request.method == "GET":
-        form.body.data = merge.text
+        current = revision.section.current_revision
+        base = revision.base_revision
+        form.body.data = diff.merge3(base.body if base else "", current.body, revision.body).text
         form.summary.data = revision.summary
-        form.base_revision_id.data = current.id
     elif form.validate_on_submit():
         try:
-            if form.base_revision_id.data != current.id:
+            if form.base_revision_id.data != revision.section.current_revision_id:
                 raise RuleViolation(
-                    "Another proposal was accepted while you were rebasing. The views below show the newest "
-                    "text now; your text is kept in the form.",
+                    "Another proposal was accepted while you were rebasing. The views above show the newest text "
+                    "now; your text is kept in the form.",
                     field="body",
                     status=409,
                 )
@@ -612,8 +604,8 @@ def rebase(revision_id: int):
         except RuleViolation as error:
             db.session.rollback()
             _form_error(form, error)
-            form.base_revision_id.data = current.id
             status = error.status
+            revision = _rebasable_or_error(revision_id)
         else:
             flash(
                 f"Your updated proposal is saved as revision {new.number}; revision {revision.number} stays as it was.",
@@ -622,7 +614,9 @@ def rebase(revision_id: int):
             return redirect(url_for("guidelines.show_revision", revision_id=new.id), 303)
     else:
         status = 422
+    current = revision.section.current_revision
     base = revision.base_revision
+    form.base_revision_id.data = current.id  # what the form is based on from now on
     page = render_template(
         "guidelines/rebase.html",
         revision=revision,
@@ -631,11 +625,23 @@ def rebase(revision_id: int):
         base=base,
         current=current,
         form=form,
-        merge=merge,
+        merge=diff.merge3(base.body if base else "", current.body, revision.body),
         accepted_changes=diff.word_diff(base.body if base else "", current.body),
         my_changes=diff.word_diff(base.body if base else "", revision.body),
     )
     return make_response(page, status)
+
+
+def _rebasable_or_error(revision_id: int) -> SectionRevision:
+    revision = _revision_or_404(revision_id)
+    if revision.author_id != current_user.id:
+        abort(403, "Only the author of a proposal can rebase it.")
+    if revision.status != "outdated":
+        abort(
+            409,
+            f"Revision {revision.number} is {revision.status_label.lower()}, not outdated: there is nothing to rebase.",
+        )
+    return revision
 
 
 # Comments -----------------------------------------------------------------------------------------------------
@@ -718,6 +724,7 @@ def add_comment(revision_id: int):
         except RuleViolation as error:
             db.session.rollback()
             _form_error(form, error)
+            revision = _revision_or_404(revision_id)
         else:
             if not is_htmx():
                 flash("Your reply is posted." if parent_id else "Your comment is posted.", "success")
@@ -736,9 +743,9 @@ def add_comment(revision_id: int):
                 focus_comment=comment.id,
             )
     if not is_htmx():
-        context = _revision_context(_revision_or_404(revision_id), comment_form=form)
-        if parent_id:
-            context["reply_errors"] = {parent_id: form}
+        context = _revision_context(revision, comment_form=form)
+        if parent_id and any(t.id == parent_id for t in context["every_thread"]):
+            context["reply_errors"] = {parent_id: form}  # shown in the reply box of its thread
             context["comment_form"] = _comment_form(paragraphs, formdata=None)
         return make_response(render_template(REVISION, **context), 422)
     context = _revision_context(revision, comment_form=form)
