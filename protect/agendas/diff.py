@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-_TOKENS = re.compile(r"\s*\S+|\s+")
+# A word (with its hyphens and apostrophes) or one punctuation mark, each with the space before it.
+_TOKENS = re.compile(r"\s*\w+(?:[-'’]\w+)*|\s*[^\w\s]|\s+")
 
 Segment = tuple[str, str]
 
