@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from protect.agendas.models import TrainingEvent
 from protect.auth.demo import demo_user
+from protect.core.audit import AuditEvent
 from protect.core.timefmt import from_zone
 from protect.decisions import services
 from protect.decisions.models import (
@@ -322,6 +323,7 @@ def _meeting(spec: dict[str, Any]) -> Meeting:
     )
     recorded = meeting.starts_at + timedelta(days=2)
     meeting.created_at = meeting.updated_at = recorded
+    _backdate_audit("meeting", meeting.id, "decisions.meeting_recorded", recorded)
     db.session.commit()
     return meeting
 
@@ -352,6 +354,7 @@ def _decision(spec: dict[str, Any], meeting: Meeting) -> Decision:
     )
     taken = meeting.starts_at + timedelta(hours=6)
     _backdate(decision.id, taken)
+    _backdate_audit("decision", decision.id, "decisions.proposed", taken)
     for status, email, days, note, _replacement in spec["steps"]:
         services.change_status(demo_user(email), decision.id, status, note)
         _backdate_last_step(decision.id, taken + timedelta(days=days, hours=1))
@@ -385,7 +388,20 @@ def _backdate_last_step(decision_id: int, when: datetime) -> None:
     ).scalar_one()
     last.created_at = when
     db.session.execute(update(Decision).where(Decision.id == decision_id).values(status_changed_at=when))
+    _backdate_audit("decision", decision_id, "decisions.status_changed", when)
     db.session.commit()
+
+
+def _backdate_audit(object_type: str, object_id: int, action: str, when: datetime) -> None:
+    """The demo's audit events carry the story's dates, so the dashboard's activity list reads in order."""
+    latest = db.session.execute(
+        select(AuditEvent.id)
+        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id, AuditEvent.action == action)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if latest is not None:
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == latest).values(created_at=when))
 
 
 def _action(
@@ -405,6 +421,7 @@ def _action(
     )
     created = datetime.combine(due, datetime.min.time()) - timedelta(days=20)
     action.created_at = created
+    _backdate_audit("action_item", action.id, "decisions.action_added", created)
     if done:
         action.done_at = datetime.combine(due, datetime.min.time()) - timedelta(days=2, hours=-10)
         action.done_by_id = person.id

@@ -309,6 +309,7 @@ def _status_context(decision: Decision, form: StatusForm | None = None, error: s
         "decision": decision,
         "timeline": services.timeline(decision.id),
         "status_form": form if may_set and allowed else None,
+        "allowed_statuses": allowed,
         "status_error": error,
     }
 

@@ -1,0 +1,205 @@
+"""The decision log in a real browser: record a meeting, take a decision there, add and tick off an action,
+change the status inline, filter the log (the address bar follows), open the shared URL elsewhere; axe-core on
+the pages; and the filters without JavaScript."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from protect.decisions.models import ActionItem, Decision, DecisionStatusChange, Meeting
+from protect.extensions import db
+from tests.browser.conftest import assert_accessible
+from tests.decisions.factories import make_action, make_decision, make_meeting
+from tests.factories import PASSWORD
+
+
+def test_meeting_decision_action_status_filter_and_share(signed_in, moderator, expert):
+    page = signed_in(moderator)
+    page.get_by_role("link", name="Decisions").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Decision log")
+    page.get_by_role("link", name="Meetings").click()
+    page.get_by_role("link", name="Record a meeting").click()
+
+    page.get_by_label("Title").fill("Launch meeting in Copenhagen")
+    page.get_by_label("Date", exact=True).fill("2015-09-22")
+    page.get_by_label("Starts at").fill("09:30")
+    page.get_by_label("Time zone").select_option("Europe/Copenhagen")
+    page.get_by_label("Place").fill("Nordic Council of Ministers, Copenhagen")
+    page.get_by_label("Eva Expert").check()
+    page.get_by_label("Guests").fill("Lena Holm, CBSS Secretariat")
+    page.get_by_label("Minutes").fill("## Format\n\nTrainings of **two days** in Вильнюс, Rīga and Tallinn.")
+    page.get_by_role("button", name="Record the meeting").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Launch meeting in Copenhagen")
+    expect(page.locator(".prose strong")).to_have_text("two days")
+    expect(page.get_by_text("Lena Holm")).to_be_visible()
+    db.session.rollback()
+    meeting = db.session.execute(select(Meeting)).scalar_one()
+    assert meeting.time_zone == "Europe/Copenhagen" and meeting.starts_at.hour == 7  # 09:30 CEST in UTC
+
+    page.get_by_role("link", name="Record a decision taken at this meeting").click()
+    expect(page.get_by_label("Taken at the meeting")).to_have_value(str(meeting.id))
+    page.get_by_label("Title").fill("Host cities: Vilnius first")
+    page.get_by_label("What was decided").fill("The first training is held in Вильнюс (Vilnius).")
+    page.get_by_label("Rationale").fill("The police department in Vilnius offered a venue.")
+    page.get_by_label("Owner").select_option(label="Eva Expert")
+    page.get_by_label("Due date").fill("2016-09-27")
+    page.get_by_label("Tags").fill("host cities, Vilnius")
+    page.get_by_role("button", name="Propose the decision").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Host cities: Vilnius first")
+    db.session.rollback()
+    decision = db.session.execute(select(Decision)).scalar_one()
+    page.evaluate("window.notReloaded = true")  # gone if any of the steps below reloads the page
+
+    # Add an action (htmx): the list grows, the form empties, the alert area says so.
+    actions = page.locator("#actions")
+    actions.get_by_label("What is to be done").fill("Ask the ministry in Vilnius to host")
+    actions.get_by_label("Who").select_option(label="Eva Expert")
+    actions.get_by_label("Due", exact=True).fill("2015-11-30")
+    with page.expect_response(re.compile(r"/decisions/\d+/actions$")) as answer:
+        actions.get_by_role("button", name="Add the action").click()
+    assert answer.value.status == 200
+    row = page.locator(".action", has_text="Ask the ministry in Vilnius to host")
+    expect(row).to_contain_text("Overdue")  # due in 2015: it stands out, in words
+    expect(actions.get_by_label("What is to be done")).to_have_value("")
+    expect(page.locator("#alerts")).to_contain_text("Action added")
+
+    # Tick it off in place.
+    with page.expect_response(re.compile(r"/decisions/actions/\d+/done$")) as answer:
+        row.get_by_role("button", name=re.compile("Mark done")).click()
+    assert answer.value.status == 200
+    expect(page.locator(".action", has_text="Ask the ministry in Vilnius to host")).to_contain_text("Done")
+    db.session.rollback()
+    assert db.session.execute(select(ActionItem.done_at)).scalar_one() is not None
+
+    # Change the status inline; the timeline grows.
+    status = page.locator("#decision-status")
+    expect(status.get_by_label("Superseded by")).to_be_hidden()  # only for "superseded"
+    status.get_by_label("New status").select_option("agreed")
+    status.get_by_label("Note").fill("Agreed by all experts present.")
+    with page.expect_response(re.compile(r"/status$")) as answer:
+        status.get_by_role("button", name="Change the status").click()
+    assert answer.value.status == 200
+    expect(page.locator("#decision-status .status-now")).to_contain_text("Agreed")
+    expect(page.locator("#decision-status .timeline li")).to_have_count(2)
+    expect(page.locator("#decision-status .timeline")).to_contain_text("Agreed by all experts present.")
+    expect(page.locator("#alerts")).to_contain_text("The decision is now agreed.")
+    # A step the rules refuse is explained in the panel, the note kept.
+    page.locator("#decision-status").get_by_label("New status").select_option("superseded")
+    expect(page.locator("#decision-status").get_by_label("Superseded by")).to_be_visible()
+    page.locator("#decision-status").get_by_label("Note").fill("Replaced by itself?")
+    page.locator("#decision-status select[name=superseded_by_id]").evaluate(
+        f"s => {{ s.add(new Option('itself', '{decision.id}')); s.value = '{decision.id}'; }}"
+    )
+    with page.expect_response(re.compile(r"/status$")) as answer:
+        page.locator("#decision-status").get_by_role("button", name="Change the status").click()
+    assert answer.value.status == 422
+    expect(page.locator("#decision-status [role=alert]").first).to_contain_text("cannot supersede itself")
+    expect(page.locator("#decision-status").get_by_label("Note")).to_have_value("Replaced by itself?")
+    assert page.evaluate("window.notReloaded") is True
+    db.session.rollback()
+    assert db.session.get(Decision, decision.id).status == "agreed"
+    assert len(db.session.execute(select(DecisionStatusChange)).all()) == 2
+
+    # Filter the log: the results and the address bar follow each change.
+    make_decision(moderator, title="Trainings last two days", tags="format")
+    page.goto("/decisions/")
+    expect(page.locator(".decision-card")).to_have_count(2)
+    with page.expect_response(re.compile(r"/decisions/\?q=")) as answer:
+        page.get_by_label("Search").fill("ВИЛЬНЮС")
+    assert answer.value.status == 200
+    expect(page.locator(".decision-card")).to_have_count(1)
+    expect(page.locator(".decision-card")).to_contain_text("Host cities: Vilnius first")
+    expect(page).to_have_url(re.compile(r"/decisions/\?q=%D0%92%D0%98%D0%9B%D0%AC%D0%9D%D0%AE%D0%A1$"))
+    with page.expect_response(re.compile(r"/decisions/\?")) as answer:
+        page.get_by_label("Status").select_option("agreed")
+    expect(page).to_have_url(re.compile(r"status=agreed"))
+    expect(page.locator("#results-status")).to_have_text("1 decision matches the filters.")
+    shared = page.url
+    assert "q=" in shared and "owner=" not in shared  # only the filters in force
+    with page.expect_response(re.compile(r"/decisions/\?")) as answer:
+        page.get_by_label("Status").select_option("withdrawn")
+    expect(page.locator(".decision-list")).to_have_count(0)
+    expect(page.get_by_text("No decision matches these filters.")).to_be_visible()
+
+    # Someone else opens the shared link: the same view, the form showing the filters.
+    other = signed_in(expert)
+    other.goto(shared)
+    expect(other.locator(".decision-card")).to_have_count(1)
+    expect(other.locator(".decision-card")).to_contain_text("Host cities: Vilnius first")
+    expect(other.get_by_label("Search")).to_have_value("ВИЛЬНЮС")
+    expect(other.get_by_label("Status")).to_have_value("agreed")
+    # Back in the first browser, the Back button returns to the earlier filtered view, whole.
+    page.go_back()
+    expect(page).to_have_url(shared)
+    expect(page.locator(".decision-card")).to_have_count(1)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Decision log")
+
+
+def test_pages_through_a_long_log_with_htmx(signed_in, expert):
+    from tests.decisions.factories import make_decisions
+
+    make_decisions(expert, 23)
+    page = signed_in(expert)
+    page.goto("/decisions/")
+    expect(page.locator(".decision-card")).to_have_count(20)
+    with page.expect_response(re.compile(r"page=2")):
+        page.get_by_role("link", name="Older decisions").click()
+    expect(page.locator(".decision-card")).to_have_count(3)
+    expect(page).to_have_url(re.compile(r"/decisions/\?page=2$"))
+
+
+def test_the_decision_log_pages_are_accessible(signed_in, moderator, expert):
+    meeting = make_meeting(moderator, title="Launch meeting", minutes="Trainings of **two days**.")
+    decision = make_decision(
+        moderator,
+        title="Each training lasts two days",
+        meeting_id=meeting.id,
+        owner_id=expert.id,
+        due_on=date(2015, 12, 15),
+        tags="format",
+    )
+    make_action(moderator, decision=decision, what="Draft the agenda template", due_on=date(2015, 11, 15))
+    make_action(moderator, decision=decision, what="Done already", done=True)
+    page = signed_in(moderator)
+    page.goto("/decisions/")
+    assert_accessible(page, "decision log")
+    page.goto("/decisions/?due_before=not-a-date")
+    assert_accessible(page, "decision log with a refused filter")
+    page.goto(f"/decisions/{decision.id}")
+    assert_accessible(page, "decision page")
+    page.goto(f"/decisions/{decision.id}/history")
+    assert_accessible(page, "decision history")
+    page.goto(f"/decisions/meetings/{meeting.id}")
+    assert_accessible(page, "meeting page")
+    page.goto("/decisions/meetings/new")
+    assert_accessible(page, "meeting form")
+    page.goto("/decisions/new")
+    assert_accessible(page, "decision form")
+    page.get_by_role("button", name="Propose the decision").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    assert_accessible(page, "decision form with errors")
+
+
+def test_the_filters_work_without_javascript(browser, live_server, expert):
+    make_decision(expert, title="Crossing the Øresund bridge", text="Malmö and Copenhagen.")
+    make_decision(expert, title="Training in Tallinn")
+    plain = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = plain.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(expert.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto("/decisions/")
+        expect(page.locator(".decision-card")).to_have_count(2)
+        page.get_by_label("Search").fill("ØRESUND")
+        page.get_by_role("button", name="Apply filters").click()
+        expect(page).to_have_url(re.compile(r"q=%C3%98RESUND"))
+        expect(page.locator(".decision-card")).to_have_count(1)
+        expect(page.locator(".decision-card")).to_contain_text("Crossing the Øresund bridge")
+    finally:
+        plain.close()
