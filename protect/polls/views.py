@@ -350,7 +350,7 @@ def cast(poll_id: int):
     poll = _poll_or_404(poll_id)
     try:
         choice = _ballot_values(poll)
-        services.cast_ballot(poll.id, current_user, choice)
+        mine = services.cast_ballot(poll.id, current_user, choice)
     except RuleViolation as error:
         db.session.rollback()
         poll = _poll_or_404(poll_id)
@@ -359,8 +359,7 @@ def cast(poll_id: int):
         draft = [oid for oid in dict.fromkeys(draft) if oid in {o.id for o in poll.options}]
         context = _ballot_context(poll, mine, draft=draft, error=error.message, focus="error")
         return _ballot_response(poll, context, error.status)
-    mine = services.own_ballot(poll, current_user)
-    changed = mine is not None and mine.revision > 1
+    changed = mine.revision > 1
     message = "Your ballot is changed." if changed else "Your ballot is cast."
     if is_htmx():
         context = _ballot_context(poll, mine, announce=message, focus="receipt", just_cast=True)
