@@ -413,13 +413,30 @@ def change_status(
     """Move a decision to ``new_status`` if the rules allow it, and record the step on its timeline."""
     if not _may_set_status(actor, None):
         raise RuleViolation("Only moderators and administrators set the status of a decision.", status=403)
-    decision = lock_decision(decision_id)
+    # Lock the decision and its replacement, always in the order of their ids: two moderators superseding
+    # A by B and B by A at once then queue, and the second sees the first's result (and is refused a cycle).
+    wanted = {decision_id}
+    if new_status == "superseded" and superseded_by_id is not None and superseded_by_id > 0:
+        wanted.add(superseded_by_id)
+    locked = {
+        d.id: d
+        for d in db.session.execute(
+            select(Decision)
+            .where(Decision.id.in_(sorted(wanted)))
+            .order_by(Decision.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+    }
+    decision = locked.get(decision_id)
+    if decision is None:
+        raise LookupError(f"no decision {decision_id}")
     note = " ".join((note or "").split())
     if len(note) > NOTE_MAX:
         raise RuleViolation(f"The note has at most {NOTE_MAX} characters.", field="note", status=422)
     problem = rules.transition_problem(decision.status, new_status)
     if problem is None and new_status == "superseded":
-        replacement = db.session.get(Decision, superseded_by_id) if superseded_by_id is not None else None
+        replacement = locked.get(superseded_by_id) if superseded_by_id is not None else None
         problem = rules.supersede_problem(
             decision.id, superseded_by_id, replacement.status if replacement else None, successor_map()
         )
