@@ -29,8 +29,8 @@ FIRST_TRAINING_OPTIONS = [
         "LV",
         "Conference rooms offered by the State Inspectorate for the Protection of Children's Rights. "
         "Direct flights from every capital of the region.",
-        date(2016, 2, 16),
-        date(2016, 2, 17),
+        date(2016, 3, 15),
+        date(2016, 3, 16),
     ),
     (
         "Tallinn",
@@ -49,9 +49,10 @@ FIRST_TRAINING_OPTIONS = [
     (
         "St Petersburg",
         "RU",
-        "NGO partner venue. Participants from EU countries need a visa: allow six weeks.",
-        date(2016, 3, 15),
-        date(2016, 3, 16),
+        "NGO partner venue. Participants from EU countries need a visa, and the hosts need more lead time: "
+        "April at the earliest.",
+        date(2016, 4, 12),
+        date(2016, 4, 13),
     ),
 ]
 # email -> ranking, most preferred first (cities as above)
@@ -68,36 +69,36 @@ FIRST_TRAINING_BALLOTS = {
     "admin@example.org": ["Riga", "Vilnius", "Tallinn", "St Petersburg"],
 }
 
-SECOND_TRAINING_QUESTION = "Where should the second training take place?"
+SECOND_TRAINING_QUESTION = "Where should the autumn 2027 training take place?"
 SECOND_TRAINING_TEXT = """\
-The first training in Riga showed how much the participants gain from meeting colleagues from across the
-border. For the second one, the group proposed four cities around the Baltic Sea. The ballot is secret;
-rank as many cities as you like.
+The trainings in Riga, Tallinn and Vilnius showed how much participants gain from meeting colleagues from
+across the border. St Petersburg and Helsinki host the spring 2027 trainings; for the autumn the group
+proposed four more cities around the Baltic Sea. The ballot is secret; rank as many cities as you like.
 """
 SECOND_TRAINING_OPTIONS = [
     ("Stockholm", "SE", "Venue offered by the Council of the Baltic Sea States secretariat.", None, None),
-    ("Helsinki", "FI", "Shelter network's training hall; good ferry links to Tallinn and St Petersburg.", None, None),
+    ("Turku", "FI", "University of Turku; ferries from Stockholm and the Åland Islands.", None, None),
     ("Gdańsk", "PL", "Regional police academy; on the route of many cases involving children on the move.", None, None),
     ("Oslo", "NO", "Child welfare service's conference centre; higher costs for travel and hotels.", None, None),
 ]
 SECOND_TRAINING_BALLOTS = {
-    "aino@example.org": ["Helsinki", "Stockholm", "Gdańsk"],
-    "olga@example.org": ["Helsinki", "Gdańsk"],
-    "erik@example.org": ["Stockholm", "Helsinki", "Oslo", "Gdańsk"],
-    "kadri@example.org": ["Helsinki", "Stockholm"],
-    "gudrun@example.org": ["Oslo", "Stockholm", "Helsinki"],
-    "tomasz@example.org": ["Gdańsk", "Stockholm", "Helsinki"],
+    "aino@example.org": ["Turku", "Stockholm", "Gdańsk"],
+    "olga@example.org": ["Turku", "Gdańsk"],
+    "erik@example.org": ["Stockholm", "Turku", "Oslo", "Gdańsk"],
+    "kadri@example.org": ["Turku", "Stockholm"],
+    "gudrun@example.org": ["Oslo", "Stockholm", "Turku"],
+    "tomasz@example.org": ["Gdańsk", "Stockholm", "Turku"],
 }
 
-FOLLOW_UP_QUESTION = "Which cities could host the autumn follow-up day for trainers?"
+FOLLOW_UP_QUESTION = "Which cities could host the follow-up day for trainers?"
 FOLLOW_UP_TEXT = """\
 An open ballot: tick every city you could travel to for a one-day follow-up with the trainers. Running
 results are shown so that we can plan early.
 """
 FOLLOW_UP_OPTIONS = [
-    ("Copenhagen", "DK", "Nordic Council of Ministers' meeting rooms.", date(2016, 10, 6), None),
-    ("Reykjavík", "IS", "Ombudsman for children hosts; flights from Oslo and Copenhagen.", date(2016, 10, 13), None),
-    ("Malmö", "SE", "Border police training room; 35 minutes from Copenhagen airport.", date(2016, 10, 6), None),
+    ("Copenhagen", "DK", "Nordic Council of Ministers' meeting rooms, where the project was launched.", None, None),
+    ("Reykjavík", "IS", "Ombudsman for children hosts; flights from Oslo and Copenhagen.", None, None),
+    ("Malmö", "SE", "Border police training room; 35 minutes from Copenhagen airport.", None, None),
 ]
 FOLLOW_UP_BALLOTS = {
     "sigrid@example.org": ["Copenhagen", "Malmö"],

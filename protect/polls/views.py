@@ -209,7 +209,7 @@ def extend_poll(poll_id: int):
             db.session.rollback()
             target = getattr(form, error.field or "reason", form.reason)
             target.errors = [*target.errors, error.message]
-            return _poll_page(poll, error.status, extend_form=form)
+            return _poll_page(_poll_or_404(poll_id), error.status, extend_form=form)
         flash("The poll is extended; the reason is shown on the poll page.", "success")
         return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
     return _poll_page(poll, 422, extend_form=form)
@@ -226,7 +226,7 @@ def close_poll(poll_id: int):
         except RuleViolation as error:
             db.session.rollback()
             form.reason.errors = [*form.reason.errors, error.message]
-            return _poll_page(poll, error.status, close_form=form)
+            return _poll_page(_poll_or_404(poll_id), error.status, close_form=form)
         flash("The poll is closed. The results are below.", "success")
         return redirect_or_hx(url_for("polls.results", poll_id=poll.id))
     return _poll_page(poll, 422, close_form=form)

@@ -226,6 +226,13 @@ def test_extend_and_close_early_with_a_reason_shown_on_the_page(moderator_client
     )
     assert no_reason.status_code == 422
     assert "Give the reason" in _text(no_reason)
+    sooner = moderator_client.post(
+        f"/polls/{poll.id}/extend",
+        data={"extend-closes_local": "2020-01-01T12:00", "extend-time_zone": "Europe/Oslo", "extend-reason": "Oops"},
+    )
+    assert sooner.status_code == 422
+    assert "Choose a closing time later than the current one" in _text(sooner)
+    assert 'value="Oops"' in _text(sooner)  # what was typed is kept
     response = moderator_client.post(
         f"/polls/{poll.id}/extend",
         data={
