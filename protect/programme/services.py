@@ -647,18 +647,22 @@ def published_trainings(
 @dataclass
 class PublicLookup:
     snapshot: ProgrammeSnapshot | None
-    withdrawn: bool = False
-    withdrawn_title: str = ""
     withdrawn_at: Any = None
     withdrawn_reason: str = ""
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.snapshot is None
 
 
 def public_lookup(slug: str) -> PublicLookup | None:
     """What the public may see at /programme/<slug>: a live snapshot, a withdrawal notice, or nothing (None).
 
-    A page that was never published answers exactly like a slug that does not exist."""
+    A page that was never published answers exactly like a slug that does not exist. The withdrawal notice
+    shows the date and the moderator's reason for visitors, never the page's title or text: a page may be
+    withdrawn precisely because of what it said. One query."""
     row = db.session.execute(
-        select(ProgrammePage.id, ProgrammePage.withdrawn_at, ProgrammePage.withdrawn_reason, ProgrammeSnapshot)
+        select(ProgrammePage.withdrawn_at, ProgrammePage.withdrawn_reason, ProgrammeSnapshot)
         .outerjoin(
             ProgrammeSnapshot,
             (ProgrammeSnapshot.page_id == ProgrammePage.id) & (ProgrammeSnapshot.version == ProgrammePage.live_version),
@@ -667,21 +671,12 @@ def public_lookup(slug: str) -> PublicLookup | None:
     ).first()
     if row is None:
         return None
-    page_id, withdrawn_at, reason, live = row
+    withdrawn_at, reason, live = row
     if live is not None:
         return PublicLookup(live)
     if withdrawn_at is None:
         return None
-    # The title the public saw last: from the latest published snapshot, never from the working copy.
-    title = db.session.execute(
-        select(ProgrammeSnapshot.title)
-        .where(ProgrammeSnapshot.page_id == page_id)
-        .order_by(ProgrammeSnapshot.version.desc())
-        .limit(1)
-    ).scalar()
-    if title is None:  # pragma: no cover - withdrawal needs a published version
-        return None
-    return PublicLookup(None, True, title, withdrawn_at, reason)
+    return PublicLookup(None, withdrawn_at, reason)
 
 
 # Register your interest ---------------------------------------------------------------------------------------

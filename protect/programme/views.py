@@ -63,12 +63,7 @@ def _lookup_or_abort(slug: str) -> tuple[ProgrammeSnapshot | None, Response | No
         abort(404, NOT_FOUND)
     if found.withdrawn:
         response = make_response(
-            render_template(
-                "programme/withdrawn.html",
-                title=found.withdrawn_title,
-                withdrawn_at=found.withdrawn_at,
-                reason=found.withdrawn_reason,
-            ),
+            render_template("programme/withdrawn.html", withdrawn_at=found.withdrawn_at, reason=found.withdrawn_reason),
             410,
         )
         etag = caching.make_etag("withdrawn", slug, found.withdrawn_at)
@@ -356,7 +351,7 @@ def _confirm(slug: str, title: str, reference: str) -> Response:
 def registered(slug: str):
     confirmation = session.get(CONFIRMATION_KEY)
     if not confirmation or confirmation.get("slug") != slug:
-        return redirect(url_for("programme.register", slug=slug), 303)
+        return redirect(url_for("programme.index"), 303)
     response = make_response(
         render_template(
             "programme/registered.html",
