@@ -51,12 +51,19 @@
     if (link) link.closest(".para")?.classList.add("para--focus");
   });
 
-  // A poll must not steal focus or scroll; a reply that was posted closes its box and returns focus to it.
+  // After the reader's own action, focus what the answer asks for (an editor, a field with an error): the
+  // swapped element replaced its target, so app.js cannot find it there. A poll never moves the focus.
   document.addEventListener("htmx:after:swap", (event) => {
-    const target = event.detail.ctx?.target;
-    if (target?.classList?.contains("thread__reply")) {
-      const summary = document.querySelector(`#${CSS.escape(target.id)} summary`);
-      if (summary && !target.querySelector("[aria-invalid]")) summary.focus();
+    const ctx = event.detail.ctx;
+    if (ctx?.sourceElement?.id === "comments-poll") return;
+    const wanted = document.querySelector("#comments [data-autofocus]");
+    if (wanted) {
+      wanted.removeAttribute("data-autofocus");
+      wanted.focus();
+      return;
     }
+    // A reply that was posted closes its box: the focus returns to its "Reply" button.
+    const reply = ctx?.target?.id && document.getElementById(ctx.target.id);
+    if (reply?.classList?.contains("thread__reply")) reply.querySelector("summary")?.focus();
   });
 })();
