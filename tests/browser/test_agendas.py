@@ -270,3 +270,49 @@ def test_the_agenda_pages_are_accessible(signed_in, expert, moderator):
     assert_accessible(page, "print view")
     page.goto(f"/events/{event.id}/edit")
     assert_accessible(page, "event form")
+
+
+def test_a_new_item_form_survives_the_refresh_and_clicking_an_item_opens_it(signed_in, expert):
+    event = make_event(expert)
+    opening, closing = make_day(event, expert, slots=[("09:00", "10:00"), ("15:00", "16:00")])
+    kadri = make_user("expert", display_name="Kadri Tamm", email="kadri@test.example")
+    first, second = signed_in(expert), signed_in(kadri)
+    for page in (first, second):
+        page.goto(f"/events/{event.id}")
+
+    # Kadri starts adding an item after the opening and types a title
+    second.get_by_role("link", name=f"Add after “{opening.title}”").click()
+    title = second.locator(f"#new-after-{opening.id}").get_by_label("Title")
+    expect(title).to_be_focused()
+    expect(second.locator(f"#new-after-{opening.id}").get_by_label("Start")).to_have_value("10:00")
+    title.fill("Hearing the child")
+    # typing in an editor of an item keeps "being edited by" alive: clicking an item opens its editor
+    second.locator(f"#item-{closing.id} .item__title").click()
+    closing_title = second.locator(f"#item-{closing.id}").get_by_label("Title")
+    expect(closing_title).to_be_focused()
+    # (opening the editor told the server; the next beat is due after 30 s of typing: make it due now)
+    second.locator(f"#item-{closing.id}-editor").evaluate("editor => { editor.dataset.presenceEvery = '0'; }")
+    with second.expect_request(re.compile(rf"/items/{closing.id}/presence$")) as beat:
+        closing_title.press("End")
+        closing_title.type(" and evaluation")
+    assert beat.value.method == "POST"
+
+    # meanwhile the other expert changes the opening: Kadri's page refreshes around both her forms
+    first.get_by_role("link", name=f"Edit “{opening.title}”").click()
+    first.get_by_label("Title").fill("Opening of the training")
+    first.get_by_role("button", name="Save").click()
+    expect(item_entry(second, opening)).to_contain_text("Opening of the training", timeout=LIVE)
+    expect(title).to_have_value("Hearing the child")
+    expect(closing_title).to_have_value(f"{closing.title} and evaluation")
+    expect(second.locator(f"#new-after-{opening.id} form")).to_have_count(1)  # the same form, moved in place
+    expect(second.locator(".item-editor-slot")).to_have_count(0)  # no empty placeholder left behind
+
+    second.locator(f"#new-after-{opening.id}").get_by_role("button", name="Add the item").click()
+    expect(second.locator("#day-1-items > li.item h4")).to_contain_text(
+        ["Opening of the training", "Hearing the child"]
+    )
+    db.session.rollback()
+    assert (
+        db.session.execute(select(AgendaItem.start).where(AgendaItem.title == "Hearing the child")).scalar_one().hour
+        == 10
+    )

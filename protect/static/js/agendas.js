@@ -98,9 +98,10 @@
     const editor = event.target.closest?.("[data-presence-url]");
     if (!editor) return;
     const url = editor.dataset.presenceUrl;
+    const every = Number(editor.dataset.presenceEvery ?? HEARTBEAT_MS);
     const now = Date.now();
     const last = beats.get(url);
-    if (last !== undefined && now - last < HEARTBEAT_MS) return;
+    if (last !== undefined && now - last < every) return;
     beats.set(url, now);
     fetch(url, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrfToken() ?? "" } }).catch(() => {});
   });
