@@ -1,8 +1,9 @@
 """Demo decision log: the expert meeting in Copenhagen in September 2015 that launched the project, a follow-up
 call, the decisions taken there (with their status timelines) and the actions that carried them out.
 
-Idempotent: a meeting or decision whose title exists is left alone. Linked training events are looked up by
-their slugs; a link whose target does not exist is skipped.
+Idempotent: a meeting or decision whose title exists is left alone. Linked training events (by slug), Guidelines
+sections (by document slug and heading) and the location vote (by its question) are looked up; a link whose
+target does not exist is skipped.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from protect.decisions.models import (
     Meeting,
 )
 from protect.extensions import db
+from protect.guidelines.models import Guideline, GuidelineSection, SectionRevision
+from protect.polls.models import Poll
 
 LAUNCH_MINUTES = """\
 ## Purpose
@@ -143,6 +146,7 @@ DECISIONS: list[dict[str, Any]] = [
         "tags": ["target groups", "trainings"],
         "text": "Each training is for law enforcement officials, child welfare officials, NGOs and child rights "
         "advocates, in mixed groups. A host city invites participants from all four.",
+        "revision": ("protect-guidelines", "Interagency cooperation"),
         "rationale": "Transnational cases fail at the hand-overs between agencies. People who will call each other "
         "about a child should have met and worked through a case together.",
         "steps": [
@@ -170,6 +174,7 @@ DECISIONS: list[dict[str, Any]] = [
         "rationale": "The Guidelines already give practitioners advice on working across sectors and borders with "
         "the child's rights and best interests as the common baseline, grounded in the UN Convention on the "
         "Rights of the Child.",
+        "revision": ("protect-guidelines", "Purpose and scope"),
         "steps": [
             ("agreed", "moderator@example.org", 1, "", None),
             ("implemented", "moderator@example.org", 70, "Every session of the template cites a chapter.", None),
@@ -241,6 +246,7 @@ DECISIONS: list[dict[str, Any]] = [
         "due": date(2016, 3, 15),
         "tags": ["host cities", "Riga"],
         "event": "riga-2016-training",
+        "poll": "Where should the first two-day training take place?",
         "text": "The first training takes place in Rīga on 15–16 March 2016. St Petersburg stays on the list for "
         "a later round.",
         "rationale": "The hosts in St Petersburg need more lead time than January allows; Riga can host in March.",
@@ -334,6 +340,27 @@ def _event_id(slug: str | None) -> int | None:
     return db.session.execute(select(TrainingEvent.id).where(TrainingEvent.slug == slug)).scalar_one_or_none()
 
 
+def _revision_id(key: tuple[str, str] | None) -> int | None:
+    """The first text of a Guidelines section (as agreed at the launch), if the guidelines' demo made it."""
+    if not key:
+        return None
+    slug, heading = key
+    return db.session.execute(
+        select(SectionRevision.id)
+        .join(GuidelineSection, GuidelineSection.id == SectionRevision.section_id)
+        .join(Guideline, Guideline.id == GuidelineSection.guideline_id)
+        .where(Guideline.slug == slug, GuidelineSection.heading == heading, SectionRevision.number == 1)
+    ).scalar_one_or_none()
+
+
+def _closed_poll_id(question: str | None) -> int | None:
+    """The demo vote whose result a decision records, if the polls' demo made it and it has closed."""
+    if not question:
+        return None
+    poll = db.session.execute(select(Poll).where(Poll.question == question)).scalars().first()
+    return poll.id if poll is not None and poll.is_closed() else None
+
+
 def _decision(spec: dict[str, Any], meeting: Meeting) -> Decision:
     existing = db.session.execute(select(Decision).where(Decision.title == spec["title"])).scalar_one_or_none()
     if existing is not None:
@@ -350,6 +377,8 @@ def _decision(spec: dict[str, Any], meeting: Meeting) -> Decision:
             "owner_id": demo_user(spec["owner"]).id,
             "due_on": spec["due"],
             "event_id": _event_id(spec.get("event")),
+            "revision_id": _revision_id(spec.get("revision")),
+            "poll_id": _closed_poll_id(spec.get("poll")),
         },
     )
     taken = meeting.starts_at + timedelta(hours=6)

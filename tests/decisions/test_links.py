@@ -137,12 +137,11 @@ def test_a_moderator_records_a_closed_polls_result(moderator_client, moderator, 
 
 
 def test_the_demo_tells_the_story_of_the_launch_meeting_and_is_idempotent(app):
-    from protect.agendas.demo import seed_agendas
-    from protect.auth.demo import seed_people
+    from protect.core.registry import registry
 
-    seed_people()
-    seed_agendas()
-    seed_decisions()
+    for seeder in registry(app).seeders:  # people, agendas, guidelines, polls, then the decision log
+        if seeder.order <= 40:
+            seeder.run()
     counts = (
         db.session.scalar(select(func.count(Meeting.id))),
         db.session.scalar(select(func.count(Decision.id))),
@@ -165,6 +164,11 @@ def test_the_demo_tells_the_story_of_the_launch_meeting_and_is_idempotent(app):
         select(Decision).where(Decision.title == "Hold the first training in Riga in March 2016")
     ).scalar_one()
     assert riga.event_id is not None  # linked to the Riga training of the agendas' demo
+    assert riga.poll_id is not None  # and to the closed location vote of the polls' demo
+    guidelines = db.session.execute(
+        select(Decision).where(Decision.title == "Base every training on the PROTECT Guidelines")
+    ).scalar_one()
+    assert guidelines.revision_id is not None
     done = db.session.scalar(select(func.count(ActionItem.id)).where(ActionItem.done_at.is_not(None)))
     open_ = db.session.scalar(select(func.count(ActionItem.id)).where(ActionItem.done_at.is_(None)))
     assert done >= 3 and open_ >= 2  # some done, some overdue (their due dates are in 2015–2016)
