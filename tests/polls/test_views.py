@@ -310,6 +310,8 @@ def test_cast_with_htmx_shows_the_receipt_and_a_change_replaces_the_ballot(exper
     assert form.status_code == 200
     assert re.findall(r'name="ranking" value="(\d+)"', _text(form)) == [str(tallinn), str(riga)]
     assert "Save my changed ballot" in _text(form)
+    plain = expert_client.get(f"/polls/{poll.id}/ballot")  # the same without JavaScript: the whole page
+    assert plain.status_code == 200 and "<html" in _text(plain) and "Change your ballot" in _text(plain)
     changed = expert_client.htmx("post", f"/polls/{poll.id}/ballot", data={"ranking": [str(riga)]})
     assert "Your ballot is changed." in _text(changed) and "last changed" in _text(changed)
     ballot = db.session.execute(select(Ballot)).scalar_one()
