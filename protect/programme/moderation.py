@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from protect.agendas.models import AUDIENCES
 from protect.core.database import utcnow
@@ -123,16 +124,16 @@ def _after_action(page_id: int, message: str) -> Response:
     return redirect(url_for("programme.overview", page_id=page_id), 303)
 
 
-def _refused(page_id: int, error: RuleViolation, **forms: Any) -> Response:
+def _refused(page_id: int, error: RuleViolation, name: str, form: Any) -> Response:
     """A comment or reason was missing: show the page again with the message beside the field (422)."""
     db.session.rollback()
+    if not (error.field and hasattr(form, error.field)):
+        raise error
+    field = getattr(form, error.field)
+    field.errors = [*field.errors, error.message]
     page = _page_or_404(page_id)
-    form = forms.get("withdraw_form") or forms.get("comment_form")
-    if error.field and form is not None and hasattr(form, error.field):
-        getattr(form, error.field).errors.append(error.message)
-        context = _workspace_context(page, **forms, failed=forms.get("failed"))
-        return render_page_or_fragment(OVERVIEW, "workspace", status=error.status, **context)
-    raise error
+    context = _workspace_context(page, **{name: form})
+    return render_page_or_fragment(OVERVIEW, "workspace", status=error.status, **context)
 
 
 def _version() -> int | None:
@@ -154,7 +155,7 @@ def send_back(page_id: int):
     try:
         page = services.send_back(current_user, page_id, _version(), form.comment.data)
     except RuleViolation as error:
-        return _refused(page_id, error, comment_form=form, failed="send_back")
+        return _refused(page_id, error, "comment_form", form)
     return _after_action(page_id, f"“{page.title}” is sent back to its authors with your comment.")
 
 
@@ -182,7 +183,7 @@ def withdraw(page_id: int):
     try:
         page = services.withdraw(current_user, page_id, form.reason.data)
     except RuleViolation as error:
-        return _refused(page_id, error, withdraw_form=form, failed="withdraw")
+        return _refused(page_id, error, "withdraw_form", form)
     return _after_action(page_id, f"“{page.title}” is withdrawn: visitors of its address see your reason.")
 
 
@@ -231,7 +232,8 @@ def edit_page(page_id: int):
         db.session.rollback()
         current = services.load_page(page_id)
         if error.field and hasattr(form, error.field):
-            getattr(form, error.field).errors.append(error.message)
+            field = getattr(form, error.field)
+            field.errors = [*field.errors, error.message]
             return render_template("programme/edit.html", page=current, form=form, locked=False), error.status
         return render_template(
             "programme/edit.html", page=current, form=form, locked=not current.is_editable, error=error.message
@@ -247,8 +249,8 @@ def edit_page(page_id: int):
 
 def _preview(page: ProgrammePage, content: dict[str, Any], label: str, version: int | None = None) -> Response:
     training = Training(content, version)
-    body = render_template(
-        "programme/_training.html", training=training, variant="preview", is_open=False, slug=page.slug
+    body = Markup(  # noqa: S704 - the output of our own autoescaping template
+        render_template("programme/_training.html", training=training, variant="preview", is_open=False, slug=page.slug)
     )
     return make_response(
         render_template("programme/preview.html", page=page, training=training, body=body, label=label)

@@ -333,7 +333,8 @@ def register(slug: str):
         except RuleViolation as error:
             db.session.rollback()
             if error.field and hasattr(form, error.field):
-                getattr(form, error.field).errors.append(error.message)
+                field = getattr(form, error.field)
+                field.errors = [*field.errors, error.message]
                 return _registration_page(snapshot, form, error.status)
             return _registration_page(snapshot, form, error.status, error.message)
         db.session.commit()

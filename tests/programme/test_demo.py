@@ -1,0 +1,65 @@
+"""The demo data: published, in review and draft pages for the demo trainings, loaded twice without harm."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from protect.core.registry import registry
+from protect.extensions import db
+from protect.programme.models import InterestRegistration, ProgrammePage, ProgrammeSnapshot, ProgrammeTransition
+
+
+def seed_everything(app) -> None:
+    for seeder in registry(app).seeders:
+        if seeder.name in ("people", "agendas", "programme"):
+            seeder.run()
+            db.session.commit()
+
+
+def test_the_demo_pages_tell_the_story_of_the_trainings(app, client):
+    seed_everything(app)
+    states = dict(db.session.execute(select(ProgrammePage.slug, ProgrammePage.state)).all())
+    assert states == {
+        "riga-2016-training": "published",
+        "tallinn-2016-training": "published",
+        "vilnius-2016-training": "published",
+        "st-petersburg-2027-training": "in_review",
+        "helsinki-2027-training": "draft",
+    }
+    assert "copenhagen-2015-launch" not in states  # the launch meeting is not a training
+    tallinn = db.session.execute(
+        select(ProgrammePage).where(ProgrammePage.slug == "tallinn-2016-training")
+    ).scalar_one()
+    assert tallinn.live_version == 2
+    helsinki = db.session.execute(
+        select(ProgrammePage).where(ProgrammePage.slug == "helsinki-2027-training")
+    ).scalar_one()
+    actions = db.session.execute(
+        select(ProgrammeTransition.action)
+        .where(ProgrammeTransition.page_id == helsinki.id)
+        .order_by(ProgrammeTransition.id)
+    ).scalars()
+    assert list(actions) == ["created", "submitted", "sent_back"]
+
+    listing = client.get("/programme/").get_data(as_text=True)
+    for city in ("Riga", "Tallinn", "Vilnius", "St Petersburg"):
+        assert f"training in {city}</a>" in listing
+    assert "training in Helsinki" not in listing and "helsinki-2027-training" not in listing
+    assert client.get("/programme/helsinki-2027-training").status_code == 404
+    st_petersburg = client.get("/programme/st-petersburg-2027-training").get_data(as_text=True)
+    assert "Nevsky district" not in st_petersburg  # the venue waits in review
+    assert db.session.execute(select(func.count()).select_from(InterestRegistration)).scalar_one() == 3
+
+
+def test_loading_the_demo_data_twice_changes_nothing(app):
+    seed_everything(app)
+    counts = [
+        db.session.execute(select(func.count()).select_from(model)).scalar_one()
+        for model in (ProgrammePage, ProgrammeSnapshot, ProgrammeTransition, InterestRegistration)
+    ]
+    seed_everything(app)
+    again = [
+        db.session.execute(select(func.count()).select_from(model)).scalar_one()
+        for model in (ProgrammePage, ProgrammeSnapshot, ProgrammeTransition, InterestRegistration)
+    ]
+    assert counts == again and counts[0] == 5 and counts[1] == 5
