@@ -104,8 +104,10 @@ def test_edit_in_place_filter_and_hide(signed_in, expert, moderator, guideline):
     revision = current(first_section(guideline))
     mine = services.add_comment(expert, revision.id, "Typo hre", paragraph=1)
     theirs = services.add_comment(moderator, revision.id, "Names a child: Anna K.")
+    services.add_comment(moderator, revision.id, "A reply with **Markdown**", parent_id=mine.id)
     page = signed_in(expert)
     page.goto(f"/guidelines/revisions/{revision.id}")
+    assert_accessible(page, "a revision page with comment threads")
     comment = page.locator(f"#thread-{mine.id}")
     comment.get_by_role("link", name="Edit your comment").click()
     editor = page.get_by_label("Edit your comment")
@@ -209,3 +211,16 @@ def test_comments_work_without_javascript(browser, live_server, expert, guidelin
         expect(page.locator(".thread")).to_contain_text("Resolved")
     finally:
         context.close()
+
+
+def test_the_document_prints_without_buttons_and_forms(signed_in, moderator, guideline):
+    page = signed_in(moderator)
+    page.goto(f"/guidelines/{guideline.slug}")
+    expect(page.get_by_role("button", name=re.compile("Move down"))).to_have_count(2)
+    page.emulate_media(media="print")
+    expect(page.locator(".toc")).to_be_visible()
+    expect(page.locator(".doc-section")).to_have_count(3)
+    expect(page.locator(".doc-section").first).to_contain_text("Identification is the first protective act.")
+    expect(page.locator(".doc-section__meta").first).to_contain_text("Revision 1")
+    for hidden in (".site-header", ".toc__move", ".page-head .actions", ".doc-section__meta .no-print"):
+        expect(page.locator(hidden).first).to_be_hidden()
