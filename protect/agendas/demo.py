@@ -250,6 +250,7 @@ EVENTS = [
     },
     {
         "slug": "riga-2016-training",
+        "day_start": time(8, 30),  # registration from 08:30
         "title": "Protecting children on the move: training in Riga",
         "city": "Riga",
         "country": "LV",
@@ -275,6 +276,7 @@ EVENTS = [
     },
     {
         "slug": "tallinn-2016-training",
+        "day_start": time(8, 30),  # registration from 08:30
         "title": "Protecting children on the move: training in Tallinn",
         "city": "Tallinn",
         "country": "EE",
@@ -299,6 +301,7 @@ EVENTS = [
     },
     {
         "slug": "vilnius-2016-training",
+        "day_start": time(8, 30),  # registration from 08:30
         "title": "Protecting children on the move: training in Vilnius",
         "city": "Vilnius",
         "country": "LT",
@@ -319,6 +322,7 @@ EVENTS = [
     },
     {
         "slug": "st-petersburg-2027-training",
+        "day_start": time(8, 30),  # registration from 08:30
         "title": "Protecting children on the move: training in St Petersburg",
         "city": "St Petersburg",
         "country": "RU",
@@ -435,7 +439,7 @@ def _seed_event(spec: dict) -> None:
         venue=spec["venue"],
         first_day=spec["first_day"],
         days=2,
-        day_start=time(9, 0),
+        day_start=spec.get("day_start", time(9, 0)),
         day_end=time(17, 0),
         audiences=list(ALL_AUDIENCES),
         language=spec["language"],
