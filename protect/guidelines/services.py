@@ -843,19 +843,28 @@ def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
     from sqlalchemy.orm import aliased
 
     mine = aliased(Comment)
+    successor = aliased(SectionRevision)
     commented = exists().where(mine.revision_id == SectionRevision.id, mine.author_id == user.id)
+    rebased = exists().where(successor.rebased_from_id == SectionRevision.id)
     proposals = db.session.execute(
         select(SectionRevision, commented)
         .options(
             joinedload(SectionRevision.section).joinedload(GuidelineSection.guideline),
             joinedload(SectionRevision.author),
         )
-        .where(SectionRevision.status == "proposed")
+        .where(
+            or_(
+                SectionRevision.status == "proposed",
+                and_(SectionRevision.status == "outdated", SectionRevision.author_id == user.id, ~rebased),
+            )
+        )
         .order_by(SectionRevision.created_at, SectionRevision.id)
         .limit(100)
     ).all()
-    waiting = [revision for revision, _ in proposals] if has_role(user, "moderator") else []
-    uncommented = [r for r, has_comment in proposals if not has_comment and r.author_id != user.id]
+    open_ones = [(r, has_comment) for r, has_comment in proposals if r.status == "proposed"]
+    waiting = [revision for revision, _ in open_ones] if has_role(user, "moderator") else []
+    uncommented = [r for r, has_comment in open_ones if not has_comment and r.author_id != user.id]
+    to_rebase = [r for r, _ in proposals if r.status == "outdated"]
 
     parent = aliased(Comment)
     earlier = aliased(Comment)
@@ -885,4 +894,5 @@ def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
         "uncommented": uncommented[-limit:][::-1],
         "uncommented_total": len(uncommented),
         "replies": replies,
+        "to_rebase": to_rebase[:limit],
     }

@@ -260,6 +260,8 @@ def _section_page(section: GuidelineSection, rename_form: RenameForm | None = No
     seen = visits.last_seen(current_user.id, [section.id]).get(section.id)
     if rename_form is None:
         rename_form = RenameForm(formdata=None, heading=section.heading, version=section.version)
+    else:
+        rename_form.version.data = section.version  # after a conflict, a second save goes against what is there now
     latest = revisions[0] if revisions else None
     page = render_template(
         "guidelines/section.html",

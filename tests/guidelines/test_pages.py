@@ -182,6 +182,7 @@ def test_a_moderator_adds_documents_and_sections_renames_and_moves(moderator_cli
     stale = moderator_client.post(f"/guidelines/sections/{first.id}/heading", data={"heading": "Later", "version": 1})
     assert stale.status_code == 409 and "Someone changed this heading" in text(stale)
     assert 'value="Later"' in text(stale)
+    assert 'id="rename-version" name="version" type="hidden" value="2"' in text(stale)  # a second save may win
     actions = db.session.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()
     assert actions.count("guidelines.section_moved") == 1 and actions.count("guidelines.section_renamed") == 1
 
@@ -296,6 +297,13 @@ def test_the_dashboard_shows_what_waits_for_whom(client_for, moderator, expert):
     page = text(client_for(expert).get("/dashboard"))
     assert "Proposals you have not commented on" in page and "You have commented on every open proposal." in page
     assert "Pia Proposer replied" in page and "Pia&#39;s answer" in page
+    assert "Your outdated proposals" not in page
+    mine = propose(expert, section, "My own proposal")
+    services.accept_revision(moderator, revision.id, "Yes.")
+    page = text(client_for(expert).get("/dashboard"))
+    assert "Your outdated proposals" in page and f"/guidelines/revisions/{mine.id}/rebase" in page
+    services.rebase_revision(expert, mine.id, "My own proposal, rebased", "Rebased")
+    assert "Your outdated proposals" not in text(client_for(expert).get("/dashboard"))
 
 
 def test_the_dashboard_panel_runs_at_most_two_queries(moderator, expert):
