@@ -64,6 +64,8 @@ PAGES = {
         "local": "The case study: two siblings stopped at the ferry terminal without their parents. Interpretation "
         "into Estonian and Russian on both days.",
         "author": "kadri@example.org",
+        # Version 1 forgot the Russian interpretation; version 2 corrects it.
+        "first_language": "English, with Estonian interpretation",
         "steps": [("published", "2016-03-29"), ("republished", "2016-04-12")],
     },
     "vilnius-2016-training": {
@@ -133,6 +135,7 @@ def _seed_page(event: TrainingEvent, spec: dict, moderator, second_moderator) ->
             summary=spec["summary"],
             description=description.replace("\n\n\n", "\n\n"),
             how_to_take_part=take_part,
+            language=spec.get("first_language", event.language),
         ),
         when=first_step - timedelta(days=10),
     )
@@ -141,9 +144,8 @@ def _seed_page(event: TrainingEvent, spec: dict, moderator, second_moderator) ->
         when = _day(day)
         if step == "republished":
             # A correction published over the first version.
-            language = f"{event.language} (Russian interpretation added)"
             page = services.save_page(
-                author, page.id, page.version, _values(page, language=language), when=when - timedelta(days=4)
+                author, page.id, page.version, _values(page, language=event.language), when=when - timedelta(days=4)
             )
         if step in ("published", "republished"):
             services.submit(author, page.id, page.version, "Ready for review.", when=when - timedelta(days=3))

@@ -34,8 +34,14 @@ from protect.core.text import plain_excerpt
 from protect.extensions import db
 from protect.programme.content import Training, audiences_key, build_content, digest, fold, search_text
 from protect.programme.models import (
+    DESCRIPTION_MAX,
     EDITABLE_STATES,
+    LANGUAGE_MAX,
     STATES,
+    SUMMARY_MAX,
+    TAKE_PART_MAX,
+    TITLE_MAX,
+    VENUE_MAX,
     InterestRegistration,
     ProgrammePage,
     ProgrammeSnapshot,
@@ -56,6 +62,14 @@ CONSENT_TEXT = (
     "I agree that the PROTECT Children on the Move project stores the details in this form to contact me "
     "about this training, and deletes them {days} days after the training at the latest."
 )
+LIMITS = {
+    "title": TITLE_MAX,
+    "summary": SUMMARY_MAX,
+    "description": DESCRIPTION_MAX,
+    "how_to_take_part": TAKE_PART_MAX,
+    "language": LANGUAGE_MAX,
+    "venue": VENUE_MAX,
+}
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out on the phone
 
 
@@ -250,6 +264,9 @@ def value_problems(values: dict[str, Any]) -> dict[str, str]:
     unknown = set(values.get("audiences") or []) - set(AUDIENCES)
     if unknown:
         problems["audiences"] = "Choose audiences from the list."
+    for name, limit in LIMITS.items():
+        if len(values.get(name) or "") > limit:
+            problems[name] = f"At most {limit:,} characters."
     return problems
 
 

@@ -63,3 +63,19 @@ def test_loading_the_demo_data_twice_changes_nothing(app):
         for model in (ProgrammePage, ProgrammeSnapshot, ProgrammeTransition, InterestRegistration)
     ]
     assert counts == again and counts[0] == 5 and counts[1] == 5
+
+
+def test_the_tallinn_page_was_corrected_in_a_second_published_version(app):
+    seed_everything(app)
+    tallinn = db.session.execute(
+        select(ProgrammePage).where(ProgrammePage.slug == "tallinn-2016-training")
+    ).scalar_one()
+    languages = db.session.execute(
+        select(ProgrammeSnapshot.content)
+        .where(ProgrammeSnapshot.page_id == tallinn.id)
+        .order_by(ProgrammeSnapshot.version)
+    ).scalars()
+    assert [content["language"] for content in languages] == [
+        "English, with Estonian interpretation",
+        "English, with Estonian and Russian interpretation",
+    ]

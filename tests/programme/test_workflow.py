@@ -239,3 +239,11 @@ def test_the_training_view_reads_days_dates_and_labels_from_the_content(expert, 
     assert training.days[0].sessions == [] and training.days[1].sessions[0].is_break
     assert training.place == "Vilnius, Lithuania"
     assert training.audience_labels == ["Law enforcement", "Child welfare"]
+
+
+def test_the_service_refuses_values_longer_than_the_columns_hold(expert):
+    page = make_page(expert)
+    with pytest.raises(RuleViolation) as refused:
+        services.save_page(expert, page.id, page.version, {"title": "Fine", "language": "x" * 61})
+    assert refused.value.status == 422 and refused.value.field == "language"
+    assert "At most 60 characters." in refused.value.message
