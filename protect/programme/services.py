@@ -627,19 +627,15 @@ def _live() -> Select:
     )
 
 
-def live_stamps() -> list[tuple[int, int, Any]]:
-    """(page id, live version, changed at) of every live page: enough to answer "has the list changed?"."""
+def live_stamps() -> list[tuple[int, int | None, Any]]:
+    """(page id, live version or None, when it last changed publicly) of every page that was ever public:
+    enough to answer "has the list changed?" — a withdrawal changes it too. One query."""
     rows = db.session.execute(
         select(ProgrammePage.id, ProgrammePage.live_version, ProgrammePage.public_changed_at)
-        .where(ProgrammePage.live_version.is_not(None))
+        .where(ProgrammePage.public_changed_at.is_not(None))
         .order_by(ProgrammePage.id)
     )
     return [tuple(row) for row in rows]  # type: ignore[misc]
-
-
-def withdrawn_changes() -> Any:
-    """When the latest page was withdrawn (a withdrawal changes the list without a live version changing)."""
-    return db.session.execute(select(func.max(ProgrammePage.withdrawn_at))).scalar()
 
 
 def _like(text: str) -> str:

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 from icalendar import Calendar
 
 from protect.core.database import utcnow
-from protect.programme import caching
+from protect.extensions import db
+from protect.programme import caching, services
 from tests.conftest import count_queries
 from tests.programme.factories import add_item, approve, edit, make_event, publish, published_page, submit
 
@@ -258,3 +259,16 @@ def test_public_pages_run_a_few_queries_whatever_the_number_of_trainings(client,
     large = {url: _queries(client, url) for url in urls}
     assert small == large
     assert max(large.values()) <= 2
+
+
+def test_a_withdrawal_makes_the_list_newer_for_date_based_revalidation(client, expert, moderator):
+    page = a_published_training(expert, moderator)
+    first = client.get("/programme/")
+    modified = first.headers["Last-Modified"]
+    assert client.get("/programme/", headers={"If-Modified-Since": modified}).status_code == 304
+    services.withdraw(moderator, page.id, "Cancelled.", when=utcnow() + timedelta(seconds=5))
+    db.session.commit()
+    for url in ("/programme/", "/programme/calendar.ics", "/sitemap.xml"):
+        assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 200, url
+    assert client.get("/programme/", headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+    assert "0 trainings published." in client.get("/programme/").get_data(as_text=True)
