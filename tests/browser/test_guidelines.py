@@ -149,6 +149,7 @@ def test_compare_two_revisions_inline_and_side_by_side(signed_in, expert, modera
     other = propose(expert, section, edited(section, "first protective act", "first step of protection"))
     page = signed_in(expert)
     page.goto(f"/guidelines/sections/{section.id}")
+    assert_accessible(page, "the section page")
     page.get_by_label("Older text").select_option(str(base.id))
     page.get_by_label("Newer text").select_option(str(revision.id))
     page.get_by_role("button", name="Compare").click()

@@ -51,6 +51,43 @@
     if (link) link.closest(".para")?.classList.add("para--focus");
   });
 
+  // A poll answered while one of the reader's own comment requests is on its way could bring the same new
+  // thread a second time: no poll goes out while a write is in flight, and a write stops a poll in flight.
+  const POLL = "comments-poll";
+  let writesInFlight = 0;
+  const writes = new WeakSet();
+  const isPoll = (ctx) => ctx?.sourceElement?.id === POLL;
+
+  document.addEventListener("htmx:before:request", (event) => {
+    const ctx = event.detail.ctx;
+    if (isPoll(ctx)) {
+      if (writesInFlight > 0) event.preventDefault();
+      return;
+    }
+    if (ctx?.request && ctx.request.method !== "GET" && document.getElementById(POLL)) {
+      writes.add(ctx);
+      writesInFlight += 1;
+      htmx.trigger(document.getElementById(POLL), "htmx:abort");
+    }
+  });
+
+  document.addEventListener("htmx:finally:request", (event) => {
+    const ctx = event.detail.ctx;
+    if (writes.has(ctx)) {
+      writes.delete(ctx);
+      writesInFlight = Math.max(0, writesInFlight - 1);
+    }
+  });
+
+  // Should a thread still arrive twice, the page keeps the first copy.
+  document.addEventListener("htmx:after:swap", () => {
+    const seen = new Set();
+    document.querySelectorAll("#threads > li.thread").forEach((thread) => {
+      if (seen.has(thread.id)) thread.remove();
+      else seen.add(thread.id);
+    });
+  });
+
   // After the reader's own action, focus what the answer asks for (an editor, a field with an error): the
   // swapped element replaced its target, so app.js cannot find it there. A poll never moves the focus.
   document.addEventListener("htmx:after:swap", (event) => {
