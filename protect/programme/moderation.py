@@ -85,7 +85,8 @@ def create_page():
 
 
 def _workspace_context(page: ProgrammePage, **extra: Any) -> dict[str, Any]:
-    live = services.snapshot(page.id, page.live_version)
+    versions = services.versions_of(page.id)
+    live = next((published for published in versions if published.version == page.live_version), None)
     working = services.working_content(page)
     candidate = page.approved_content if page.state == "approved" and page.approved_content else working
     context = {
@@ -98,7 +99,7 @@ def _workspace_context(page: ProgrammePage, **extra: Any) -> dict[str, Any]:
         "later_changes": diff_content(page.approved_content, working) if page.state == "approved" else None,
         "missing": services.readiness_problems(page),
         "transitions": services.transitions_of(page.id),
-        "versions": services.versions_of(page.id),
+        "versions": versions,
         "comment_form": extra.pop("comment_form", None) or CommentForm(formdata=None, version=page.version),
         "withdraw_form": extra.pop("withdraw_form", None) or WithdrawForm(formdata=None),
         "may_moderate": _may_moderate(),

@@ -22,6 +22,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas.models import AUDIENCES, TrainingEvent, current_items
 from protect.auth.models import User
@@ -108,9 +109,10 @@ def load_page(page_id: int, *, lock: bool = False) -> ProgrammePage:
     return page
 
 
-def _reload(page: ProgrammePage) -> None:
-    """Read the page's columns again after an UPDATE statement changed them."""
-    db.session.refresh(page, attribute_names=[attr.key for attr in ProgrammePage.__mapper__.column_attrs])
+def _written(page: ProgrammePage, values: dict[str, Any]) -> None:
+    """Tell the session what an UPDATE statement wrote to the locked row (no query to read it back)."""
+    for key, value in values.items():
+        set_committed_value(page, key, value)
 
 
 def working_content(page: ProgrammePage) -> dict[str, Any]:
@@ -308,6 +310,7 @@ def save_page(actor: User, page_id: int, version: int, values: dict[str, Any], *
     from_state = page.state
     to_state = "draft"
     now = when or utcnow()
+    written = {**values, "state": to_state, "version": version + 1, "updated_at": now, "updated_by_id": actor.id}
     result = db.session.execute(
         update(ProgrammePage)
         .where(
@@ -315,13 +318,13 @@ def save_page(actor: User, page_id: int, version: int, values: dict[str, Any], *
             ProgrammePage.version == version,
             ProgrammePage.state.in_(EDITABLE_STATES),
         )
-        .values(**values, state=to_state, version=version + 1, updated_at=now, updated_by_id=actor.id)
+        .values(**written)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # pragma: no cover - the row is locked above; kept as the last line of defence
         db.session.rollback()
         raise EditConflict(load_page(page_id))
-    _reload(page)
+    _written(page, written)
     changed = [name for name in PAGE_FIELDS if before[name] != values[name]]
     if from_state != "draft":
         _record(
@@ -371,15 +374,16 @@ def _check_version(page: ProgrammePage, version: int | None) -> None:
 
 
 def _move(page: ProgrammePage, to_state: str, **values: Any) -> None:
+    written = {"state": to_state, "version": page.version + 1, "updated_at": utcnow(), **values}
     result = db.session.execute(
         update(ProgrammePage)
         .where(ProgrammePage.id == page.id, ProgrammePage.version == page.version)
-        .values(state=to_state, version=page.version + 1, updated_at=utcnow(), **values)
+        .values(**written)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # pragma: no cover - the row is locked by load_page(lock=True)
         raise RuleViolation("The page changed at the same moment. Reload and try again.", status=409)
-    _reload(page)
+    _written(page, written)
 
 
 def _required(text: str | None, field: str, message: str) -> str:
@@ -462,7 +466,7 @@ def approve(actor: User, page_id: int, version: int | None, comment: str = "", *
     if missing:
         raise RuleViolation("The page cannot be approved without " + _and(list(missing.values())) + ".", status=422)
     now = when or utcnow()
-    _move(page, "approved", approved_content=content, approved_at=now, approved_by_id=actor.id)
+    _move(page, "approved", approved_content=content, approved_at=now, approved_by_id=actor.id, updated_by_id=actor.id)
     _record(
         actor,
         page,
@@ -524,6 +528,7 @@ def publish(actor: User, page_id: int, version: int | None, *, when=None) -> Pro
         withdrawn_at=None,
         withdrawn_reason="",
         approved_content=None,
+        updated_by_id=actor.id,
     )
     # The retention clock of the registrations follows the training's dates as now published.
     db.session.execute(

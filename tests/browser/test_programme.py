@@ -81,6 +81,7 @@ def test_from_draft_through_review_to_the_public_and_a_registration(signed_in, n
     reviewer.goto(f"/publishing/{page.id}")
     expect(reviewer.get_by_role("heading", name=re.compile("compared with nothing published yet"))).to_be_visible()
     expect(reviewer.locator(".diff-table")).to_contain_text("Gdańsk City Hall")
+    assert_accessible(reviewer, "the moderation page")
     with reviewer.expect_response(re.compile(r"/approve$")):
         reviewer.get_by_role("button", name="Approve").click()
     expect(reviewer.locator("#workspace .workflow__state")).to_contain_text("Approved")
@@ -130,6 +131,7 @@ def test_from_draft_through_review_to_the_public_and_a_registration(signed_in, n
     # The moderator sees the registration and deletes it (htmx, after confirming).
     reviewer.goto(f"/publishing/{page.id}/registrations")
     expect(reviewer.get_by_role("row", name=re.compile("Agnieszka Wiśniewska"))).to_be_visible()
+    assert_accessible(reviewer, "the registrations")
     reviewer.once("dialog", lambda dialog: dialog.accept())
     with reviewer.expect_response(re.compile(r"/delete$")) as answer:
         reviewer.get_by_role("button", name="Delete the registration of Agnieszka Wiśniewska").click()
