@@ -35,6 +35,7 @@ def test_from_draft_through_review_to_the_public_and_a_registration(signed_in, n
     author.get_by_role("link", name="Publishing").click()
     author.get_by_role("button", name=f"Start a programme page for {event.title}").click()
     expect(author.get_by_role("heading", name="Edit the programme page")).to_be_visible()
+    assert_accessible(author, "the page editor")
     author.get_by_label("Summary").fill("Two days for the professionals of Poland's coast.")
     author.get_by_label("Description").fill("Based on the **PROTECT Guidelines**.")
     author.get_by_label("How to take part").fill("Register your interest on this page.")
