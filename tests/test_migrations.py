@@ -50,5 +50,6 @@ def test_there_is_one_chain_of_migrations(app):
     script = ScriptDirectory.from_config(
         app.extensions["migrate"].migrate.get_config(app.extensions["migrate"].directory)
     )
-    bases = script.get_bases()
-    assert bases == ["0001_foundation"]
+    assert script.get_bases() == ["0001_foundation"]
+    # One head: a new migration always knows what it follows, and `flask db migrate` works without flags.
+    assert script.get_heads() == ["0006_programme"]

@@ -1,7 +1,7 @@
 """programme: pages, published snapshots, transitions, interest registrations
 
 Revision ID: 0006_programme
-Revises: 0001_foundation (depends on 0002_agendas)
+Revises: 0005_decisions (the branches of the features built side by side end there: one line of history)
 Create Date: 2026-11-29 02:54:36.180280
 
 """
@@ -11,9 +11,9 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006_programme'
-down_revision = '0001_foundation'
+down_revision = '0005_decisions'
 branch_labels = None
-depends_on = ('0002_agendas',)
+depends_on = None
 
 
 def upgrade():
