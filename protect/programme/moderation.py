@@ -14,6 +14,7 @@ from typing import Any
 from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
 from protect.agendas.models import AUDIENCES
 from protect.core.database import utcnow
@@ -79,6 +80,17 @@ def create_page():
     db.session.commit()
     flash(f"The programme page “{page.title}” is started as a draft. Complete it, then submit it for review.", "info")
     return redirect(url_for("programme.edit_page", page_id=page.id), 303)
+
+
+@bp.get("/publishing/for-event/<int:event_id>")
+@role_required("expert")
+def for_event(event_id: int):
+    """From a training's agenda to its programme page, or to the list where one is started."""
+    page_id = db.session.execute(select(ProgrammePage.id).where(ProgrammePage.event_id == event_id)).scalar()
+    if page_id is None:
+        flash("This training has no programme page yet. Start one below.", "info")
+        return redirect(url_for("programme.manage", _anchor="start"), 303)
+    return redirect(url_for("programme.overview", page_id=page_id), 303)
 
 
 # One page -----------------------------------------------------------------------------------------------------
