@@ -26,6 +26,9 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "MAIL_USE_TLS": ("PROTECT_MAIL_USE_TLS", bool),
     "MAIL_SENDER": ("PROTECT_MAIL_SENDER", str),
     "REGISTRATION_RETENTION_DAYS": ("PROTECT_REGISTRATION_RETENTION_DAYS", int),
+    "LOGIN_LIMIT": ("PROTECT_LOGIN_LIMIT", str),
+    "PROGRAMME_REGISTRATION_LIMIT": ("PROTECT_REGISTRATION_LIMIT", str),
+    "PROGRAMME_REGISTRATION_ATTEMPT_LIMIT": ("PROTECT_REGISTRATION_ATTEMPT_LIMIT", str),
     "LOG_LEVEL": ("PROTECT_LOG_LEVEL", str),
 }
 
@@ -53,6 +56,8 @@ class Defaults:
     MAIL_USE_TLS = True
     MAIL_SENDER = "PROTECT Workspace <no-reply@localhost>"
     REGISTRATION_RETENTION_DAYS = 180
+    PROGRAMME_REGISTRATION_LIMIT = "5 per hour"  # accepted registrations of interest per address
+    PROGRAMME_REGISTRATION_ATTEMPT_LIMIT = "30 per hour"  # any posts of the form per address
     LOG_LEVEL = "INFO"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no lost form after a long edit
     WTF_CSRF_SSL_STRICT = True
