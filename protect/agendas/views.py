@@ -33,11 +33,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from protect.agendas import services, timeplan
-from protect.agendas.diff import side, word_diff
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
 from protect.agendas.models import AUDIENCES, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
 from protect.core.database import writing
+from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, trigger
 from protect.core.permissions import can, require, role_required
@@ -441,7 +441,7 @@ def _event_conflict(form: EventForm, current: TrainingEvent) -> list[dict[str, A
             rows.append(
                 {
                     "label": services.FIELD_LABELS.get(name, name),
-                    "segments": word_diff(_event_text(name, saved), _event_text(name, mine.get(name))),
+                    "segments": word_diff(_event_text(name, saved), _event_text(name, mine.get(name))).segments,
                 }
             )
     return rows
@@ -607,15 +607,15 @@ def _conflict_response(event: TrainingEvent, key: str, conflict: services.EditCo
             continue
         if current.deleted_at is not None and not mine_text:
             continue
-        segments = word_diff(their_text, mine_text)
+        difference = word_diff(their_text, mine_text)
         rows.append(
             ConflictRow(
                 name,
                 services.FIELD_LABELS[name],
                 mine_text,
                 their_text,
-                side(segments, "new"),
-                side(segments, "old"),
+                difference.side("new"),
+                difference.side("old"),
                 clash=name in clashes,
             )
         )
@@ -865,7 +865,7 @@ def _history_entry(change, items: dict[int, AgendaItem], names: dict[int, str]) 
 
 def _diff(name: str, old: str, new: str) -> list | None:
     if name in ("title", "speakers", "notes", "description", "venue"):
-        return word_diff(old, new)
+        return word_diff(old, new).segments
     return None
 
 

@@ -28,11 +28,12 @@ from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
 from protect.agendas.models import TrainingEvent
+from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment
 from protect.core.permissions import can, require, role_required
 from protect.core.timefmt import from_zone, to_zone, viewer_zone
-from protect.decisions import exports, rules, services, textdiff
+from protect.decisions import exports, rules, services
 from protect.decisions.forms import (
     ActionForm,
     DecisionForm,
@@ -415,7 +416,7 @@ def _decision_conflict(form: DecisionForm, current: Decision) -> list[dict[str, 
     for name, label in labels.items():
         mine = (form[name].data or "").replace("\r\n", "\n").strip()
         if mine != theirs[name]:
-            rows.append({"label": label, "theirs": theirs[name], "segments": textdiff.word_diff(theirs[name], mine)})
+            rows.append({"label": label, "theirs": theirs[name], "segments": word_diff(theirs[name], mine).segments})
     return rows
 
 
@@ -432,9 +433,9 @@ def history(decision_id: int):
             for name in ("title", "text", "rationale"):
                 old, new = getattr(previous, name), getattr(version, name)
                 if old != new:
-                    changes[name] = textdiff.word_diff(old, new)
+                    changes[name] = word_diff(old, new).segments
             if previous.tags != version.tags:
-                changes["tags"] = textdiff.word_diff(", ".join(previous.tags), ", ".join(version.tags))
+                changes["tags"] = word_diff(", ".join(previous.tags), ", ".join(version.tags)).segments
         entries.append({"version": version, "changes": changes})
         previous = version
     entries.reverse()
@@ -680,7 +681,7 @@ def edit_meeting(meeting_id: int):
             current = _meeting_or_404(meeting_id)
             mine = (form.minutes.data or "").replace("\r\n", "\n").strip()
             rows = [
-                {"label": "Minutes", "theirs": current.minutes, "segments": textdiff.word_diff(current.minutes, mine)}
+                {"label": "Minutes", "theirs": current.minutes, "segments": word_diff(current.minutes, mine).segments}
             ]
             if " ".join((form.title.data or "").split()) != current.title:
                 rows.insert(
@@ -688,7 +689,7 @@ def edit_meeting(meeting_id: int):
                     {
                         "label": "Title",
                         "theirs": current.title,
-                        "segments": textdiff.word_diff(current.title, form.title.data or ""),
+                        "segments": word_diff(current.title, form.title.data or "").segments,
                     },
                 )
             form.version.data = current.version

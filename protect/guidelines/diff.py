@@ -1,145 +1,28 @@
-"""Word-level differences between two Markdown sources, paragraph blocks, and a three-way merge of blocks.
+"""Paragraph blocks of a Markdown source, the side-by-side view, and a three-way merge of blocks (the word
+diff itself is protect.core.diff).
 
-Text is split into tokens that keep everything: words (any script: Latin with Nordic and Baltic letters,
-Cyrillic, ..., with their combining marks), single punctuation marks, and whitespace runs. Tokens are compared
-by a key in which whitespace counts only as "space" or "paragraph break", so re-wrapped lines, doubled spaces
-or trailing blanks do not light up as changes, while a paragraph split or join does. The segments that come
-out are plain strings; templates escape them and wrap changes in ``<ins>``/``<del>``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-# A word: letters, digits and the combining marks that belong to them (so "ā", "ё" or a decomposed
-# "e + ◌́" stay one word). Everything else that is not whitespace is a token of its own.
-_COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-_TOKEN = re.compile(rf"(?:\w|[{_COMBINING}])+|\s+|.", re.UNICODE | re.DOTALL)
-_BLANK_LINES = re.compile(r"\n[ \t]*\n")
+from protect.core.diff import DEL, INS, SAME, Diff, Segment, normalise, tokens, word_diff
 
-SAME, INS, DEL = "same", "ins", "del"
-
-
-def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text or "")
-
-
-def _key(token: str) -> str:
-    if token.isspace():
-        return "\n\n" if _BLANK_LINES.search(token.replace("\r", "")) else " "
-    return token
-
-
-def normalise(text: str) -> str:
-    """The source as it is compared for "nothing changed": line endings, trailing blanks and outer blank lines
-    do not count."""
-    lines = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip("\n")
-
-
-@dataclass
-class Segment:
-    kind: str  # same | ins | del
-    text: str
-
-    @property
-    def is_break(self) -> bool:
-        """An added or removed paragraph break (shown with a ¶ mark, since whitespace cannot be seen)."""
-        return self.kind != SAME and self.text.isspace() and "\n\n" in _key(self.text)
-
-
-@dataclass
-class Diff:
-    segments: list[Segment]
-    whitespace_only: bool = False  # the texts differ, but only in whitespace that Markdown ignores
-
-    @property
-    def changed(self) -> bool:
-        return any(s.kind != SAME for s in self.segments)
-
-    @property
-    def added_words(self) -> int:
-        return sum(_word_count(s.text) for s in self.segments if s.kind == INS)
-
-    @property
-    def removed_words(self) -> int:
-        return sum(_word_count(s.text) for s in self.segments if s.kind == DEL)
-
-    def side(self, which: str) -> list[Segment]:
-        """The old side (same + deleted) or the new side (same + inserted)."""
-        dropped = INS if which == "old" else DEL
-        return [s for s in self.segments if s.kind != dropped]
-
-
-def _word_count(text: str) -> int:
-    return sum(1 for t in tokens(text) if not t.isspace() and (t[0].isalnum() or len(t) > 1))
-
-
-def word_diff(old: str, new: str) -> Diff:
-    """What turns ``old`` into ``new``, word by word. Unchanged stretches are shown as they are in ``new``."""
-    a, b = tokens(old), tokens(new)
-    matcher = SequenceMatcher(None, [_key(t) for t in a], [_key(t) for t in b], autojunk=False)
-    raw: list[Segment] = []
-    for op, a1, a2, b1, b2 in matcher.get_opcodes():
-        if op == "equal":
-            raw.append(Segment(SAME, "".join(b[b1:b2])))
-            continue
-        removed, added = "".join(a[a1:a2]), "".join(b[b1:b2])
-        if _is_space(removed) and _is_space(added):
-            # Spaces added, dropped or re-wrapped with no word beside them: nothing a reader would see.
-            raw.append(Segment(SAME, added))
-            continue
-        if removed:
-            raw.append(Segment(DEL, removed))
-        if added:
-            raw.append(Segment(INS, added))
-    segments = _merge(_absorb_gaps(raw))
-    whitespace_only = (old or "") != (new or "") and not any(s.kind != SAME for s in segments)
-    return Diff(segments, whitespace_only)
-
-
-def _is_space(text: str) -> bool:
-    """Empty, or whitespace that is not a paragraph break."""
-    return not text or (text.isspace() and _key(text) == " ")
-
-
-def _absorb_gaps(segments: list[Segment]) -> list[Segment]:
-    """A lone space (or one short punctuation mark) between two changes joins them: "the quick" -> "a slow"
-    reads as one replacement, not as four fragments."""
-    out: list[Segment] = []
-    for i, seg in enumerate(segments):
-        between = 0 < i < len(segments) - 1 and segments[i - 1].kind != SAME and segments[i + 1].kind != SAME
-        if seg.kind == SAME and between and (seg.text.isspace() and "\n\n" not in _key(seg.text)):
-            out.append(Segment(DEL, seg.text))
-            out.append(Segment(INS, seg.text))
-        else:
-            out.append(seg)
-    # Within a run of changes, put all deletions before all insertions.
-    result: list[Segment] = []
-    run: list[Segment] = []
-    for seg in [*out, Segment(SAME, "")]:
-        if seg.kind == SAME:
-            result.extend(s for s in run if s.kind == DEL)
-            result.extend(s for s in run if s.kind == INS)
-            run = []
-            result.append(seg)
-        else:
-            run.append(seg)
-    return result
-
-
-def _merge(segments: list[Segment]) -> list[Segment]:
-    merged: list[Segment] = []
-    for seg in segments:
-        if not seg.text:
-            continue
-        if merged and merged[-1].kind == seg.kind:
-            merged[-1] = Segment(seg.kind, merged[-1].text + seg.text)
-        else:
-            merged.append(seg)
-    return merged
+__all__ = [
+    "DEL",
+    "INS",
+    "SAME",
+    "Diff",
+    "Segment",
+    "blocks",
+    "merge3",
+    "normalise",
+    "side_by_side",
+    "tokens",
+    "word_diff",
+]
 
 
 # Paragraph blocks -------------------------------------------------------------------------------------------

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from protect.agendas.models import AUDIENCES, ITEM_KINDS
+from protect.core.diff import Segment, word_diff
 from protect.core.regions import country_name
 from protect.programme.content import Training
 
@@ -31,13 +30,6 @@ ITEM_FIELDS = (
     ("speakers", "Speakers"),
     ("notes", "Notes"),
 )
-_TOKENS = re.compile(r"\s+|[^\s]+")
-
-
-@dataclass
-class Segment:
-    op: str  # "equal" | "insert" | "delete"
-    text: str
 
 
 @dataclass
@@ -71,20 +63,6 @@ class Diff:
         return len(self.fields) + len(self.items)
 
 
-def word_diff(before: str, after: str) -> list[Segment]:
-    old, new = _TOKENS.findall(before), _TOKENS.findall(after)
-    segments: list[Segment] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if op == "equal":
-            segments.append(Segment("equal", "".join(old[i1:i2])))
-            continue
-        if op in ("delete", "replace"):
-            segments.append(Segment("delete", "".join(old[i1:i2])))
-        if op in ("insert", "replace"):
-            segments.append(Segment("insert", "".join(new[j1:j2])))
-    return segments
-
-
 def _page_value(content: dict[str, Any] | None, name: str) -> str:
     if content is None:
         return ""
@@ -106,7 +84,7 @@ def _item_value(item: dict[str, Any], name: str) -> str:
 
 
 def _change(name: str, label: str, before: str, after: str) -> FieldChange:
-    return FieldChange(name, label, before, after, word_diff(before, after))
+    return FieldChange(name, label, before, after, word_diff(before, after).segments)
 
 
 def diff_content(before: dict[str, Any] | None, after: dict[str, Any]) -> Diff:

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from protect.agendas import services, timeplan
-from protect.agendas.diff import side, word_diff
 from protect.agendas.models import TrainingEvent
+from protect.core.diff import word_diff
 from protect.core.permissions import can
 from tests.agendas.factories import make_event
 from tests.factories import make_user
@@ -100,15 +100,18 @@ def test_a_move_past_midnight_is_refused():
 
 
 def test_word_diff_marks_removed_and_added_words():
-    segments = word_diff("Hearing the child in court", "Hearing the child with an interpreter")
-    assert ("del", " in court") in segments
-    assert ("ins", " with an interpreter") in segments
-    assert word_diff("Hearing the child", "Hearing the child in court") == [
+    difference = word_diff("Hearing the child in court", "Hearing the child with an interpreter")
+    assert [tuple(s) for s in difference.segments] == [
+        ("same", "Hearing the child "),
+        ("del", "in court"),
+        ("ins", "with an interpreter"),
+    ]
+    assert [tuple(s) for s in word_diff("Hearing the child", "Hearing the child in court").segments] == [
         ("same", "Hearing the child"),
         ("ins", " in court"),
     ]
-    assert "".join(text for _kind, text in side(segments, "old")) == "Hearing the child in court"
-    assert "".join(text for _kind, text in side(segments, "new")) == "Hearing the child with an interpreter"
+    assert "".join(text for _kind, text in difference.side("old")) == "Hearing the child in court"
+    assert "".join(text for _kind, text in difference.side("new")) == "Hearing the child with an interpreter"
 
 
 def test_merge_takes_each_sides_own_changes_and_flags_clashes():

@@ -102,7 +102,9 @@ def test_the_author_edits_the_text_and_every_version_is_kept(client_for, expert)
     assert list(texts) == ["Trainings last two days.", "Trainings last two full days."]
     history = client.get(f"/decisions/{decision.id}/history").get_data(as_text=True)
     assert "Version 1" in history and "Version 2" in history
-    assert "<ins>full </ins>" in history  # the change is marked word by word
+    assert (
+        '<ins><span class="sr-only">[added: </span>full <span class="sr-only">]</span></ins>' in history
+    )  # word by word
     page = client.get(f"/decisions/{decision.id}").get_data(as_text=True)
     assert "edited 1 time" in page
 
