@@ -3,7 +3,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    HiddenField,
     IntegerField,
     SelectField,
     SelectMultipleField,
@@ -22,33 +21,8 @@ from protect.agendas.models import (
     SPEAKERS_MAX,
     TITLE_MAX,
 )
-from protect.core.forms import choices
+from protect.core.forms import VersionField, choices, int_or_none, version_required
 from protect.core.regions import COUNTRY_CHOICES, TIME_ZONE_CHOICES
-
-
-def _int_or_none(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # an id that exists nowhere: the service refuses it beside the field
-
-
-class VersionField(HiddenField):
-    """The version an edit began from. Anything but a whole number is refused."""
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        try:
-            self.data = int(self.data)
-        except (TypeError, ValueError):
-            self.data = None
-
-
-def _version_required(_form, field):
-    if field.data is None or field.data < 1:
-        raise ValidationError("The form does not say which version it began from. Reload the page and edit again.")
 
 
 class ItemForm(FlaskForm):
@@ -67,7 +41,7 @@ class ItemForm(FlaskForm):
         "Speakers or facilitators",
         validators=[Optional(), Length(max=SPEAKERS_MAX, message=f"At most {SPEAKERS_MAX} characters.")],
     )
-    responsible_id = SelectField("Responsible expert", coerce=_int_or_none, validate_choice=False)
+    responsible_id = SelectField("Responsible expert", coerce=int_or_none, validate_choice=False)
     notes = TextAreaField(
         "Notes",
         validators=[Optional(), Length(max=NOTES_MAX, message=f"At most {NOTES_MAX:,} characters.")],
@@ -95,7 +69,7 @@ class ItemForm(FlaskForm):
 
 
 class EditItemForm(ItemForm):
-    version = VersionField(validators=[_version_required])
+    version = VersionField(validators=[version_required])
 
 
 class EventForm(FlaskForm):

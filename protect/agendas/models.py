@@ -9,6 +9,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from protect.core.database import utcnow
+from protect.core.timefmt import date_range
 from protect.extensions import db
 
 AUDIENCES = {
@@ -82,15 +83,7 @@ class TrainingEvent(db.Model):
 
     @property
     def dates_label(self) -> str:
-        """``15–16 September 2015``, ``30 September – 1 October 2016``, ``29 December 2016 – 2 January 2017``."""
-        first, last = self.first_day, self.last_day
-        if first == last:
-            return f"{first.day} {first:%B %Y}"
-        if (first.year, first.month) == (last.year, last.month):
-            return f"{first.day}–{last.day} {last:%B %Y}"
-        if first.year == last.year:
-            return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
-        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+        return date_range(self.first_day, self.last_day)
 
 
 class AgendaItem(db.Model):

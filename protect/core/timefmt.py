@@ -50,6 +50,17 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime("%-d %b %Y")
 
 
+def date_range(first: date, last: date) -> str:
+    """``15–16 September 2015``, ``30 September – 1 October 2016``, ``29 December 2016 – 2 January 2017``."""
+    if first == last:
+        return f"{first.day} {first:%B %Y}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{last.day} {last:%B %Y}"
+    if first.year == last.year:
+        return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
+    return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+
+
 def iso_utc(value: datetime | None) -> str:
     """Machine-readable form for ``<time datetime=...>``."""
     if value is None:

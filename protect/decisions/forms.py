@@ -12,9 +12,9 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from protect.core.forms import choices
+from protect.core.forms import MARKDOWN_HELP, VersionField, choices, int_or_none, version_required
 from protect.core.regions import TIME_ZONE_CHOICES
 from protect.decisions.models import (
     GUEST_NAME_MAX,
@@ -28,17 +28,7 @@ from protect.decisions.models import (
 )
 from protect.decisions.rules import STATUSES
 
-MARKDOWN_HELP = "Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…)."
 NOT_A_DATE = "Enter the date as a date, for example 2016-03-15."
-
-
-def _int_or_none(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1  # an id that exists nowhere: the service refuses it beside the field
 
 
 class LenientDateField(DateField):
@@ -55,23 +45,7 @@ class LinkField(HiddenField):
     """The id of a linked poll or Guidelines revision (a checkbox on the form; unticked: no link)."""
 
     def process_formdata(self, valuelist):
-        self.data = _int_or_none(valuelist[0]) if valuelist else None
-
-
-class VersionField(HiddenField):
-    """The version an edit began from. Anything but a whole number is refused."""
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        try:
-            self.data = int(self.data)
-        except (TypeError, ValueError):
-            self.data = None
-
-
-def _version_required(_form, field):
-    if field.data is None or field.data < 1:
-        raise ValidationError("The form does not say which version it began from. Reload the page and edit again.")
+        self.data = int_or_none(valuelist[0]) if valuelist else None
 
 
 class DecisionForm(FlaskForm):
@@ -97,10 +71,10 @@ class DecisionForm(FlaskForm):
         validators=[Optional(), Length(max=600, message="At most 600 characters.")],
         description="Separated by commas, for example: trainings, target groups, Riga.",
     )
-    meeting_id = SelectField("Taken at the meeting", coerce=_int_or_none, validate_choice=False)
-    owner_id = SelectField("Owner", coerce=_int_or_none, validate_choice=False, description="Who sees it through.")
+    meeting_id = SelectField("Taken at the meeting", coerce=int_or_none, validate_choice=False)
+    owner_id = SelectField("Owner", coerce=int_or_none, validate_choice=False, description="Who sees it through.")
     due_on = LenientDateField("Due date", validators=[Optional()], description="When it should be implemented.")
-    event_id = SelectField("About the training event", coerce=_int_or_none, validate_choice=False)
+    event_id = SelectField("About the training event", coerce=int_or_none, validate_choice=False)
     poll_id = LinkField()
     revision_id = LinkField()
 
@@ -128,14 +102,14 @@ class DecisionForm(FlaskForm):
 
 
 class EditDecisionForm(DecisionForm):
-    version = VersionField(validators=[_version_required])
+    version = VersionField(validators=[version_required])
 
 
 class StatusForm(FlaskForm):
     status = SelectField("New status", choices=choices(STATUSES.items()))
     superseded_by_id = SelectField(
         "Superseded by",
-        coerce=_int_or_none,
+        coerce=int_or_none,
         validate_choice=False,
         description="Only when marking it superseded: the decision that replaces it.",
     )
@@ -162,7 +136,7 @@ class ActionForm(FlaskForm):
             Length(max=WHAT_MAX, message=f"At most {WHAT_MAX} characters."),
         ],
     )
-    owner_id = SelectField("Who", coerce=_int_or_none, validate_choice=False)
+    owner_id = SelectField("Who", coerce=int_or_none, validate_choice=False)
     due_on = LenientDateField("Due", validators=[Optional()])
 
     def setup(self, people) -> ActionForm:
@@ -206,7 +180,7 @@ class MeetingForm(FlaskForm):
 
 
 class EditMeetingForm(MeetingForm):
-    version = VersionField(validators=[_version_required])
+    version = VersionField(validators=[version_required])
 
 
 class FilterForm(FlaskForm):

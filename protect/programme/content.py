@@ -19,6 +19,7 @@ from typing import Any
 from protect.agendas.models import AUDIENCES, ITEM_KINDS, AgendaItem, TrainingEvent
 from protect.core.regions import country_name
 from protect.core.text import plain_excerpt
+from protect.core.timefmt import date_range
 from protect.programme.models import ProgrammePage
 
 SCHEMA = 1
@@ -155,14 +156,7 @@ class Training:
 
     @property
     def dates_label(self) -> str:
-        first, last = self.first_day, self.last_day
-        if first == last:
-            return f"{first.day} {first:%B %Y}"
-        if (first.year, first.month) == (last.year, last.month):
-            return f"{first.day}–{last.day} {last:%B %Y}"
-        if first.year == last.year:
-            return f"{first.day} {first:%B} – {last.day} {last:%B %Y}"
-        return f"{first.day} {first:%B %Y} – {last.day} {last:%B %Y}"
+        return date_range(self.first_day, self.last_day)
 
     @property
     def meta_description(self) -> str:

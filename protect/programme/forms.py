@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from protect.agendas.models import AUDIENCES
-from protect.core.forms import choices
+from protect.core.forms import MARKDOWN_HELP, VersionField, choices
 from protect.core.regions import COUNTRY_CHOICES, SECTOR_CHOICES
 from protect.programme.models import (
     COMMENT_MAX,
@@ -18,22 +18,9 @@ from protect.programme.models import (
     VENUE_MAX,
 )
 
-MARKDOWN_HELP = "Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…)."
-
 
 def _at_most(limit: int) -> Length:
     return Length(max=limit, message=f"At most {limit:,} characters.")
-
-
-class VersionField(HiddenField):
-    """The version of the page the form began from; anything but a whole number becomes None."""
-
-    def process_formdata(self, valuelist):
-        super().process_formdata(valuelist)
-        try:
-            self.data = int(self.data)
-        except (TypeError, ValueError):
-            self.data = None
 
 
 class PageForm(FlaskForm):
