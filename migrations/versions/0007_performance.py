@@ -15,6 +15,9 @@ depends_on = None
 
 
 def upgrade():
+    # -- core --
+    # The dashboard's recent activity walks the primary key backwards; this index made SQLite sort every row.
+    op.drop_index("ix_audit_event_audience_created", table_name="audit_event")
     # -- agendas --
     # -- guidelines --
     # -- polls --
@@ -24,6 +27,8 @@ def upgrade():
 
 
 def downgrade():
+    # -- core --
+    op.create_index("ix_audit_event_audience_created", "audit_event", ["audience", "created_at"])
     # -- programme --
     # -- decisions --
     # -- polls --
