@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app protect
 
-.PHONY: run test lint format bench bench-quick install clean-venv
+.PHONY: run test lint format bench bench-quick wrk install clean-venv
 
 $(BIN)/activate:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -55,9 +55,21 @@ format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## make bench: the load benchmark against a bare-Flask ceiling (QUICK=1 for the short run)
-bench: $(VENV)/.dev
+## make bench: the load benchmark against a bare-Flask ceiling (make bench-quick, or QUICK=1, for the short run)
+## PROTECT_BENCH_DATABASE_URL=postgresql://... runs it on PostgreSQL (a throwaway database is made there).
+bench: $(VENV)/.dev wrk
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+bench-quick: $(VENV)/.dev wrk
+	$(BIN)/python -m bench --quick
+
+# The load generator, from Debian's packages (wrk drives HTTP with Lua scripts and reports latency percentiles).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "== installing wrk (load generator) =="; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk >/dev/null; }; \
+	}
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,0 +1,286 @@
+"""make bench: serve the app with gunicorn on a large data set and drive every main page with wrk.
+
+    python -m bench            full run (the issue's data sizes, 15 s per request)
+    python -m bench --quick    a tenth of the data, 4 s per request (under 2 minutes)
+
+SQLite by default; PostgreSQL when PROTECT_BENCH_DATABASE_URL names a server (a throwaway database is made
+there). Prints a table and writes bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+from bench.load import run_wrk, write_script, wrk_available
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the data and short runs (< 2 minutes)")
+    parser.add_argument("--seconds", type=int, help="seconds of load per request (default 15, quick 4)")
+    parser.add_argument("--only", help="comma-separated target names to run")
+    args = parser.parse_args()
+    if not wrk_available():
+        print("wrk is not installed: apt-get install wrk (make bench does it where it can).", file=sys.stderr)
+        return 2
+
+    from bench import datagen, targets
+
+    scale = datagen.QUICK if args.quick else datagen.FULL
+    seconds = args.seconds or (4 if args.quick else 15)
+    workdir = Path(tempfile.mkdtemp(prefix="protect-bench-"))
+    database_url, drop_database = _database(workdir)
+    secret = secrets.token_hex(32)
+    env = {
+        **os.environ,
+        "PROTECT_DATABASE_URL": database_url,
+        "PROTECT_INSTANCE_PATH": str(workdir / "instance"),
+        "PROTECT_SECRET_KEY": secret,
+        "PROTECT_LOG_LEVEL": "WARNING",
+        "PROTECT_ACCESS_LOG": "/dev/null",
+    }
+    os.environ.update({k: env[k] for k in ("PROTECT_INSTANCE_PATH",)})
+    try:
+        started = time.monotonic()
+        app = _app(database_url, secret)
+        print(f"Generating data ({'quick' if args.quick else 'full'}) in {_describe(database_url)} ...", flush=True)
+        counts = contextvars.Context().run(datagen.generate, app, scale)
+        print("  " + ", ".join(f"{n:,} {what}" for what, n in counts.items()), flush=True)
+        print(f"  took {time.monotonic() - started:.0f} s", flush=True)
+
+        plan = contextvars.Context().run(targets.build, app, scale)
+        if args.only:
+            wanted = set(args.only.split(","))
+            plan = [t for t in plan if t.name in wanted]
+        probes = {t.name: contextvars.Context().run(targets.probe, app, t) for t in plan}
+
+        ceiling_dir = workdir / "ceiling"
+        ceiling_dir.mkdir()
+        (ceiling_dir / "ceiling.html").write_text("{% raw %}" + targets.ceiling_html(app, plan) + "{% endraw %}")
+        workers = os.cpu_count() or 1
+        results = {}
+        with _gunicorn("bench.ceiling:app", env | {"PROTECT_BENCH_CEILING_DIR": str(ceiling_dir)}, workers) as url:
+            script = write_script(workdir / "ceiling.lua", "GET", {}, None)
+            ceiling = run_wrk(url + "/ceiling", script, seconds)
+        with _gunicorn("wsgi:app", env, workers) as url:
+            for target in plan:
+                script = write_script(
+                    workdir / f"{target.name}.lua", target.method, target.headers, target.body, target.lua
+                )
+                results[target.name] = run_wrk(url + target.path, script, seconds)
+                print(f"  {target.name}: {results[target.name].rps:,.0f} req/s", flush=True)
+            memory = _worker_memory()
+        report = _report(plan, probes, results, ceiling, memory, database_url, scale, seconds, workers, counts)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
+        _print(report)
+        print(f"\nWritten to {RESULTS / 'latest.json'} ({time.monotonic() - started:.0f} s in all)")
+        return 0
+    finally:
+        drop_database()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _app(database_url: str, secret: str):
+    from protect import create_app
+
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": secret,
+            "RATELIMIT_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+
+
+def _database(workdir: Path):
+    server = os.environ.get("PROTECT_BENCH_DATABASE_URL")
+    if not server:
+        return f"sqlite:///{workdir / 'bench.sqlite'}", lambda: None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server).set(drivername="postgresql+psycopg")
+    name = f"protect_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def _describe(url: str) -> str:
+    return "PostgreSQL" if url.startswith("postgresql") else "SQLite"
+
+
+_gunicorn_pids: list[int] = []
+
+
+class _gunicorn:
+    """Serve ``app_path`` with sync workers, one per core, on a free port of 127.0.0.1."""
+
+    def __init__(self, app_path: str, env: dict[str, str], workers: int) -> None:
+        self.app_path, self.env, self.workers = app_path, env, workers
+
+    def __enter__(self) -> str:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "--access-logfile",
+            "/dev/null",
+            "--keep-alive",
+            "5",
+            self.app_path,
+        ]
+        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                path = "/healthz" if self.app_path == "wsgi:app" else "/ceiling"
+                urllib.request.urlopen(url + path, timeout=1)  # noqa: S310 - our own server on 127.0.0.1
+                break
+            except OSError:
+                time.sleep(0.1)
+        _gunicorn_pids[:] = [self.process.pid]
+        return url
+
+    def __exit__(self, *exc) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(20)
+
+
+def _worker_memory() -> dict[str, int]:
+    """Peak resident memory (VmHWM) of each gunicorn worker of the running app server, in KiB."""
+    memory = {}
+    for pid in _gunicorn_pids:
+        children = Path(f"/proc/{pid}/task/{pid}/children")
+        for child in children.read_text().split() if children.exists() else []:
+            status = Path(f"/proc/{child}/status").read_text()
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    memory[child] = int(line.split()[1])
+    return memory
+
+
+def _report(plan, probes, results, ceiling, memory, database_url, scale, seconds, workers, counts) -> dict:
+    rows = []
+    for target in plan:
+        result, probe = results[target.name], probes[target.name]
+        limit = 0.70 if target.public else 0.40
+        rows.append(
+            {
+                "name": target.name,
+                "request": f"{target.method} {target.path}",
+                "public": target.public,
+                "rps": round(result.rps, 1),
+                "p50_ms": round(result.p50_ms, 2),
+                "p95_ms": round(result.p95_ms, 2),
+                "p99_ms": round(result.p99_ms, 2),
+                "bytes": probe["bytes"],
+                "queries": probe["queries"],
+                "status": probe["status"],
+                "ratio_to_ceiling": round(result.rps / ceiling.rps, 3) if ceiling.rps else None,
+                "target_ratio": limit,
+                "errors": result.status_errors + result.socket_errors,
+                "full_page_bytes": probe.get("full_page_bytes"),
+            }
+        )
+    return {
+        "machine": _machine(),
+        "taken": time.strftime("%Y-%m-%d %H:%M %Z"),
+        "database": _describe(database_url),
+        "data": counts,
+        "scale": scale.name,
+        "seconds_per_request": seconds,
+        "connections": 16,
+        "workers": workers,
+        "ceiling": {
+            "rps": round(ceiling.rps, 1),
+            "p50_ms": round(ceiling.p50_ms, 2),
+            "p95_ms": round(ceiling.p95_ms, 2),
+            "p99_ms": round(ceiling.p99_ms, 2),
+        },
+        "worker_peak_memory_kib": memory,
+        "requests": rows,
+    }
+
+
+def _machine() -> str:
+    model = ""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        model = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                      if line.startswith("model name")), "")  # fmt: skip
+    memory = ""
+    meminfo = Path("/proc/meminfo")
+    if meminfo.exists():
+        kib = int(meminfo.read_text().split()[1])
+        memory = f", {kib / 1024 / 1024:.0f} GiB"
+    system = f"Linux {platform.release()}, Python {platform.python_version()}"
+    return f"{model or platform.machine()}, {os.cpu_count()} cores{memory}, {system}"
+
+
+def _print(report: dict) -> None:
+    print(
+        f"\n{report['database']}, {report['workers']} sync workers, 16 connections, "
+        f"{report['seconds_per_request']} s each · {report['machine']}"
+    )
+    head = (
+        f"{'request':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'bytes':>9}{'SQL':>5}{'ceiling':>9}  ok?"
+    )
+    print(head)
+    print("-" * len(head))
+    c = report["ceiling"]
+    print(f"{'bare Flask ceiling':<28}{c['rps']:>9,.0f}{c['p50_ms']:>9.1f}{c['p95_ms']:>9.1f}{c['p99_ms']:>9.1f}")
+    for row in report["requests"]:
+        ok = (row["ratio_to_ceiling"] or 0) >= row["target_ratio"] and row["p95_ms"] < 50 and row["queries"] <= 12
+        if row["full_page_bytes"]:
+            ok = ok and row["bytes"] <= 0.15 * row["full_page_bytes"]
+        print(
+            f"{row['name']:<28}{row['rps']:>9,.0f}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}"
+            f"{row['bytes']:>9,}{row['queries']:>5}{row['ratio_to_ceiling']:>9.2f}  {'yes' if ok else 'NO'}"
+            + (f"  ({row['errors']} errors)" if row["errors"] else "")
+        )
+    memory = report["worker_peak_memory_kib"]
+    if memory:
+        print("worker peak memory: " + ", ".join(f"{kib / 1024:.0f} MiB" for kib in memory.values()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

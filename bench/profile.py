@@ -1,0 +1,59 @@
+"""Where a request's time goes: ``python -m bench.profile [--full] [target name ...]``.
+
+Generates the benchmark's data in a throwaway SQLite file, then runs each named request (all when none is
+named) in process: mean milliseconds over a few runs, SQL queries, and the functions that took the most time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="target names (default: all)")
+    parser.add_argument("--full", action="store_true", help="the full data set (default: the quick one)")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--top", type=int, default=25)
+    args = parser.parse_args()
+
+    from bench import datagen, targets
+    from bench.__main__ import _app
+
+    workdir = Path(tempfile.mkdtemp(prefix="protect-profile-"))
+    os.environ["PROTECT_INSTANCE_PATH"] = str(workdir / "instance")
+    try:
+        url = f"sqlite:///{workdir / 'bench.sqlite'}"
+        app = _app(url, "profile-secret")
+        contextvars.Context().run(datagen.generate, app, datagen.FULL if args.full else datagen.QUICK)
+        plan = contextvars.Context().run(targets.build, app, datagen.FULL if args.full else datagen.QUICK)
+        for target in plan:
+            if args.names and target.name not in args.names:
+                continue
+            first = contextvars.Context().run(targets.probe, app, target)
+            profiler = cProfile.Profile()
+            started = time.perf_counter()
+            for _ in range(args.runs):
+                profiler.enable()
+                contextvars.Context().run(targets.probe, app, target)
+                profiler.disable()
+            mean = (time.perf_counter() - started) / args.runs * 1000
+            print(f"\n=== {target.name}: {mean:.1f} ms, {first['queries']} queries, {first['bytes']:,} bytes")
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+            print(out.getvalue().split("\n", 6)[-1] if args.names else "", end="")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
