@@ -83,7 +83,8 @@ QUICK = Scale(
 
 
 def tiny(factor: int = 1) -> Scale:
-    """Small sets for the query-budget test: ``tiny(1)`` and ``tiny(3)`` differ in every count."""
+    """Small sets for the query-budget test: ``tiny(2)`` and ``tiny(6)`` differ in every count, and both have
+    something on every measured page."""
     return Scale(
         f"tiny-{factor}",
         users=12 * factor,
@@ -93,7 +94,7 @@ def tiny(factor: int = 1) -> Scale:
         sections=2 * factor,
         revisions_per_section=2 + factor,
         comments_per_revision=4 * factor,
-        polls=2 * factor,
+        polls=5 * factor,  # the fifth is the first closed ranked (Schulze) poll, whose results are measured
         ballots_per_poll=6 * factor,
         decisions=10 * factor,
         meetings=2 * factor,
