@@ -88,15 +88,14 @@ def visible_audiences(user: Any) -> tuple[str, ...]:
 def recent_activity(user: Any, limit: int = 15) -> list[AuditEvent]:
     """The latest events ``user`` may see, with their actors, in one query.
 
-    Newest first by id: ids are handed out in the order events are written, and walking the primary key
-    backwards stops after ``limit`` rows, where sorting by ``created_at`` under an ``audience IN (...)`` filter
-    sorted the whole table (42 ms at 40,000 events, against 0.1 ms).
+    It walks the ``created_at`` index backwards and stops after ``limit`` rows; an index on ``audience`` made
+    SQLite sort the whole table instead (42 ms at 40,000 events).
     """
     query = (
         select(AuditEvent)
         .where(AuditEvent.audience.in_(visible_audiences(user)))
         .options(joinedload(AuditEvent.actor))
-        .order_by(AuditEvent.id.desc())
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(limit)
     )
     return list(db.session.execute(query).scalars())
