@@ -20,7 +20,7 @@ from datetime import date, time
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -353,10 +353,16 @@ def lock_event(event_id: int) -> TrainingEvent:
     return event
 
 
-def lock_agenda(actor: User, event_id: int) -> TrainingEvent:
+def lock_agenda(actor: User, event_id: int, locked: TrainingEvent | None = None) -> TrainingEvent:
     """Lock the event for an agenda change by ``actor``, who must be allowed to make it (checked here too,
-    under the lock, so a status changed meanwhile counts)."""
-    event = lock_event(event_id)
+    under the lock, so a status changed meanwhile counts).
+
+    ``locked``: the event as ``lock_event`` returned it earlier in this same transaction (the view locks it
+    first, to check the form against it); it is not read again."""
+    if locked is not None and locked.id == event_id:
+        event = locked
+    else:
+        event = lock_event(event_id)
     if not can(actor, "agendas.edit_agenda", event):
         raise RuleViolation(
             "Your role does not allow changing this agenda (completed and cancelled agendas are edited by moderators).",
@@ -460,8 +466,9 @@ def _day_items(event_id: int, day: int) -> list[AgendaItem]:
 
 
 def _record(actor: User | None, item: AgendaItem, action: str, before: dict | None, after: dict | None) -> None:
-    db.session.add(
-        AgendaChange(
+    # A plain INSERT: nothing reads the new row back in this transaction, so the ORM need not track it.
+    db.session.execute(
+        insert(AgendaChange).values(
             event_id=item.event_id,
             item_id=item.id,
             user_id=getattr(actor, "id", None),
@@ -535,9 +542,19 @@ class EditConflict(RuleViolation):
         return self.current.deleted_at is not None
 
 
-def save_item(actor: User, event_id: int, item_id: int, version: int, values: dict[str, Any]) -> Saved:
-    """Save an edit begun from ``version``. Raises EditConflict (409) when the item moved on meanwhile."""
-    event = lock_agenda(actor, event_id)
+def save_item(
+    actor: User,
+    event_id: int,
+    item_id: int,
+    version: int,
+    values: dict[str, Any],
+    *,
+    locked: TrainingEvent | None = None,
+) -> Saved:
+    """Save an edit begun from ``version``. Raises EditConflict (409) when the item moved on meanwhile.
+
+    ``locked``: the event, already locked by ``lock_event`` in this transaction (see ``lock_agenda``)."""
+    event = lock_agenda(actor, event_id, locked)
     values = clean_item_values(values)
     item = _fresh_item(event.id, item_id)
     _check_item(event, values, current=item)
@@ -871,24 +888,63 @@ def agenda_items(event_id: int, also: set[int] | frozenset[int] = frozenset()) -
     )
 
 
+def agenda_fingerprint(event_id: int) -> tuple[tuple[int, int, str | None], ...]:
+    """What the agenda shows that its event's ``agenda_version`` does not cover, in one light query: each
+    current item's id and version and its responsible person's name (a person may be renamed, or deleted,
+    without any change to the agenda). With the event's versions it keys the rendered agenda's cache."""
+    rows = db.session.execute(
+        select(AgendaItem.id, AgendaItem.version, User.display_name)
+        .outerjoin(User, User.id == AgendaItem.responsible_id)
+        .where(AgendaItem.event_id == event_id, AgendaItem.deleted_at.is_(None))
+        .order_by(AgendaItem.id)
+    ).all()
+    return tuple((item_id, version, name) for item_id, version, name in rows)
+
+
+def day_slots(event_id: int, item: AgendaItem) -> tuple[list[Any], User | None]:
+    """The current items of ``item``'s day as light rows (id, day, start, end, title, position: enough to
+    place and flag a slot), and ``item``'s responsible person as the database has it now, in one query."""
+    rows = db.session.execute(
+        select(
+            AgendaItem.id,
+            AgendaItem.day,
+            AgendaItem.start,
+            AgendaItem.end,
+            AgendaItem.title,
+            AgendaItem.position,
+            User,
+        )
+        .outerjoin(User, (User.id == AgendaItem.responsible_id) & (AgendaItem.id == item.id))
+        .where(AgendaItem.event_id == event_id, AgendaItem.day == item.day, AgendaItem.deleted_at.is_(None))
+    ).all()
+    responsible = next((row.User for row in rows if row.id == item.id), None)
+    return [row for row in rows if row.id != item.id], responsible
+
+
 def active_people() -> list[User]:
     return list(db.session.execute(select(User).where(User.active.is_(True)).order_by(User.display_name)).scalars())
 
 
 def upcoming_events(today: date, limit: int = 4) -> list[tuple[TrainingEvent, int]]:
-    """Proposed and confirmed trainings from ``today`` on, with their item counts (one query)."""
-    counts = (
-        select(AgendaItem.event_id, func.count(AgendaItem.id).label("item_count"))
-        .where(AgendaItem.deleted_at.is_(None))
-        .group_by(AgendaItem.event_id)
-        .subquery()
+    """Proposed and confirmed trainings from ``today`` on, with their item counts (one query). Only the
+    events shown are counted: a correlated count per row, after the limit, over the event's own items."""
+    count = (
+        select(func.count(AgendaItem.id))
+        .where(AgendaItem.event_id == TrainingEvent.id, AgendaItem.deleted_at.is_(None))
+        .correlate(TrainingEvent)
+        .scalar_subquery()
     )
-    rows = db.session.execute(
-        select(TrainingEvent, func.coalesce(counts.c.item_count, 0))
-        .outerjoin(counts, counts.c.event_id == TrainingEvent.id)
+    shown = (
+        select(TrainingEvent.id)
         .where(TrainingEvent.first_day >= today, TrainingEvent.status.in_(OPEN_STATUSES))
         .order_by(TrainingEvent.first_day, TrainingEvent.id)
         .limit(limit)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(TrainingEvent, count)
+        .join(shown, shown.c.id == TrainingEvent.id)
+        .order_by(TrainingEvent.first_day, TrainingEvent.id)
     ).all()
     return [(event, count) for event, count in rows]
 

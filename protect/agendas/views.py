@@ -28,11 +28,15 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from jinja2_fragments.flask import render_blocks
+from flask_wtf.csrf import generate_csrf
+from jinja2_fragments.flask import render_block, render_blocks
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas import services, timeplan
+from protect.agendas.cache import TOKEN_PLACEHOLDER, RenderCache
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
 from protect.agendas.models import AUDIENCES, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
@@ -48,6 +52,8 @@ bp = Blueprint("agendas", __name__, url_prefix="/events")
 TEMPLATE = "agendas/event.html"
 OPEN_EDITOR = re.compile(r"^(item-\d+:\d+|new-\d+|new-after-\d+:\d+)$")
 MAX_OPEN_EDITORS = 30
+# The agenda's days as most requests render them (no editor open, nothing to focus): see ``_days_html``.
+DAYS_CACHE = RenderCache(size=32)
 
 
 @bp.context_processor
@@ -59,7 +65,15 @@ def _agenda_helpers() -> dict[str, Any]:
         "EVENT_STATUSES": EVENT_STATUSES,
         "clock": timeplan.format_clock,
         "duration": timeplan.format_minutes,
+        # One token for every form of the page (``csrf_token()`` per form costs a call each).
+        "form_token": generate_csrf(),
     }
+
+
+def _event_path(event_id: int) -> str:
+    """The agenda page's path: the item URLs the agenda shows by the dozen are built from it in the template
+    (``event_path ~ "/items/" ~ id ~ "/edit"``) rather than by ``url_for`` each."""
+    return url_for("agendas.show_event", event_id=event_id)
 
 
 @bp.before_request
@@ -250,25 +264,68 @@ def _agenda_context(
     editors = editors or {}
     if presence is None:
         presence = services.live_presence(event.id, current_user.id)
-    also = {int(key[5:]) for key in list(held) + list(editors) if key.startswith("item-")}
-    items = services.agenda_items(event.id, also)
-    current = [item for item in items if item.deleted_at is None]
-    gone = [item for item in items if item.deleted_at is not None]
-    days = timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, current)
     editing_by: dict[int, list[str]] = {}
     for entry in presence:
         editing_by.setdefault(entry.item_id, []).append(entry.name)
-    return {
+    context = {
         "event": event,
+        "event_path": _event_path(event.id),
         "since": since,
         "presence_token": services.presence_token(presence),
         "editing_by": editing_by,
-        "layout": _layout(days, gone, editors, held),
+        "layout": None,
+        "days_html": None,
         "may_edit": can(current_user, "agendas.edit_agenda", event),
         "notice": notice,
         "focus": focus,
         "held": held,
     }
+    if not editors and not held and focus is None:
+        context["days_html"] = _days_html(event, presence, context)
+    else:
+        context["layout"] = _event_layout(event, editors, held)
+    return context
+
+
+def _event_layout(event: TrainingEvent, editors: dict[str, Editor], held: dict[str, int | None]) -> list[DayLayout]:
+    also = {int(key[5:]) for key in list(held) + list(editors) if key.startswith("item-")}
+    items = services.agenda_items(event.id, also)
+    current = [item for item in items if item.deleted_at is None]
+    gone = [item for item in items if item.deleted_at is not None]
+    days = timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, current)
+    return _layout(days, gone, editors, held)
+
+
+def _days_html(event: TrainingEvent, presence: list[services.Presence], context: dict[str, Any]) -> Markup:
+    """The agenda's days (the ``days`` block) with no editor open: rendered once per state of the agenda and
+    shared by every viewer who sees the same, with this viewer's CSRF token put in.
+
+    The key holds everything the days show: the event (its versions, dates, hours and number of days; the
+    ``created_at`` tells a re-created database's event 1 from the old one), every current item's version and
+    responsible person's name (``agenda_fingerprint``: the one query of a cache hit), who else is editing
+    which item, and whether the viewer may edit. Every change to the agenda raises the versions, so a changed
+    agenda is a new key and is rendered afresh; no entry is ever shown for a state that has moved on."""
+    key = (
+        event.id,
+        event.created_at,
+        event.version,
+        event.agenda_version,
+        event.days,
+        event.first_day,
+        event.day_start,
+        event.day_end,
+        context["may_edit"],
+        request.script_root,
+        tuple(presence),
+        services.agenda_fingerprint(event.id),
+    )
+
+    def render() -> str:
+        layout = _event_layout(event, {}, {})
+        return render_block(TEMPLATE, "days", **{**context, "layout": layout, "form_token": TOKEN_PLACEHOLDER})
+
+    html = DAYS_CACHE.get_or_render(key, render).replace(TOKEN_PLACEHOLDER, generate_csrf())
+    return Markup(html)  # noqa: S704 - the output of our own autoescaping template; the token is URL-safe
 
 
 def _page_context(event: TrainingEvent, **state: Any) -> dict[str, Any]:
@@ -278,11 +335,13 @@ def _page_context(event: TrainingEvent, **state: Any) -> dict[str, Any]:
 
 
 def _slot_for(event: TrainingEvent, item: AgendaItem) -> timeplan.SlotView:
-    """The item's place in its day (overlaps, hours), from the agenda as it is now."""
-    items = services.agenda_items(event.id)
-    for day in timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, items):
+    """The item's place in its day (overlaps, hours), from the agenda as it is now: the other items of its
+    day as light rows, and the item itself with its responsible person as the database has them now."""
+    others, responsible = services.day_slots(event.id, item)
+    set_committed_value(item, "responsible", responsible)
+    for day in timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, [*others, item]):
         for slot in day.slots:
-            if slot.item.id == item.id:
+            if slot.item is item:
                 return slot
     return timeplan.SlotView(item)
 
@@ -301,6 +360,7 @@ def _item_fragment(event: TrainingEvent, item: AgendaItem, *, status: int = 200,
         status=status,
         entry=Entry("item", f"item-{item.id}", _slot_for(event, item)),
         event=event,
+        event_path=_event_path(event.id),
         editing_by=editing_by,
         may_edit=can(current_user, "agendas.edit_agenda", event),
         focus=focus or f"item-{item.id}-edit",
@@ -315,6 +375,7 @@ def _editor_fragment(event: TrainingEvent, editor: Editor, status: int = 200) ->
         status=status,
         entry=Entry(kind, editor.key, editor=editor),
         event=event,
+        event_path=_event_path(event.id),
         may_edit=True,
         focus=None,
     )
@@ -540,7 +601,12 @@ def _posted_item_form(event: TrainingEvent, form_class: type[ItemForm]) -> tuple
 @bp.post("/<int:event_id>/items/<int:item_id>")
 @role_required("expert")
 def save_item(event_id: int, item_id: int):
-    event = _light_event_or_404(event_id)
+    # The lock first (a POST's transaction writes anyway): the form is checked against the event as it is
+    # under the lock, and the save goes on with it without reading it again.
+    try:
+        event = services.lock_event(event_id)
+    except LookupError:
+        abort(404, "There is no such training event.")
     require("agendas.edit_agenda", event)
     key = f"item-{item_id}"
     form, valid = _posted_item_form(event, EditItemForm)
@@ -550,7 +616,7 @@ def save_item(event_id: int, item_id: int):
         )
     since = request.form.get("since", type=int)
     try:
-        saved = services.save_item(current_user, event.id, item_id, form.version.data, form.values())
+        saved = services.save_item(current_user, event.id, item_id, form.version.data, form.values(), locked=event)
     except services.EditConflict as conflict:
         return _conflict_response(event, key, conflict)
     except RuleViolation as error:
