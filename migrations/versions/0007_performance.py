@@ -19,6 +19,8 @@ def upgrade():
     # The dashboard's recent activity walks the primary key backwards; this index made SQLite sort every row.
     op.drop_index("ix_audit_event_audience_created", table_name="audit_event")
     # -- agendas --
+    # The dashboard's upcoming trainings and the filtered list of trainings: status, then the date order.
+    op.create_index("ix_training_event_status_first_day", "training_event", ["status", "first_day"])
     # -- guidelines --
     # -- polls --
     # -- decisions --
@@ -34,4 +36,5 @@ def downgrade():
     # -- polls --
     # -- guidelines --
     # -- agendas --
+    op.drop_index("ix_training_event_status_first_day", table_name="training_event")
     pass

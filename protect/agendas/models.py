@@ -45,7 +45,11 @@ PRESENCE_TTL = timedelta(minutes=2)
 
 class TrainingEvent(db.Model):
     __tablename__ = "training_event"
-    __table_args__ = (CheckConstraint("days BETWEEN 1 AND 5", name="days_range"),)
+    __table_args__ = (
+        CheckConstraint("days BETWEEN 1 AND 5", name="days_range"),
+        # The dashboard's upcoming trainings (open statuses from today on, by date).
+        Index("ix_training_event_status_first_day", "status", "first_day"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
