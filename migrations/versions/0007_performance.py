@@ -24,6 +24,25 @@ def upgrade():
     # -- guidelines --
     # -- polls --
     # -- decisions --
+    from sqlalchemy import text as sql_text  # here, not at the top: these lines are the decisions feature's
+
+    op.create_index("ix_decision_status_created_id", "decision", ["status", "created_at", "id"])
+    op.create_index(
+        "ix_decision_status_due_id",
+        "decision",
+        ["status", "due_on", "id"],
+        sqlite_where=sql_text("due_on IS NOT NULL"),
+        postgresql_where=sql_text("due_on IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_action_item_open_owner_due",
+        "action_item",
+        ["owner_id", "due_on", "id"],
+        sqlite_where=sql_text("done_at IS NULL"),
+        postgresql_where=sql_text("done_at IS NULL"),
+    )
+    op.create_index("ix_decision_tag_key_name", "decision_tag", ["key", "name"])
+    op.drop_index("ix_decision_tag_key", table_name="decision_tag")  # the new one starts with the key
     # -- programme --
     pass
 
@@ -33,6 +52,11 @@ def downgrade():
     op.create_index("ix_audit_event_audience_created", "audit_event", ["audience", "created_at"])
     # -- programme --
     # -- decisions --
+    op.create_index("ix_decision_tag_key", "decision_tag", ["key"])
+    op.drop_index("ix_decision_tag_key_name", table_name="decision_tag")
+    op.drop_index("ix_action_item_open_owner_due", table_name="action_item")
+    op.drop_index("ix_decision_status_due_id", table_name="decision")
+    op.drop_index("ix_decision_status_created_id", table_name="decision")
     # -- polls --
     # -- guidelines --
     # -- agendas --

@@ -81,7 +81,7 @@ def describe_filter(log_filter, names: dict[str, str]) -> str:
         parts.append(f"matching “{log_filter.q.strip()}”")
     if log_filter.status:
         parts.append(f"status {STATUSES[log_filter.status].lower()}")
-    if log_filter.owner_id:
+    if log_filter.owner_id or log_filter.owner_name:
         parts.append(f"owned by {names.get('owner', '?')}")
     if log_filter.meeting_id:
         parts.append(f"taken at “{names.get('meeting', '?')}”")

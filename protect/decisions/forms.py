@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,6 +16,7 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import Select, html_params
 
 from protect.core.forms import MARKDOWN_HELP, VersionField, choices, int_or_none, version_required
 from protect.core.regions import TIME_ZONE_CHOICES
@@ -29,6 +33,57 @@ from protect.decisions.models import (
 from protect.decisions.rules import STATUSES
 
 NOT_A_DATE = "Enter the date as a date, for example 2016-03-15."
+
+
+class QuickSelect(Select):
+    """WTForms' select with plain options written in one step: the same markup, without building each one's
+    attributes through ``html_params`` (tens of microseconds an option: lists of meetings and members are long)."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        start = _SELECTED if choice.selected else _OPTION
+        return start + escape(choice.value) + _CLOSE_TAG + escape(choice.label or choice.value) + _END
+
+
+_OPTION, _SELECTED = Markup('<option value="'), Markup('<option selected value="')
+_CLOSE_TAG, _END = Markup('">'), Markup("</option>")
+
+
+def quick_select(label: str, **kwargs) -> SelectField:
+    return SelectField(label, widget=QuickSelect(), **kwargs)
+
+
+OPTIONS_CACHE_MAX = 32
+# Written <option> lists, keyed by the rows they are written from: a new or renamed meeting is another key,
+# so no process ever serves an outdated list; the oldest lists are simply forgotten.
+_options_cache: dict[tuple, Markup] = {}
+
+
+def written_options(key: tuple, pairs: Callable[[], Iterable[tuple[str, str]]]) -> Markup:
+    """The ``<option>``s of ``pairs()`` (value, label), written once for each distinct ``key``."""
+    found = _options_cache.get(key)
+    if found is None:
+        if len(_options_cache) >= OPTIONS_CACHE_MAX:
+            _options_cache.clear()
+        found = Markup("").join(
+            _OPTION + escape(value) + _CLOSE_TAG + escape(label or value) + _END for value, label in pairs()
+        )
+        _options_cache[key] = found
+    return found
+
+
+class WrittenSelect(Select):
+    """A single select whose options come written (``field.options``, from ``written_options``): only the
+    chosen one is marked for this request. The markup is QuickSelect's, option for option."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        value = escape("" if field.data is None else field.data)
+        options = field.options.replace(_OPTION + value + _CLOSE_TAG, _SELECTED + value + _CLOSE_TAG, 1)
+        params = Markup(html_params(name=field.name, **kwargs))  # noqa: S704 - html_params escapes every value
+        return Markup("<select ") + params + Markup(">") + options + Markup("</select>")
 
 
 class LenientDateField(DateField):
@@ -71,10 +126,10 @@ class DecisionForm(FlaskForm):
         validators=[Optional(), Length(max=600, message="At most 600 characters.")],
         description="Separated by commas, for example: trainings, target groups, Riga.",
     )
-    meeting_id = SelectField("Taken at the meeting", coerce=int_or_none, validate_choice=False)
-    owner_id = SelectField("Owner", coerce=int_or_none, validate_choice=False, description="Who sees it through.")
+    meeting_id = quick_select("Taken at the meeting", coerce=int_or_none, validate_choice=False)
+    owner_id = quick_select("Owner", coerce=int_or_none, validate_choice=False, description="Who sees it through.")
     due_on = LenientDateField("Due date", validators=[Optional()], description="When it should be implemented.")
-    event_id = SelectField("About the training event", coerce=int_or_none, validate_choice=False)
+    event_id = quick_select("About the training event", coerce=int_or_none, validate_choice=False)
     poll_id = LinkField()
     revision_id = LinkField()
 
@@ -106,8 +161,8 @@ class EditDecisionForm(DecisionForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("New status", choices=choices(STATUSES.items()))
-    superseded_by_id = SelectField(
+    status = quick_select("New status", choices=choices(STATUSES.items()))
+    superseded_by_id = quick_select(
         "Superseded by",
         coerce=int_or_none,
         validate_choice=False,
@@ -136,7 +191,7 @@ class ActionForm(FlaskForm):
             Length(max=WHAT_MAX, message=f"At most {WHAT_MAX} characters."),
         ],
     )
-    owner_id = SelectField("Who", coerce=int_or_none, validate_choice=False)
+    owner_id = quick_select("Who", coerce=int_or_none, validate_choice=False)
     due_on = LenientDateField("Due", validators=[Optional()])
 
     def setup(self, people) -> ActionForm:
@@ -190,17 +245,23 @@ class FilterForm(FlaskForm):
         csrf = False
 
     q = SearchField("Search", description="Words in titles, texts, rationales and tags.")
-    status = SelectField("Status")
-    owner = SelectField("Owner")
-    meeting = SelectField("Meeting")
-    tag = SelectField("Tag")
+    status = quick_select("Status")
+    # A name, not a list of every member (hundreds, thousands): typed, it filters as the search does.
+    owner = SearchField("Owner", description="A name, or part of one.")
+    # Every meeting: the list is written once for each state of the meetings (see ``written_options``).
+    meeting = SelectField("Meeting", widget=WrittenSelect())
+    tag = quick_select("Tag")
     due_before = StringField("Due before")
 
-    def setup(self, people, meetings, tags) -> FilterForm:
+    def setup(self, meetings, tags) -> FilterForm:
         self.status.choices = choices([("", "Any status")] + list(STATUSES.items()))
-        self.owner.choices = choices([("", "Anyone")] + [(str(p.id), p.display_name) for p in people])
-        self.meeting.choices = choices(
-            [("", "Any meeting")] + [(str(m_id), f"{title} ({starts:%-d %b %Y})") for m_id, title, starts in meetings]
+        meetings = tuple(meetings)
+        self.meeting.options = written_options(
+            ("meetings", meetings),
+            lambda: (
+                [("", "Any meeting")]
+                + [(str(m_id), f"{title} ({starts:%-d %b %Y})") for m_id, title, starts in meetings]
+            ),
         )
         self.tag.choices = choices([("", "Any tag")] + [(tag, tag) for tag in tags])
         return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protect.agendas.models import TrainingEvent
@@ -88,6 +88,18 @@ class Decision(db.Model):
         ),
         CheckConstraint("superseded_by_id IS NULL OR superseded_by_id <> id", name="not_superseded_by_itself"),
         Index("ix_decision_created_at_id", "created_at", "id"),
+        # The log filtered by status, newest first: walked in order, it stops at the page's last row.
+        Index("ix_decision_status_created_id", "status", "created_at", "id"),
+        # The dashboard's open decisions due soon: one ordered range per open status. Partial, so that a count
+        # of the log by status never takes it (its rows, in due-date order, are read all over the table).
+        Index(
+            "ix_decision_status_due_id",
+            "status",
+            "due_on",
+            "id",
+            sqlite_where=text("due_on IS NOT NULL"),
+            postgresql_where=text("due_on IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,12 +150,16 @@ class Decision(db.Model):
 
 class DecisionTag(db.Model):
     __tablename__ = "decision_tag"
-    __table_args__ = (UniqueConstraint("decision_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("decision_id", "key"),
+        # The tag filter finds a key here; the list of tags in use takes each key's first name from it alone.
+        Index("ix_decision_tag_key_name", "key", "name"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(TAG_MAX))  # as written
-    key: Mapped[str] = mapped_column(String(TAG_MAX * 2), index=True)  # folded: what filters compare
+    key: Mapped[str] = mapped_column(String(TAG_MAX * 2))  # folded: what filters compare
 
     decision: Mapped[Decision] = relationship(back_populates="tags", lazy="raise")
 
@@ -193,6 +209,15 @@ class ActionItem(db.Model):
     __table_args__ = (
         CheckConstraint("decision_id IS NOT NULL OR meeting_id IS NOT NULL", name="has_parent"),
         Index("ix_action_item_owner_done", "owner_id", "done_at"),
+        # The dashboard's "your open actions", soonest due first: only open actions, in the order shown.
+        Index(
+            "ix_action_item_open_owner_due",
+            "owner_id",
+            "due_on",
+            "id",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -108,10 +108,12 @@ def _with_notice(response: Response, message: str) -> Response:
 
 def _filter_form(log_filter: services.LogFilter, tags: list[str]) -> FilterForm:
     form = FilterForm(formdata=None)
-    form.setup(services.members(), services.meeting_choices(), tags)
+    form.setup(services.meeting_choices(), tags)
     form.q.data = log_filter.q
     form.status.data = log_filter.status or ""
-    form.owner.data = str(log_filter.owner_id or "")
+    # A link's owner id shows as the owner's name: sent back, the exact name keeps to that person.
+    owner = services.owner_name(log_filter.owner_id) if log_filter.owner_id else None
+    form.owner.data = owner or (str(log_filter.owner_id) if log_filter.owner_id else log_filter.owner_name)
     form.meeting.data = str(log_filter.meeting_id or "")
     chosen = log_filter.tag or ""
     form.tag.data = next((tag for tag in tags if rules.fold(tag) == rules.fold(chosen)), chosen)
@@ -196,8 +198,9 @@ def _absolute(endpoint: str, **values: Any) -> str:
 def _names(log_filter: services.LogFilter) -> dict[str, str]:
     names: dict[str, str] = {}
     if log_filter.owner_id:
-        owner = db.session.get(services.User, log_filter.owner_id)
-        names["owner"] = owner.display_name if owner else f"#{log_filter.owner_id}"
+        names["owner"] = services.owner_name(log_filter.owner_id) or f"#{log_filter.owner_id}"
+    elif log_filter.owner_name:
+        names["owner"] = f"“{log_filter.owner_name}”"
     if log_filter.meeting_id:
         meeting = db.session.get(Meeting, log_filter.meeting_id)
         names["meeting"] = meeting.title if meeting else f"#{log_filter.meeting_id}"

@@ -51,9 +51,84 @@ def test_filters_by_status_owner_meeting_tag_and_due_date(expert_client, expert,
     assert shown("?due_before=2016-02-01") == ["Riga first"]
     assert shown("?due_before=2016-06-01") == ["Handbook", "Riga first"]
     assert shown(f"?status=agreed&owner={expert.id}") == []
-    assert shown("?status=nonsense&owner=abc&meeting=-4") == sorted(names)  # nonsense is ignored
+    assert shown("?status=nonsense&owner=0&meeting=-4") == sorted(names)  # nonsense is ignored
     page = expert_client.get("/decisions/?tag=riga").get_data(as_text=True)
     assert '<option selected value="Riga">Riga</option>' in page  # the form shows the filter in force
+    page = expert_client.get(f"/decisions/?owner={expert.id}").get_data(as_text=True)
+    assert 'name="owner"' in page and 'value="Eva Expert"' in page  # a link's owner id shows as the name
+
+
+def test_the_owner_filter_is_a_name_not_a_list_of_every_member(expert_client, expert, moderator):
+    for n in range(30):
+        make_user("expert", display_name=f"Member {n}")  # people who own nothing are not offered anywhere
+    åsa = make_user("expert", display_name="Åsa Ørsted")
+    berg = make_user("expert", display_name="Jonas Berg")
+    bergmane = make_user("expert", display_name="Ilze Bergmane")
+    make_decision(expert, title="Venue", owner_id=åsa.id)
+    make_decision(expert, title="Budget", owner_id=berg.id)
+    make_decision(expert, title="Interpreters", owner_id=bergmane.id)
+    make_decision(expert, title="Handbook", owner_id=moderator.id)
+    make_decision(expert, title="Nobody's", owner_id=None)
+    names = ["Venue", "Budget", "Interpreters", "Handbook", "Nobody's"]
+
+    def shown(query: str) -> list[str]:
+        response = expert_client.get("/decisions/" + query)
+        assert response.status_code == 200
+        return sorted(titles(response.get_data(as_text=True), names))
+
+    page = expert_client.get("/decisions/").get_data(as_text=True)
+    assert "Member 7" not in page and "<select" in page  # no select of members; the other filters still are
+    owner = '<label class="field__label" for="owner">Owner</label><p class="field__help" id="owner-help">'
+    assert owner in page  # labelled, with its hint read out
+    field = 'aria-describedby="owner-help" autocomplete="off" id="owner" maxlength="120" name="owner" type="search"'
+    assert f'<input {field} value="">' in page
+    assert shown("?owner=ÅSA") == ["Venue"]  # folded beyond ASCII, on SQLite too
+    assert shown("?owner=ØRSTED+åsa") == ["Venue"]  # every word, in any order
+    assert shown("?owner=berg") == ["Budget", "Interpreters"]  # part of a name
+    assert shown("?owner=jonas++BERG") == ["Budget"]  # an exact name keeps to that person
+    assert shown("?owner=Mads+Moderator&status=proposed") == ["Handbook"]
+    assert shown("?owner=nobody+here") == []
+    response = expert_client.htmx("get", "/decisions/?owner=berg&q=")
+    assert response.headers["HX-Push-Url"] == "/decisions/?owner=berg"
+    assert "Jonas Berg" in response.get_data(as_text=True)
+    page = expert_client.get("/decisions/?owner=berg").get_data(as_text=True)
+    assert 'value="berg"' in page  # the form shows what was typed
+    csv_rows = list(csv.DictReader(io.StringIO(expert_client.get("/decisions/export.csv?owner=berg").text)))
+    assert sorted(row["title"] for row in csv_rows) == ["Budget", "Interpreters"]
+    markdown = expert_client.get("/decisions/export.md?owner=berg").text
+    assert "owned by “berg”" in markdown
+
+
+def test_the_log_lists_only_what_it_shows(expert_client, expert, moderator):
+    meeting = make_meeting(moderator, title="Launch meeting")
+    make_decision(
+        expert,
+        title="Two days",
+        text="Trainings last **two days**, [in Riga][riga].\n\n[riga]: https://example.org/riga",
+        rationale="A SECRET-LOOKING RATIONALE",
+        owner_id=moderator.id,
+        meeting_id=meeting.id,
+        tags="format, St Petersburg",
+    )
+    page = expert_client.get("/decisions/").get_data(as_text=True)
+    assert "Trainings last two days, in Riga." in page  # the excerpt, plain text
+    assert "A SECRET-LOOKING RATIONALE" not in page
+    assert ">Mads Moderator<" in page and ">Launch meeting</a>" in page
+    assert 'href="/decisions/?tag=St+Petersburg"' in page and 'href="/decisions/?tag=format"' in page
+
+
+def test_an_edited_text_shows_its_new_excerpt_at_once(expert_client, expert, moderator):
+    from protect.decisions import services
+
+    decision = make_decision(expert, title="Venue", text="The venue is **Riga**.")
+    assert "The venue is Riga." in expert_client.get("/decisions/").get_data(as_text=True)
+    values = {name: getattr(decision, name) for name in services.DECISION_FIELDS if name != "tags"}
+    services.edit_decision(moderator, decision.id, decision.version, {**values, "tags": "", "text": "Now **Tallinn**."})
+    page = expert_client.get("/decisions/").get_data(as_text=True)
+    assert "Now Tallinn." in page and "The venue is Riga." not in page
+    # The cache is keyed by the text itself: the same text, whatever its decision, has one excerpt.
+    assert services.excerpt("Now **Tallinn**.") == "Now Tallinn."
+    assert services.excerpt("Now **Tallinn**!") == "Now Tallinn!"
 
 
 def test_a_due_date_filter_that_is_not_a_date_is_refused_beside_the_field(expert_client, expert):
@@ -144,7 +219,7 @@ def test_htmx_gets_only_the_results_and_the_canonical_url_to_share(expert_client
     # the shared URL opens the same view as a full page
     shared = expert_client.get(response.headers["HX-Push-Url"]).get_data(as_text=True)
     assert ">Riga first</a>" in shared and ">Tallinn next</a>" not in shared
-    assert 'value="riga"' in shared and f'<option selected value="{moderator.id}">' in shared
+    assert 'value="riga"' in shared and 'name="owner" type="search" value="Mads Moderator"' in shared
 
 
 def test_a_history_restore_gets_the_whole_page(expert_client, expert):
@@ -265,3 +340,57 @@ def test_exports_run_a_fixed_number_of_queries(client_for, expert, moderator):
             counts[size].append(len(queries))
     assert counts["small"] == counts["large"]
     assert max(counts["large"]) <= 6
+
+
+def test_the_quick_selects_write_what_wtforms_writes(app):
+    from flask_wtf import FlaskForm
+    from wtforms import SelectField
+
+    from protect.core.forms import choices, int_or_none
+    from protect.decisions.forms import QuickSelect, WrittenSelect, written_options
+
+    pairs = [("None", "Nobody yet"), ("7", "Ø <b>\"Bold\"</b> & 'co'"), ("12", "")]
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        plain = SelectField("Plain", coerce=int_or_none, validate_choice=False)
+        quick = SelectField("Quick", coerce=int_or_none, validate_choice=False, widget=QuickSelect())
+        written = SelectField("Written", widget=WrittenSelect())
+
+    with app.test_request_context():
+        for chosen in (None, 7, 12):
+            form = Form(formdata=None)
+            form.plain.choices = choices(pairs)
+            form.quick.choices = choices(pairs)
+            form.written.options = written_options(("test", tuple(pairs)), lambda: pairs)
+            form.plain.data = form.quick.data = chosen
+            form.written.data = "None" if chosen is None else str(chosen)
+            plain = str(form.plain(**{"aria-describedby": "x"}))
+            assert str(form.quick(**{"aria-describedby": "x"})) == plain.replace("plain", "quick")
+            assert str(form.written(**{"aria-describedby": "x"})) == plain.replace("plain", "written")
+        assert "&lt;b&gt;&#34;Bold&#34;&lt;/b&gt; &amp; &#39;co&#39;" in plain
+
+
+def test_a_renamed_or_new_meeting_is_in_the_filter_at_once(expert_client, expert, moderator):
+    from protect.decisions import services
+
+    launch = make_meeting(moderator, title="Launch meeting")
+    page = expert_client.get(f"/decisions/?meeting={launch.id}").get_data(as_text=True)
+    assert f'<option selected value="{launch.id}">Launch meeting (' in page
+    values = {
+        "title": "Kick-off meeting",
+        "starts_at": launch.starts_at,
+        "time_zone": launch.time_zone,
+        "place": launch.place,
+        "online": launch.online,
+        "minutes": launch.minutes,
+        "attendee_ids": [],
+        "guests": [],
+    }
+    services.edit_meeting(moderator, launch.id, launch.version, values)
+    second = make_meeting(moderator, title="Second meeting")
+    page = expert_client.get("/decisions/").get_data(as_text=True)
+    assert f'<option value="{launch.id}">Kick-off meeting (' in page and "Launch meeting (" not in page
+    assert f'<option value="{second.id}">Second meeting (' in page
