@@ -22,6 +22,7 @@ Rules stated on the poll page (``METHOD_RULES``) are the rules implemented here:
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -314,21 +315,20 @@ def _choose_elimination(
     return drawn, f" (tied with {names} in every round; drawn first in the lot order)"
 
 
-def _ranking_positions(ballot: Sequence[int]) -> dict[int, int]:
-    return {oid: position for position, oid in enumerate(ballot)}
-
-
 def _schulze(candidates: Sequence[Candidate], ballots: Sequence[Sequence[int]]) -> Tally:
     ids = [c.id for c in candidates]
     labels = {c.id: c.label for c in candidates}
-    unranked = len(ids)
     beats = {(a, b): 0 for a in ids for b in ids if a != b}
-    for ballot in ballots:
-        position = _ranking_positions(ballot)
-        for a in ids:
-            for b in ids:
-                if a != b and position.get(a, unranked) < position.get(b, unranked):
-                    beats[(a, b)] += 1
+    # Each distinct ranking once, weighted by how many voters gave it: a ranked location is above every one
+    # ranked after it and every unranked one; unranked locations are equal (no pair between them counts).
+    for ranking, voters in Counter(tuple(ballot) for ballot in ballots).items():
+        ranked = set(ranking)
+        below = [oid for oid in ids if oid not in ranked]
+        for place, a in enumerate(ranking):
+            for b in ranking[place + 1 :]:
+                beats[(a, b)] += voters
+            for b in below:
+                beats[(a, b)] += voters
     strongest = {pair: (n if n > beats[(pair[1], pair[0])] else 0) for pair, n in beats.items()}
     for via in ids:
         for a in ids:
