@@ -10,7 +10,7 @@ from protect.core.registry import NavItem, Panel, Seeder, add_nav, add_panel, ad
 
 
 def dashboard_panel(user: Any) -> dict[str, Any] | None:
-    """The polls open now and whether ``user`` has voted in each (at most two queries)."""
+    """The polls open now and whether ``user`` has voted in each (one query)."""
     from protect.polls.services import open_polls_for
 
     return {"polls": open_polls_for(user)}

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 from protect.core.regions import country_name
 from protect.core.timefmt import iso_utc
-from protect.polls.models import Ballot, Poll
-from protect.polls.services import Turnout
+from protect.polls.models import Poll
+from protect.polls.services import BallotLine, Turnout
 from protect.polls.tally import Tally
 
 
@@ -20,7 +20,7 @@ def _safe(value: object) -> object:
     return value
 
 
-def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots: Sequence[Ballot]) -> str:
+def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots: Sequence[BallotLine]) -> str:
     buffer = io.StringIO()
     out = csv.writer(buffer, lineterminator="\r\n")
 

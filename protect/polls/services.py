@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -22,6 +23,7 @@ from protect.core.errors import RuleViolation
 from protect.core.permissions import ROLES
 from protect.core.timefmt import format_datetime
 from protect.extensions import db
+from protect.polls.cache import tallies
 from protect.polls.models import (
     OPTIONS_MAX,
     OPTIONS_MIN,
@@ -58,11 +60,17 @@ NO_RUNNING_RESULTS_WHEN_HIDDEN = (
 # Reading ----------------------------------------------------------------------------------------------------
 
 
+# Statements every poll page runs, built once: building one costs more than running it on SQLite.
+
+
+@cache
+def _get_poll_statement():
+    return select(Poll).where(Poll.id == bindparam("poll_id")).options(joinedload(Poll.options))
+
+
 def get_poll(poll_id: int) -> Poll | None:
-    """The poll with its options (two queries), or None."""
-    return db.session.execute(
-        select(Poll).where(Poll.id == poll_id).options(selectinload(Poll.options))
-    ).scalar_one_or_none()
+    """The poll with its options (one query), or None."""
+    return db.session.execute(_get_poll_statement(), {"poll_id": poll_id}).unique().scalar_one_or_none()
 
 
 def _eligible_condition():
@@ -73,6 +81,10 @@ def _eligible_condition():
 class Turnout:
     ballots: int
     eligible: int
+    # The poll's versions read in the same statement as ``ballots``: with it, the key of the cached tally.
+    poll_id: int | None = field(default=None, compare=False)
+    ballot_version: int | None = field(default=None, compare=False)
+    version: int | None = field(default=None, compare=False)
 
     @property
     def percent(self) -> int:
@@ -85,24 +97,44 @@ class Turnout:
 
 
 def turnout(poll: Poll) -> Turnout:
-    """Ballots cast of the eligible voters, in one query.
+    """Ballots cast of the eligible voters, in one query (which also reads the poll's versions, for the
+    tally cache).
 
     Eligible: every active expert, moderator and administrator, and anyone who cast a ballot while eligible
     (a voter deactivated later still counts, so turnout never exceeds the ballots' own voters)."""
-    voted = select(Ballot.voter_id).where(Ballot.poll_id == poll.id)
-    ballots = select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id).scalar_subquery()
+    row = db.session.execute(_turnout_statement(), {"poll_id": poll.id}).one()
+    return Turnout(row[0], row[1], poll.id, row[2], row[3])
+
+
+@cache
+def _turnout_statement():
+    poll_id = bindparam("poll_id")
+    voted = select(Ballot.voter_id).where(Ballot.poll_id == poll_id)
+    ballots = select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id).scalar_subquery()
     eligible = (
         select(func.count()).select_from(User).where(or_(_eligible_condition(), User.id.in_(voted))).scalar_subquery()
     )
-    row = db.session.execute(select(ballots, eligible)).one()
-    return Turnout(row[0], row[1])
+    ballot_version = select(Poll.ballot_version).where(Poll.id == poll_id).scalar_subquery()
+    version = select(Poll.version).where(Poll.id == poll_id).scalar_subquery()
+    return select(ballots, eligible, ballot_version, version)
 
 
 def own_ballot(poll: Poll, user: User) -> Ballot | None:
-    """``user``'s own ballot in ``poll`` with its marks (two queries), or None. Only ever shown to ``user``."""
-    return db.session.execute(
-        select(Ballot).where(Ballot.poll_id == poll.id, Ballot.voter_id == user.id).options(selectinload(Ballot.marks))
-    ).scalar_one_or_none()
+    """``user``'s own ballot in ``poll`` with its marks (one query), or None. Only ever shown to ``user``."""
+    return (
+        db.session.execute(_own_ballot_statement(), {"poll_id": poll.id, "voter_id": user.id})
+        .unique()
+        .scalar_one_or_none()
+    )
+
+
+@cache
+def _own_ballot_statement():
+    return (
+        select(Ballot)
+        .where(Ballot.poll_id == bindparam("poll_id"), Ballot.voter_id == bindparam("voter_id"))
+        .options(joinedload(Ballot.marks))
+    )
 
 
 def has_ballots(poll_id: int) -> bool:
@@ -110,7 +142,8 @@ def has_ballots(poll_id: int) -> bool:
 
 
 def poll_ballots(poll: Poll) -> list[Ballot]:
-    """Every ballot of ``poll`` with its marks (two queries); with the voters only for an open ballot."""
+    """Every ballot of ``poll`` with its marks as ORM objects (two queries); with the voters only for an open
+    ballot. The pages use the lighter ``ballot_set``."""
     query = select(Ballot).where(Ballot.poll_id == poll.id).options(selectinload(Ballot.marks))
     if not poll.secret:
         query = query.options(joinedload(Ballot.voter)).order_by(Ballot.cast_at, Ballot.id)
@@ -119,15 +152,131 @@ def poll_ballots(poll: Poll) -> list[Ballot]:
     return list(db.session.execute(query).scalars())
 
 
+@dataclass(frozen=True)
+class Voter:
+    id: int
+    display_name: str
+
+
+@dataclass(frozen=True)
+class BallotLine:
+    """One ballot as plain values: its choice, and for an open ballot who cast it and when."""
+
+    id: int
+    marks: tuple[int, ...]  # the option ids as the tally reads them: ranked ones in order of rank
+    voter: Voter | None = None
+    cast_at: datetime | None = None
+    changed_at: datetime | None = None
+    revision: int = 1
+
+    def choice(self) -> tuple[int, ...]:
+        return self.marks
+
+
+@dataclass(frozen=True)
+class BallotSet:
+    """Every ballot of a poll with the poll's versions, read in one statement: one consistent state."""
+
+    poll_id: int
+    version: int | None
+    ballot_version: int | None
+    lines: list[BallotLine]
+
+    @property
+    def stamp(self) -> tuple[int | None, int | None, int]:
+        return (self.version, self.ballot_version, len(self.lines))
+
+    def __iter__(self):
+        return iter(self.lines)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+
+def ballot_set(poll: Poll, *, voters: bool | None = None) -> BallotSet:
+    """Every ballot of ``poll`` as plain tuples, in one query. ``voters`` (by default: for an open ballot
+    only) adds who cast each ballot and when, in the order first cast; a secret poll's never need them."""
+    if voters is None:
+        voters = not poll.secret
+    p, b, m = Poll.__table__, Ballot.__table__, BallotMark.__table__
+    columns = [p.c.version, p.c.ballot_version, b.c.id, m.c.option_id]
+    source = p.outerjoin(b, b.c.poll_id == p.c.id).outerjoin(m, m.c.ballot_id == b.c.id)
+    marks_in_order = (m.c.rank.is_(None), m.c.rank, m.c.id)  # as Ballot.choice(): by rank, unranked last
+    if voters:
+        u = User.__table__
+        columns += [b.c.cast_at, b.c.changed_at, b.c.revision, u.c.id, u.c.display_name]
+        source = source.outerjoin(u, u.c.id == b.c.voter_id)
+        order = (b.c.cast_at, b.c.id, *marks_in_order)
+    else:
+        order = (b.c.id, *marks_in_order)
+    rows = db.session.execute(select(*columns).select_from(source).where(p.c.id == poll.id).order_by(*order)).all()
+    if not rows:  # the poll is gone
+        return BallotSet(poll.id, None, None, [])
+    lines: list[BallotLine] = []
+    current = None
+    current_id = None
+    choice: list[int] = []
+    for row in rows:
+        if current is None or row[2] != current_id:
+            if current is not None:
+                lines.append(_line(current, choice))
+            current, current_id, choice = row, row[2], []
+        if row[3] is not None:
+            choice.append(row[3])
+    if current is not None and current[2] is not None:  # (a poll without ballots has one row, with no ballot)
+        lines.append(_line(current, choice))
+    return BallotSet(poll.id, rows[0][0], rows[0][1], lines)
+
+
+def _line(row, choice: list[int]) -> BallotLine:
+    if len(row) == 4:
+        return BallotLine(row[2], tuple(choice))
+    cast_at, changed_at, revision, voter_id, name = row[4:]
+    voter = Voter(voter_id, name) if voter_id is not None else None
+    return BallotLine(row[2], tuple(choice), voter, cast_at, changed_at, revision)
+
+
 def candidates(poll: Poll) -> list[Candidate]:
     return [Candidate(option.id, option.label) for option in poll.options]
 
 
-def tally_poll(poll: Poll, ballots: Sequence[Ballot] | None = None) -> Tally:
-    """The count of ``poll`` from its stored ballots (options must be loaded)."""
+def _stamp(poll: Poll, numbers: Turnout | None) -> tuple[int | None, int | None, int]:
+    """(version, ballot_version, ballots) of ``poll`` now: from the turnout read in this request, or one query."""
+    if numbers is not None and numbers.poll_id == poll.id and numbers.ballot_version is not None:
+        return (numbers.version, numbers.ballot_version, numbers.ballots)
+    ballots = select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll.id).scalar_subquery()
+    row = db.session.execute(select(Poll.version, Poll.ballot_version, ballots).where(Poll.id == poll.id)).first()
+    return (row[0], row[1], row[2]) if row is not None else (None, None, 0)
+
+
+def tally_poll(
+    poll: Poll, ballots: BallotSet | Sequence[Ballot] | None = None, numbers: Turnout | None = None
+) -> Tally:
+    """The count of ``poll`` (options must be loaded), computed once per state of the poll.
+
+    The result is cached under everything it depends on (see protect.polls.cache): the method, the seed,
+    each candidate, and the poll's version, ballot version and number of ballots. ``ballots``: a BallotSet
+    this request loaded anyway (counted if the cache misses), or a list of ballots, counted as given and
+    never cached. ``numbers``: this request's turnout, whose versions spare the query that reads them.
+    A cached Tally is shared: read it, never change it."""
+    people = candidates(poll)
+    if ballots is not None and not isinstance(ballots, BallotSet):
+        return count(poll.method, people, [b.choice() for b in ballots], seed=poll.tie_break_seed)
+    cache = tallies()
+    base = (poll.id, poll.method, poll.tie_break_seed, tuple((c.id, c.label) for c in people))
+    stamp = ballots.stamp if ballots is not None else _stamp(poll, numbers)
+    found = cache.get((*base, *stamp))
+    if found is not None:
+        return found
     if ballots is None:
-        ballots = poll_ballots(poll)
-    return count(poll.method, candidates(poll), [b.choice() for b in ballots], seed=poll.tie_break_seed)
+        ballots = ballot_set(poll, voters=False)
+    result = count(poll.method, people, [line.marks for line in ballots.lines], seed=poll.tie_break_seed)
+    if ballots.ballot_version is not None:
+        cache.put((*base, *ballots.stamp), result)  # the state the ballots were read in, not the one asked for
+    return result
 
 
 @dataclass
@@ -151,25 +300,36 @@ def list_polls(user: User) -> dict[str, list[PollListing]]:
     return groups
 
 
-def open_polls_for(user: User, limit: int = 5) -> list[tuple[Poll, bool]]:
-    """The polls open now, soonest close first, each with whether ``user`` has voted (two queries)."""
-    now = utcnow()
-    polls = list(
-        db.session.execute(
-            select(Poll)
-            .where(Poll.opens_at <= now, Poll.closes_at > now)
-            .order_by(Poll.closes_at, Poll.id)
-            .limit(limit)
-        ).scalars()
+@dataclass(frozen=True)
+class OpenPoll:
+    """What the dashboard panel shows of an open poll."""
+
+    id: int
+    question: str
+    closes_at: datetime
+
+
+@cache
+def _open_polls_statement():
+    now = bindparam("now")
+    voted = (
+        select(Ballot.id)
+        .where(Ballot.poll_id == Poll.id, Ballot.voter_id == bindparam("user_id"))
+        .exists()
+        .label("voted")
     )
-    if not polls:
-        return []
-    voted = set(
-        db.session.execute(
-            select(Ballot.poll_id).where(Ballot.voter_id == user.id, Ballot.poll_id.in_([p.id for p in polls]))
-        ).scalars()
+    return (
+        select(Poll.id, Poll.question, Poll.closes_at, voted)
+        .where(Poll.opens_at <= now, Poll.closes_at > now)
+        .order_by(Poll.closes_at, Poll.id)
+        .limit(bindparam("limit"))
     )
-    return [(poll, poll.id in voted) for poll in polls]
+
+
+def open_polls_for(user: User, limit: int = 5) -> list[tuple[OpenPoll, bool]]:
+    """The polls open now, soonest close first, each with whether ``user`` has voted (one query)."""
+    rows = db.session.execute(_open_polls_statement(), {"now": utcnow(), "user_id": user.id, "limit": limit})
+    return [(OpenPoll(row[0], row[1], row[2]), bool(row[3])) for row in rows]
 
 
 def decisions_recording(poll: Poll) -> list[tuple[int, str]]:
@@ -688,7 +848,7 @@ def result_summary(poll: Poll) -> ResultSummary:
     if not visible:
         lines.append("The result is shown when the poll closes.")
     else:
-        result = tally_poll(poll)
+        result = tally_poll(poll, numbers=numbers)
         winner = result.label(result.winner) or None
         tie = result.tie
         tied = [result.label(oid) for oid in result.winners] if tie else []

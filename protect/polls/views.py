@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -10,7 +11,7 @@ from protect.core.database import utcnow
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
 from protect.core.permissions import has_role, role_required, rule
-from protect.core.timefmt import from_zone, to_zone
+from protect.core.timefmt import format_datetime, from_zone, iso_utc, to_zone, viewer_zone
 from protect.extensions import db
 from protect.polls import services
 from protect.polls.chart import bar_chart
@@ -293,8 +294,7 @@ def _poll_page(poll: Poll, status: int = 200, ballot: dict[str, Any] | None = No
         "summary": None,
     }
     if poll.is_closed():
-        result = services.tally_poll(poll)
-        context["summary"] = result
+        context["summary"] = services.tally_poll(poll, numbers=context["turnout"])
     return render_template("polls/poll.html", **context), status
 
 
@@ -417,8 +417,6 @@ def _results_or_refuse(poll: Poll):
     if poll.results_visible():
         return None
     status = poll.status()
-    from protect.core.timefmt import format_datetime
-
     when = format_datetime(poll.closes_at, current_user.time_zone)
     if status == "scheduled":
         message = f"Voting has not started yet. The results are shown after the poll closes, {when}."
@@ -433,9 +431,11 @@ def results(poll_id: int):
     refused = _results_or_refuse(poll)
     if refused is not None:
         return refused
-    ballots = services.poll_ballots(poll)
-    result = services.tally_poll(poll, ballots)
     numbers = services.turnout(poll)
+    # Who chose what is shown for an open ballot only: a secret poll's ballots are not even loaded (the count
+    # comes from the cache, or is made from plain tuples read for it).
+    ballots = services.ballot_set(poll) if not poll.secret else None
+    result = services.tally_poll(poll, ballots, numbers)
     closed = poll.is_closed()
     return render_template(
         "polls/results.html",
@@ -444,11 +444,47 @@ def results(poll_id: int):
         chart=bar_chart(result.rows, result.count_label),
         turnout=numbers,
         closed=closed,
-        ballots=ballots if not poll.secret else [],
+        ballots=_ballot_rows(poll, ballots, result) if ballots is not None else [],
         method_rules=METHOD_RULES[poll.method],
         decision_url=_decision_url(poll) if closed else None,
         decisions=_decisions_about(poll),
     )
+
+
+@dataclass(frozen=True)
+class BallotRow:
+    """One line of "Who chose what", ready to show (an open ballot's results list every voter)."""
+
+    voter: str | None
+    choice: str
+    cast_iso: str
+    cast_text: str
+    changed_iso: str  # empty unless the ballot was changed
+    changed_text: str
+
+
+def _ballot_rows(poll: Poll, ballots: services.BallotSet, result) -> list[BallotRow]:
+    """The ballots formatted once in Python: hundreds of rows through the time and name macros are slow."""
+    zone = viewer_zone()
+    label = result.label
+    rows = []
+    for line in ballots.lines:
+        if poll.ranked:
+            choice = " · ".join(f"{place}. {label(oid)}" for place, oid in enumerate(line.marks, start=1))
+        else:
+            choice = " · ".join(label(oid) for oid in line.marks)
+        changed = line.revision > 1
+        rows.append(
+            BallotRow(
+                voter=line.voter.display_name if line.voter else None,
+                choice=choice,
+                cast_iso=iso_utc(line.cast_at),
+                cast_text=format_datetime(line.cast_at, zone),
+                changed_iso=iso_utc(line.changed_at) if changed else "",
+                changed_text=format_datetime(line.changed_at, zone) if changed else "",
+            )
+        )
+    return rows
 
 
 def _decision_url(poll: Poll) -> str | None:
@@ -473,9 +509,10 @@ def results_csv(poll_id: int):
     refused = _results_or_refuse(poll)
     if refused is not None:
         return refused
-    ballots = services.poll_ballots(poll)
-    result = services.tally_poll(poll, ballots)
-    body = tally_csv(poll, result, services.turnout(poll), poll.status(), ballots)
+    numbers = services.turnout(poll)
+    ballots = services.ballot_set(poll) if not poll.secret else None
+    result = services.tally_poll(poll, ballots, numbers)
+    body = tally_csv(poll, result, numbers, poll.status(), ballots.lines if ballots is not None else [])
     response = make_response(body)
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}-tally.csv"'
