@@ -36,6 +36,7 @@ from protect.polls.models import (
 from protect.polls.tally import (
     APPROVAL,
     IRV,
+    METHOD_LABELS,
     METHODS,
     RANKED_METHODS,
     SCHULZE,
@@ -279,22 +280,63 @@ def tally_poll(
     return result
 
 
+@dataclass(frozen=True)
+class PollSummary:
+    """What a list of polls shows of a poll: a few columns, not the description or the seed."""
+
+    id: int
+    question: str
+    method: str
+    secret: bool
+    opens_at: datetime
+    closes_at: datetime
+
+    @property
+    def method_label(self) -> str:
+        return METHOD_LABELS[self.method]
+
+
 @dataclass
 class PollListing:
-    poll: Poll
+    poll: PollSummary
     ballots: int
     voted: bool
+    status: str  # "open", "scheduled" or "closed", as Poll.status()
+
+
+@cache
+def _list_statement():
+    counts = select(Ballot.poll_id, func.count().label("ballots")).group_by(Ballot.poll_id).subquery()
+    voted = (
+        select(Ballot.id)
+        .where(Ballot.poll_id == Poll.id, Ballot.voter_id == bindparam("user_id"))
+        .exists()
+        .label("voted")
+    )
+    return (
+        select(
+            Poll.id,
+            Poll.question,
+            Poll.method,
+            Poll.secret,
+            Poll.opens_at,
+            Poll.closes_at,
+            func.coalesce(counts.c.ballots, 0),
+            voted,
+        )
+        .outerjoin(counts, counts.c.poll_id == Poll.id)
+        .order_by(Poll.closes_at.desc(), Poll.id.desc())
+    )
 
 
 def list_polls(user: User) -> dict[str, list[PollListing]]:
-    """Every poll, grouped by status, with its ballot count and whether ``user`` voted (three queries)."""
-    polls = list(db.session.execute(select(Poll).order_by(Poll.closes_at.desc(), Poll.id.desc())).scalars())
-    counts = dict(db.session.execute(select(Ballot.poll_id, func.count()).group_by(Ballot.poll_id)).all())
-    mine = set(db.session.execute(select(Ballot.poll_id).where(Ballot.voter_id == user.id)).scalars())
+    """Every poll, grouped by status, with its ballot count and whether ``user`` voted (one query)."""
     now = utcnow()
     groups: dict[str, list[PollListing]] = {"open": [], "scheduled": [], "closed": []}
-    for poll in polls:
-        groups[poll.status(now)].append(PollListing(poll, counts.get(poll.id, 0), poll.id in mine))
+    for row in db.session.execute(_list_statement(), {"user_id": user.id}):
+        poll = PollSummary(*row[:6])
+        status = "scheduled" if now < poll.opens_at else "open" if now < poll.closes_at else "closed"
+        groups[status].append(PollListing(poll, row[6], bool(row[7]), status))
     groups["open"].sort(key=lambda item: item.poll.closes_at)
     groups["scheduled"].sort(key=lambda item: item.poll.opens_at)
     return groups

@@ -42,7 +42,7 @@ def _poll_or_404(poll_id: int) -> Poll:
 
 @bp.get("")
 def list_polls():
-    return render_template("polls/list.html", groups=services.list_polls(current_user))
+    return render_template("polls/list.html", groups=services.list_polls(current_user), zone=viewer_zone())
 
 
 # Creating and editing ---------------------------------------------------------------------------------------
