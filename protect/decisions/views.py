@@ -7,6 +7,7 @@ that opens the same view for anyone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -62,7 +63,18 @@ def _helpers() -> dict[str, Any]:
         "today": services.today_for(current_user),
         "link_to": _link_to,
         "revision_label": services.revision_label,
+        "urls_by_id": urls_by_id,
     }
+
+
+_SENTINEL = 987_654_321
+
+
+def urls_by_id(endpoint: str, key: str) -> Callable[[int], str]:
+    """``url_for(endpoint, **{key: n})`` for the many ids of a list, routed once: the URL of a sentinel id,
+    with each id in its place (an ``int`` route writes the number as it is)."""
+    prefix, _, suffix = url_for(endpoint, **{key: _SENTINEL}).rpartition(str(_SENTINEL))
+    return lambda number: f"{prefix}{int(number)}{suffix}"
 
 
 def _link_to(endpoint: str, **values: Any) -> str | None:

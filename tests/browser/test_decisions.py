@@ -184,8 +184,31 @@ def test_the_decision_log_pages_are_accessible(signed_in, moderator, expert):
     assert_accessible(page, "decision form with errors")
 
 
-def test_the_filters_work_without_javascript(browser, live_server, expert):
-    make_decision(expert, title="Crossing the Øresund bridge", text="Malmö and Copenhagen.")
+def test_the_owner_filter_is_typed_and_follows_as_the_search_does(signed_in, moderator, expert):
+    make_decision(moderator, title="Book the venue", owner_id=expert.id)
+    make_decision(moderator, title="Hire interpreters", owner_id=moderator.id)
+    page = signed_in(moderator)
+    page.goto("/decisions/")
+    expect(page.locator(".decision-card")).to_have_count(2)
+    with page.expect_response(re.compile(r"owner=eva")) as answer:
+        page.get_by_label("Owner").fill("eva")
+    assert answer.value.status == 200
+    expect(page.locator(".decision-card")).to_have_count(1)
+    expect(page.locator(".decision-card")).to_contain_text("Book the venue")
+    expect(page).to_have_url(re.compile(r"/decisions/\?owner=eva$"))
+    expect(page.locator("#results-status")).to_have_text("1 decision matches the filters.")
+    # A link by the owner's id opens with the name in the field; changing another filter keeps to that person.
+    other = signed_in(expert)
+    other.goto(f"/decisions/?owner={moderator.id}")
+    expect(other.get_by_label("Owner")).to_have_value("Mads Moderator")
+    with other.expect_response(re.compile(r"/decisions/\?")):
+        other.get_by_label("Status").select_option("proposed")
+    expect(other.locator(".decision-card")).to_have_count(1)
+    expect(other.locator(".decision-card")).to_contain_text("Hire interpreters")
+
+
+def test_the_filters_work_without_javascript(browser, live_server, expert, moderator):
+    make_decision(expert, title="Crossing the Øresund bridge", text="Malmö and Copenhagen.", owner_id=moderator.id)
     make_decision(expert, title="Training in Tallinn")
     plain = browser.new_context(base_url=live_server, java_script_enabled=False)
     try:
@@ -201,5 +224,12 @@ def test_the_filters_work_without_javascript(browser, live_server, expert):
         expect(page).to_have_url(re.compile(r"q=%C3%98RESUND"))
         expect(page.locator(".decision-card")).to_have_count(1)
         expect(page.locator(".decision-card")).to_contain_text("Crossing the Øresund bridge")
+        page.goto("/decisions/")
+        page.get_by_label("Owner").fill("MADS")
+        page.get_by_role("button", name="Apply filters").click()
+        expect(page).to_have_url(re.compile(r"owner=MADS"))
+        expect(page.locator(".decision-card")).to_have_count(1)
+        expect(page.locator(".decision-card")).to_contain_text("Crossing the Øresund bridge")
+        expect(page.get_by_label("Owner")).to_have_value("MADS")
     finally:
         plain.close()

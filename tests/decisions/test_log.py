@@ -394,3 +394,18 @@ def test_a_renamed_or_new_meeting_is_in_the_filter_at_once(expert_client, expert
     page = expert_client.get("/decisions/").get_data(as_text=True)
     assert f'<option value="{launch.id}">Kick-off meeting (' in page and "Launch meeting (" not in page
     assert f'<option value="{second.id}">Second meeting (' in page
+
+
+def test_urls_by_id_are_the_urls_url_for_builds(app):
+    from flask import url_for
+
+    from protect.decisions.views import urls_by_id
+
+    for root in ("", "/workspace"):
+        with app.test_request_context("/decisions/", base_url=f"http://localhost{root}/"):
+            decision_url = urls_by_id("decisions.show_decision", "decision_id")
+            meeting_url = urls_by_id("decisions.show_meeting", "meeting_id")
+            for number in (1, 7, 987_654_321, 10**12):
+                assert decision_url(number) == url_for("decisions.show_decision", decision_id=number)
+                assert meeting_url(number) == url_for("decisions.show_meeting", meeting_id=number)
+            assert decision_url(5).startswith(f"{root}/decisions/")
