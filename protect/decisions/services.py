@@ -837,10 +837,12 @@ def list_meetings() -> list[tuple[Meeting, int, int]]:
 
 
 def meeting_choices() -> list[tuple[int, str, datetime]]:
-    rows = db.session.execute(
-        select(Meeting.id, Meeting.title, Meeting.starts_at).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
-    ).all()
-    return [(row.id, row.title, row.starts_at) for row in rows]
+    """(id, title, start) of every meeting, latest first: the rows as they come (tuples already)."""
+    return list(
+        db.session.execute(
+            select(Meeting.id, Meeting.title, Meeting.starts_at).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        ).all()
+    )
 
 
 def decisions_of_meeting(meeting_id: int) -> list[Decision]:
