@@ -61,7 +61,8 @@ def test_a_deactivated_account_cannot_sign_in(client):
 def test_next_is_followed_only_to_a_local_path(client, expert):
     assert login(client, expert.email, PASSWORD, "/profile").headers["Location"] == "/profile"
     client.post("/logout")
-    for bad in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
+    # Browsers drop tabs and line breaks from a Location: "/\t/evil.example" would become "//evil.example".
+    for bad in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "/\t/evil.example", "/\n/x"):
         assert login(client, expert.email, PASSWORD, bad).headers["Location"] == "/dashboard"
         client.post("/logout")
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
@@ -35,8 +37,14 @@ def load_user(session_token: str) -> User | None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host, a scheme, or a protocol-relative URL."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site: never another host, a scheme, or a protocol-relative URL. Whitespace and
+    control characters are refused outright: browsers drop them, so ``/\t/evil.example`` becomes ``//evil…``."""
+    if not target or not target.startswith("/") or "\\" in target:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path.startswith("//"):
         return None
     return target
 

@@ -8,6 +8,8 @@ from wtforms import HiddenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from protect.core.inputs import parse_int
+
 MARKDOWN_HELP = "Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…)."
 
 
@@ -21,10 +23,8 @@ def int_or_none(value):
     (-1), which the service then refuses beside the field instead of a 500."""
     if value in (None, "", "None"):
         return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
+    number = parse_int(value, minimum=1)
+    return -1 if number is None else number
 
 
 class VersionField(HiddenField):
@@ -32,10 +32,7 @@ class VersionField(HiddenField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        try:
-            self.data = int(self.data)
-        except (TypeError, ValueError):
-            self.data = None
+        self.data = parse_int(self.data, minimum=1)
 
 
 def version_required(_form, field) -> None:

@@ -1,0 +1,67 @@
+"""What the app accepts from a request before any feature sees it.
+
+- Ids and other whole numbers: ASCII digits only (``"²"`` is a digit to ``str.isdigit`` but not to ``int``)
+  and within the databases' 64-bit integer, so an absurd number is "not found" or "not valid", never a 500.
+- Text: control characters other than tab and line breaks are removed from every form and query value (a NUL
+  byte cannot be stored in PostgreSQL text, and none of them is something a person types).
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, Request
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.routing import IntegerConverter
+
+MAX_INT = 2**63 - 1  # BIGINT, and the largest integer SQLite stores
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def parse_int(value: object, *, minimum: int = 0) -> int | None:
+    """``value`` as a whole number in ``minimum``..MAX_INT, or None if it is anything else."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
+        number = int(value.strip())
+    else:
+        return None
+    return number if minimum <= number <= MAX_INT else None
+
+
+def clean_text(value: str) -> str:
+    return _CONTROL.sub("", value)
+
+
+def _cleaned(values: MultiDict) -> MultiDict:
+    if not any(_CONTROL.search(v) for v in values.values() if isinstance(v, str)):
+        return values
+    return ImmutableMultiDict([(k, clean_text(v)) for k, v in values.items(multi=True)])
+
+
+class CleanRequest(Request):
+    """A request whose form and query values carry no control characters (tab and line breaks stay)."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        self.__dict__["form"] = _cleaned(self.__dict__["form"])
+
+    @property
+    def args(self) -> MultiDict:  # type: ignore[override]
+        if "_clean_args" not in self.__dict__:
+            self.__dict__["_clean_args"] = _cleaned(super().args)
+        return self.__dict__["_clean_args"]
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in every route, bounded: a number too large for the database matches no route (404)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    """Call before any blueprint is registered: routes bind their converters when they are added."""
+    app.request_class = CleanRequest
+    app.url_map.converters["int"] = IdConverter

@@ -1,0 +1,55 @@
+"""Absurd input is refused with a 4xx before it reaches a feature: ids too large for the database, digits
+that are not ASCII, control characters in text."""
+
+from __future__ import annotations
+
+import pytest
+
+from protect.auth.models import User
+from protect.core.forms import int_or_none
+from protect.core.inputs import MAX_INT, clean_text, parse_int
+from protect.extensions import db
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("12", 12), (" 7 ", 7), ("0", 0), (str(MAX_INT), MAX_INT), (str(MAX_INT + 1), None), ("-3", None),
+     ("²", None), ("١٢", None), ("1.5", None), ("", None), (None, None), (True, None), (42, 42)],
+)  # fmt: skip
+def test_parse_int_takes_only_plain_whole_numbers_the_database_can_hold(value, expected):
+    assert parse_int(value) == expected
+
+
+def test_a_select_value_that_is_not_an_id_becomes_an_id_that_exists_nowhere():
+    assert int_or_none("") is None
+    assert int_or_none("5") == 5
+    for bad in ("²", "99999999999999999999", "0", "x"):
+        assert int_or_none(bad) == -1
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "path", [f"/events/{HUGE}", f"/polls/{HUGE}/results", f"/decisions/{HUGE}", f"/guidelines/revisions/{HUGE}"]
+)
+def test_an_id_too_large_for_the_database_is_not_found(expert_client, path):
+    assert expert_client.get(path).status_code == 404
+
+
+def test_control_characters_are_removed_from_what_is_posted(expert_client, expert):
+    assert clean_text("a\x00b\x07c\td\ne\r\n") == "abc\td\ne\r\n"
+    response = expert_client.post(
+        "/profile",
+        data={"display_name": "Eva\x00 Ekspert\x1b", "organisation": "", "country": "EE", "sector": "ngo",
+              "time_zone": "Europe/Tallinn"},
+    )  # fmt: skip
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(User, expert.id).display_name == "Eva Ekspert"
+
+
+def test_control_characters_are_removed_from_the_query_string(expert_client):
+    response = expert_client.get("/decisions/?q=guard%00ian")
+    assert response.status_code == 200
+    assert "\x00" not in response.get_data(as_text=True)
