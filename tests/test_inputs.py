@@ -9,6 +9,7 @@ from protect.auth.models import User
 from protect.core.forms import int_or_none
 from protect.core.inputs import MAX_INT, clean_text, parse_int
 from protect.extensions import db
+from tests.agendas.factories import make_event, make_item
 
 
 @pytest.mark.parametrize(
@@ -53,3 +54,13 @@ def test_control_characters_are_removed_from_the_query_string(expert_client):
     response = expert_client.get("/decisions/?q=guard%00ian")
     assert response.status_code == 200
     assert "\x00" not in response.get_data(as_text=True)
+
+
+def test_a_number_the_database_cannot_hold_is_ignored_in_query_and_form_values(expert_client, expert):
+    # request.args.get("deleted", type=int) and the like give their default, not an OverflowError (a 500).
+    event = make_event(expert)
+    item = make_item(event, expert)
+    db.session.commit()
+    assert expert_client.get(f"/events/{event.id}?deleted={HUGE}").status_code == 200
+    assert expert_client.get(f"/events/{event.id}/items/new?after={HUGE}&day={HUGE}").status_code < 500
+    assert expert_client.post(f"/events/{event.id}/items/{item.id}/move", data={"to_day": HUGE}).status_code < 500

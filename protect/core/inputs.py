@@ -33,14 +33,27 @@ def clean_text(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
+class Values(ImmutableMultiDict):
+    """Form and query values; ``.get(key, type=int)`` gives the default for a number the database can't hold."""
+
+    def get(self, key, default=None, type=None):
+        if type is int:
+            value = super().get(key)
+            if value is None:
+                return default
+            sign = -1 if value.strip().startswith("-") else 1
+            number = parse_int(value.strip().removeprefix("-"))
+            return default if number is None else sign * number
+        return super().get(key, default, type)
+
+
 def _cleaned(values: MultiDict) -> MultiDict:
-    if not any(_CONTROL.search(v) for v in values.values() if isinstance(v, str)):
-        return values
-    return ImmutableMultiDict([(k, clean_text(v)) for k, v in values.items(multi=True)])
+    return Values([(k, clean_text(v) if isinstance(v, str) else v) for k, v in values.items(multi=True)])
 
 
 class CleanRequest(Request):
-    """A request whose form and query values carry no control characters (tab and line breaks stay)."""
+    """A request whose form and query values carry no control characters (tab and line breaks stay) and
+    whose ``get(..., type=int)`` stays within the database's integers."""
 
     def _load_form_data(self) -> None:
         super()._load_form_data()
