@@ -22,6 +22,8 @@ def upgrade():
     # The dashboard's upcoming trainings and the filtered list of trainings: status, then the date order.
     op.create_index("ix_training_event_status_first_day", "training_event", ["status", "first_day"])
     # -- guidelines --
+    # "Was this outdated proposal rebased?" (dashboard panel, revision page) was a scan of every revision.
+    op.create_index("ix_section_revision_rebased_from_id", "section_revision", ["rebased_from_id"])
     # -- polls --
     # -- decisions --
     from sqlalchemy import text as sql_text  # here, not at the top: these lines are the decisions feature's
@@ -59,6 +61,7 @@ def downgrade():
     op.drop_index("ix_decision_status_created_id", table_name="decision")
     # -- polls --
     # -- guidelines --
+    op.drop_index("ix_section_revision_rebased_from_id", table_name="section_revision")
     # -- agendas --
     op.drop_index("ix_training_event_status_first_day", table_name="training_event")
     pass

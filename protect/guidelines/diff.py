@@ -1,14 +1,18 @@
 """Paragraph blocks of a Markdown source, the side-by-side view, and a three-way merge of blocks (the word
-diff itself is protect.core.diff).
+diff itself is protect.core.diff; here it is cached, see ``word_diff``).
 
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from protect.core.diff import DEL, INS, SAME, Diff, Segment, normalise, tokens, word_diff
+from protect.core import diff as core_diff
+from protect.core.diff import DEL, INS, SAME, Diff, Segment, normalise, tokens
 
 __all__ = [
     "DEL",
@@ -23,6 +27,45 @@ __all__ = [
     "tokens",
     "word_diff",
 ]
+
+
+# The word diff, cached -------------------------------------------------------------------------------------
+
+# A revision's body never changes once saved, and a page compares the same two bodies on every view, so the
+# diff of a pair of texts is kept in each process. The key is a digest of both texts themselves (not revision
+# ids, which a database may reuse after a delete): a different text is a different key, so an entry cannot go
+# stale. Bounded by entries; a body is at most BODY_MAX characters.
+DIFF_CACHE_SIZE = 256
+_diffs: OrderedDict[tuple[bytes, bytes], Diff] = OrderedDict()
+_diffs_lock = threading.Lock()
+
+
+def _digest(text: str | None) -> bytes:
+    return hashlib.blake2b((text or "").encode("utf-8", "surrogatepass"), digest_size=20).digest()
+
+
+def word_diff(old: str, new: str) -> Diff:
+    """``protect.core.diff.word_diff`` of the two texts, computed once per pair of texts in this process.
+
+    Every caller gets its own copy (its own list of its own segments), so nothing a caller does to the result
+    can change what the next one gets."""
+    key = (_digest(old), _digest(new))
+    with _diffs_lock:
+        found = _diffs.get(key)
+        if found is not None:
+            _diffs.move_to_end(key)
+    if found is None:
+        found = core_diff.word_diff(old, new)
+        with _diffs_lock:
+            _diffs[key] = found
+            while len(_diffs) > DIFF_CACHE_SIZE:
+                _diffs.popitem(last=False)
+    return Diff([Segment(s.kind, s.text) for s in found.segments], found.whitespace_only)
+
+
+def clear_diff_cache() -> None:
+    with _diffs_lock:
+        _diffs.clear()
 
 
 # Paragraph blocks -------------------------------------------------------------------------------------------

@@ -102,7 +102,10 @@ class SectionRevision(db.Model):
     # The revision this one was written against (None for a section's first text).
     base_revision_id: Mapped[int | None] = mapped_column(ForeignKey("section_revision.id", ondelete="SET NULL"))
     # A proposal rebased onto newer text points at the outdated proposal it carries forward.
-    rebased_from_id: Mapped[int | None] = mapped_column(ForeignKey("section_revision.id", ondelete="SET NULL"))
+    # Indexed: "has this outdated proposal been rebased?" (the dashboard, the revision page) looks it up.
+    rebased_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("section_revision.id", ondelete="SET NULL"), index=True
+    )
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -790,11 +790,11 @@ class Thread:
 
 
 def comments_of(revision_id: int) -> list[Comment]:
-    """Every comment on the revision with its author, oldest first (one query)."""
+    """Every comment on the revision with its author's name, oldest first (one query)."""
     return list(
         db.session.execute(
             select(Comment)
-            .options(joinedload(Comment.author))
+            .options(joinedload(Comment.author).load_only(User.id, User.display_name))
             .where(Comment.revision_id == revision_id)
             .order_by(Comment.created_at, Comment.id)
         ).scalars()
@@ -838,18 +838,33 @@ def paragraph_counts(comments: list[Comment]) -> dict[int, int]:
 
 def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
     """The dashboard panel's lists, in two queries: open proposals (with whether the user commented on each),
-    and the latest replies by others in threads the user started or took part in."""
+    and the latest replies by others in threads the user started or took part in.
+
+    Neither query reads a revision's text (the panel shows none), and the replies are looked for only in the
+    threads the user wrote in (found by the author index), not in every comment of every revision."""
     from sqlalchemy import and_, exists, or_
-    from sqlalchemy.orm import aliased
+    from sqlalchemy.orm import aliased, load_only
 
     mine = aliased(Comment)
     successor = aliased(SectionRevision)
     commented = exists().where(mine.revision_id == SectionRevision.id, mine.author_id == user.id)
     rebased = exists().where(successor.rebased_from_id == SectionRevision.id)
+    listed = (
+        SectionRevision.id,
+        SectionRevision.section_id,
+        SectionRevision.number,
+        SectionRevision.summary,
+        SectionRevision.author_id,
+        SectionRevision.status,
+        SectionRevision.created_at,
+    )
     proposals = db.session.execute(
         select(SectionRevision, commented)
         .options(
-            joinedload(SectionRevision.section).joinedload(GuidelineSection.guideline),
+            load_only(*listed),
+            joinedload(SectionRevision.section)
+            .load_only(GuidelineSection.position, GuidelineSection.heading, GuidelineSection.guideline_id)
+            .joinedload(GuidelineSection.guideline),
             joinedload(SectionRevision.author),
         )
         .where(
@@ -868,18 +883,25 @@ def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
 
     parent = aliased(Comment)
     earlier = aliased(Comment)
+    written = aliased(Comment)
     took_part = exists().where(
         earlier.parent_id == Comment.parent_id, earlier.author_id == user.id, earlier.id < Comment.id
     )
+    # Every thread the user wrote in: the ones they started and the ones they replied to.
+    my_threads = select(func.coalesce(written.parent_id, written.id)).where(written.author_id == user.id)
     replies = list(
         db.session.execute(
             select(Comment)
             .join(parent, Comment.parent_id == parent.id)
             .options(
                 joinedload(Comment.author),
-                joinedload(Comment.revision).joinedload(SectionRevision.section),
+                joinedload(Comment.revision)
+                .load_only(SectionRevision.section_id)
+                .joinedload(SectionRevision.section)
+                .load_only(GuidelineSection.position, GuidelineSection.heading),
             )
             .where(
+                Comment.parent_id.in_(my_threads),
                 Comment.author_id != user.id,
                 Comment.hidden.is_(False),
                 or_(parent.author_id == user.id, and_(took_part)),

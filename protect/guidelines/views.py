@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from flask import (
@@ -26,6 +27,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -427,9 +429,15 @@ def _propose_page(section: GuidelineSection, form: ProposalForm, status: int) ->
 # Revisions ----------------------------------------------------------------------------------------------------
 
 
+_URL_SLOT = 987654321  # stands in for an id while a URL is built once, then filled in for every comment
+
+
 @dataclass
 class CommentsView:
-    """What the comment macros need to know besides the thread: who looks, what is open for editing."""
+    """What the comment macros need to know besides the thread: who looks, what is open for editing.
+
+    A page of threads links every comment several times; ``url`` and ``csrf`` give the macros those links
+    and the form token without a ``url_for``/``csrf_token()`` per link."""
 
     me: Any
     revision: SectionRevision
@@ -437,6 +445,24 @@ class CommentsView:
     seen: datetime | None = None
     editing: dict[int, EditCommentForm] = field(default_factory=dict)  # comment id -> its open edit form
     hiding: dict[int, HideForm] = field(default_factory=dict)  # comment id -> a hide form with errors
+    _urls: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # The signed-in user itself, not the request-local proxy: the macros ask for it many times.
+        self.me = getattr(self.me, "_get_current_object", lambda: self.me)()
+
+    @cached_property
+    def csrf(self) -> str:
+        return generate_csrf()
+
+    def url(self, endpoint: str, **value: int) -> str:
+        """``url_for(endpoint, name=id)`` for the one integer id of the comment or revision routes."""
+        ((name, ident),) = value.items()
+        parts = self._urls.get((endpoint, name))
+        if parts is None:
+            head, _, tail = url_for(endpoint, **{name: _URL_SLOT}).partition(str(_URL_SLOT))
+            parts = self._urls[(endpoint, name)] = (head, tail)
+        return f"{parts[0]}{int(ident)}{parts[1]}"
 
     def may_edit(self, comment: Comment) -> bool:
         return comment.author_id == self.me.id and not comment.hidden

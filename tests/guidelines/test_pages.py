@@ -306,6 +306,27 @@ def test_the_dashboard_shows_what_waits_for_whom(client_for, moderator, expert):
     assert "Your outdated proposals" not in text(client_for(expert).get("/dashboard"))
 
 
+def test_the_dashboard_lists_replies_only_in_threads_the_member_wrote_in_after_they_did(moderator, expert):
+    from protect.guidelines import dashboard_panel
+
+    section = first_section(make_guideline(moderator))
+    revision = propose(make_user("expert"), section, "Proposed text")
+    other, third = make_user("expert"), make_user("expert")
+    mine = services.add_comment(expert, revision.id, "My thread")
+    theirs = services.add_comment(other, revision.id, "Their thread")
+    elsewhere = services.add_comment(other, revision.id, "A thread I never wrote in")
+    before = services.add_comment(third, revision.id, "Before I joined", parent_id=theirs.id)
+    services.add_comment(expert, revision.id, "I join", parent_id=theirs.id)
+    after = services.add_comment(third, revision.id, "After I joined", parent_id=theirs.id)
+    on_mine = services.add_comment(other, revision.id, "On my thread", parent_id=mine.id)
+    services.add_comment(third, revision.id, "Not for me", parent_id=elsewhere.id)
+    services.add_comment(expert, revision.id, "My own reply", parent_id=mine.id)
+    db.session.commit()
+    replies = [c.id for c in dashboard_panel(expert)["replies"]]
+    assert replies == [on_mine.id, after.id]
+    assert before.id not in replies
+
+
 def test_the_dashboard_panel_runs_at_most_two_queries(moderator, expert):
     from protect.guidelines import dashboard_panel
 
