@@ -46,6 +46,8 @@ def upgrade():
     op.create_index("ix_decision_tag_key_name", "decision_tag", ["key", "name"])
     op.drop_index("ix_decision_tag_key", table_name="decision_tag")  # the new one starts with the key
     # -- programme --
+    # The public list's live versions with their digests, read from the index (not from behind the content).
+    op.create_index("ix_programme_snapshot_page_version_digest", "programme_snapshot", ["page_id", "version", "digest"])
     pass
 
 
@@ -53,6 +55,7 @@ def downgrade():
     # -- core --
     op.create_index("ix_audit_event_audience_created", "audit_event", ["audience", "created_at"])
     # -- programme --
+    op.drop_index("ix_programme_snapshot_page_version_digest", table_name="programme_snapshot")
     # -- decisions --
     op.create_index("ix_decision_tag_key", "decision_tag", ["key"])
     op.drop_index("ix_decision_tag_key_name", table_name="decision_tag")

@@ -4,6 +4,12 @@ Validators: the ETag is made from what the response shows (the snapshot's digest
 depends on it, and a fingerprint of the templates, so a new release changes it too); Last-Modified is when the
 public content last changed. A visitor who is not signed in gets ``Cache-Control: public``; signed-in members
 keep the foundation's ``no-store`` and never get a 304 (their pages carry their name).
+
+Rendered HTML is kept in each process (``render_cache``: a snapshot's body; ``page_cache``: a whole page as
+every visitor who is not signed in gets it). Every key is computed from the database on each request — the
+live snapshot's id and digest (sha256 of its content), or the digests of every live snapshot for the list —
+so a publication or a withdrawal changes the key in every worker at once: nothing is ever invalidated, an old
+entry just stops being asked for and ages out.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time
 
-from flask import Flask, Response, current_app, make_response, request
+from flask import Flask, Response, current_app, make_response, request, session
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -63,6 +69,58 @@ class RenderCache:
 def render_cache(app: Flask | None = None) -> RenderCache:
     app = app or current_app
     return app.extensions.setdefault("programme_render_cache", RenderCache())
+
+
+class PageCache:
+    """A thread-safe LRU of whole pages (UTF-8 bytes), bounded by their total size."""
+
+    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: tuple, render: Callable[[], str]) -> bytes:
+        with self._lock:
+            page = self._entries.get(key)
+            if page is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return page
+        page = render().encode()
+        with self._lock:
+            self.misses += 1
+            if key not in self._entries:
+                self._entries[key] = page
+                self._bytes += len(page)
+            while self._bytes > self.max_bytes and self._entries:
+                self._bytes -= len(self._entries.popitem(last=False)[1])
+        return page
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+
+def page_cache(app: Flask | None = None) -> PageCache:
+    app = app or current_app
+    return app.extensions.setdefault("programme_page_cache", PageCache())
+
+
+def shared_page(kind: str, etag: str, render: Callable[[], str]) -> Response:
+    """The page as a visitor who is not signed in gets it, rendered once per process for its ETag.
+
+    Only for anonymous requests without a flashed message: then nothing in the page depends on who asks (no
+    name, no CSRF token, no message) — only on what the ETag names and on the address the site is reached at
+    (absolute links: the request's and BASE_URL), which are part of the key with the query string (the filter
+    form shows it as typed). Members' pages are always rendered."""
+    if not is_anonymous() or session.get("_flashes"):
+        return make_response(render())
+    key = (kind, etag, request.url_root, current_app.config.get("BASE_URL"), request.query_string)
+    return make_response(page_cache().get(key, render))
 
 
 def fingerprint() -> str:

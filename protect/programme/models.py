@@ -114,6 +114,9 @@ class ProgrammeSnapshot(db.Model):
     __table_args__ = (
         UniqueConstraint("page_id", "version", name="uq_programme_snapshot_page_version"),
         Index("ix_programme_snapshot_first_day", "first_day"),
+        # The public list's "which versions are live, with which content" reads the digest from here: on SQLite
+        # the row's digest sits behind the large content, and reading it from the table costs 7x more.
+        Index("ix_programme_snapshot_page_version_digest", "page_id", "version", "digest"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

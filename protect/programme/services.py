@@ -14,14 +14,16 @@ that what is published is exactly what was approved, whatever is edited afterwar
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import Select, delete, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, Text, bindparam, cast, delete, func, literal_column, select, update
+from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas.models import AUDIENCES, TrainingEvent, current_items
@@ -632,15 +634,26 @@ def _live() -> Select:
     )
 
 
-def live_stamps() -> list[tuple[int, int | None, Any]]:
-    """(page id, live version or None, when it last changed publicly) of every page that was ever public:
-    enough to answer "has the list changed?" — a withdrawal changes it too. One query."""
-    rows = db.session.execute(
-        select(ProgrammePage.id, ProgrammePage.live_version, ProgrammePage.public_changed_at)
-        .where(ProgrammePage.public_changed_at.is_not(None))
-        .order_by(ProgrammePage.id)
+def live_stamps() -> list[tuple[int, int | None, Any, str | None]]:
+    """(page id, live version or None, when it last changed publicly, the live snapshot's digest or None) of
+    every page that was ever public: enough to answer "has the list changed?" — a withdrawal changes it too,
+    and the digest names the very content shown, so a list rendered for these stamps is the list. One query."""
+    return [tuple(row) for row in db.session.execute(_LIVE_STAMPS)]  # type: ignore[misc]
+
+
+# Built once: the public pages run these on every request.
+_LIVE_STAMPS = (
+    select(ProgrammePage.id, ProgrammePage.live_version, ProgrammePage.public_changed_at, ProgrammeSnapshot.digest)
+    .outerjoin(
+        ProgrammeSnapshot,
+        # "version + 0": SQLite would otherwise pick the unique (page_id, version) index and read each digest
+        # from the table row, behind the content; this way it reads it from ix_..._page_version_digest alone.
+        (ProgrammeSnapshot.page_id == ProgrammePage.id)
+        & (ProgrammeSnapshot.version + literal_column("0") == ProgrammePage.live_version),
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    .where(ProgrammePage.public_changed_at.is_not(None))
+    .order_by(ProgrammePage.id)
+)
 
 
 def _like(text: str) -> str:
@@ -658,13 +671,34 @@ def published_trainings(
         statement = statement.where(ProgrammeSnapshot.audiences_key.like(f"%,{audience},%"))
     for word in fold(query or "").split()[:8]:
         statement = statement.where(ProgrammeSnapshot.search_text.like(_like(word), escape="\\"))
+    # The search text is only searched, never shown: it stays in the database.
+    statement = statement.options(defer(ProgrammeSnapshot.search_text))
     statement = statement.order_by(ProgrammeSnapshot.first_day, ProgrammeSnapshot.title)
     return list(db.session.execute(statement).scalars())
 
 
 @dataclass
+class PublicSnapshot:
+    """The live snapshot as the public pages read it: its columns, and its content parsed only when asked for
+    (a page served from the render cache never parses it). Read-only, like the row it comes from."""
+
+    id: int
+    page_id: int
+    version: int
+    digest: str
+    published_at: Any
+    first_day: date
+    last_day: date
+    content_json: str
+
+    @cached_property
+    def content(self) -> dict[str, Any]:
+        return json.loads(self.content_json)
+
+
+@dataclass
 class PublicLookup:
-    snapshot: ProgrammeSnapshot | None
+    snapshot: PublicSnapshot | None
     withdrawn_at: Any = None
     withdrawn_reason: str = ""
 
@@ -673,25 +707,42 @@ class PublicLookup:
         return self.snapshot is None
 
 
+_PUBLIC_LOOKUP = (
+    select(
+        ProgrammePage.id,
+        ProgrammePage.withdrawn_at,
+        ProgrammePage.withdrawn_reason,
+        ProgrammeSnapshot.id,
+        ProgrammeSnapshot.version,
+        ProgrammeSnapshot.digest,
+        ProgrammeSnapshot.published_at,
+        ProgrammeSnapshot.first_day,
+        ProgrammeSnapshot.last_day,
+        # As text, parsed on demand (the same on SQLite and PostgreSQL, whose driver would parse JSON itself).
+        cast(ProgrammeSnapshot.content, Text),
+    )
+    .outerjoin(
+        ProgrammeSnapshot,
+        (ProgrammeSnapshot.page_id == ProgrammePage.id) & (ProgrammeSnapshot.version == ProgrammePage.live_version),
+    )
+    .where(ProgrammePage.slug == bindparam("slug"))
+)
+
+
 def public_lookup(slug: str) -> PublicLookup | None:
     """What the public may see at /programme/<slug>: a live snapshot, a withdrawal notice, or nothing (None).
 
     A page that was never published answers exactly like a slug that does not exist. The withdrawal notice
     shows the date and the moderator's reason for visitors, never the page's title or text: a page may be
     withdrawn precisely because of what it said. One query."""
-    row = db.session.execute(
-        select(ProgrammePage.withdrawn_at, ProgrammePage.withdrawn_reason, ProgrammeSnapshot)
-        .outerjoin(
-            ProgrammeSnapshot,
-            (ProgrammeSnapshot.page_id == ProgrammePage.id) & (ProgrammeSnapshot.version == ProgrammePage.live_version),
-        )
-        .where(ProgrammePage.slug == slug)
-    ).first()
+    row = db.session.execute(_PUBLIC_LOOKUP, {"slug": slug}).first()
     if row is None:
         return None
-    withdrawn_at, reason, live = row
-    if live is not None:
-        return PublicLookup(live)
+    page_id, withdrawn_at, reason, snapshot_id, version, digest_, published_at, first_day, last_day, content = row
+    if snapshot_id is not None:
+        return PublicLookup(
+            PublicSnapshot(snapshot_id, page_id, version, digest_, published_at, first_day, last_day, content)
+        )
     if withdrawn_at is None:
         return None
     return PublicLookup(None, withdrawn_at, reason)

@@ -37,7 +37,6 @@ from protect.programme import caching, services
 from protect.programme.content import Training
 from protect.programme.forms import FilterForm, RegistrationForm
 from protect.programme.ical import feed_calendar, training_calendar
-from protect.programme.models import ProgrammeSnapshot
 
 bp = Blueprint("programme", __name__)
 NOT_FOUND = (
@@ -56,7 +55,7 @@ def _today():
     return utcnow().date()
 
 
-def _lookup_or_abort(slug: str) -> tuple[ProgrammeSnapshot | None, Response | None]:
+def _lookup_or_abort(slug: str) -> tuple[services.PublicSnapshot | None, Response | None]:
     """The live snapshot for ``slug``; or the response to send instead (410 for a withdrawn page)."""
     found = services.public_lookup(slug)
     if found is None:
@@ -78,7 +77,7 @@ def _external(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def _training_body(snapshot: ProgrammeSnapshot, variant: str, is_open: bool) -> Any:
+def _training_body(snapshot: services.PublicSnapshot, variant: str, is_open: bool) -> Any:
     """The snapshot rendered once per version (and variant): it never changes, so it is cached."""
     training = Training(snapshot.content, snapshot.version)
     key = (variant, snapshot.id, snapshot.digest, is_open)
@@ -88,6 +87,11 @@ def _training_body(snapshot: ProgrammeSnapshot, variant: str, is_open: bool) -> 
             "programme/_training.html", training=training, variant=variant, is_open=is_open, slug=training.slug
         ),
     )
+
+
+def _last_change(stamps: list[tuple]) -> Any:
+    """When anything public last changed (a publication or a withdrawal of any page)."""
+    return max((stamp[2] for stamp in stamps if stamp[2] is not None), default=None)
 
 
 # The list -----------------------------------------------------------------------------------------------------
@@ -102,21 +106,23 @@ def index():
     query = " ".join((filters.q.data or "").split())[:100]
     today = _today()
     stamps = services.live_stamps()
-    live = [(page_id, version) for page_id, version, _changed in stamps if version is not None]
+    # The live snapshots by page, version and content digest: the list shows exactly these (and today's split
+    # into upcoming and past), so a list rendered for the same ones is the same list.
+    live = [(page_id, version, digest) for page_id, version, _changed, digest in stamps if version is not None]
     etag = caching.make_etag("list", caching.etag_of(live), country, audience, query, today)
-    last_modified = caching.latest(today, *(changed for _id, _version, changed in stamps))
+    last_modified = caching.latest(today, _last_change(stamps))
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
 
-    found = [
-        (snapshot, Training(snapshot.content, snapshot.version))
-        for snapshot in (services.published_trainings(country, audience, query) if live else [])
-    ]
-    upcoming = [pair for pair in found if not pair[1].is_over(today)]
-    past = [pair for pair in reversed(found) if pair[1].is_over(today)]
-    response = make_response(
-        render_template(
+    def render() -> str:
+        found = [
+            (snapshot, Training(snapshot.content, snapshot.version))
+            for snapshot in (services.published_trainings(country, audience, query) if live else [])
+        ]
+        upcoming = [pair for pair in found if not pair[1].is_over(today)]
+        past = [pair for pair in reversed(found) if pair[1].is_over(today)]
+        return render_template(
             "programme/index.html",
             filters=filters,
             filtered=bool(country or audience or query),
@@ -125,20 +131,19 @@ def index():
             past=past,
             total=len(found),
         )
-    )
-    return caching.cacheable(response, etag, last_modified)
+
+    return caching.cacheable(caching.shared_page("list", etag, render), etag, last_modified)
 
 
 # One training -------------------------------------------------------------------------------------------------
 
 
-def _page_validators(snapshot: ProgrammeSnapshot, variant: str) -> tuple[bool, str, Any]:
-    training = Training(snapshot.content)
+def _page_validators(snapshot: services.PublicSnapshot, variant: str) -> tuple[bool, str, Any]:
     today = _today()
-    is_open = not training.is_over(today)
+    is_open = snapshot.last_day >= today
     etag = caching.make_etag(variant, snapshot.id, snapshot.digest, is_open)
     # The page changes when it is published, and once more when the training is over (registration closes).
-    ended = training.last_day + timedelta(days=1)
+    ended = snapshot.last_day + timedelta(days=1)
     last_modified = caching.latest(snapshot.published_at, ended if ended <= today else None)
     return is_open, etag, last_modified
 
@@ -154,17 +159,17 @@ def public_page(slug: str):
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
-    training = Training(snapshot.content, snapshot.version)
-    response = make_response(
-        render_template(
+
+    def render() -> str:
+        return render_template(
             "programme/page.html",
-            training=training,
+            training=Training(snapshot.content, snapshot.version),
             body=_training_body(snapshot, "page", is_open),
             canonical=_external("programme.public_page", slug=slug),
             is_open=is_open,
         )
-    )
-    return caching.cacheable(response, etag, last_modified)
+
+    return caching.cacheable(caching.shared_page("page", etag, render), etag, last_modified)
 
 
 @bp.get("/programme/<slug>/print")
@@ -178,16 +183,16 @@ def print_page(slug: str):
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
-    training = Training(snapshot.content, snapshot.version)
-    response = make_response(
-        render_template(
+
+    def render() -> str:
+        return render_template(
             "programme/print.html",
-            training=training,
+            training=Training(snapshot.content, snapshot.version),
             body=_training_body(snapshot, "print", is_open),
             canonical=_external("programme.public_page", slug=slug),
         )
-    )
-    return caching.cacheable(response, etag, last_modified)
+
+    return caching.cacheable(caching.shared_page("print", etag, render), etag, last_modified)
 
 
 def _calendar_response(body: bytes, filename: str, etag: str, last_modified: Any) -> Response:
@@ -217,9 +222,9 @@ def page_calendar(slug: str):
 @public
 def calendar_feed():
     stamps = services.live_stamps()
-    live = [(page_id, version) for page_id, version, _changed in stamps if version is not None]
+    live = [(page_id, version, digest) for page_id, version, _changed, digest in stamps if version is not None]
     etag = caching.make_etag("feed", caching.etag_of(live))
-    last_modified = caching.latest(*(changed for _id, _version, changed in stamps))
+    last_modified = caching.latest(_last_change(stamps))
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
@@ -234,9 +239,9 @@ def calendar_feed():
 @public
 def sitemap():
     stamps = services.live_stamps()
-    live = [(page_id, version) for page_id, version, _changed in stamps if version is not None]
+    live = [(page_id, version, digest) for page_id, version, _changed, digest in stamps if version is not None]
     etag = caching.make_etag("sitemap", caching.etag_of(live))
-    last_modified = caching.latest(*(changed for _id, _version, changed in stamps))
+    last_modified = caching.latest(_last_change(stamps))
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
@@ -271,7 +276,9 @@ def _retention_days() -> int:
     return int(current_app.config.get("REGISTRATION_RETENTION_DAYS", 180))
 
 
-def _registration_page(snapshot: ProgrammeSnapshot, form: RegistrationForm, status: int, error: str = "") -> Response:
+def _registration_page(
+    snapshot: services.PublicSnapshot, form: RegistrationForm, status: int, error: str = ""
+) -> Response:
     training = Training(snapshot.content, snapshot.version)
     response = make_response(
         render_template(
