@@ -64,3 +64,12 @@ def test_a_number_the_database_cannot_hold_is_ignored_in_query_and_form_values(e
     assert expert_client.get(f"/events/{event.id}?deleted={HUGE}").status_code == 200
     assert expert_client.get(f"/events/{event.id}/items/new?after={HUGE}&day={HUGE}").status_code < 500
     assert expert_client.post(f"/events/{event.id}/items/{item.id}/move", data={"to_day": HUGE}).status_code < 500
+
+
+def test_decision_filters_and_links_ignore_numbers_the_database_cannot_hold(expert_client):
+    for path in (f"/decisions/?owner={HUGE}", f"/decisions/?meeting={HUGE}", f"/decisions/export.csv?meeting={HUGE}",
+                 f"/decisions/new?meeting_id={HUGE}&event_id={HUGE}"):  # fmt: skip
+        assert expert_client.get(path).status_code == 200, path
+    # A link to a revision or poll that doesn't exist is "not found", whatever its number.
+    assert expert_client.get(f"/decisions/new?revision_id={HUGE}").status_code == 404
+    assert expert_client.get(f"/decisions/new?poll_id={HUGE}").status_code == 404

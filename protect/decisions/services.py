@@ -23,6 +23,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
+from protect.core.inputs import parse_int
 from protect.core.permissions import has_role, rule
 from protect.core.text import plain_excerpt
 from protect.core.timefmt import to_zone, viewer_zone
@@ -946,11 +947,7 @@ def owner_name(user_id: int) -> str | None:
 
 
 def _int_param(value: str | None) -> int | None:
-    try:
-        number = int(value or "")
-    except ValueError:
-        return None
-    return number if number > 0 else None
+    return parse_int(value, minimum=1)
 
 
 def parse_filter(args: Any) -> LogFilter:

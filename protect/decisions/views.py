@@ -283,8 +283,8 @@ def new_decision():
             form.meeting_id.data = meeting_id
         if event_id and db.session.get(TrainingEvent, event_id) is not None:
             form.event_id.data = event_id
-        if revision_id:
-            if db.session.get(SectionRevision, revision_id) is None:
+        if request.args.get("revision_id") is not None:
+            if revision_id is None or db.session.get(SectionRevision, revision_id) is None:
                 abort(404, "There is no such revision of the Guidelines.")
             form.revision_id.data = revision_id
         if request.args.get("poll_id") is not None:
