@@ -645,7 +645,7 @@ class Generator:
                     "closes_at": closes,
                     "time_zone": "Europe/Copenhagen",
                     "secret": n % 4 != 3,
-                    "live_results": n % 2 == 0,
+                    "live_results": n % 4 == 3,  # open ballots only: a secret poll never shows running results
                     "tie_break_seed": f"{r.getrandbits(64):016x}",
                     "created_by_id": self.bench_user,
                     "created_at": opens - timedelta(days=2),

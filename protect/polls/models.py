@@ -89,7 +89,8 @@ class Poll(db.Model):
 
     def results_visible(self, now: datetime | None = None) -> bool:
         status = self.status(now)
-        return status == "closed" or (status == "open" and self.live_results)
+        # A secret ballot never shows running results, even if a row says live_results (the forms refuse it).
+        return status == "closed" or (status == "open" and self.live_results and not self.secret)
 
 
 class PollOption(db.Model):

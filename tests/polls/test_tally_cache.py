@@ -250,3 +250,16 @@ def test_the_turnout_of_another_poll_is_never_taken_for_this_ones_state(moderato
     stale = services.turnout(_fresh(other.id))
     assert (stale.version, stale.ballot_version, stale.ballots) == (1, 1, 1) and old.ballots == 1
     assert services.tally_poll(_fresh(poll.id), numbers=stale).ballots == 3
+
+
+def test_a_secret_poll_shows_no_running_results_even_if_a_row_says_live_results(client_for, moderator, expert):
+    # The forms refuse secret + live results; an imported or hand-edited row must not open the results either.
+    poll = make_poll(moderator, method="irv")
+    cast(poll, make_user("expert"), "Riga")
+    db.session.execute(update(Poll).where(Poll.id == poll.id).values(live_results=True, secret=True))
+    db.session.commit()
+    client = client_for(expert)
+    assert client.get(f"/polls/{poll.id}/results").status_code == 403
+    db.session.execute(update(Poll).where(Poll.id == poll.id).values(secret=False))
+    db.session.commit()
+    assert client.get(f"/polls/{poll.id}/results").status_code == 200
