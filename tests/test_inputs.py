@@ -73,3 +73,15 @@ def test_decision_filters_and_links_ignore_numbers_the_database_cannot_hold(expe
     # A link to a revision or poll that doesn't exist is "not found", whatever its number.
     assert expert_client.get(f"/decisions/new?revision_id={HUGE}").status_code == 404
     assert expert_client.get(f"/decisions/new?poll_id={HUGE}").status_code == 404
+
+
+def test_a_ballot_with_digits_that_are_not_ascii_is_refused_beside_the_ballot(client_for, moderator, expert):
+    from tests.polls.factories import make_poll
+
+    poll = make_poll(moderator, method="schulze")
+    client = client_for(expert)
+    for data in ({"ranking": "²"}, {"rank-²": "1"}, {f"rank-{poll.options[0].id}": "²"}, {"ranking": HUGE}):
+        response = client.post(f"/polls/{poll.id}/ballot", data=data)
+        assert response.status_code == 422, data
+    response = client.post(f"/polls/{poll.id}/ballot/arrange", data={"move": "up:²"})
+    assert response.status_code == 422

@@ -21,6 +21,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
+from protect.core.inputs import parse_int
 from protect.core.permissions import ROLES
 from protect.core.timefmt import format_datetime
 from protect.extensions import db
@@ -783,8 +784,8 @@ def parse_choice(poll: Poll, values: Sequence[str]) -> list[int]:
     """Option ids from form values. A value that is no number, or an empty place in a ranking, is refused."""
     ids = []
     for position, value in enumerate(values, start=1):
-        value = (value or "").strip()
-        if not value.isdigit():
+        number = parse_int(value or "")
+        if number is None:
             if poll.ranked:
                 raise RuleViolation(
                     f"Place {position} of the ranking is empty or not a location: ranks must run 1, 2, 3… "
@@ -795,7 +796,7 @@ def parse_choice(poll: Poll, values: Sequence[str]) -> list[int]:
             raise RuleViolation(
                 "The ballot names a location that is not an option of this poll.", field="choice", status=422
             )
-        ids.append(int(value))
+        ids.append(number)
     return ids
 
 
@@ -820,9 +821,9 @@ def arrange(poll: Poll, ranking: Sequence[int], move: str) -> tuple[list[int], i
     if any(oid not in labels for oid in ranking) or len(set(ranking)) != len(ranking):
         raise RuleViolation("The ranking names an unknown location or one location twice.", field="choice", status=422)
     action, _, raw = (move or "").partition(":")
-    if not raw.isdigit() or int(raw) not in labels or action not in {"up", "down", "add", "remove"}:
+    oid = parse_int(raw)
+    if oid is None or oid not in labels or action not in {"up", "down", "add", "remove"}:
         raise RuleViolation("That is not a move this ballot knows.", field="choice", status=422)
-    oid = int(raw)
     name = labels[oid]
     if action == "add":
         if oid not in ranking:

@@ -10,6 +10,7 @@ from flask_login import current_user
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
+from protect.core.inputs import parse_int
 from protect.core.permissions import has_role, role_required, rule
 from protect.core.timefmt import format_datetime, from_zone, iso_utc, to_zone, viewer_zone
 from protect.extensions import db
@@ -178,7 +179,8 @@ def edit_poll(poll_id: int):
         return _form_page(form, poll, locked, 200)
     valid = form.validate_on_submit() if full_form else _valid_locked_form(form)
     if valid:
-        version = int(form.version.data) if (form.version.data or "").isdigit() else -1
+        version = parse_int(form.version.data or "")
+        version = -1 if version is None else version
         try:
             services.update_poll(current_user, poll.id, _data_from(form, poll, locked=not full_form), version)
         except RuleViolation as error:
@@ -329,11 +331,12 @@ def _ballot_values(poll: Poll) -> list[int]:
         if ranks:
             parsed: dict[int, int] = {}
             for key, value in ranks.items():
-                option, number = key[5:], (value or "").strip()
-                if not option.isdigit() or (number and not number.isdigit()):
+                option, number = parse_int(key[5:]), (value or "").strip()
+                rank = parse_int(number) if number else None
+                if option is None or (number and rank is None):
                     raise RuleViolation("Ranks are whole numbers: 1, 2, 3…", field="choice", status=422)
-                if number:
-                    parsed[int(option)] = int(number)
+                if rank is not None:
+                    parsed[option] = rank
             return services.ranks_to_order(parsed)
         return services.parse_choice(poll, request.form.getlist("ranking"))
     return services.parse_choice(poll, request.form.getlist("choice"))
@@ -355,7 +358,8 @@ def cast(poll_id: int):
         db.session.rollback()
         poll = _poll_or_404(poll_id)
         mine = services.own_ballot(poll, current_user)
-        draft = [int(v) for v in request.form.getlist("ranking" if poll.ranked else "choice") if v.isdigit()]
+        values = request.form.getlist("ranking" if poll.ranked else "choice")
+        draft = [number for number in map(parse_int, values) if number is not None]
         draft = [oid for oid in dict.fromkeys(draft) if oid in {o.id for o in poll.options}]
         context = _ballot_context(poll, mine, draft=draft, error=error.message, focus="error")
         return _ballot_response(poll, context, error.status)
