@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 from flask import Flask, Response, current_app, make_response, request, session
@@ -184,7 +184,3 @@ def cacheable(response: Response, etag: str, last_modified: datetime | None) -> 
     if is_anonymous():
         _validators(response, etag, last_modified)
     return response
-
-
-def etag_of(rows: Iterable[object]) -> str:
-    return hashlib.sha256(repr(list(rows)).encode()).hexdigest()[:24]

@@ -14,6 +14,7 @@ that what is published is exactly what was approved, whatever is edited afterwar
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from functools import cached_property
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import Select, Text, bindparam, cast, delete, func, literal_column, select, update
+from sqlalchemy import Select, String, Text, bindparam, cast, delete, func, literal_column, select, update
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -634,16 +635,39 @@ def _live() -> Select:
     )
 
 
-def live_stamps() -> list[tuple[int, int | None, Any, str | None]]:
-    """(page id, live version or None, when it last changed publicly, the live snapshot's digest or None) of
-    every page that was ever public: enough to answer "has the list changed?" — a withdrawal changes it too,
-    and the digest names the very content shown, so a list rendered for these stamps is the list. One query."""
-    return [tuple(row) for row in db.session.execute(_LIVE_STAMPS)]  # type: ignore[misc]
+@dataclass(frozen=True)
+class PublicState:
+    """What the public list, feed and sitemap show, in brief: which versions are live, with which content."""
+
+    live: str  # a digest of every live page's id, version and content digest ("" when nothing is live)
+    changed: Any  # when anything public last changed: a publication, or a withdrawal (which `live` shows too)
+
+
+def public_state() -> PublicState:
+    """The live set in one row: two lists that name the same live versions with the same content get the same
+    value, any publication or withdrawal (in any process) another. One query, read from indexes on SQLite."""
+    entries, changed = db.session.execute(_PUBLIC_STATE).one()
+    if not entries:
+        return PublicState("", changed)
+    # The database joins them in no promised order: sorted, the same set always gives the same value.
+    ordered = ",".join(sorted(entries.split(",")))
+    return PublicState(hashlib.sha256(ordered.encode()).hexdigest(), changed)
 
 
 # Built once: the public pages run these on every request.
-_LIVE_STAMPS = (
-    select(ProgrammePage.id, ProgrammePage.live_version, ProgrammePage.public_changed_at, ProgrammeSnapshot.digest)
+_PUBLIC_STATE = (
+    select(
+        func.aggregate_strings(
+            cast(ProgrammePage.id, String)
+            + ":"
+            + cast(ProgrammePage.live_version, String)
+            + ":"
+            + ProgrammeSnapshot.digest,
+            ",",
+        ),
+        func.max(ProgrammePage.public_changed_at),
+    )
+    .select_from(ProgrammePage)
     .outerjoin(
         ProgrammeSnapshot,
         # "version + 0": SQLite would otherwise pick the unique (page_id, version) index and read each digest
@@ -652,7 +676,6 @@ _LIVE_STAMPS = (
         & (ProgrammeSnapshot.version + literal_column("0") == ProgrammePage.live_version),
     )
     .where(ProgrammePage.public_changed_at.is_not(None))
-    .order_by(ProgrammePage.id)
 )
 
 

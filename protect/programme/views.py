@@ -89,28 +89,25 @@ def _training_body(snapshot: services.PublicSnapshot, variant: str, is_open: boo
     )
 
 
-def _last_change(stamps: list[tuple]) -> Any:
-    """When anything public last changed (a publication or a withdrawal of any page)."""
-    return max((stamp[2] for stamp in stamps if stamp[2] is not None), default=None)
-
-
 # The list -----------------------------------------------------------------------------------------------------
 
 
 @bp.get("/programme/")
 @public
 def index():
-    filters = FilterForm(request.args)
-    country = filters.country.data if filters.country.data in COUNTRIES else ""
-    audience = filters.audience.data if filters.audience.data in AUDIENCES else ""
-    query = " ".join((filters.q.data or "").split())[:100]
+    # What the filter form reads (its first value of each), without building the form unless the page is made.
+    country = request.args.get("country", "")
+    country = country if country in COUNTRIES else ""
+    audience = request.args.get("audience", "")
+    audience = audience if audience in AUDIENCES else ""
+    query = " ".join((request.args.get("q") or "").split())[:100]
     today = _today()
-    stamps = services.live_stamps()
     # The live snapshots by page, version and content digest: the list shows exactly these (and today's split
     # into upcoming and past), so a list rendered for the same ones is the same list.
-    live = [(page_id, version, digest) for page_id, version, _changed, digest in stamps if version is not None]
-    etag = caching.make_etag("list", caching.etag_of(live), country, audience, query, today)
-    last_modified = caching.latest(today, _last_change(stamps))
+    state = services.public_state()
+    live = state.live
+    etag = caching.make_etag("list", live, country, audience, query, today)
+    last_modified = caching.latest(today, state.changed)
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
@@ -124,7 +121,7 @@ def index():
         past = [pair for pair in reversed(found) if pair[1].is_over(today)]
         return render_template(
             "programme/index.html",
-            filters=filters,
+            filters=FilterForm(request.args),
             filtered=bool(country or audience or query),
             query=query,
             upcoming=upcoming,
@@ -221,10 +218,10 @@ def page_calendar(slug: str):
 @bp.get("/programme/calendar.ics")
 @public
 def calendar_feed():
-    stamps = services.live_stamps()
-    live = [(page_id, version, digest) for page_id, version, _changed, digest in stamps if version is not None]
-    etag = caching.make_etag("feed", caching.etag_of(live))
-    last_modified = caching.latest(_last_change(stamps))
+    state = services.public_state()
+    live = state.live
+    etag = caching.make_etag("feed", live)
+    last_modified = caching.latest(state.changed)
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
@@ -238,10 +235,10 @@ def calendar_feed():
 @bp.get("/sitemap.xml")
 @public
 def sitemap():
-    stamps = services.live_stamps()
-    live = [(page_id, version, digest) for page_id, version, _changed, digest in stamps if version is not None]
-    etag = caching.make_etag("sitemap", caching.etag_of(live))
-    last_modified = caching.latest(_last_change(stamps))
+    state = services.public_state()
+    live = state.live
+    etag = caching.make_etag("sitemap", live)
+    last_modified = caching.latest(state.changed)
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged

@@ -132,3 +132,20 @@ def test_the_search_box_shows_what_each_visitor_typed(client, expert, moderator)
     tallinn(expert, moderator)
     assert 'value="Tallinn"' in client.get("/programme/?q=Tallinn").get_data(as_text=True)
     assert 'value="tallinn"' in client.get("/programme/?q=tallinn").get_data(as_text=True)
+
+
+def test_the_live_state_names_the_live_versions_and_nothing_else(expert, moderator):
+    assert services.public_state().live == ""
+    page = tallinn(expert, moderator)
+    first = services.public_state()
+    assert first.live and first.changed is not None
+    assert services.public_state() == first
+    page = approve(submit(edit(page, expert, title="Training in Tallinn, new dates"), expert), moderator)
+    assert services.public_state() == first  # approved is not public
+    publish(page, moderator)
+    second = services.public_state()
+    assert second.live not in ("", first.live) and second.changed >= first.changed
+    services.withdraw(moderator, page.id, "Cancelled.")
+    db.session.commit()
+    third = services.public_state()
+    assert third.live == "" and third.changed >= second.changed
