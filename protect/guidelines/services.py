@@ -847,7 +847,8 @@ def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
 
     mine = aliased(Comment)
     successor = aliased(SectionRevision)
-    commented = exists().where(mine.revision_id == SectionRevision.id, mine.author_id == user.id)
+    # The revisions the user commented on, found once by the author index (not per proposal in its comments).
+    commented = SectionRevision.id.in_(select(mine.revision_id).where(mine.author_id == user.id))
     rebased = exists().where(successor.rebased_from_id == SectionRevision.id)
     listed = (
         SectionRevision.id,
