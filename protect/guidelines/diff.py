@@ -34,9 +34,11 @@ __all__ = [
 # A revision's body never changes once saved, and a page compares the same two bodies on every view, so the
 # diff of a pair of texts is kept in each process. The key is a digest of both texts themselves (not revision
 # ids, which a database may reuse after a delete): a different text is a different key, so an entry cannot go
-# stale. Bounded by entries; a body is at most BODY_MAX characters.
+# stale. Bounded by entries and by the characters they hold (a body may have up to BODY_MAX characters).
 DIFF_CACHE_SIZE = 256
-_diffs: OrderedDict[tuple[bytes, bytes], Diff] = OrderedDict()
+DIFF_CACHE_CHARS = 4_000_000
+_diffs: OrderedDict[tuple[bytes, bytes], tuple[Diff, int]] = OrderedDict()
+_diffs_chars = 0
 _diffs_lock = threading.Lock()
 
 
@@ -49,23 +51,30 @@ def word_diff(old: str, new: str) -> Diff:
 
     Every caller gets its own copy (its own list of its own segments), so nothing a caller does to the result
     can change what the next one gets."""
+    global _diffs_chars
     key = (_digest(old), _digest(new))
     with _diffs_lock:
-        found = _diffs.get(key)
-        if found is not None:
+        entry = _diffs.get(key)
+        if entry is not None:
             _diffs.move_to_end(key)
-    if found is None:
-        found = core_diff.word_diff(old, new)
+    if entry is None:
+        computed = core_diff.word_diff(old, new)
+        entry = (computed, sum(len(s.text) for s in computed.segments))
         with _diffs_lock:
-            _diffs[key] = found
-            while len(_diffs) > DIFF_CACHE_SIZE:
-                _diffs.popitem(last=False)
+            if key not in _diffs:
+                _diffs[key] = entry
+                _diffs_chars += entry[1]
+            while _diffs and (len(_diffs) > DIFF_CACHE_SIZE or _diffs_chars > DIFF_CACHE_CHARS):
+                _diffs_chars -= _diffs.popitem(last=False)[1][1]
+    found = entry[0]
     return Diff([Segment(s.kind, s.text) for s in found.segments], found.whitespace_only)
 
 
 def clear_diff_cache() -> None:
+    global _diffs_chars
     with _diffs_lock:
         _diffs.clear()
+        _diffs_chars = 0
 
 
 # Paragraph blocks -------------------------------------------------------------------------------------------
