@@ -21,9 +21,7 @@ AUDIENCES = ("all", "moderator", "admin")
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_event"
-    __table_args__ = (
-        Index("ix_audit_event_object", "object_type", "object_id"),
-    )
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
