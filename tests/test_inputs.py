@@ -85,3 +85,18 @@ def test_a_ballot_with_digits_that_are_not_ascii_is_refused_beside_the_ballot(cl
         assert response.status_code == 422, data
     response = client.post(f"/polls/{poll.id}/ballot/arrange", data={"move": "up:²"})
     assert response.status_code == 422
+
+
+def test_guideline_pages_ignore_digits_that_are_not_ascii(expert_client, moderator):
+    from tests.guidelines.factories import current, first_section, make_guideline
+
+    section = first_section(make_guideline(moderator))
+    revision = current(section)
+    db.session.commit()
+    for path in (f"/guidelines/sections/{section.id}/compare?from=²", f"/guidelines/revisions/{revision.id}?on=²",
+                 f"/guidelines/revisions/{revision.id}/comments/changes?since=²&shown=²",
+                 f"/guidelines/revisions/{revision.id}?on={HUGE}"):  # fmt: skip
+        assert expert_client.get(path).status_code < 500, path
+    response = expert_client.post(f"/guidelines/revisions/{revision.id}/comments",
+                                  data={"body": "A comment", "parent_id": HUGE, "paragraph": "²"})  # fmt: skip
+    assert 400 <= response.status_code < 500

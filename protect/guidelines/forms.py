@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from protect.core.inputs import parse_int
 from protect.guidelines.models import (
     BODY_MAX,
     COMMENT_MAX,
@@ -23,10 +24,11 @@ class IntegerHidden(HiddenField):
 
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
-        try:
-            self.data = int(self.data) if self.data not in (None, "") else None
-        except (TypeError, ValueError):
-            self.data = -1
+        if self.data in (None, ""):
+            self.data = None
+        else:
+            number = parse_int(self.data, minimum=1)
+            self.data = -1 if number is None else number
 
 
 def _too_long(limit: int, what: str):
@@ -118,10 +120,8 @@ class CommentForm(FlaskForm):
         value = (self.paragraph.data or "").strip()
         if value in ("", "0", "None"):
             return None
-        try:
-            return int(value)
-        except ValueError:
-            return -1
+        number = parse_int(value)
+        return -1 if number is None else number
 
 
 class EditCommentForm(FlaskForm):

@@ -34,6 +34,7 @@ from sqlalchemy.orm import joinedload
 
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_page_or_fragment
+from protect.core.inputs import parse_int
 from protect.core.permissions import can, has_role, role_required
 from protect.extensions import db
 from protect.guidelines import diff, exports, services, visits
@@ -344,8 +345,7 @@ def export_history(section_id: int):
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_int(request.args.get(name, ""))
 
 
 @bp.get("/sections/<int:section_id>/compare")
@@ -480,10 +480,8 @@ def _filter_arg() -> str:
 
 
 def _paragraph_arg(count: int) -> int | None:
-    value = request.values.get("on", "")
-    if value.isdigit() and 1 <= int(value) <= count:
-        return int(value)
-    return None
+    value = parse_int(request.values.get("on", ""))
+    return value if value is not None and 1 <= value <= count else None
 
 
 def _comment_form(paragraphs: list[str], selected: int | None = None, formdata: Any = "default") -> CommentForm:
@@ -678,15 +676,15 @@ def _rebasable_or_error(revision_id: int) -> SectionRevision:
 def _ints(name: str) -> set[int]:
     values = set()
     for value in request.values.getlist(name)[:MAX_SHOWN]:
-        if value.isdigit():
-            values.add(int(value))
+        number = parse_int(value)
+        if number is not None:
+            values.add(number)
     return values
 
 
 def _changes_context(revision: SectionRevision, *, skip: set[int] = frozenset(), cv_extra=None) -> dict[str, Any]:
     """What changed in the comments since the page's ``since``: threads to refresh, threads to add, counts."""
-    since = request.values.get("since", "")
-    since_seq = int(since) if since.isdigit() else 0
+    since_seq = parse_int(request.values.get("since", "")) or 0
     context = _revision_context(revision, cv_extra=cv_extra)
     shown = _ints("shown")
     editing = _ints("editing") - skip
@@ -725,13 +723,13 @@ def _changed_response(revision_id: int, main_block: str | None, *, skip: set[int
 @bp.get("/revisions/<int:revision_id>/comments/changes")
 @role_required("expert")
 def comment_changes(revision_id: int):
-    since = request.args.get("since", "")
+    since = parse_int(request.args.get("since", ""))
     current = db.session.execute(
         select(SectionRevision.comment_seq).where(SectionRevision.id == revision_id)
     ).scalar_one_or_none()
     if current is None:
         abort(404, "There is no such revision.")
-    if since.isdigit() and int(since) >= current:
+    if since is not None and since >= current:
         return Response(status=204)
     return _changed_response(revision_id, "announce")
 
