@@ -1,7 +1,8 @@
 """Where a request's time goes: ``python -m bench.profile [--full] [target name ...]``.
 
 Generates the benchmark's data in a throwaway SQLite file, then runs each named request (all when none is
-named) in process: mean milliseconds over a few runs, SQL queries, and the functions that took the most time.
+named) in process: the median milliseconds of a few runs (without the profiler), SQL queries, and the
+functions that took the most time.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import pstats
 import re
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +27,7 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the full data set (default: the quick one)")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--sort", default="tottime", help="a pstats order: tottime (default), cumulative, ...")
     args = parser.parse_args()
 
     from bench import datagen, targets
@@ -41,19 +44,26 @@ def main() -> None:
             if args.names and target.name not in args.names:
                 continue
             first = contextvars.Context().run(targets.probe, app, target)
+            last, timings = first, []
             profiler = cProfile.Profile()
-            started = time.perf_counter()
-            last = first
-            for _ in range(args.runs):
+            for number in range(2 * args.runs):  # first without the profiler (the timing), then with it
                 _follow_version(target, last)
-                profiler.enable()
-                last = contextvars.Context().run(targets.probe, app, target)
-                profiler.disable()
-            mean = (time.perf_counter() - started) / args.runs * 1000
+                profiling = number >= args.runs
+                started = time.perf_counter()
+                if profiling:
+                    profiler.enable()
+                last = contextvars.Context().run(
+                    targets.request, app, target.method, target.probe_path or target.path, target.headers,
+                    target.probe_body if target.probe_path else target.body,
+                )  # fmt: skip
+                if profiling:
+                    profiler.disable()
+                else:
+                    timings.append((time.perf_counter() - started) * 1000)
             size = f"{first['queries']} queries, {first['bytes']:,} bytes, status {last['status']}"
-            print(f"\n=== {target.name}: {mean:.1f} ms, {size}")
+            print(f"\n=== {target.name}: median {statistics.median(timings):.2f} ms (min {min(timings):.2f}), {size}")
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(args.top)
+            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue().split("\n", 6)[-1] if args.names else "", end="")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -235,15 +235,15 @@ end
 
 def probe(app: Flask, target: Target) -> dict[str, Any]:
     """One request in process: its status, bytes and SQL queries (and the bytes of the page it updates)."""
-    result = _request(app, target.method, target.probe_path or target.path, target.headers,
+    result = request(app, target.method, target.probe_path or target.path, target.headers,
                       target.probe_body if target.probe_path else target.body)  # fmt: skip
     if target.page_path:
         headers = {k: v for k, v in target.headers.items() if k not in ("HX-Request", "Content-Type")}
-        result["full_page_bytes"] = _request(app, "GET", target.page_path, headers, None)["bytes"]
+        result["full_page_bytes"] = request(app, "GET", target.page_path, headers, None)["bytes"]
     return result
 
 
-def _request(app: Flask, method: str, path: str, headers: dict[str, str], body: str | None) -> dict[str, Any]:
+def request(app: Flask, method: str, path: str, headers: dict[str, str], body: str | None) -> dict[str, Any]:
     with app.app_context():
         engine = db.engine
     statements: list[str] = []
@@ -275,4 +275,4 @@ def _request(app: Flask, method: str, path: str, headers: dict[str, str], body: 
 def ceiling_html(app: Flask, plan: list[Target]) -> str:
     """The agenda page as the member sees it: the ceiling renders a static template of this size."""
     agenda = next(t for t in plan if t.name == "agenda page")
-    return _request(app, "GET", agenda.path, agenda.headers, None)["body"]
+    return request(app, "GET", agenda.path, agenda.headers, None)["body"]

@@ -52,6 +52,12 @@ def plain_excerpt(source: str | None, length: int = 200) -> str:
     """A short plain-text summary of Markdown (for lists, meta descriptions and feeds)."""
     if not source:
         return ""
+    return _plain_excerpt(source, length)
+
+
+@lru_cache(maxsize=4096)
+def _plain_excerpt(source: str, length: int) -> str:
+    # Keyed on the text itself, so an edited text can never get an old excerpt.
     text = nh3.clean(markdown.markdown(source), tags=set())
     text = " ".join(text.split())
     if len(text) <= length:

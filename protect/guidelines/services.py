@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
@@ -836,6 +837,14 @@ def paragraph_counts(comments: list[Comment]) -> dict[int, int]:
     return counts
 
 
+@cache
+def _dashboard_aliases() -> tuple[Any, ...]:
+    """The panel's aliases, made once: an alias copies every column, about 1 ms a request if made each time."""
+    from sqlalchemy.orm import aliased
+
+    return aliased(Comment), aliased(SectionRevision), aliased(Comment), aliased(Comment), aliased(Comment)
+
+
 def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
     """The dashboard panel's lists, in two queries: open proposals (with whether the user commented on each),
     and the latest replies by others in threads the user started or took part in.
@@ -843,10 +852,9 @@ def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
     Neither query reads a revision's text (the panel shows none), and the replies are looked for only in the
     threads the user wrote in (found by the author index), not in every comment of every revision."""
     from sqlalchemy import and_, exists, or_
-    from sqlalchemy.orm import aliased, load_only
+    from sqlalchemy.orm import load_only
 
-    mine = aliased(Comment)
-    successor = aliased(SectionRevision)
+    mine, successor, parent, earlier, written = _dashboard_aliases()
     # The revisions the user commented on, found once by the author index (not per proposal in its comments).
     commented = SectionRevision.id.in_(select(mine.revision_id).where(mine.author_id == user.id))
     rebased = exists().where(successor.rebased_from_id == SectionRevision.id)
@@ -882,9 +890,6 @@ def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
     uncommented = [r for r, has_comment in open_ones if not has_comment and r.author_id != user.id]
     to_rebase = [r for r, _ in proposals if r.status == "outdated"]
 
-    parent = aliased(Comment)
-    earlier = aliased(Comment)
-    written = aliased(Comment)
     took_part = exists().where(
         earlier.parent_id == Comment.parent_id, earlier.author_id == user.id, earlier.id < Comment.id
     )
