@@ -301,7 +301,13 @@ def generate(app: Flask, scale: Scale, *, migrate: bool = True, seed: int = 2015
         if migrate:
             upgrade(directory=app.extensions["migrate"].directory, revision="heads")
         with db.engine.begin() as conn:
-            return Generator(Writer(conn), scale, Words(seed), app).run()
+            counts = Generator(Writer(conn), scale, Words(seed), app).run()
+        if db.engine.dialect.name == "postgresql":
+            # Planner statistics, as autovacuum would have them on a server that has been running: without
+            # them PostgreSQL guesses, and the dashboard's activity query alone took 27 ms instead of 0.4 ms.
+            with db.engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+        return counts
 
 
 class Generator:
