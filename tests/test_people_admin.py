@@ -88,6 +88,16 @@ def test_deactivate_and_reactivate(admin_client, expert, client_for):
     assert db.session.get(User, expert.id).active
 
 
+def test_a_request_that_does_not_say_active_or_not_changes_nothing(admin_client, expert):
+    for data in ({}, {"active": ""}, {"active": "yes"}):
+        response = admin_client.htmx("post", f"/admin/users/{expert.id}/active", data=data)
+        assert response.status_code == 422
+        assert "Say whether to activate" in response.get_data(as_text=True)
+        admin_client.post(f"/admin/users/{expert.id}/active", data=data)  # without htmx: back to the list
+    db.session.expire_all()
+    assert db.session.get(User, expert.id).active
+
+
 def test_reset_link_lets_the_user_set_a_new_password_once(admin_client, expert, client, client_for):
     old_session = client_for(expert)
     page = admin_client.post(f"/admin/users/{expert.id}/reset-link").get_data(as_text=True)

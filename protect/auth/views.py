@@ -284,7 +284,10 @@ def change_role(user_id: int):
 @role_required("admin")
 def set_active(user_id: int):
     user = db.get_or_404(User, user_id, description="There is no such user.")
-    active = request.form.get("active") == "1"
+    wanted = request.form.get("active")
+    if wanted not in ("0", "1"):  # a malformed request must not deactivate anyone by default
+        return _after_admin_action(user, "Say whether to activate (1) or deactivate (0) the account.", 422)
+    active = wanted == "1"
     try:
         services.set_active(current_user, user, active)
     except RuleViolation as error:
