@@ -36,7 +36,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas import services, timeplan
-from protect.agendas.cache import TOKEN_PLACEHOLDER, RenderCache
+from protect.agendas.cache import DAYS_CACHE, TOKEN_PLACEHOLDER
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
 from protect.agendas.models import AUDIENCES, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
@@ -52,8 +52,6 @@ bp = Blueprint("agendas", __name__, url_prefix="/events")
 TEMPLATE = "agendas/event.html"
 OPEN_EDITOR = re.compile(r"^(item-\d+:\d+|new-\d+|new-after-\d+:\d+)$")
 MAX_OPEN_EDITORS = 30
-# The agenda's days as most requests render them (no editor open, nothing to focus): see ``_days_html``.
-DAYS_CACHE = RenderCache(size=32)
 
 
 @bp.context_processor
@@ -324,7 +322,7 @@ def _days_html(event: TrainingEvent, presence: list[services.Presence], context:
         layout = _event_layout(event, {}, {})
         return render_block(TEMPLATE, "days", **{**context, "layout": layout, "form_token": TOKEN_PLACEHOLDER})
 
-    html = DAYS_CACHE.get_or_render(key, render).replace(TOKEN_PLACEHOLDER, generate_csrf())
+    html = DAYS_CACHE.get_or_compute(key, render).replace(TOKEN_PLACEHOLDER, generate_csrf())
     return Markup(html)  # noqa: S704 - the output of our own autoescaping template; the token is URL-safe
 
 

@@ -6,13 +6,12 @@ diff itself is protect.core.diff; here it is cached, see ``word_diff``).
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from protect.core import diff as core_diff
 from protect.core.diff import DEL, INS, SAME, Diff, Segment, normalise, tokens
+from protect.core.lru import LRU
 
 __all__ = [
     "DEL",
@@ -37,9 +36,9 @@ __all__ = [
 # stale. Bounded by entries and by the characters they hold (a body may have up to BODY_MAX characters).
 DIFF_CACHE_SIZE = 256
 DIFF_CACHE_CHARS = 4_000_000
-_diffs: OrderedDict[tuple[bytes, bytes], tuple[Diff, int]] = OrderedDict()
-_diffs_chars = 0
-_diffs_lock = threading.Lock()
+_diffs: LRU[Diff] = LRU(
+    size=DIFF_CACHE_SIZE, max_weight=DIFF_CACHE_CHARS, weigh=lambda diff: sum(len(s.text) for s in diff.segments)
+)
 
 
 def _digest(text: str | None) -> bytes:
@@ -51,30 +50,12 @@ def word_diff(old: str, new: str) -> Diff:
 
     Every caller gets its own copy (its own list of its own segments), so nothing a caller does to the result
     can change what the next one gets."""
-    global _diffs_chars
-    key = (_digest(old), _digest(new))
-    with _diffs_lock:
-        entry = _diffs.get(key)
-        if entry is not None:
-            _diffs.move_to_end(key)
-    if entry is None:
-        computed = core_diff.word_diff(old, new)
-        entry = (computed, sum(len(s.text) for s in computed.segments))
-        with _diffs_lock:
-            if key not in _diffs:
-                _diffs[key] = entry
-                _diffs_chars += entry[1]
-            while _diffs and (len(_diffs) > DIFF_CACHE_SIZE or _diffs_chars > DIFF_CACHE_CHARS):
-                _diffs_chars -= _diffs.popitem(last=False)[1][1]
-    found = entry[0]
+    found = _diffs.get_or_compute((_digest(old), _digest(new)), lambda: core_diff.word_diff(old, new))
     return Diff([Segment(s.kind, s.text) for s in found.segments], found.whitespace_only)
 
 
 def clear_diff_cache() -> None:
-    global _diffs_chars
-    with _diffs_lock:
-        _diffs.clear()
-        _diffs_chars = 0
+    _diffs.clear()
 
 
 # Paragraph blocks -------------------------------------------------------------------------------------------

@@ -14,57 +14,18 @@ Entries are shared between requests: callers must treat a cached Tally as read-o
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable
-
 from flask import current_app
 
+from protect.core.lru import LRU
 from protect.polls.tally import Tally
 
 SIZE = 256
 EXTENSION = "polls.tallies"
 
 
-class TallyCache:
-    """A thread-safe LRU of tallies."""
-
-    def __init__(self, size: int = SIZE) -> None:
-        self.size = size
-        self._entries: OrderedDict[Hashable, Tally] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> Tally | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return found
-
-    def put(self, key: Hashable, tally: Tally) -> None:
-        with self._lock:
-            self._entries[key] = tally
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
-def tallies() -> TallyCache:
+def tallies() -> LRU[Tally]:
     """The application's tally cache (one per application object, so two apps never share entries)."""
     cache = current_app.extensions.get(EXTENSION)
     if cache is None:
-        cache = current_app.extensions.setdefault(EXTENSION, TallyCache())
+        cache = current_app.extensions.setdefault(EXTENSION, LRU(size=SIZE))
     return cache

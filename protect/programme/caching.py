@@ -15,14 +15,14 @@ entry just stops being asked for and ages out.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 from flask import Flask, Response, current_app, make_response, request, session
 from flask_login import current_user
 from markupsafe import Markup
+
+from protect.core.lru import LRU
 
 PUBLIC_MAX_AGE = 300
 TEMPLATES = (
@@ -36,78 +36,16 @@ TEMPLATES = (
 )
 
 
-class RenderCache:
-    """A small thread-safe LRU of rendered HTML. Keys name an immutable snapshot, so entries never go stale."""
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple, Markup] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple, render: Callable[[], str]) -> Markup:
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return self._entries[key]
-        html = Markup(render())  # noqa: S704 - the output of our own autoescaping template
-        with self._lock:
-            self.misses += 1
-            self._entries[key] = html
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-        return html
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-
-def render_cache(app: Flask | None = None) -> RenderCache:
+def render_cache(app: Flask | None = None) -> LRU[Markup]:
+    """Rendered snapshot bodies: keys name an immutable snapshot, so entries never go stale."""
     app = app or current_app
-    return app.extensions.setdefault("programme_render_cache", RenderCache())
+    return app.extensions.setdefault("programme_render_cache", LRU(size=256))
 
 
-class PageCache:
-    """A thread-safe LRU of whole pages (UTF-8 bytes), bounded by their total size."""
-
-    def __init__(self, max_bytes: int = 16 * 1024 * 1024) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: tuple, render: Callable[[], str]) -> bytes:
-        with self._lock:
-            page = self._entries.get(key)
-            if page is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return page
-        page = render().encode()
-        with self._lock:
-            self.misses += 1
-            if key not in self._entries:
-                self._entries[key] = page
-                self._bytes += len(page)
-            while self._bytes > self.max_bytes and self._entries:
-                self._bytes -= len(self._entries.popitem(last=False)[1])
-        return page
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-
-
-def page_cache(app: Flask | None = None) -> PageCache:
+def page_cache(app: Flask | None = None) -> LRU[bytes]:
+    """Whole public pages as UTF-8 bytes, at most 16 MB of them."""
     app = app or current_app
-    return app.extensions.setdefault("programme_page_cache", PageCache())
+    return app.extensions.setdefault("programme_page_cache", LRU(size=4096, max_weight=16 * 1024 * 1024, weigh=len))
 
 
 def shared_page(kind: str, etag: str, render: Callable[[], str]) -> Response:
@@ -120,7 +58,7 @@ def shared_page(kind: str, etag: str, render: Callable[[], str]) -> Response:
     if not is_anonymous() or session.get("_flashes"):
         return make_response(render())
     key = (kind, etag, request.url_root, current_app.config.get("BASE_URL"), request.query_string)
-    return make_response(page_cache().get(key, render))
+    return make_response(page_cache().get_or_compute(key, lambda: render().encode()))
 
 
 def fingerprint() -> str:

@@ -26,6 +26,7 @@ from flask import (
 )
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
+from markupsafe import Markup
 
 from protect.agendas.models import AUDIENCES
 from protect.core.database import utcnow
@@ -81,10 +82,12 @@ def _training_body(snapshot: services.PublicSnapshot, variant: str, is_open: boo
     """The snapshot rendered once per version (and variant): it never changes, so it is cached."""
     training = Training(snapshot.content, snapshot.version)
     key = (variant, snapshot.id, snapshot.digest, is_open)
-    return caching.render_cache().get(
+    return caching.render_cache().get_or_compute(
         key,
-        lambda: render_template(
-            "programme/_training.html", training=training, variant=variant, is_open=is_open, slug=training.slug
+        lambda: Markup(  # noqa: S704 - the output of our own autoescaping template
+            render_template(
+                "programme/_training.html", training=training, variant=variant, is_open=is_open, slug=training.slug
+            )
         ),
     )
 

@@ -12,9 +12,10 @@ import re
 from sqlalchemy import delete, select, update
 
 from protect.core.database import writing
+from protect.core.lru import LRU
 from protect.extensions import db
 from protect.polls import services
-from protect.polls.cache import TallyCache, tallies
+from protect.polls.cache import tallies
 from protect.polls.models import Ballot, BallotMark, Poll, PollOption
 from protect.polls.tally import count
 from tests.conftest import count_queries
@@ -215,7 +216,7 @@ def test_an_empty_poll_counts_no_ballots(moderator):
 
 def test_the_cache_is_one_per_application_and_bounded(app):
     assert tallies() is tallies()
-    cache = TallyCache(size=2)
+    cache = LRU(size=2)
     for n in range(3):
         cache.put(n, object())  # type: ignore[arg-type]
     assert len(cache) == 2 and cache.get(0) is None and cache.get(2) is not None
