@@ -306,15 +306,20 @@ class PollListing:
     status: str  # "open", "scheduled" or "closed", as Poll.status()
 
 
-@cache
-def _list_statement():
-    counts = select(Ballot.poll_id, func.count().label("ballots")).group_by(Ballot.poll_id).subquery()
-    voted = (
+def _voted():
+    """Whether the user of the ``user_id`` parameter has a ballot in the poll of the row."""
+    return (
         select(Ballot.id)
         .where(Ballot.poll_id == Poll.id, Ballot.voter_id == bindparam("user_id"))
         .exists()
         .label("voted")
     )
+
+
+@cache
+def _list_statement():
+    counts = select(Ballot.poll_id, func.count().label("ballots")).group_by(Ballot.poll_id).subquery()
+    voted = _voted()
     return (
         select(
             Poll.id,
@@ -356,12 +361,7 @@ class OpenPoll:
 @cache
 def _open_polls_statement():
     now = bindparam("now")
-    voted = (
-        select(Ballot.id)
-        .where(Ballot.poll_id == Poll.id, Ballot.voter_id == bindparam("user_id"))
-        .exists()
-        .label("voted")
-    )
+    voted = _voted()
     return (
         select(Poll.id, Poll.question, Poll.closes_at, voted)
         .where(Poll.opens_at <= now, Poll.closes_at > now)
