@@ -924,18 +924,19 @@ class LogFilter:
 
 
 def owners_named(name: str) -> list[int]:
-    """The owners of decisions whose name is ``name``, compared folded (so "åsa" finds "Åsa"); when nobody's
-    is, those whose name holds every word of it ("berg" finds "Jonas Berg" and "Ilze Bergmane").
+    """The owners of decisions whose name is ``name``, compared folded and without accents (so "åsa" and "asa"
+    find "Åsa"); when nobody's is, those whose name holds every word of it ("berg" finds "Jonas Berg" and
+    "Ilze Bergmane").
 
     An exact name wins so that the form, which shows the chosen owner's name, keeps to that person. Names are
     folded in Python, as the search is: SQLite's lower() and LIKE fold only ASCII."""
-    wanted = rules.fold(" ".join(name.split()))
+    wanted = rules.loose(" ".join(name.split()))
     words = wanted.split()
     if not words:
         return []
     owners = select(Decision.owner_id).where(Decision.owner_id.is_not(None)).distinct()
     rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(owners))).all()
-    folded = [(row.id, rules.fold(" ".join(row.display_name.split()))) for row in rows]
+    folded = [(row.id, rules.loose(" ".join(row.display_name.split()))) for row in rows]
     exact = [user_id for user_id, folded_name in folded if folded_name == wanted]
     if exact:
         return sorted(exact)
