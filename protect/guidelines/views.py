@@ -820,25 +820,43 @@ def edit_comment(comment_id: int):
     if request.method == "GET":
         form.body.data = comment.body
     elif form.validate_on_submit():
-        try:
-            services.edit_comment(current_user, comment_id, form.body.data)
-        except RuleViolation as error:
-            db.session.rollback()
-            _form_error(form, error)
-            status = error.status
-        else:
-            if not is_htmx():
-                flash("Your comment is changed.", "success")
-                return redirect(
-                    url_for(
-                        "guidelines.show_revision", revision_id=comment.revision_id, _anchor=f"comment-{comment_id}"
-                    ),
-                    303,
-                )
-            return _thread_response(comment.revision_id, _thread_of(comment), announce_text="Your comment is changed.")
+        return _comment_change(
+            comment,
+            form,
+            "editing",
+            lambda: services.edit_comment(current_user, comment_id, form.body.data),
+            "Your comment is changed.",
+        )
     else:
         status = 422
-    cv_extra = {"editing": {comment_id: form}}
+    return _comment_form_response(comment, form, "editing", status)
+
+
+def _comment_change(
+    comment: Comment, form: Any, key: str, change: Any, done: str, flashed: str | None = None, *, beside_field=False
+):
+    """Apply ``change`` (a service call) from a comment's edit or hide form: the changed thread, or the form
+    again beside the thread with the service's message and the text kept. ``beside_field``: only a message
+    about a field goes beside the form; any other is raised (an error page or alert)."""
+    try:
+        change()
+    except RuleViolation as error:
+        db.session.rollback()
+        if beside_field and error.field is None:
+            raise
+        _form_error(form, error)
+        return _comment_form_response(comment, form, key, error.status)
+    if not is_htmx():
+        flash(flashed or done, "success")
+        return redirect(
+            url_for("guidelines.show_revision", revision_id=comment.revision_id, _anchor=f"comment-{comment.id}"),
+            303,
+        )
+    return _thread_response(comment.revision_id, _thread_of(comment), announce_text=done)
+
+
+def _comment_form_response(comment: Comment, form: Any, key: str, status: int):
+    cv_extra = {key: {comment.id: form}}
     if is_htmx():
         return _thread_response(comment.revision_id, _thread_of(comment), status, cv_extra=cv_extra)
     revision = _revision_or_404(comment.revision_id)
@@ -868,30 +886,14 @@ def resolve_comment(comment_id: int):
 def hide_comment(comment_id: int):
     comment = _comment_or_404(comment_id)
     form = HideForm()
-    status = 200
     if form.validate_on_submit():
-        try:
-            services.hide_comment(current_user, comment_id, form.reason.data)
-        except RuleViolation as error:
-            db.session.rollback()
-            if error.field is None:
-                raise
-            _form_error(form, error)
-            status = error.status
-        else:
-            if not is_htmx():
-                flash("The comment is hidden. Its text is kept in the audit log for moderators.", "success")
-                return redirect(
-                    url_for(
-                        "guidelines.show_revision", revision_id=comment.revision_id, _anchor=f"comment-{comment_id}"
-                    ),
-                    303,
-                )
-            return _thread_response(comment.revision_id, _thread_of(comment), announce_text="The comment is hidden.")
-    else:
-        status = 422
-    cv_extra = {"hiding": {comment_id: form}}
-    if is_htmx():
-        return _thread_response(comment.revision_id, _thread_of(comment), status, cv_extra=cv_extra)
-    revision = _revision_or_404(comment.revision_id)
-    return make_response(render_template(REVISION, **_revision_context(revision, cv_extra=cv_extra)), status)
+        return _comment_change(
+            comment,
+            form,
+            "hiding",
+            lambda: services.hide_comment(current_user, comment_id, form.reason.data),
+            "The comment is hidden.",
+            "The comment is hidden. Its text is kept in the audit log for moderators.",
+            beside_field=True,
+        )
+    return _comment_form_response(comment, form, "hiding", 422)
