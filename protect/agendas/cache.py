@@ -19,5 +19,5 @@ TOKEN_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 
 
 # The agenda's days as most requests render them (no editor open, nothing to focus; see views._days_html):
-# at most 32 agenda states per process (about 3.5 MB).
-DAYS_CACHE: LRU[str] = LRU(size=32)
+# at most 32 agenda states per process (about 3.5 MB), and never more than 16 MB of HTML (long notes).
+DAYS_CACHE: LRU[str] = LRU(size=32, max_weight=16 * 1024 * 1024, weigh=len)

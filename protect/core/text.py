@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import hashlib
 
 import markdown
 import nh3
 from markupsafe import Markup
+
+from protect.core.lru import LRU
 
 ALLOWED_TAGS = frozenset(
     {
@@ -31,10 +33,19 @@ def render_markdown(source: str | None) -> Markup:
     ``javascript:``/``data:`` URL survives, and links get ``rel="noopener noreferrer nofollow"``."""
     if not source:
         return Markup("")
-    return _render(source)
+    return _RENDERED.get_or_compute(_digest(source), lambda: _render(source))
 
 
-@lru_cache(maxsize=4096)
+# Rendered Markdown and excerpts, keyed on a digest of the source (an edited text is a new key) and bounded by
+# what they hold: a guideline body may have 100,000 characters, so a count alone could reach gigabytes.
+_RENDERED: LRU[Markup] = LRU(size=4096, max_weight=32 * 1024 * 1024, weigh=len)
+_EXCERPTS: LRU[str] = LRU(size=8192, max_weight=4 * 1024 * 1024, weigh=len)
+
+
+def _digest(source: str) -> bytes:
+    return hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+
+
 def _render(source: str) -> Markup:
     html = markdown.markdown(source, extensions=list(MARKDOWN_EXTENSIONS), output_format="html")
     clean = nh3.clean(
@@ -52,12 +63,10 @@ def plain_excerpt(source: str | None, length: int = 200) -> str:
     """A short plain-text summary of Markdown (for lists, meta descriptions and feeds)."""
     if not source:
         return ""
-    return _plain_excerpt(source, length)
+    return _EXCERPTS.get_or_compute((_digest(source), length), lambda: _plain_excerpt(source, length))
 
 
-@lru_cache(maxsize=4096)
 def _plain_excerpt(source: str, length: int) -> str:
-    # Keyed on the text itself, so an edited text can never get an old excerpt.
     text = nh3.clean(markdown.markdown(source), tags=set())
     text = " ".join(text.split())
     if len(text) <= length:

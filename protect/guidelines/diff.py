@@ -37,7 +37,10 @@ __all__ = [
 DIFF_CACHE_SIZE = 256
 DIFF_CACHE_CHARS = 4_000_000
 _diffs: LRU[Diff] = LRU(
-    size=DIFF_CACHE_SIZE, max_weight=DIFF_CACHE_CHARS, weigh=lambda diff: sum(len(s.text) for s in diff.segments)
+    size=DIFF_CACHE_SIZE,
+    max_weight=DIFF_CACHE_CHARS,
+    # Characters, plus what each segment object costs beside its text (about 100 bytes).
+    weigh=lambda diff: sum(len(s.text) + 100 for s in diff.segments),
 )
 
 

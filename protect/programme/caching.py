@@ -24,7 +24,9 @@ from markupsafe import Markup
 
 from protect.core.lru import LRU
 
-PUBLIC_MAX_AGE = 300
+# Shared caches may keep a public page, but must ask again every time (a 304 when nothing changed): a page
+# withdrawn for what it said must not go on being served from a browser or a proxy for minutes.
+PUBLIC_CACHE_CONTROL = "public, no-cache"
 TEMPLATES = (
     "base.html",
     "_macros.html",
@@ -39,13 +41,17 @@ TEMPLATES = (
 def render_cache(app: Flask | None = None) -> LRU[Markup]:
     """Rendered snapshot bodies: keys name an immutable snapshot, so entries never go stale."""
     app = app or current_app
-    return app.extensions.setdefault("programme_render_cache", LRU(size=256))
+    if "programme_render_cache" not in app.extensions:
+        app.extensions["programme_render_cache"] = LRU(size=256, max_weight=16 * 1024 * 1024, weigh=len)
+    return app.extensions["programme_render_cache"]
 
 
 def page_cache(app: Flask | None = None) -> LRU[bytes]:
     """Whole public pages as UTF-8 bytes, at most 16 MB of them."""
     app = app or current_app
-    return app.extensions.setdefault("programme_page_cache", LRU(size=4096, max_weight=16 * 1024 * 1024, weigh=len))
+    if "programme_page_cache" not in app.extensions:
+        app.extensions["programme_page_cache"] = LRU(size=4096, max_weight=16 * 1024 * 1024, weigh=len)
+    return app.extensions["programme_page_cache"]
 
 
 def shared_page(kind: str, etag: str, render: Callable[[], str]) -> Response:
@@ -98,7 +104,7 @@ def _validators(response: Response, etag: str, last_modified: datetime | None) -
     response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = last_modified
-    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+    response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
     return response
 
 

@@ -146,8 +146,8 @@ def test_the_placeholder_in_a_title_is_not_replaced(client_for, expert):
 
 
 def test_a_new_event_with_an_old_events_id_is_not_shown_the_old_agenda(client_for, expert):
-    """A re-created database (or a restored one) may give a new event the id and versions of one cached
-    before; its creation time tells them apart."""
+    """A re-created database may give a new event the id and versions of one cached before; its creation time
+    tells them apart. (A restored backup keeps creation times: restart the app after a restore, see README.)"""
     event = make_event(expert)
     make_item(event, expert, title="Old agenda item")
     client = client_for(expert)
