@@ -9,7 +9,6 @@ moderator edits its text; an action is ticked off by its owner, whoever added it
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -861,23 +860,11 @@ def decisions_of_meeting(meeting_id: int) -> list[Decision]:
 
 OWNER_NAME_MAX = 120
 EXCERPT_LENGTH = 220
-EXCERPT_CACHE_MAX = 4096
-# The plain-text excerpt of a decision's Markdown, keyed by a digest of the text itself: an edited text is a
-# new key, so no process can serve an excerpt of an older text (and the cache holds digests, not texts).
-_excerpts: dict[tuple[bytes, int], str] = {}
 
 
 def excerpt(text: str | None, length: int = EXCERPT_LENGTH) -> str:
-    """``plain_excerpt`` of Markdown, computed once per distinct text (rendering Markdown is the slow part)."""
-    if not text:
-        return ""
-    key = (hashlib.blake2b(text.encode(), digest_size=16).digest(), length)
-    found = _excerpts.get(key)
-    if found is None:
-        if len(_excerpts) >= EXCERPT_CACHE_MAX:
-            _excerpts.clear()
-        found = _excerpts[key] = plain_excerpt(text, length)
-    return found
+    """The list's plain-text excerpt of a decision's Markdown (``plain_excerpt`` caches it on the text)."""
+    return plain_excerpt(text, length)
 
 
 @dataclass
