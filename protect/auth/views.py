@@ -5,7 +5,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from protect.auth import services
 from protect.auth.forms import (
@@ -19,6 +21,7 @@ from protect.auth.forms import (
     RoleForm,
 )
 from protect.auth.models import Invitation, User
+from protect.core import fastdb
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
 from protect.core.mail import mail_configured, send_mail
@@ -29,11 +32,38 @@ from protect.extensions import db, limiter, login_manager
 bp = Blueprint("auth", __name__)
 
 
+# The columns every request may show or check; the rest (the password hash, dates) load if a view asks.
+_SESSION_COLUMNS = (
+    User.id,
+    User.email,
+    User.display_name,
+    User.role,
+    User.country,
+    User.sector,
+    User.organisation,
+    User.time_zone,
+    User.active,
+    User.session_token,
+)
+_USER_BY_TOKEN = select(*_SESSION_COLUMNS).where(User.session_token == bindparam("token"))
+
+
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
-    return db.session.execute(
-        select(User).where(User.session_token == session_token, User.active.is_(True))
-    ).scalar_one_or_none()
+    """The member whose session this is, read outside the ORM session (one statement; see core.fastdb) and put
+    into the request's session as though the ORM had loaded it: views use and change it as usual."""
+    found = fastdb.rows(db.engine, _USER_BY_TOKEN, {"token": session_token})
+    if not found or not found[0][8]:
+        return None
+    values = dict(zip((column.key for column in _SESSION_COLUMNS), found[0], strict=True))
+    values["active"] = bool(values["active"])  # SQLite gives 1
+    existing = db.session.identity_map.get(identity_key(User, values["id"]))
+    if existing is not None:  # already loaded in this session (its values are the session's to keep)
+        return existing if existing.session_token == session_token and existing.active else None
+    user = User(**values)
+    make_transient_to_detached(user)  # as if loaded: no pending changes; the other columns load on access
+    db.session.add(user)
+    return user
 
 
 def safe_next(target: str | None) -> str | None:

@@ -29,7 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas.models import AUDIENCES, TrainingEvent, current_items
 from protect.auth.models import User
-from protect.core import audit
+from protect.core import audit, fastdb
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.permissions import can, has_role, rule
@@ -646,7 +646,7 @@ class PublicState:
 def public_state() -> PublicState:
     """The live set in one row: two lists that name the same live versions with the same content get the same
     value, any publication or withdrawal (in any process) another. One query, read from indexes on SQLite."""
-    entries, changed = db.session.execute(_PUBLIC_STATE).one()
+    entries, changed = fastdb.rows(db.engine, _PUBLIC_STATE)[0]
     if not entries:
         return PublicState("", changed)
     # The database joins them in no promised order: sorted, the same set always gives the same value.
@@ -712,11 +712,15 @@ class PublicSnapshot:
     published_at: Any
     first_day: date
     last_day: date
-    content_json: str
 
     @cached_property
     def content(self) -> dict[str, Any]:
-        return json.loads(self.content_json)
+        # As text, parsed here (the same on SQLite and PostgreSQL, whose driver would parse JSON itself); read
+        # only when the page is rendered, not on the requests the page cache serves.
+        return json.loads(fastdb.rows(db.engine, _SNAPSHOT_CONTENT, {"id": self.id})[0][0])
+
+
+_SNAPSHOT_CONTENT = select(cast(ProgrammeSnapshot.content, Text)).where(ProgrammeSnapshot.id == bindparam("id"))
 
 
 @dataclass
@@ -741,8 +745,6 @@ _PUBLIC_LOOKUP = (
         ProgrammeSnapshot.published_at,
         ProgrammeSnapshot.first_day,
         ProgrammeSnapshot.last_day,
-        # As text, parsed on demand (the same on SQLite and PostgreSQL, whose driver would parse JSON itself).
-        cast(ProgrammeSnapshot.content, Text),
     )
     .outerjoin(
         ProgrammeSnapshot,
@@ -758,14 +760,12 @@ def public_lookup(slug: str) -> PublicLookup | None:
     A page that was never published answers exactly like a slug that does not exist. The withdrawal notice
     shows the date and the moderator's reason for visitors, never the page's title or text: a page may be
     withdrawn precisely because of what it said. One query."""
-    row = db.session.execute(_PUBLIC_LOOKUP, {"slug": slug}).first()
-    if row is None:
+    found = fastdb.rows(db.engine, _PUBLIC_LOOKUP, {"slug": slug})
+    if not found:
         return None
-    page_id, withdrawn_at, reason, snapshot_id, version, digest_, published_at, first_day, last_day, content = row
+    page_id, withdrawn_at, reason, snapshot_id, version, digest_, published_at, first_day, last_day = found[0]
     if snapshot_id is not None:
-        return PublicLookup(
-            PublicSnapshot(snapshot_id, page_id, version, digest_, published_at, first_day, last_day, content)
-        )
+        return PublicLookup(PublicSnapshot(snapshot_id, page_id, version, digest_, published_at, first_day, last_day))
     if withdrawn_at is None:
         return None
     return PublicLookup(None, withdrawn_at, reason)
