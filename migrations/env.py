@@ -5,6 +5,8 @@ import logging
 from alembic import context
 from flask import current_app
 
+from protect.core import changes
+
 logger = logging.getLogger("alembic.env")
 config = context.config
 target_db = current_app.extensions["migrate"].db
@@ -39,7 +41,9 @@ def run_migrations_online() -> None:
             # The pragma only works outside a transaction, hence on the driver connection directly.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
-        with context.begin_transaction():
+        # A migration's own data changes are not stamped (the stamps' table may not exist yet); the app is
+        # restarted after an upgrade, with empty caches.
+        with changes.paused(), context.begin_transaction():
             context.run_migrations()
         if sqlite:
             raw = connection.connection.driver_connection

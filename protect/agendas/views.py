@@ -44,6 +44,7 @@ from protect.core.database import writing
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, trigger
+from protect.core.pagecache import cached_page
 from protect.core.permissions import can, require, role_required
 from protect.core.regions import COUNTRIES
 from protect.extensions import db
@@ -524,6 +525,7 @@ def _event_text(name: str, value: Any) -> str:
 
 @bp.get("/<int:event_id>")
 @role_required("expert")
+@cached_page("agendas", "presence", seconds=10)
 def show_event(event_id: int):
     event = _event_or_404(event_id)
     notice = None

@@ -75,6 +75,9 @@ def init_database(app: Flask) -> None:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_connect)
             event.listen(engine, "begin", _sqlite_begin)
+        from protect.core import changes
+
+        changes.watch(engine)
 
     @app.before_request
     def _writes_begin_immediately() -> None:

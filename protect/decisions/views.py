@@ -32,6 +32,7 @@ from protect.agendas.models import TrainingEvent
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment
+from protect.core.pagecache import cached_page
 from protect.core.permissions import can, require, role_required
 from protect.core.timefmt import from_zone, to_zone, viewer_zone
 from protect.decisions import exports, rules, services
@@ -143,6 +144,7 @@ def _filter_form(log_filter: services.LogFilter, tags: list[str]) -> FilterForm:
 
 @bp.get("/")
 @role_required("expert")
+@cached_page("decisions")
 def list_decisions():
     log_filter = services.parse_filter(request.args)
     page = services.log_page(log_filter)

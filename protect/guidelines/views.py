@@ -35,6 +35,7 @@ from sqlalchemy.orm import joinedload
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_page_or_fragment
 from protect.core.inputs import parse_int
+from protect.core.pagecache import cached_page
 from protect.core.permissions import can, has_role, role_required
 from protect.extensions import db
 from protect.guidelines import diff, exports, services, visits
@@ -562,6 +563,7 @@ def _revision_context(
 
 @bp.get("/revisions/<int:revision_id>")
 @role_required("expert")
+@cached_page("guidelines", "visits")
 def show_revision(revision_id: int):
     revision = _revision_or_404(revision_id)
     return render_page_or_fragment(REVISION, "threads_region", **_revision_context(revision))

@@ -6,6 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from protect.core.audit import recent_activity
+from protect.core.pagecache import cached_page
 from protect.core.permissions import public
 from protect.core.registry import dashboard_panels
 from protect.extensions import db
@@ -22,6 +23,7 @@ def index():
 
 
 @bp.get("/dashboard")
+@cached_page("*")
 def dashboard():
     return render_template(
         "home/dashboard.html", panels=dashboard_panels(current_user), activity=recent_activity(current_user)

@@ -11,6 +11,7 @@ from protect.core.database import utcnow
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
 from protect.core.inputs import parse_int
+from protect.core.pagecache import cached_page
 from protect.core.permissions import has_role, role_required, rule
 from protect.core.timefmt import format_datetime, from_zone, iso_utc, to_zone, viewer_zone
 from protect.extensions import db
@@ -430,6 +431,7 @@ def _results_or_refuse(poll: Poll):
 
 
 @bp.get("/<int:poll_id>/results")
+@cached_page("polls", "decisions")
 def results(poll_id: int):
     poll = _poll_or_404(poll_id)
     refused = _results_or_refuse(poll)

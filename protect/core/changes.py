@@ -1,0 +1,128 @@
+"""Change tokens: one random token per area of the data, replaced in the same transaction as every change to it.
+
+Every INSERT, UPDATE and DELETE that SQLAlchemy runs (ORM flushes and Core statements alike) is noted on its
+connection by table; when that transaction commits, the tokens of the areas it touched are replaced by a new
+random value in the same transaction, just before the commit itself. So whoever reads a token and then the data
+can never see a token newer than the data: a cache keyed on the tokens it depends on (``core.pagecache``) never
+serves a page for data that has moved on, in any process or on any machine. Tokens are random, not counters:
+restoring a backup brings back the tokens the data had then, and a page cached under such a token was rendered
+from exactly that data.
+
+Areas are the features' groups of tables (``SCOPES``); a table not listed is an area of its own, so a new table
+is never missed. Presence heartbeats and section visits are areas apart: they change often and only a few
+pages show them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy import String, event, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from protect.core import fastdb
+from protect.extensions import db
+
+SCOPES: dict[str, str] = {
+    **dict.fromkeys(("users", "invitation", "password_reset"), "auth"),
+    **dict.fromkeys(("training_event", "agenda_item", "agenda_change"), "agendas"),
+    "agenda_presence": "presence",
+    **dict.fromkeys(("guideline", "guideline_section", "section_revision", "guideline_comment"), "guidelines"),
+    "guideline_section_visit": "visits",
+    **dict.fromkeys(("poll", "poll_option", "ballot", "ballot_mark", "poll_schedule_change"), "polls"),
+    **dict.fromkeys(
+        (
+            "meeting",
+            "meeting_attendee",
+            "decision",
+            "decision_tag",
+            "decision_version",
+            "decision_status_change",
+            "action_item",
+        ),
+        "decisions",
+    ),
+    **dict.fromkeys(
+        ("programme_page", "programme_snapshot", "programme_transition", "interest_registration"), "programme"
+    ),
+    "audit_event": "audit",
+}
+_NOTED = "protect_changed_scopes"
+_paused: ContextVar[bool] = ContextVar("protect_changes_paused", default=False)
+
+
+class ChangeStamp(db.Model):
+    __tablename__ = "change_stamp"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+_ALL_STAMPS = select(ChangeStamp.scope, ChangeStamp.token)
+
+
+def scope_of(table: str) -> str:
+    return SCOPES.get(table, table)
+
+
+def current() -> dict[str, str]:
+    """Every area's token as committed now (one statement outside the request's transaction)."""
+    return dict(fastdb.rows(db.engine, _ALL_STAMPS))
+
+
+def _note(conn, _cursor, _statement, _parameters, context, _executemany) -> None:
+    if context is None or not (context.isinsert or context.isupdate or context.isdelete):
+        return
+    compiled = context.compiled
+    table = getattr(getattr(compiled, "statement", None), "table", None)
+    name = getattr(table, "name", None)
+    if name is None or name == ChangeStamp.__tablename__:
+        return
+    conn.info.setdefault(_NOTED, set()).add(scope_of(name))
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No stamping inside (database migrations: the table may not exist yet)."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
+def _stamp(conn) -> None:
+    """Before the commit: new tokens for the areas this transaction changed, in the same transaction."""
+    scopes = conn.info.pop(_NOTED, None)
+    if not scopes or _paused.get():
+        return
+    dialect = conn.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    token = secrets.token_hex(8)
+    ordered = sorted(scopes)  # the same order in every transaction: concurrent commits never deadlock
+    rows = ", ".join(f"({mark}, {mark})" for _ in ordered)  # placeholders only: the values are parameters
+    sql = f"INSERT INTO change_stamp (scope, token) VALUES {rows} ON CONFLICT (scope) DO UPDATE SET token = excluded.token"  # noqa: E501, S608
+    arguments: list[Any] = [value for scope in ordered for value in (scope, token)]
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql, arguments)
+    finally:
+        cursor.close()
+
+
+def _forget(conn) -> None:
+    conn.info.pop(_NOTED, None)
+
+
+def watch(engine: Engine) -> None:
+    """Note every change made through ``engine`` and stamp it at commit."""
+    if event.contains(engine, "after_cursor_execute", _note):
+        return
+    event.listen(engine, "after_cursor_execute", _note)
+    event.listen(engine, "commit", _stamp)
+    event.listen(engine, "rollback", _forget)

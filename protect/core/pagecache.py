@@ -1,0 +1,131 @@
+"""Whole pages of a signed-in member, kept per member and per state of the data they show.
+
+``@cached_page("polls")`` on a GET view: the response is kept in the worker (an LRU bounded by bytes) under a
+key of everything it can depend on, and a request with the same key gets the same bytes without running the
+view. The key holds:
+
+- the change tokens (``core.changes``) of the areas the page shows, and always of ``auth`` (names, roles): any
+  commit that touches them, in any process, makes a new key. ``"*"`` means every area (the dashboard);
+- the member (id and session token: a page is only ever served to the sessions of the member it was made
+  for), the address asked for with its query string, the site's address and every ``HX-`` request header;
+- the current period of ``seconds`` (default 60): what a page shows that moves with the clock alone (a poll
+  that closes on time, "overdue", who is editing now) is at most that old.
+
+Not cached: anything but a 200 HTML response, a response that sets a cookie, and a request or response with a
+flashed message. Permission checks stay outside (the decorator goes under ``role_required``), so they run on
+every request. CSRF tokens are rendered as a per-process random placeholder and each request's own token is put
+in; the placeholder is also replaced on responses that are not kept.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from protect.core import changes
+from protect.core.lru import LRU
+
+# A form's CSRF token while a page is rendered for the cache; random per process, so no text a member types
+# can match it.
+TOKEN_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
+_PLACEHOLDER_BYTES = TOKEN_PLACEHOLDER.encode()
+_SKIPPED_HEADERS = frozenset({"set-cookie", "content-length", "date"})
+
+
+class Entry:
+    __slots__ = ("body", "headers")
+
+    def __init__(self, body: bytes, headers: list[tuple[str, str]]) -> None:
+        self.body, self.headers = body, headers
+
+
+def page_cache(app: Flask | None = None) -> LRU[Entry]:
+    app = app or current_app
+    cache = app.extensions.get("protect_page_cache")
+    if cache is None:
+        megabytes = app.config.get("PAGE_CACHE_MB", 64)
+        cache = app.extensions["protect_page_cache"] = LRU(
+            size=4096, max_weight=megabytes * 1024 * 1024, weigh=lambda entry: len(entry.body)
+        )
+    return cache
+
+
+def cached_page(*scopes: str, seconds: int = 60) -> Callable:
+    everything = "*" in scopes
+    wanted = tuple(sorted({"auth", *scopes}))
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not _may_cache():
+                return view(*args, **kwargs)
+            stamps = changes.current()
+            state = tuple(sorted(stamps.items())) if everything else tuple(stamps.get(s) for s in wanted)
+            key = (
+                request.endpoint,
+                request.full_path,
+                request.host_url,
+                tuple(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))),
+                current_user.id,
+                current_user.session_token,
+                state,
+                int(time.time() // seconds),
+            )
+            cache = page_cache()
+            entry = cache.get(key)
+            if entry is None:
+                response = _render(view, args, kwargs)
+                if not _keep(response):
+                    return _with_token(response)
+                entry = Entry(
+                    response.get_data(),
+                    [(k, v) for k, v in response.headers.items() if k.lower() not in _SKIPPED_HEADERS],
+                )
+                cache.put(key, entry)
+            return Response(entry.body.replace(_PLACEHOLDER_BYTES, generate_csrf().encode()), headers=entry.headers)
+
+        return wrapped
+
+    return decorate
+
+
+def _may_cache() -> bool:
+    return (
+        request.method == "GET"
+        and current_user.is_authenticated
+        and not session.get("_flashes")
+        and current_app.config.get("PAGE_CACHE", True)
+    )
+
+
+def _render(view: Callable, args: tuple, kwargs: dict) -> Response:
+    g.csrf_token = TOKEN_PLACEHOLDER  # what Flask-WTF's generate_csrf() returns for the rest of the view
+    try:
+        return current_app.make_response(view(*args, **kwargs))
+    finally:
+        g.pop("csrf_token", None)
+
+
+def _keep(response: Response) -> bool:
+    return (
+        response.status_code == 200
+        and response.mimetype == "text/html"
+        and not response.is_streamed
+        and "Set-Cookie" not in response.headers
+        and not session.get("_flashes")
+    )
+
+
+def _with_token(response: Response) -> Response:
+    if not response.is_streamed and response.mimetype.startswith("text/"):
+        body = response.get_data()
+        if _PLACEHOLDER_BYTES in body:
+            response.set_data(body.replace(_PLACEHOLDER_BYTES, generate_csrf().encode()))
+    return response
