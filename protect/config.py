@@ -30,6 +30,8 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PROGRAMME_REGISTRATION_LIMIT": ("PROTECT_REGISTRATION_LIMIT", str),
     "PROGRAMME_REGISTRATION_ATTEMPT_LIMIT": ("PROTECT_REGISTRATION_ATTEMPT_LIMIT", str),
     "LOG_LEVEL": ("PROTECT_LOG_LEVEL", str),
+    "PAGE_CACHE_MB": ("PROTECT_PAGE_CACHE_MB", int),
+    "PUBLIC_RECHECK_SECONDS": ("PROTECT_PUBLIC_RECHECK_SECONDS", float),
 }
 
 
@@ -68,6 +70,11 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     TEMPLATES_AUTO_RELOAD = False
+    # Members' pages kept per worker (core/pagecache.py), in megabytes.
+    PAGE_CACHE_MB = 64
+    # The public pages read what is live at most this often per worker (a change made in the same worker
+    # shows at once); 0: at every request.
+    PUBLIC_RECHECK_SECONDS = 0.1
 
 
 def _parse(value: str, kind: type):
@@ -75,6 +82,8 @@ def _parse(value: str, kind: type):
         return value.strip().lower() in {"1", "true", "yes", "on"}
     if kind is int:
         return int(value)
+    if kind is float:
+        return float(value)
     return value
 
 

@@ -21,7 +21,7 @@ from protect.auth.forms import (
     RoleForm,
 )
 from protect.auth.models import Invitation, User
-from protect.core import fastdb
+from protect.core import changes, fastdb
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
 from protect.core.mail import mail_configured, send_mail
@@ -45,7 +45,7 @@ _SESSION_COLUMNS = (
     User.active,
     User.session_token,
 )
-_USER_BY_TOKEN = select(*_SESSION_COLUMNS).where(User.session_token == bindparam("token"))
+_USER_BY_TOKEN = select(*_SESSION_COLUMNS, changes.ALL_STAMPS_TEXT).where(User.session_token == bindparam("token", ""))
 
 
 @login_manager.user_loader
@@ -55,7 +55,8 @@ def load_user(session_token: str) -> User | None:
     found = fastdb.rows(db.engine, _USER_BY_TOKEN, {"token": session_token})
     if not found or not found[0][8]:
         return None
-    values = dict(zip((column.key for column in _SESSION_COLUMNS), found[0], strict=True))
+    changes.remember(found[0][-1])  # the change tokens, read in the same statement (core.pagecache)
+    values = dict(zip((column.key for column in _SESSION_COLUMNS), found[0][:-1], strict=True))
     values["active"] = bool(values["active"])  # SQLite gives 1
     existing = db.session.identity_map.get(identity_key(User, values["id"]))
     if existing is not None:  # already loaded in this session (its values are the session's to keep)

@@ -21,7 +21,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import String, event, select
+from flask import g, has_app_context
+from sqlalchemy import String, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,6 +55,7 @@ SCOPES: dict[str, str] = {
 }
 _NOTED = "protect_changed_scopes"
 _paused: ContextVar[bool] = ContextVar("protect_changes_paused", default=False)
+_generations: dict[str, int] = {}
 
 
 class ChangeStamp(db.Model):
@@ -64,14 +66,31 @@ class ChangeStamp(db.Model):
 
 
 _ALL_STAMPS = select(ChangeStamp.scope, ChangeStamp.token)
+# Every token in one value ("scope=token,..."), for a statement that reads something else too: the signed-in
+# member is loaded with it (auth.views.load_user), so a cached page costs a single query.
+ALL_STAMPS_TEXT = (
+    select(func.aggregate_strings(ChangeStamp.scope + "=" + ChangeStamp.token, ","))
+    .select_from(ChangeStamp)
+    .scalar_subquery()
+)
 
 
 def scope_of(table: str) -> str:
     return SCOPES.get(table, table)
 
 
+def remember(text: str | None) -> None:
+    """Keep the tokens read with something else at the start of this request (see ``ALL_STAMPS_TEXT``)."""
+    g.protect_change_stamps = dict(pair.split("=", 1) for pair in text.split(",")) if text else {}
+
+
 def current() -> dict[str, str]:
-    """Every area's token as committed now (one statement outside the request's transaction)."""
+    """Every area's token: as read at the start of this request with the signed-in member, or now (one
+    statement outside the request's transaction). Read before the data they stand for, never after."""
+    if has_app_context():
+        stamps = g.get("protect_change_stamps")
+        if stamps is not None:
+            return stamps
     return dict(fastdb.rows(db.engine, _ALL_STAMPS))
 
 
@@ -96,10 +115,20 @@ def paused() -> Iterator[None]:
         _paused.reset(token)
 
 
+def generation(scope: str) -> int:
+    """How many commits through this process have changed ``scope`` (for caches that recheck the database only
+    every so often: a change made here shows at once)."""
+    return _generations.get(scope, 0)
+
+
 def _stamp(conn) -> None:
     """Before the commit: new tokens for the areas this transaction changed, in the same transaction."""
     scopes = conn.info.pop(_NOTED, None)
-    if not scopes or _paused.get():
+    if not scopes:
+        return
+    for scope in scopes:
+        _generations[scope] = _generations.get(scope, 0) + 1
+    if _paused.get():
         return
     dialect = conn.dialect
     mark = "?" if dialect.paramstyle == "qmark" else "%s"

@@ -92,7 +92,7 @@ def _sql(engine: Engine, statement: ClauseElement) -> _Compiled:
         # The type conversions SQLAlchemy would apply to each column (SQLite's dates are text, for example).
         columns = getattr(statement, "selected_columns", ())
         processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-        found = (str(compiled), order, dict(compiled.params), processors if any(processors) else None)
+        found = (str(compiled), order, compiled.construct_params(_check=False), processors if any(processors) else None)
         with _compiled_lock:
             # Keyed by id(): only for statements built once at import time and kept (module constants).
             _compiled[key] = found
@@ -100,7 +100,10 @@ def _sql(engine: Engine, statement: ClauseElement) -> _Compiled:
 
 
 def rows(engine: Engine, statement: ClauseElement, params: dict[str, Any] | None = None) -> list[tuple]:
-    """The rows of ``statement`` (a module-level constant: it is compiled once) with ``params``, as of now."""
+    """The rows of ``statement`` (a module-level constant: it is compiled once) with ``params``, as of now.
+
+    Give each ``bindparam`` a default value (``bindparam("slug", "")``): the statement is compiled with its
+    literal values rendered in, which needs a value for every parameter."""
     sql, order, defaults, processors = _sql(engine, statement)
     params = {**defaults, **params} if params else defaults
     arguments: Any = tuple(params[name] for name in order) if order is not None else params
