@@ -16,13 +16,14 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, time
-from typing import Any
+from datetime import date, datetime, time
+from typing import Any, NamedTuple
 
 from flask import url_for
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from protect.agendas import timeplan
 from protect.agendas.models import (
@@ -40,7 +41,7 @@ from protect.agendas.models import (
     TrainingEvent,
 )
 from protect.auth.models import User
-from protect.core import audit
+from protect.core import audit, fastdb
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.permissions import can, has_role, rule
@@ -353,6 +354,21 @@ def lock_event(event_id: int) -> TrainingEvent:
     return event
 
 
+def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, AgendaItem | None]:
+    """``lock_event``, and in the same statement the event's item ``item_id`` (None if the event has no such
+    item), read under the lock: what a save needs first, in one round trip."""
+    row = db.session.execute(
+        select(TrainingEvent, AgendaItem)
+        .outerjoin(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == item_id))
+        .where(TrainingEvent.id == event_id)
+        .with_for_update(of=TrainingEvent)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        raise LookupError(f"no event {event_id}")
+    return row[0], row[1]
+
+
 def lock_agenda(actor: User, event_id: int, locked: TrainingEvent | None = None) -> TrainingEvent:
     """Lock the event for an agenda change by ``actor``, who must be allowed to make it (checked here too,
     under the lock, so a status changed meanwhile counts).
@@ -550,13 +566,16 @@ def save_item(
     values: dict[str, Any],
     *,
     locked: TrainingEvent | None = None,
+    locked_item: AgendaItem | None = None,
 ) -> Saved:
     """Save an edit begun from ``version``. Raises EditConflict (409) when the item moved on meanwhile.
 
-    ``locked``: the event, already locked by ``lock_event`` in this transaction (see ``lock_agenda``)."""
+    ``locked``: the event, already locked by ``lock_event`` in this transaction (see ``lock_agenda``);
+    ``locked_item``: the item as ``lock_event_with_item`` read it with the event, under the lock."""
     event = lock_agenda(actor, event_id, locked)
     values = clean_item_values(values)
-    item = _fresh_item(event.id, item_id)
+    fresh = locked is not None and locked_item is not None and locked_item.id == item_id
+    item = locked_item if fresh else _fresh_item(event.id, item_id)
     _check_item(event, values, current=item)
     if item.deleted_at is not None or item.version != version:
         conflict = EditConflict(item, values, base_snapshot(item.id, version))
@@ -845,18 +864,27 @@ class Presence:
     name: str
 
 
+_LIVE_PRESENCE = (
+    select(AgendaPresence.item_id, AgendaPresence.user_id, User.display_name)
+    .join(User, User.id == AgendaPresence.user_id)
+    .where(
+        AgendaPresence.event_id == bindparam("event_id", 0),
+        AgendaPresence.seen_at >= bindparam("since", datetime(2000, 1, 1)),
+        AgendaPresence.user_id != bindparam("exclude", 0),
+    )
+    .order_by(AgendaPresence.item_id, User.display_name)
+)
+
+
 def live_presence(event_id: int, exclude_user_id: int | None) -> list[Presence]:
-    """Who else has which item of the event open in an editor, active within the last two minutes."""
-    rows = db.session.execute(
-        select(AgendaPresence.item_id, AgendaPresence.user_id, User.display_name)
-        .join(User, User.id == AgendaPresence.user_id)
-        .where(
-            AgendaPresence.event_id == event_id,
-            AgendaPresence.seen_at >= utcnow() - PRESENCE_TTL,
-            AgendaPresence.user_id != (exclude_user_id or 0),
-        )
-        .order_by(AgendaPresence.item_id, User.display_name)
-    ).all()
+    """Who else has which item of the event open in an editor, active within the last two minutes. Read as of
+    now, outside the request's transaction (core.fastdb): the page, its polling and every saved item's
+    fragment ask, and presence is a hint, not data."""
+    rows = fastdb.rows(
+        db.engine,
+        _LIVE_PRESENCE,
+        {"event_id": event_id, "since": utcnow() - PRESENCE_TTL, "exclude": exclude_user_id or 0},
+    )
     return [Presence(item_id, user_id, name) for item_id, user_id, name in rows]
 
 
@@ -901,24 +929,50 @@ def agenda_fingerprint(event_id: int) -> tuple[tuple[int, int, str | None], ...]
     return tuple((item_id, version, name) for item_id, version, name in rows)
 
 
-def day_slots(event_id: int, item: AgendaItem) -> tuple[list[Any], User | None]:
-    """The current items of ``item``'s day as light rows (id, day, start, end, title, position: enough to
-    place and flag a slot), and ``item``'s responsible person as the database has it now, in one query."""
-    rows = db.session.execute(
-        select(
-            AgendaItem.id,
-            AgendaItem.day,
-            AgendaItem.start,
-            AgendaItem.end,
-            AgendaItem.title,
-            AgendaItem.position,
-            User,
-        )
-        .outerjoin(User, (User.id == AgendaItem.responsible_id) & (AgendaItem.id == item.id))
-        .where(AgendaItem.event_id == event_id, AgendaItem.day == item.day, AgendaItem.deleted_at.is_(None))
-    ).all()
-    responsible = next((row.User for row in rows if row.id == item.id), None)
-    return [row for row in rows if row.id != item.id], responsible
+class SlotRow(NamedTuple):
+    """An item as much as placing and flagging a slot needs."""
+
+    id: int
+    day: int
+    start: Any
+    end: Any
+    title: str
+    position: int
+
+
+_DAY_SLOTS = (
+    select(
+        AgendaItem.id,
+        AgendaItem.day,
+        AgendaItem.start,
+        AgendaItem.end,
+        AgendaItem.title,
+        AgendaItem.position,
+        User.id,
+        User.display_name,
+    )
+    .outerjoin(User, (User.id == AgendaItem.responsible_id) & (AgendaItem.id == bindparam("item_id", 0)))
+    .where(
+        AgendaItem.event_id == bindparam("event_id", 0),
+        AgendaItem.day == bindparam("day", 0),
+        AgendaItem.deleted_at.is_(None),
+    )
+)
+
+
+def day_slots(event_id: int, item: AgendaItem) -> tuple[list[SlotRow], User | None]:
+    """The current items of ``item``'s day as light rows, and ``item``'s responsible person (their name) as
+    the database has them now: one statement, as of now, outside the request's transaction (core.fastdb): a
+    saved item's fragment is rendered after its commit."""
+    rows = fastdb.rows(db.engine, _DAY_SLOTS, {"event_id": event_id, "day": item.day, "item_id": item.id})
+    responsible = None
+    for row in rows:
+        if row[0] == item.id and row[6] is not None:
+            responsible = db.session.identity_map.get(identity_key(User, row[6]))
+            if responsible is None:  # as if loaded: only the name is shown; anything else loads on access
+                responsible = User(id=row[6], display_name=row[7])
+                make_transient_to_detached(responsible)
+    return [SlotRow(*row[:6]) for row in rows if row[0] != item.id], responsible
 
 
 def active_people() -> list[User]:

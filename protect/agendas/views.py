@@ -601,10 +601,10 @@ def _posted_item_form(event: TrainingEvent, form_class: type[ItemForm]) -> tuple
 @bp.post("/<int:event_id>/items/<int:item_id>")
 @role_required("expert")
 def save_item(event_id: int, item_id: int):
-    # The lock first (a POST's transaction writes anyway): the form is checked against the event as it is
-    # under the lock, and the save goes on with it without reading it again.
+    # The lock first (a POST's transaction writes anyway), with the item in the same statement: the form is
+    # checked against the event as it is under the lock, and the save goes on with both without reading again.
     try:
-        event = services.lock_event(event_id)
+        event, locked_item = services.lock_event_with_item(event_id, item_id)
     except LookupError:
         abort(404, "There is no such training event.")
     require("agendas.edit_agenda", event)
@@ -616,7 +616,9 @@ def save_item(event_id: int, item_id: int):
         )
     since = request.form.get("since", type=int)
     try:
-        saved = services.save_item(current_user, event.id, item_id, form.version.data, form.values(), locked=event)
+        saved = services.save_item(
+            current_user, event.id, item_id, form.version.data, form.values(), locked=event, locked_item=locked_item
+        )
     except services.EditConflict as conflict:
         return _conflict_response(event, key, conflict)
     except RuleViolation as error:

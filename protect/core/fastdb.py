@@ -24,8 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ClauseElement
 
 # The driver's SQL, the order of its parameters (positional drivers), the values of the parameters the
-# statement holds itself (literals), and each column's type conversion.
-_Compiled = tuple[str, tuple[str, ...] | None, dict[str, Any], tuple[Any, ...] | None]
+# statement holds itself (literals), each parameter's and each column's type conversion.
+_Compiled = tuple[str, tuple[str, ...] | None, dict[str, Any], dict[str, Any], tuple[Any, ...] | None]
 _compiled: dict[tuple[str, int], _Compiled] = {}
 _compiled_lock = threading.Lock()
 
@@ -92,7 +92,23 @@ def _sql(engine: Engine, statement: ClauseElement) -> _Compiled:
         # The type conversions SQLAlchemy would apply to each column (SQLite's dates are text, for example).
         columns = getattr(statement, "selected_columns", ())
         processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-        found = (str(compiled), order, compiled.construct_params(_check=False), processors if any(processors) else None)
+        # And to each parameter given (a datetime becomes SQLite's text form, for example).
+        binders = {}
+        for name, bind in compiled.binds.items():
+            binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if binder is not None:
+                binders[compiled.bind_names.get(bind, name)] = binder
+        defaults = compiled.construct_params(_check=False)
+        for name, binder in binders.items():
+            if defaults.get(name) is not None:
+                defaults[name] = binder(defaults[name])
+        found = (
+            str(compiled),
+            order,
+            defaults,
+            binders,
+            processors if any(processors) else None,
+        )
         with _compiled_lock:
             # Keyed by id(): only for statements built once at import time and kept (module constants).
             _compiled[key] = found
@@ -104,8 +120,14 @@ def rows(engine: Engine, statement: ClauseElement, params: dict[str, Any] | None
 
     Give each ``bindparam`` a default value (``bindparam("slug", "")``): the statement is compiled with its
     literal values rendered in, which needs a value for every parameter."""
-    sql, order, defaults, processors = _sql(engine, statement)
-    params = {**defaults, **params} if params else defaults
+    sql, order, defaults, binders, processors = _sql(engine, statement)
+    if params:
+        params = {**defaults, **params}
+        for name, binder in binders.items():
+            if name in params and params[name] is not None:
+                params[name] = binder(params[name])
+    else:
+        params = defaults
     arguments: Any = tuple(params[name] for name in order) if order is not None else params
     for attempt in (1, 2):
         held = _holder(engine)
