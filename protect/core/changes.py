@@ -139,6 +139,8 @@ def _stamp(conn) -> None:
     arguments: list[Any] = [value for scope in ordered for value in (scope, token)]
     cursor = conn.connection.dbapi_connection.cursor()
     try:
+        if fastdb.observers:
+            fastdb.observed(sql)
         cursor.execute(sql, arguments)
     finally:
         cursor.close()

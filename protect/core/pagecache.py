@@ -68,13 +68,14 @@ def cached_page(*scopes: str, seconds: int = 60) -> Callable:
                 return view(*args, **kwargs)
             stamps = changes.current()
             state = tuple(sorted(stamps.items())) if everything else tuple(stamps.get(s) for s in wanted)
+            user = current_user._get_current_object()  # type: ignore[attr-defined]
             key = (
                 request.endpoint,
                 request.full_path,
                 request.host_url,
                 tuple(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))),
-                current_user.id,
-                current_user.session_token,
+                user.id,
+                user.session_token,
                 state,
                 int(time.time() // seconds),
             )
@@ -89,11 +90,29 @@ def cached_page(*scopes: str, seconds: int = 60) -> Callable:
                     [(k, v) for k, v in response.headers.items() if k.lower() not in _SKIPPED_HEADERS],
                 )
                 cache.put(key, entry)
-            return Response(entry.body.replace(_PLACEHOLDER_BYTES, generate_csrf().encode()), headers=entry.headers)
+            return Response(entry.body.replace(_PLACEHOLDER_BYTES, session_token().encode()), headers=entry.headers)
 
         return wrapped
 
     return decorate
+
+
+def session_token() -> str:
+    """This session's CSRF token, as ``generate_csrf()`` makes it, but signed once per session in each process:
+    with no time limit (``WTF_CSRF_TIME_LIMIT = None``) a token signed earlier for the same session secret is
+    exactly as valid, and signing is a good part of what a cached page costs."""
+    app = current_app
+    raw = session.get(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if raw is None or app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return generate_csrf()
+    tokens = app.extensions.get("protect_csrf_tokens")
+    if tokens is None:
+        tokens = app.extensions["protect_csrf_tokens"] = LRU(size=4096)
+    token = tokens.get(raw)
+    if token is None:
+        token = generate_csrf()
+        tokens.put(raw, token)
+    return token
 
 
 def _may_cache() -> bool:
@@ -127,5 +146,5 @@ def _with_token(response: Response) -> Response:
     if not response.is_streamed and response.mimetype.startswith("text/"):
         body = response.get_data()
         if _PLACEHOLDER_BYTES in body:
-            response.set_data(body.replace(_PLACEHOLDER_BYTES, generate_csrf().encode()))
+            response.set_data(body.replace(_PLACEHOLDER_BYTES, session_token().encode()))
     return response
