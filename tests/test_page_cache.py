@@ -673,12 +673,6 @@ def test_a_response_that_sets_a_cookie_is_not_kept(bench, expert):
     assert bench.runs["cookie"] == before + 2 and counted.stored == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in core.pagecache: a message flashed by the view and shown on the page it renders is taken out "
-    "of the session by get_flashed_messages() before _keep() looks there, so that page is kept, and the "
-    "next identical request is served the message again",
-)
 def test_a_message_flashed_by_the_view_itself_is_never_kept(bench, expert):
     client = bench_client(bench, expert)
     counted = Counted(bench.app)
@@ -688,11 +682,6 @@ def test_a_message_flashed_by_the_view_itself_is_never_kept(bench, expert):
     assert counted.hits == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG in core.pagecache: _with_token() puts the session's token in place of the placeholder in text/* "
-    "responses only, so a response that is not kept and is not text (JSON) carries the placeholder",
-)
 def test_a_token_in_a_response_that_is_not_kept_is_the_sessions_own(bench, expert):
     client = bench_client(bench, expert)
     token = client.get("/bench/json").get_json()["token"]

@@ -26,6 +26,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
+from flask.globals import request_ctx
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -138,13 +139,22 @@ def _keep(response: Response) -> bool:
         and response.mimetype == "text/html"
         and not response.is_streamed
         and "Set-Cookie" not in response.headers
+        # A message flashed before or during the view: the layout took it out of the session when it showed it.
         and not session.get("_flashes")
+        and not request_ctx.flashes
+        and not any(TOKEN_PLACEHOLDER in value for value in response.headers.values())
     )
 
 
 def _with_token(response: Response) -> Response:
-    if not response.is_streamed and response.mimetype.startswith("text/"):
+    """The placeholder replaced by this session's token, in the body and the headers of any response."""
+    token = None
+    for name, value in list(response.headers.items()):
+        if TOKEN_PLACEHOLDER in value:
+            token = token or session_token()
+            response.headers[name] = value.replace(TOKEN_PLACEHOLDER, token)
+    if not response.is_streamed:
         body = response.get_data()
         if _PLACEHOLDER_BYTES in body:
-            response.set_data(body.replace(_PLACEHOLDER_BYTES, session_token().encode()))
+            response.set_data(body.replace(_PLACEHOLDER_BYTES, (token or session_token()).encode()))
     return response
