@@ -23,14 +23,24 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+)
+_SECURITY_HEADER_NAMES = frozenset(name.lower() for name, _value in SECURITY_HEADERS)
+
+
 def _security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+    if any(name.lower() in _SECURITY_HEADER_NAMES for name, _value in headers.items()):  # a view set one
+        for name, value in SECURITY_HEADERS:
+            headers.setdefault(name, value)
+    else:  # the usual case, in one go
+        headers.extend(SECURITY_HEADERS)
     if current_app.config.get("HTTPS"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     # Pages for signed-in members hold personal data: keep them out of shared and browser caches.
