@@ -42,7 +42,7 @@ from protect.agendas.models import (
 )
 from protect.auth.models import User
 from protect.core import audit, fastdb
-from protect.core.database import utcnow
+from protect.core.database import is_sqlite, utcnow
 from protect.core.errors import RuleViolation
 from protect.core.permissions import can, has_role, rule
 from protect.core.regions import COUNTRIES, TIME_ZONES, country_time_zone
@@ -355,8 +355,20 @@ def lock_event(event_id: int) -> TrainingEvent:
 
 
 def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, AgendaItem | None]:
-    """``lock_event``, and in the same statement the event's item ``item_id`` (None if the event has no such
-    item), read under the lock: what a save needs first, in one round trip."""
+    """``lock_event``, and the event's item ``item_id`` (None if the event has no such item) read under the
+    lock: what a save needs first.
+
+    On SQLite in one statement: the transaction took the write lock when it began, so nothing read in it can
+    be older than the lock. On PostgreSQL a row joined to the locked one is read as it was when the statement
+    began, even if the statement then waited for the lock; there the item is read after the lock is held."""
+    if not is_sqlite():
+        event = lock_event(event_id)
+        item = db.session.execute(
+            select(AgendaItem)
+            .where(AgendaItem.id == item_id, AgendaItem.event_id == event_id)
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        return event, item
     row = db.session.execute(
         select(TrainingEvent, AgendaItem)
         .outerjoin(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == item_id))

@@ -1,0 +1,60 @@
+"""A save that has to wait for another change of the same agenda sees the item as that change left it."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import update
+
+from protect import create_app
+from protect.agendas import services
+from protect.agendas.models import AgendaItem
+from protect.core.database import writing
+from protect.extensions import db
+from tests.agendas.factories import item_form, make_event, make_item
+from tests.conftest import TEST_CONFIG
+
+
+def test_a_save_that_waited_for_the_lock_compares_with_the_item_as_it_is_now(app, client_for, expert):
+    """Someone else holds the agenda's lock and renames the item; an unchanged form posted meanwhile waits,
+    then must see the rename (409 with both texts), not the item as it was when the save began."""
+    event = make_event(expert)
+    item = make_item(event, expert, title="Hearing the child")
+    form = item_form(item)  # the editor as opened: unchanged, at the item's version
+    event_id, item_id, version = event.id, item.id, item.version
+    db.session.commit()
+    other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    locked, release = threading.Event(), threading.Event()
+
+    def someone_else_renames() -> None:
+        with other.app_context(), writing():
+            services.lock_event(event_id)
+            db.session.execute(
+                update(AgendaItem)
+                .where(AgendaItem.id == item_id)
+                .values(title="Interviewing the child", version=version + 1)
+            )
+            locked.set()
+            release.wait(10)
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+
+    renaming = threading.Thread(target=someone_else_renames)
+    renaming.start()
+    assert locked.wait(10)
+    client = client_for(expert)
+    answers = []
+    saving = threading.Thread(
+        target=lambda: answers.append(client.htmx("post", f"/events/{event_id}/items/{item_id}", data=form))
+    )
+    saving.start()
+    time.sleep(0.5)  # the save is now waiting for the lock
+    release.set()
+    renaming.join(10)
+    saving.join(10)
+    answer = answers[0]
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 409, body[:500]
+    assert "Interviewing the child" in body
