@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from protect.core import changes
 from protect.core.database import writing
 from protect.core.registry import registry
 from protect.extensions import db
@@ -20,6 +21,8 @@ def init_app(app: Flask) -> None:
     def init_db() -> None:
         """Create the database or bring it to the newest schema (runs every migration not yet applied)."""
         upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+        with writing():
+            changes.renew_all()  # what a migration changed was not stamped: no cached page may outlive it
         click.echo(f"Database ready: {_describe(db.engine.url)}")
 
     @app.cli.command("seed-demo")

@@ -261,3 +261,14 @@ def test_paused_stamps_nothing_and_leaves_no_note_behind(data):
         conn.execute(update(Poll).where(Poll.id == data["poll"].id).values(question="After the migration"))
         conn.commit()
     assert changed_scopes(before, changes.current()) == {"polls"}
+
+
+def test_a_commit_moves_this_processs_generation_on_before_and_once_more_after_it(expert):
+    """Caches that recheck the database only now and then (the public pages) compare generations: a read made
+    between the stamp and the commit itself must not be kept under the new generation."""
+    seen = changes.generation("auth")
+    expert.organisation = "Save the Children"
+    db.session.commit()
+    assert changes.generation("auth") == seen + 2
+    db.session.rollback()
+    assert changes.generation("auth") == seen + 2

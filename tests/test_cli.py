@@ -13,6 +13,7 @@ from sqlalchemy import func, inspect, select
 from protect import create_app
 from protect.auth.models import User
 from protect.config import normalise_database_url
+from protect.core import changes
 from protect.extensions import db
 from tests.conftest import TEST_CONFIG
 
@@ -57,8 +58,14 @@ def test_init_db_then_seed_demo_keeps_data_on_a_second_run(fresh_app):
     assert invoke(fresh_app, "seed-demo", "--if-empty").exit_code == 0
     seeded = users_in(fresh_app)
     assert seeded >= 10
+    with fresh_app.app_context():
+        before = changes.current()
     again = invoke(fresh_app, "init-db")
     assert again.exit_code == 0
+    with fresh_app.app_context():
+        after = changes.current()
+    # Every area gets a new change token: nothing cached before a migration outlives it.
+    assert set(before) <= set(after) and all(after[scope] != token for scope, token in before.items())
     second = invoke(fresh_app, "seed-demo", "--if-empty")
     assert "not loaded" in second.output
     assert users_in(fresh_app) == seeded

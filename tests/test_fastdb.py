@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import bindparam, column, create_engine, func, select, table, update
+from sqlalchemy.exc import DBAPIError
 
 from protect.auth.models import User
 from protect.core import fastdb
@@ -23,6 +24,7 @@ DECISION_DATES = select(Decision.created_at, Decision.due_on).where(Decision.id 
 DECISION_AT = select(Decision.title).where(Decision.created_at == bindparam("at", datetime(2000, 1, 1)))
 MISSING_TABLE = select(column("x")).select_from(table("no_such_table"))
 BACKEND_PID = select(func.pg_backend_pid())
+USER_BY_NAME = select(User.id).where(User.display_name == bindparam("name", ""))
 
 
 def held_connection(engine=None):
@@ -92,7 +94,7 @@ def test_a_connection_the_server_ended_is_replaced_on_the_next_call(expert):
 
 
 def test_an_error_in_the_statement_is_raised_not_swallowed():
-    with pytest.raises(db.engine.dialect.loaded_dbapi.Error):
+    with pytest.raises(DBAPIError):
         fastdb.rows(db.engine, MISSING_TABLE)
 
 
@@ -125,3 +127,21 @@ def test_disposing_of_an_engine_closes_its_connections_and_the_next_call_opens_o
         assert fastdb._local.held[other].connection is not None
     finally:
         other.dispose()
+
+
+def test_a_bad_value_is_an_error_of_its_own_and_keeps_the_connection(expert):
+    held = fastdb._holder(db.engine).connection
+    if db.engine.dialect.name == "postgresql":  # PostgreSQL refuses a NUL in text; SQLite stores it
+        with pytest.raises(DBAPIError):
+            fastdb.rows(db.engine, USER_BY_NAME, {"name": "a\x00b"})
+        assert fastdb._holder(db.engine).connection is held  # not thrown away: a bad value is not a lost server
+    assert fastdb.rows(db.engine, USER_BY_NAME, {"name": expert.display_name}) == [(expert.id,)]
+
+
+def test_a_statement_built_later_under_a_reused_id_is_compiled_afresh(expert):
+    first = select(User.display_name).where(User.id == bindparam("id", 0))
+    assert fastdb.rows(db.engine, first, {"id": expert.id}) == [(expert.display_name,)]
+    key = (db.engine.dialect.name, id(first))
+    fastdb._statements[key] = object()  # as if `first` were gone and its id taken by another statement
+    assert fastdb.rows(db.engine, first, {"id": expert.id}) == [(expert.display_name,)]
+    assert fastdb._statements[key] is first

@@ -100,3 +100,8 @@ def test_guideline_pages_ignore_digits_that_are_not_ascii(expert_client, moderat
     response = expert_client.post(f"/guidelines/revisions/{revision.id}/comments",
                                   data={"body": "A comment", "parent_id": HUGE, "paragraph": "²"})  # fmt: skip
     assert 400 <= response.status_code < 500
+
+
+@pytest.mark.parametrize("path", ["/programme/a%00b", "/programme/a%1Fb/print", "/programme/%7F"])
+def test_a_control_character_in_a_path_is_not_found(client, path):
+    assert client.get(path).status_code == 404

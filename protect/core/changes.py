@@ -4,9 +4,9 @@ Every INSERT, UPDATE and DELETE that SQLAlchemy runs (ORM flushes and Core state
 connection by table; when that transaction commits, the tokens of the areas it touched are replaced by a new
 random value in the same transaction, just before the commit itself. So whoever reads a token and then the data
 can never see a token newer than the data: a cache keyed on the tokens it depends on (``core.pagecache``) never
-serves a page for data that has moved on, in any process or on any machine. Tokens are random, not counters:
-restoring a backup brings back the tokens the data had then, and a page cached under such a token was rendered
-from exactly that data.
+serves a page for data that has moved on, in any process or on any machine. Tokens are random, not counters, so
+no two states of the data share one; ``flask init-db`` renews them all (migrations and restores change data
+without passing here), and the README's restore steps restart the app.
 
 Areas are the features' groups of tables (``SCOPES``); a table not listed is an area of its own, so a new table
 is never missed. Presence heartbeats and section visits are areas apart: they change often and only a few
@@ -16,6 +16,7 @@ pages show them.
 from __future__ import annotations
 
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,7 +25,7 @@ from typing import Any
 from flask import g, has_app_context
 from sqlalchemy import String, event, func, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from protect.core import fastdb
 from protect.extensions import db
@@ -56,6 +57,8 @@ SCOPES: dict[str, str] = {
 _NOTED = "protect_changed_scopes"
 _paused: ContextVar[bool] = ContextVar("protect_changes_paused", default=False)
 _generations: dict[str, int] = {}
+_generations_lock = threading.Lock()
+_pending: ContextVar[frozenset[str]] = ContextVar("protect_changes_pending", default=frozenset())
 
 
 class ChangeStamp(db.Model):
@@ -115,6 +118,14 @@ def paused() -> Iterator[None]:
         _paused.reset(token)
 
 
+def renew_all() -> None:
+    """A new token for every area, in a transaction of its own: after a migration or a restore, when data may
+    have changed without a commit through this code (``flask init-db`` does it)."""
+    scopes = sorted({*SCOPES.values(), *current()})
+    with db.engine.begin() as conn:
+        _write_tokens(conn, scopes)
+
+
 def generation(scope: str) -> int:
     """How many commits through this process have changed ``scope`` (for caches that recheck the database only
     every so often: a change made here shows at once)."""
@@ -126,14 +137,33 @@ def _stamp(conn) -> None:
     scopes = conn.info.pop(_NOTED, None)
     if not scopes:
         return
-    for scope in scopes:
-        _generations[scope] = _generations.get(scope, 0) + 1
+    _advance(scopes)
+    _pending.set(_pending.get() | scopes)  # and again once committed (see _after_commit)
     if _paused.get():
         return
+    _write_tokens(conn, sorted(scopes))
+
+
+def _advance(scopes: set[str] | frozenset[str]) -> None:
+    with _generations_lock:
+        for scope in scopes:
+            _generations[scope] = _generations.get(scope, 0) + 1
+
+
+def _after_commit(_session) -> None:
+    """After an ORM commit: what this process read between the stamp and the commit itself may be older than
+    the commit, so the generations move on once more."""
+    scopes = _pending.get()
+    if scopes:
+        _pending.set(frozenset())
+        _advance(scopes)
+
+
+def _write_tokens(conn, ordered: list[str]) -> None:
     dialect = conn.dialect
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     token = secrets.token_hex(8)
-    ordered = sorted(scopes)  # the same order in every transaction: concurrent commits never deadlock
+    # ``ordered``: the same order in every transaction, so concurrent commits never deadlock.
     rows = ", ".join(f"({mark}, {mark})" for _ in ordered)  # placeholders only: the values are parameters
     sql = f"INSERT INTO change_stamp (scope, token) VALUES {rows} ON CONFLICT (scope) DO UPDATE SET token = excluded.token"  # noqa: E501, S608
     arguments: list[Any] = [value for scope in ordered for value in (scope, token)]
@@ -157,3 +187,5 @@ def watch(engine: Engine) -> None:
     event.listen(engine, "after_cursor_execute", _note)
     event.listen(engine, "commit", _stamp)
     event.listen(engine, "rollback", _forget)
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)

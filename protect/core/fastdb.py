@@ -6,6 +6,9 @@ about 0.2 ms, as much as Flask itself spends on a request. Here each thread keep
 in autocommit mode (so every statement sees what is committed at that moment, and holds no lock or snapshot
 between statements) and runs the statement as the database driver's own SQL, compiled once per dialect.
 
+Errors are raised as SQLAlchemy's (``sqlalchemy.exc.DBAPIError`` and its kinds); a dropped connection is
+replaced and the statement tried once more.
+
 Only for reads whose result the caller treats as "as of now": a request's later ORM queries run in their own
 transaction. Values come back as SQLAlchemy would give them (dates as dates on SQLite too), except booleans,
 which SQLite gives as 0 and 1.
@@ -19,7 +22,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import ClauseElement
 
@@ -27,6 +30,7 @@ from sqlalchemy.sql import ClauseElement
 # statement holds itself (literals), each parameter's and each column's type conversion.
 _Compiled = tuple[str, tuple[str, ...] | None, dict[str, Any], dict[str, Any], tuple[Any, ...] | None]
 _compiled: dict[tuple[str, int], _Compiled] = {}
+_statements: dict[tuple[str, int], ClauseElement] = {}  # kept alive, so that their ids stay theirs
 _compiled_lock = threading.Lock()
 
 
@@ -85,7 +89,7 @@ def close_all(engine: Engine) -> None:
 def _sql(engine: Engine, statement: ClauseElement) -> _Compiled:
     key = (engine.dialect.name, id(statement))
     found = _compiled.get(key)
-    if found is None:
+    if found is None or _statements.get(key) is not statement:  # an id can be reused once its object is gone
         dialect = engine.dialect
         compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         order = tuple(compiled.positiontup or ()) if dialect.positional else None
@@ -112,6 +116,7 @@ def _sql(engine: Engine, statement: ClauseElement) -> _Compiled:
         with _compiled_lock:
             # Keyed by id(): only for statements built once at import time and kept (module constants).
             _compiled[key] = found
+            _statements[key] = statement
     return found
 
 
@@ -139,6 +144,7 @@ def rows(engine: Engine, statement: ClauseElement, params: dict[str, Any] | None
     else:
         params = defaults
     arguments: Any = tuple(params[name] for name in order) if order is not None else params
+    dbapi = engine.dialect.loaded_dbapi
     for attempt in (1, 2):
         held = _holder(engine)
         try:
@@ -158,11 +164,14 @@ def rows(engine: Engine, statement: ClauseElement, params: dict[str, Any] | None
                 )
                 for row in found
             ]
-        except engine.dialect.loaded_dbapi.Error:
-            # A connection the server dropped (a restart): throw it away and try once on a new one.
-            held.close()
-            if attempt == 2:
-                raise
+        except dbapi.Error as error:
+            lost = isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError)) or engine.dialect.is_disconnect(
+                error, held.connection, None
+            )
+            if lost:  # a connection the server dropped (a restart): thrown away, and the statement tried once more
+                held.close()
+            if not lost or attempt == 2:  # else the statement or its values: the connection is fine (autocommit)
+                raise exc.DBAPIError.instance(sql, arguments, error, dbapi.Error, dialect=engine.dialect) from error
     raise AssertionError("unreachable")
 
 

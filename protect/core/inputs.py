@@ -12,7 +12,7 @@ import re
 
 from flask import Flask, Request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 MAX_INT = 2**63 - 1  # BIGINT, and the largest integer SQLite stores
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -74,7 +74,18 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class TextConverter(UnicodeConverter):
+    """``<name>`` and ``<string:name>`` in every route: no control characters, so ``/programme/a%00b`` matches no
+    route (404) instead of reaching the database (PostgreSQL cannot even compare text holding a NUL)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f]", 1)
+
+
 def init_app(app: Flask) -> None:
     """Call before any blueprint is registered: routes bind their converters when they are added."""
     app.request_class = CleanRequest
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = TextConverter
+    app.url_map.converters["string"] = TextConverter
