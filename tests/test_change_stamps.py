@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, delete, event, insert, select, text, update
 
+from protect.auth.models import User
 from protect.core import changes
 from protect.core.changes import SCOPES, ChangeStamp, scope_of
+from protect.core.database import utcnow
 from protect.decisions.models import Decision
 from protect.extensions import db
 from protect.guidelines.models import Guideline
@@ -272,3 +274,23 @@ def test_a_commit_moves_this_processs_generation_on_before_and_once_more_after_i
     assert changes.generation("auth") == seen + 2
     db.session.rollback()
     assert changes.generation("auth") == seen + 2
+
+
+def test_a_sign_in_changes_no_token_but_any_other_change_to_a_member_does(expert):
+    """``last_login_at`` is shown on no cached page: a sign-in must not make every member's pages again."""
+    db.session.commit()
+    before = changes.current()
+    expert.last_login_at = utcnow()
+    db.session.commit()
+    assert changes.current() == before
+    expert.last_login_at = utcnow()
+    expert.display_name = "Eva Renamed"
+    db.session.commit()
+    assert changes.current()["auth"] != before.get("auth")
+    after = changes.current()
+    db.session.execute(update(User).where(User.id == expert.id).values(last_login_at=utcnow()))
+    db.session.commit()
+    assert changes.current() == after
+    db.session.execute(update(User).where(User.id == expert.id).values(last_login_at=utcnow(), role="moderator"))
+    db.session.commit()
+    assert changes.current()["auth"] != after["auth"]

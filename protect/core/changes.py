@@ -54,6 +54,9 @@ SCOPES: dict[str, str] = {
     ),
     "audit_event": "audit",
 }
+# Columns whose changes no cached page shows: an UPDATE of only these changes no token (a sign-in would
+# otherwise make every member's pages be made again).
+QUIET_COLUMNS: dict[str, frozenset[str]] = {"users": frozenset({"last_login_at"})}
 _NOTED = "protect_changed_scopes"
 _paused: ContextVar[bool] = ContextVar("protect_changes_paused", default=False)
 _generations: dict[str, int] = {}
@@ -105,7 +108,17 @@ def _note(conn, _cursor, _statement, _parameters, context, _executemany) -> None
     name = getattr(table, "name", None)
     if name is None or name == ChangeStamp.__tablename__:
         return
+    if context.isupdate and name in QUIET_COLUMNS and _only_quiet(table, name, context.compiled_parameters):
+        return
     conn.info.setdefault(_NOTED, set()).add(scope_of(name))
+
+
+def _only_quiet(table, name: str, parameters: list[dict[str, Any]]) -> bool:
+    """Whether an UPDATE sets nothing but columns no cached page shows. A parameter named like any column
+    counts as set (a WHERE value so named makes the change count: never the other way round)."""
+    columns = set(table.c.keys())
+    changed = {key for row in parameters for key in row if key in columns}
+    return bool(changed) and changed <= QUIET_COLUMNS[name]
 
 
 @contextmanager
