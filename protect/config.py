@@ -70,7 +70,8 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     SEND_FILE_MAX_AGE_DEFAULT = 3600
     TEMPLATES_AUTO_RELOAD = False
-    # Members' pages kept per worker (core/pagecache.py), in megabytes.
+    # Members' pages kept per worker (core/pagecache.py), in megabytes; PAGE_CACHE = False keeps none.
+    PAGE_CACHE = True
     PAGE_CACHE_MB = 64
     # The public pages read what is live at most this often per worker (a change made in the same worker
     # shows at once); 0: at every request.

@@ -142,6 +142,6 @@ def test_a_statement_built_later_under_a_reused_id_is_compiled_afresh(expert):
     first = select(User.display_name).where(User.id == bindparam("id", 0))
     assert fastdb.rows(db.engine, first, {"id": expert.id}) == [(expert.display_name,)]
     key = (db.engine.dialect.name, id(first))
-    fastdb._statements[key] = object()  # as if `first` were gone and its id taken by another statement
+    fastdb._compiled[key] = (object(), fastdb._compiled[key][1])  # as if `first` were gone and its id reused
     assert fastdb.rows(db.engine, first, {"id": expert.id}) == [(expert.display_name,)]
-    assert fastdb._statements[key] is first
+    assert fastdb._compiled[key][0] is first

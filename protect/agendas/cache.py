@@ -5,17 +5,16 @@ HTML depends on that can change (the event's versions and fields, each item's ve
 people's names, who else is editing what, the viewer's right to edit). A key that no longer matches the
 database is simply never asked for again and falls out of the cache, oldest first.
 
-The HTML is cached with a placeholder where each form's CSRF token goes (tokens belong to a session); the
-placeholder holds a random part made when the process starts, so no text a member types can match it.
+The HTML is cached with the page cache's placeholder where each form's CSRF token goes (tokens belong to a
+session; see ``core.pagecache``), and each request puts its own in.
 """
 
 from __future__ import annotations
 
-import secrets
-
 from protect.core.lru import LRU
+from protect.core.pagecache import TOKEN_PLACEHOLDER
 
-TOKEN_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
+__all__ = ["DAYS_CACHE", "TOKEN_PLACEHOLDER"]
 
 
 # The agenda's days as most requests render them (no editor open, nothing to focus; see views._days_html):

@@ -355,20 +355,15 @@ def lock_event(event_id: int) -> TrainingEvent:
 
 
 def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, AgendaItem | None]:
-    """``lock_event``, and the event's item ``item_id`` (None if the event has no such item) read under the
-    lock: what a save needs first.
+    """``lock_event``, and in the same statement the event's item ``item_id`` (None if the event has no such
+    item, or if it is left to ``save_item`` to read): what a save needs first.
 
-    On SQLite in one statement: the transaction took the write lock when it began, so nothing read in it can
-    be older than the lock. On PostgreSQL a row joined to the locked one is read as it was when the statement
-    began, even if the statement then waited for the lock; there the item is read after the lock is held."""
+    Only on SQLite, where the transaction took the write lock when it began, so nothing read in it can be older
+    than the lock. On PostgreSQL a row joined to the locked one is read as it was when the statement began,
+    even if the statement then waited for the lock: there the item is read by ``save_item`` once the lock is
+    held."""
     if not is_sqlite():
-        event = lock_event(event_id)
-        item = db.session.execute(
-            select(AgendaItem)
-            .where(AgendaItem.id == item_id, AgendaItem.event_id == event_id)
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        return event, item
+        return lock_event(event_id), None
     row = db.session.execute(
         select(TrainingEvent, AgendaItem)
         .outerjoin(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == item_id))

@@ -28,7 +28,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
 from markupsafe import Markup
 from sqlalchemy import select
@@ -44,7 +43,7 @@ from protect.core.database import writing
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, trigger
-from protect.core.pagecache import cached_page
+from protect.core.pagecache import cached_page, session_token
 from protect.core.permissions import can, require, role_required
 from protect.core.regions import COUNTRIES
 from protect.extensions import db
@@ -65,7 +64,7 @@ def _agenda_helpers() -> dict[str, Any]:
         "clock": timeplan.format_clock,
         "duration": timeplan.format_minutes,
         # One token for every form of the page (``csrf_token()`` per form costs a call each).
-        "form_token": generate_csrf(),
+        "form_token": session_token(),
     }
 
 
@@ -323,7 +322,7 @@ def _days_html(event: TrainingEvent, presence: list[services.Presence], context:
         layout = _event_layout(event, {}, {})
         return render_block(TEMPLATE, "days", **{**context, "layout": layout, "form_token": TOKEN_PLACEHOLDER})
 
-    html = DAYS_CACHE.get_or_compute(key, render).replace(TOKEN_PLACEHOLDER, generate_csrf())
+    html = DAYS_CACHE.get_or_compute(key, render).replace(TOKEN_PLACEHOLDER, session_token())
     return Markup(html)  # noqa: S704 - the output of our own autoescaping template; the token is URL-safe
 
 

@@ -53,11 +53,14 @@ def load_user(session_token: str) -> User | None:
     """The member whose session this is, read outside the ORM session (one statement; see core.fastdb) and put
     into the request's session as though the ORM had loaded it: views use and change it as usual."""
     found = fastdb.rows(db.engine, _USER_BY_TOKEN, {"token": session_token})
-    if not found or not found[0][8]:
+    if not found:
         return None
-    changes.remember(found[0][-1])  # the change tokens, read in the same statement (core.pagecache)
-    values = dict(zip((column.key for column in _SESSION_COLUMNS), found[0][:-1], strict=True))
-    values["active"] = bool(values["active"])  # SQLite gives 1
+    *row, stamps = found[0]
+    values = dict(zip((column.key for column in _SESSION_COLUMNS), row, strict=True))
+    if not values["active"]:
+        return None
+    changes.remember(stamps)  # the change tokens, read in the same statement (core.pagecache)
+    values["active"] = True  # SQLite gives 1
     existing = db.session.identity_map.get(identity_key(User, values["id"]))
     if existing is not None:  # already loaded in this session (its values are the session's to keep)
         return existing if existing.session_token == session_token and existing.active else None

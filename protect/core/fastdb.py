@@ -29,8 +29,8 @@ from sqlalchemy.sql import ClauseElement
 # The driver's SQL, the order of its parameters (positional drivers), the values of the parameters the
 # statement holds itself (literals), each parameter's and each column's type conversion.
 _Compiled = tuple[str, tuple[str, ...] | None, dict[str, Any], dict[str, Any], tuple[Any, ...] | None]
-_compiled: dict[tuple[str, int], _Compiled] = {}
-_statements: dict[tuple[str, int], ClauseElement] = {}  # kept alive, so that their ids stay theirs
+# Keyed by dialect and id(); each entry keeps its statement alive (so the id stays its own) to check against.
+_compiled: dict[tuple[str, int], tuple[ClauseElement, _Compiled]] = {}
 _compiled_lock = threading.Lock()
 
 
@@ -88,35 +88,34 @@ def close_all(engine: Engine) -> None:
 
 def _sql(engine: Engine, statement: ClauseElement) -> _Compiled:
     key = (engine.dialect.name, id(statement))
-    found = _compiled.get(key)
-    if found is None or _statements.get(key) is not statement:  # an id can be reused once its object is gone
-        dialect = engine.dialect
-        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-        order = tuple(compiled.positiontup or ()) if dialect.positional else None
-        # The type conversions SQLAlchemy would apply to each column (SQLite's dates are text, for example).
-        columns = getattr(statement, "selected_columns", ())
-        processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
-        # And to each parameter given (a datetime becomes SQLite's text form, for example).
-        binders = {}
-        for name, bind in compiled.binds.items():
-            binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if binder is not None:
-                binders[compiled.bind_names.get(bind, name)] = binder
-        defaults = compiled.construct_params(_check=False)
-        for name, binder in binders.items():
-            if defaults.get(name) is not None:
-                defaults[name] = binder(defaults[name])
-        found = (
-            str(compiled),
-            order,
-            defaults,
-            binders,
-            processors if any(processors) else None,
-        )
-        with _compiled_lock:
-            # Keyed by id(): only for statements built once at import time and kept (module constants).
-            _compiled[key] = found
-            _statements[key] = statement
+    entry = _compiled.get(key)
+    if entry is not None and entry[0] is statement:
+        return entry[1]
+    dialect = engine.dialect
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    order = tuple(compiled.positiontup or ()) if dialect.positional else None
+    # The type conversions SQLAlchemy would apply to each column (SQLite's dates are text, for example).
+    columns = getattr(statement, "selected_columns", ())
+    processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
+    # And to each parameter given (a datetime becomes SQLite's text form, for example).
+    binders = {}
+    for name, bind in compiled.binds.items():
+        binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if binder is not None:
+            binders[compiled.bind_names.get(bind, name)] = binder
+    defaults = compiled.construct_params(_check=False)
+    for name, binder in binders.items():
+        if defaults.get(name) is not None:
+            defaults[name] = binder(defaults[name])
+    found = (
+        str(compiled),
+        order,
+        defaults,
+        binders,
+        processors if any(processors) else None,
+    )
+    with _compiled_lock:
+        _compiled[key] = (statement, found)
     return found
 
 
@@ -158,12 +157,7 @@ def rows(engine: Engine, statement: ClauseElement, params: dict[str, Any] | None
                 cursor.close()
             if processors is None:
                 return found
-            return [
-                tuple(
-                    value if convert is None else convert(value) for convert, value in zip(processors, row, strict=True)
-                )
-                for row in found
-            ]
+            return [tuple(_convert(processors, row)) for row in found]
         except dbapi.Error as error:
             lost = isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError)) or engine.dialect.is_disconnect(
                 error, held.connection, None

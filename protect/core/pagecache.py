@@ -51,7 +51,7 @@ def page_cache(app: Flask | None = None) -> LRU[Entry]:
     app = app or current_app
     cache = app.extensions.get("protect_page_cache")
     if cache is None:
-        megabytes = app.config.get("PAGE_CACHE_MB", 64)
+        megabytes = app.config["PAGE_CACHE_MB"]
         cache = app.extensions["protect_page_cache"] = LRU(
             size=4096, max_weight=megabytes * 1024 * 1024, weigh=lambda entry: len(entry.body)
         )
@@ -103,7 +103,11 @@ def session_token() -> str:
     with no time limit (``WTF_CSRF_TIME_LIMIT = None``) a token signed earlier for the same session secret is
     exactly as valid, and signing is a good part of what a cached page costs."""
     app = current_app
-    raw = session.get(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    field = _token_field()
+    chosen = g.get(field)
+    if chosen is not None:  # this request's token already (the placeholder while a page is made for the cache)
+        return chosen
+    raw = session.get(field)
     if raw is None or app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
         return generate_csrf()
     tokens = app.extensions.get("protect_csrf_tokens")
@@ -121,16 +125,22 @@ def _may_cache() -> bool:
         request.method == "GET"
         and current_user.is_authenticated
         and not session.get("_flashes")
-        and current_app.config.get("PAGE_CACHE", True)
+        and current_app.config["PAGE_CACHE"]
     )
 
 
+def _token_field() -> str:
+    """Where Flask-WTF keeps the token: in the session (the raw secret) and in ``g`` (this request's signed one)."""
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
 def _render(view: Callable, args: tuple, kwargs: dict) -> Response:
-    g.csrf_token = TOKEN_PLACEHOLDER  # what Flask-WTF's generate_csrf() returns for the rest of the view
+    field = _token_field()
+    setattr(g, field, TOKEN_PLACEHOLDER)  # what generate_csrf() and session_token() give for the rest of the view
     try:
         return current_app.make_response(view(*args, **kwargs))
     finally:
-        g.pop("csrf_token", None)
+        g.pop(field, None)
 
 
 def _keep(response: Response) -> bool:

@@ -27,7 +27,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -35,7 +34,7 @@ from sqlalchemy.orm import joinedload
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_page_or_fragment
 from protect.core.inputs import parse_int
-from protect.core.pagecache import cached_page
+from protect.core.pagecache import cached_page, session_token
 from protect.core.permissions import can, has_role, role_required
 from protect.extensions import db
 from protect.guidelines import diff, exports, services, visits
@@ -454,7 +453,7 @@ class CommentsView:
 
     @cached_property
     def csrf(self) -> str:
-        return generate_csrf()
+        return session_token()
 
     def url(self, endpoint: str, **value: int) -> str:
         """``url_for(endpoint, name=id)`` for the one integer id of the comment or revision routes."""

@@ -651,7 +651,7 @@ def recently_read(key: Any, read: Callable[[], Any]) -> Any:
     requests of the public pages: at thousands of visits a second the live set is read about ten times a
     second per worker instead of at every visit. A publication or a withdrawal made in this process shows at
     once; made in another, within that time. Never for a request that changes something."""
-    seconds = current_app.config.get("PUBLIC_RECHECK_SECONDS", 0.1)
+    seconds = current_app.config["PUBLIC_RECHECK_SECONDS"]
     if not seconds or not has_request_context() or request.method not in ("GET", "HEAD"):
         return read()
     memo = current_app.extensions.get("programme_recently_read")
