@@ -42,7 +42,7 @@ from protect.agendas.models import (
 )
 from protect.auth.models import User
 from protect.core import audit, fastdb
-from protect.core.database import is_sqlite, utcnow
+from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.permissions import can, has_role, rule
 from protect.core.regions import COUNTRIES, TIME_ZONES, country_time_zone
@@ -356,24 +356,26 @@ def lock_event(event_id: int) -> TrainingEvent:
 
 def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, AgendaItem | None]:
     """``lock_event``, and in the same statement the event's item ``item_id`` (None if the event has no such
-    item, or if it is left to ``save_item`` to read): what a save needs first.
+    item): what a save needs first.
 
-    Only on SQLite, where the transaction took the write lock when it began, so nothing read in it can be older
-    than the lock. On PostgreSQL a row joined to the locked one is read as it was when the statement began,
-    even if the statement then waited for the lock: there the item is read by ``save_item`` once the lock is
-    held."""
-    if not is_sqlite():
+    Both rows are locked, the event first (``FOR UPDATE OF`` locks in the order it names them, so this takes
+    the locks in the order every agenda change takes them). On PostgreSQL a statement that waited for a lock
+    returns the newest version of each row it locks; a row it only joined would be read as it was when the
+    statement began (a save that waited answered 200 with the old item instead of 409). SQLite's write
+    transaction took the write lock when it began, so nothing read in it can be older than the lock."""
+    row = db.session.execute(_LOCK_EVENT_WITH_ITEM, {"event_id": event_id, "item_id": item_id}).one_or_none()
+    if row is None:  # no such event, or no such item in it (FOR UPDATE does not go with an outer join)
         return lock_event(event_id), None
-    row = db.session.execute(
-        select(TrainingEvent, AgendaItem)
-        .outerjoin(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == item_id))
-        .where(TrainingEvent.id == event_id)
-        .with_for_update(of=TrainingEvent)
-        .execution_options(populate_existing=True)
-    ).one_or_none()
-    if row is None:
-        raise LookupError(f"no event {event_id}")
     return row[0], row[1]
+
+
+_LOCK_EVENT_WITH_ITEM = (
+    select(TrainingEvent, AgendaItem)
+    .join(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == bindparam("item_id")))
+    .where(TrainingEvent.id == bindparam("event_id"))
+    .with_for_update(of=[TrainingEvent, AgendaItem])
+    .execution_options(populate_existing=True)
+)
 
 
 def lock_agenda(actor: User, event_id: int, locked: TrainingEvent | None = None) -> TrainingEvent:
@@ -396,13 +398,34 @@ def lock_agenda(actor: User, event_id: int, locked: TrainingEvent | None = None)
 
 def bump_agenda(event_id: int) -> int:
     """Raise the event's agenda version (open pages poll it); returns the new version."""
-    return db.session.execute(
-        update(TrainingEvent)
-        .where(TrainingEvent.id == event_id)
-        .values(agenda_version=TrainingEvent.agenda_version + 1)
-        .returning(TrainingEvent.agenda_version)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
+    return db.session.connection().execute(_BUMP_AGENDA, {"event_id": event_id}).scalar_one()
+
+
+# Statements the agenda's changes run, built once: run on the session's connection, they skip the ORM's work of
+# building, keying and routing each statement (a third of a save's time went to that).
+_BUMP_AGENDA = (
+    update(TrainingEvent)
+    .where(TrainingEvent.id == bindparam("event_id"))
+    .values(agenda_version=TrainingEvent.agenda_version + 1)
+    .returning(TrainingEvent.agenda_version)
+)
+_RECORD_CHANGE = insert(AgendaChange)
+_CLEAR_PRESENCE = delete(AgendaPresence).where(
+    AgendaPresence.user_id == bindparam("user_id"), AgendaPresence.item_id == bindparam("item_id")
+)
+# The compare-and-set of an edit: every field from the form, only if the item is still at the version the editor
+# began from.
+_SAVE_ITEM = (
+    update(AgendaItem)
+    .where(AgendaItem.id == bindparam("item_id"), AgendaItem.version == bindparam("base_version"))
+    .where(AgendaItem.deleted_at.is_(None))
+    .values(
+        **{name: bindparam(f"new_{name}") for name in ITEM_FIELDS},
+        version=AgendaItem.version + 1,
+        updated_at=bindparam("new_updated_at"),
+        updated_by_id=bindparam("new_updated_by_id"),
+    )
+)
 
 
 # Items --------------------------------------------------------------------------------------------------------
@@ -490,16 +513,18 @@ def _day_items(event_id: int, day: int) -> list[AgendaItem]:
 
 def _record(actor: User | None, item: AgendaItem, action: str, before: dict | None, after: dict | None) -> None:
     # A plain INSERT: nothing reads the new row back in this transaction, so the ORM need not track it.
-    db.session.execute(
-        insert(AgendaChange).values(
-            event_id=item.event_id,
-            item_id=item.id,
-            user_id=getattr(actor, "id", None),
-            action=action,
-            fields=changed_fields(before, after),
-            before=before,
-            after=after,
-        )
+    db.session.connection().execute(
+        _RECORD_CHANGE,
+        {
+            "event_id": item.event_id,
+            "item_id": item.id,
+            "user_id": getattr(actor, "id", None),
+            "created_at": utcnow(),
+            "action": action,
+            "fields": changed_fields(before, after),
+            "before": before,
+            "after": after,
+        },
     )
 
 
@@ -596,11 +621,15 @@ def save_item(
         return Saved(item, event=event, agenda_version=None, message=f"No changes to “{item.title}”.")
     # The compare-and-set itself: the row changes only if it is still at the version the editor began from.
     now = utcnow()
-    result = db.session.execute(
-        update(AgendaItem)
-        .where(AgendaItem.id == item.id, AgendaItem.version == version, AgendaItem.deleted_at.is_(None))
-        .values(**changes, version=AgendaItem.version + 1, updated_at=now, updated_by_id=actor.id)
-        .execution_options(synchronize_session=False)
+    result = db.session.connection().execute(
+        _SAVE_ITEM,
+        {
+            **{f"new_{name}": value for name, value in values.items()},
+            "new_updated_at": now,
+            "new_updated_by_id": actor.id,
+            "item_id": item.id,
+            "base_version": version,
+        },
     )
     if result.rowcount != 1:
         db.session.rollback()
@@ -859,9 +888,7 @@ def touch_presence(user_id: int, event_id: int, item_id: int) -> None:
 
 
 def clear_presence(user_id: int, item_id: int) -> None:
-    db.session.execute(
-        delete(AgendaPresence).where(AgendaPresence.user_id == user_id, AgendaPresence.item_id == item_id)
-    )
+    db.session.connection().execute(_CLEAR_PRESENCE, {"user_id": user_id, "item_id": item_id})
 
 
 @dataclass(frozen=True)

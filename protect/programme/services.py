@@ -197,16 +197,15 @@ def _record(
         snapshot_version=snapshot_version,
     )
     db.session.add(transition)
-    event = audit.record(
+    audit.record(
         actor,
         f"programme.{action}",
         page,
         summary=summary,
         url=page_url(page.id),
         details={"from": from_state, "to": to_state, "comment": comment, "version": snapshot_version},
+        when=when,
     )
-    if when is not None:
-        event.created_at = when
     return transition
 
 
@@ -342,16 +341,15 @@ def save_page(actor: User, page_id: int, version: int, values: dict[str, Any], *
             f"started a new version of the programme page “{page.title}”",
             when=when,
         )
-    edited = audit.record(
+    audit.record(
         actor,
         "programme.edited",
         page,
         summary=f"edited the programme page “{page.title}”",
         url=page_url(page.id),
         details={"fields": changed, "version": page.version},
+        when=when,
     )
-    if when is not None:
-        edited.created_at = when
     return page
 
 
