@@ -11,8 +11,8 @@ session; see ``core.pagecache``), and each request puts its own in.
 
 from __future__ import annotations
 
+from protect.core.csrf import TOKEN_PLACEHOLDER
 from protect.core.lru import LRU
-from protect.core.pagecache import TOKEN_PLACEHOLDER
 
 __all__ = ["DAYS_CACHE", "TOKEN_PLACEHOLDER"]
 

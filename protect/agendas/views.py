@@ -39,11 +39,12 @@ from protect.agendas.cache import DAYS_CACHE, TOKEN_PLACEHOLDER
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
 from protect.agendas.models import AUDIENCES, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
+from protect.core.csrf import session_token
 from protect.core.database import writing
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, trigger
-from protect.core.pagecache import cached_page, session_token
+from protect.core.pagecache import cached_page
 from protect.core.permissions import can, require, role_required
 from protect.core.regions import COUNTRIES
 from protect.extensions import db

@@ -5,20 +5,26 @@ they begin (``BEGIN IMMEDIATE``). A deferred SQLite transaction that reads and t
 "database is locked" when another connection wrote in between; taking the lock up front makes concurrent
 writers queue instead, so no request fails and no write is lost. Requests with an unsafe method (POST, ...)
 and code inside ``writing()`` begin immediately; reads begin deferred and never wait for writers.
+
+PostgreSQL: a pooled connection is checked before it is handed out, without a round trip: an idle connection
+the server has ended (restart, ``pg_terminate_backend``, an idle timeout) has something to read on its socket
+(the server's last message, or the end of the stream). Only then is it pinged, and replaced if that fails.
+SQLAlchemy's ``pool_pre_ping`` sent a statement with every checkout: a round trip on every request.
 """
 
 from __future__ import annotations
 
 import logging
+import select
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import Flask, current_app, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 
 from protect.extensions import db
@@ -107,6 +113,28 @@ def _sqlite_begin(conn) -> None:
         raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
+def _live_connections_only(engine: Engine) -> Callable[..., None]:
+    """The pool's checkout listener for PostgreSQL (see the module's note): raising DisconnectionError makes the
+    pool throw the connection away and check out another."""
+    dialect = engine.dialect
+
+    def checkout(dbapi_connection, _record, _proxy) -> None:
+        try:
+            poller = select.poll()
+            poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
+            quiet = not poller.poll(0)
+        except Exception as error:  # closed: it has no socket any more
+            raise exc.DisconnectionError() from error
+        if quiet:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise exc.DisconnectionError() from error
+
+    return checkout
+
+
 def init_database(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -114,8 +142,6 @@ def init_database(app: Flask) -> None:
         options.setdefault("connect_args", {})
         options["connect_args"].setdefault("timeout", 30)
         options["connect_args"].setdefault("check_same_thread", False)
-    else:
-        options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
 
@@ -126,6 +152,8 @@ def init_database(app: Flask) -> None:
             event.listen(engine, "begin", _sqlite_begin)
             event.listen(engine, "commit", _sqlite_committed)
             event.listen(engine, "before_cursor_execute", _sqlite_write_in_deferred)
+        elif engine.dialect.name == "postgresql":
+            event.listen(engine, "checkout", _live_connections_only(engine))
         from protect.core import changes
 
         changes.watch(engine)

@@ -19,7 +19,6 @@ in; the placeholder is also replaced on responses that are not kept.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -28,14 +27,11 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request, session
 from flask.globals import request_ctx
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from protect.core import changes
+from protect.core.csrf import TOKEN_PLACEHOLDER, session_token
 from protect.core.lru import LRU
 
-# A form's CSRF token while a page is rendered for the cache; random per process, so no text a member types
-# can match it.
-TOKEN_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 _PLACEHOLDER_BYTES = TOKEN_PLACEHOLDER.encode()
 _SKIPPED_HEADERS = frozenset({"set-cookie", "content-length", "date"})
 
@@ -98,28 +94,6 @@ def cached_page(*scopes: str, seconds: int = 60) -> Callable:
     return decorate
 
 
-def session_token() -> str:
-    """This session's CSRF token, as ``generate_csrf()`` makes it, but signed once per session in each process:
-    with no time limit (``WTF_CSRF_TIME_LIMIT = None``) a token signed earlier for the same session secret is
-    exactly as valid, and signing is a good part of what a cached page costs."""
-    app = current_app
-    field = _token_field()
-    chosen = g.get(field)
-    if chosen is not None:  # this request's token already (the placeholder while a page is made for the cache)
-        return chosen
-    raw = session.get(field)
-    if raw is None or app.config.get("WTF_CSRF_TIME_LIMIT") is not None:
-        return generate_csrf()
-    tokens = app.extensions.get("protect_csrf_tokens")
-    if tokens is None:
-        tokens = app.extensions["protect_csrf_tokens"] = LRU(size=4096)
-    token = tokens.get(raw)
-    if token is None:
-        token = generate_csrf()
-        tokens.put(raw, token)
-    return token
-
-
 def _may_cache() -> bool:
     return (
         request.method == "GET"
@@ -129,13 +103,8 @@ def _may_cache() -> bool:
     )
 
 
-def _token_field() -> str:
-    """Where Flask-WTF keeps the token: in the session (the raw secret) and in ``g`` (this request's signed one)."""
-    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-
-
 def _render(view: Callable, args: tuple, kwargs: dict) -> Response:
-    field = _token_field()
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     setattr(g, field, TOKEN_PLACEHOLDER)  # what generate_csrf() and session_token() give for the rest of the view
     try:
         return current_app.make_response(view(*args, **kwargs))

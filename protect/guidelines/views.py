@@ -31,10 +31,11 @@ from jinja2_fragments.flask import render_block, render_blocks
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from protect.core.csrf import session_token
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_page_or_fragment
 from protect.core.inputs import parse_int
-from protect.core.pagecache import cached_page, session_token
+from protect.core.pagecache import cached_page
 from protect.core.permissions import can, has_role, role_required
 from protect.extensions import db
 from protect.guidelines import diff, exports, services, visits
