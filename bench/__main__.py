@@ -86,6 +86,10 @@ def main() -> int:
                 )
                 if target.method == "GET":  # warm each worker's caches, as in a server that has been up a while
                     run_wrk(url + target.path, script, 1)
+                if target.warm_paths:
+                    headers = {k: v for k, v in target.headers.items() if not k.startswith(("HX-", "Content-"))}
+                    warm = write_script(workdir / "warm.lua", "GET", headers, None, targets.warm_lua(target.warm_paths))
+                    run_wrk(url + target.warm_paths[0], warm, 2)
                 results[target.name] = run_wrk(url + target.path, script, seconds)
                 print(f"  {target.name}: {results[target.name].rps:,.0f} req/s", flush=True)
             memory = _worker_memory()

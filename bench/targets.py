@@ -44,6 +44,9 @@ class Target:
     # out of the load's rotation).
     probe_path: str | None = None
     probe_body: str | None = None
+    # Pages to show before the load (GET, in turn, with the same session): an editor saves an item of an agenda
+    # they have open, so a server that has been up a while has made those pages (the items' notes among them).
+    warm_paths: list[str] = field(default_factory=list)
 
     @property
     def htmx(self) -> bool:
@@ -136,6 +139,7 @@ def build(app: Flask, scale: Scale) -> list[Target]:
             page_path=f"/events/{probe_item.event_id}",
             probe_path=f"/events/{probe_item.event_id}/items/{probe_item.id}",
             probe_body=_encode(probe_form, probe_form["version"], 1),
+            warm_paths=list(dict.fromkeys(f"/events/{event_id}" for event_id, _form in save_items)),
         ),
     ]
     if proposal is not None:
@@ -190,6 +194,24 @@ def _save_lua(save_items: list[tuple[int, dict[str, Any]]], threads: int = WRK_T
         path = json.dumps(f"/events/{event_id}/items/{form['id']}")
         rows.append(f"{{path={path}, id={form['id']:d}, v={form['version']:d}, prefix={json.dumps(prefix)}}}")
     return LUA_SAVE.replace("ITEMS", ",\n  ".join(rows)).replace("THREADS", str(threads))
+
+
+def warm_lua(paths: list[str]) -> str:
+    """wrk's request() for a warm-up: GET each of ``paths`` in turn."""
+    rows = ",\n  ".join(json.dumps(path) for path in paths)
+    return LUA_WARM.replace("PATHS", rows)
+
+
+LUA_WARM = r"""
+local paths = {
+  PATHS
+}
+local turn = 0
+request = function()
+  turn = turn % #paths + 1
+  return wrk.format("GET", paths[turn])
+end
+"""
 
 
 LUA_SAVE = r"""
