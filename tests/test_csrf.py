@@ -108,3 +108,14 @@ def test_pages_reuse_the_sessions_signed_token(expert_client, signings):
     tokens = {re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1) for page in pages}
     assert len(tokens) == 1
     assert len(signings) <= 1  # signed at most once (not at all if an earlier request of this session did)
+
+
+def test_a_new_csrf_key_refuses_tokens_verified_under_the_old_one(app, expert_client, full_checks):
+    token = expert_client.csrf_token()
+    assert change_name(expert_client, "Eva", token).status_code in (200, 303)
+    app.config["WTF_CSRF_SECRET_KEY"] = "a-new-csrf-key"
+    try:
+        assert change_name(expert_client, "Stale", token).status_code == 400
+    finally:
+        del app.config["WTF_CSRF_SECRET_KEY"]
+    assert full_checks == [token, token]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from protect.core import database
 from protect.extensions import db
 
 
@@ -59,3 +60,17 @@ def test_a_connection_the_server_ended_is_replaced_before_a_statement_runs_on_it
     # found dead, replaced. The helper connection, alive, was never pinged.
     assert pings == [ended]
     assert helper in pids
+
+
+def test_a_connection_idle_for_long_is_pinged_before_it_is_handed_out(pings, monkeypatch):
+    first = backend_pid()
+    monkeypatch.setattr(database, "PING_AFTER_IDLE", 0.0)  # every connection has now been idle "for long"
+    assert backend_pid() == first
+    assert pings == [first]
+
+
+def test_connections_ask_for_tcp_keepalives():
+    parameters = db.session.connection().connection.dbapi_connection.info.get_parameters()
+    db.session.rollback()
+    assert parameters.get("keepalives") == "1"
+    assert parameters.get("keepalives_idle") == "30"

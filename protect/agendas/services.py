@@ -358,10 +358,12 @@ def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, Ag
     """``lock_event``, and in the same statement the event's item ``item_id`` (None if the event has no such
     item): what a save needs first.
 
-    Both rows are locked, the event first (``FOR UPDATE OF`` locks in the order it names them, so this takes
-    the locks in the order every agenda change takes them). On PostgreSQL a statement that waited for a lock
-    returns the newest version of each row it locks; a row it only joined would be read as it was when the
-    statement began (a save that waited answered 200 with the old item instead of 409). SQLite's write
+    Both rows are locked as an UPDATE locks them (``FOR NO KEY UPDATE``: a new row that refers to the item
+    may still be added meanwhile), the event first: PostgreSQL takes the locks in the order ``OF`` names them,
+    which is the order every agenda change takes them (tests/agendas/test_save_under_lock.py checks it). On
+    PostgreSQL a statement that waited for a lock returns the newest version of each row it locks; a row it
+    only joined would be read as it was when the statement began (a save that waited answered 200 with the
+    old item instead of 409). SQLite's write
     transaction took the write lock when it began, so nothing read in it can be older than the lock."""
     row = db.session.execute(_LOCK_EVENT_WITH_ITEM, {"event_id": event_id, "item_id": item_id}).one_or_none()
     if row is None:  # no such event, or no such item in it (FOR UPDATE does not go with an outer join)
@@ -373,7 +375,7 @@ _LOCK_EVENT_WITH_ITEM = (
     select(TrainingEvent, AgendaItem)
     .join(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == bindparam("item_id")))
     .where(TrainingEvent.id == bindparam("event_id"))
-    .with_for_update(of=[TrainingEvent, AgendaItem])
+    .with_for_update(of=[TrainingEvent, AgendaItem], key_share=True)
     .execution_options(populate_existing=True)
 )
 

@@ -41,10 +41,12 @@ def _reusable() -> bool:
 
 
 def _memo(name: str, size: int) -> LRU[str]:
-    memo = current_app.extensions.get(name)
-    if memo is None:
-        memo = current_app.extensions[name] = LRU(size=size)
-    return memo
+    """A per-process memo that holds only for the current signing key (a new key starts an empty one)."""
+    key = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+    held = current_app.extensions.get(name)
+    if held is None or held[0] != key:
+        held = current_app.extensions[name] = (key, LRU(size=size))
+    return held[1]
 
 
 def session_token() -> str:
@@ -66,8 +68,12 @@ def session_token() -> str:
 
 def _session_secret() -> str | None:
     """The session's raw CSRF secret, if it has a session cookie at all (looking into an empty session would
-    mark the response as varying by cookie)."""
-    if not _reusable() or current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+    mark the response as varying by cookie); static files have no forms."""
+    if (
+        not _reusable()
+        or request.endpoint == "static"
+        or current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
+    ):
         return None
     raw = session.get(_field())
     return raw if isinstance(raw, str) else None
@@ -80,16 +86,20 @@ class CSRFProtect(_CSRFProtect):
         @app.before_request
         def _known_token() -> None:
             # Before any view asks: a form this request renders uses the token without signing it again.
-            raw = _session_secret()
+            raw = g.protect_csrf_secret = _session_secret()
             token = raw and _memo("protect_csrf_signed", 4096).get(raw)
             if token:
                 setattr(g, _field(), token)
 
         @app.after_request
         def _remember_token(response):
-            raw = _session_secret()
             token = g.get(_field())
-            if raw and token and token != TOKEN_PLACEHOLDER:
+            if not token or token == TOKEN_PLACEHOLDER:
+                return response
+            raw = _session_secret()
+            # Only a token made for the secret the request began with, or for the one it made (none replaces a
+            # secret today; if one ever did, the new secret must not be paired with a token signed for the old).
+            if raw and g.get("protect_csrf_secret") in (None, raw):
                 signed = _memo("protect_csrf_signed", 4096)
                 if signed.get(raw) is None:
                     signed.put(raw, token)

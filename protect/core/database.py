@@ -8,8 +8,10 @@ and code inside ``writing()`` begin immediately; reads begin deferred and never 
 
 PostgreSQL: a pooled connection is checked before it is handed out, without a round trip: an idle connection
 the server has ended (restart, ``pg_terminate_backend``, an idle timeout) has something to read on its socket
-(the server's last message, or the end of the stream). Only then is it pinged, and replaced if that fails.
-SQLAlchemy's ``pool_pre_ping`` sent a statement with every checkout: a round trip on every request.
+(the server's last message, or the end of the stream). Only then, or when it sat in the pool for more than
+``PING_AFTER_IDLE`` seconds, is it pinged, and replaced if that fails. TCP keepalives make a peer that vanished
+without a word (a failed host, a firewall that forgot the connection) show on the socket too. SQLAlchemy's
+``pool_pre_ping`` sent a statement with every checkout: a round trip on every request.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ _begin_immediate: ContextVar[bool] = ContextVar("protect_begin_immediate", defau
 _request_writes: ContextVar[bool] = ContextVar("protect_request_writes", default=False)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 30000
+PING_AFTER_IDLE = 30.0
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 
 def utcnow() -> datetime:
@@ -118,20 +122,26 @@ def _live_connections_only(engine: Engine) -> Callable[..., None]:
     pool throw the connection away and check out another."""
     dialect = engine.dialect
 
-    def checkout(dbapi_connection, _record, _proxy) -> None:
+    def checkin(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["protect_idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection, record, _proxy) -> None:
         try:
             poller = select.poll()
             poller.register(dbapi_connection.pgconn.socket, select.POLLIN)
             quiet = not poller.poll(0)
         except Exception as error:  # closed: it has no socket any more
             raise exc.DisconnectionError() from error
-        if quiet:
+        idle_since = record.info.get("protect_idle_since")
+        if quiet and (idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE):
             return
         try:
             dialect.do_ping(dbapi_connection)
         except Exception as error:
             raise exc.DisconnectionError() from error
 
+    event.listen(engine, "checkin", checkin)
     return checkout
 
 
@@ -142,6 +152,8 @@ def init_database(app: Flask) -> None:
         options.setdefault("connect_args", {})
         options["connect_args"].setdefault("timeout", 30)
         options["connect_args"].setdefault("check_same_thread", False)
+    elif uri.startswith("postgresql"):
+        options["connect_args"] = {**KEEPALIVES, **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from protect import create_app
 from protect.agendas import services
-from protect.agendas.models import AgendaItem
+from protect.agendas.models import AgendaItem, TrainingEvent
 from protect.core.database import writing
 from protect.extensions import db
 from tests.agendas.factories import item_form, make_event, make_item
@@ -58,3 +60,41 @@ def test_a_save_that_waited_for_the_lock_compares_with_the_item_as_it_is_now(app
     body = answer.get_data(as_text=True)
     assert answer.status_code == 409, body[:500]
     assert "Interviewing the child" in body
+
+
+def test_a_save_takes_the_event_lock_before_the_items(app, expert):
+    """Every agenda change locks the event first, then items: a save that has to wait for its item already
+    holds the event, so it can never hold the item while waiting for the event (a deadlock)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock is one lock for the whole database")
+    event = make_event(expert)
+    item = make_item(event, expert, title="Hearing the child")
+    event_id, item_id = event.id, item.id
+    db.session.commit()
+    other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    holder = db.engine.connect()  # holds the item only, as a row lock
+    holder.execute(select(AgendaItem.id).where(AgendaItem.id == item_id).with_for_update())
+    done = threading.Event()
+
+    def save_begins() -> None:
+        with other.app_context():
+            services.lock_event_with_item(event_id, item_id)  # waits for the item
+            done.set()
+            db.session.rollback()
+            db.session.remove()
+            db.engine.dispose()
+
+    saving = threading.Thread(target=save_begins)
+    saving.start()
+    try:
+        time.sleep(0.5)  # the save is now waiting for the item
+        assert not done.is_set()
+        with db.engine.connect() as third:
+            with pytest.raises(OperationalError):  # the event is already the save's
+                third.execute(select(TrainingEvent.id).where(TrainingEvent.id == event_id).with_for_update(nowait=True))
+            third.rollback()
+    finally:
+        holder.rollback()
+        holder.close()
+        saving.join(10)
+    assert done.is_set()
