@@ -617,7 +617,13 @@ def save_item(event_id: int, item_id: int):
     since = request.form.get("since", type=int)
     try:
         saved = services.save_item(
-            current_user, event.id, item_id, form.version.data, form.values(), locked=event, locked_item=locked_item
+            current_user._get_current_object(),  # the member, not the proxy that looks them up on every read
+            event.id,
+            item_id,
+            form.version.data,
+            form.values(),
+            locked=event,
+            locked_item=locked_item,
         )
     except services.EditConflict as conflict:
         return _conflict_response(event, key, conflict)

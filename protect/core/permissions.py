@@ -20,8 +20,15 @@ Rule = Callable[[Any, Any], bool]
 _rules: dict[str, Rule] = {}
 
 
+def _resolved(user: Any) -> Any:
+    """The member behind Flask-Login's ``current_user`` proxy: each attribute read through the proxy looks
+    the member up again (a save read it about thirty times)."""
+    return current_user._get_current_object() if user is current_user else user
+
+
 def has_role(user: Any, role: str) -> bool:
     """True when ``user`` is signed in, active and holds ``role`` or a higher one."""
+    user = _resolved(user)
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "active", False):
         return False
     return _RANK.get(user.role, -1) >= _RANK[role]
@@ -33,9 +40,10 @@ def role_required(role: str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.is_authenticated:
+            user = current_user._get_current_object()
+            if not user.is_authenticated:
                 return login_manager.unauthorized()
-            if not has_role(current_user, role):
+            if not has_role(user, role):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -57,6 +65,7 @@ def rule(action: str) -> Callable[[Rule], Rule]:
 
 def can(user: Any, action: str, obj: Any = None) -> bool:
     """May ``user`` do ``action`` (to ``obj``)? Unknown actions are refused."""
+    user = _resolved(user)
     if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "active", False):
         return False
     check = _rules.get(action)
