@@ -5,17 +5,13 @@ HTML depends on that can change (the event's versions and fields, each item's ve
 people's names, who else is editing what, the viewer's right to edit). A key that no longer matches the
 database is simply never asked for again and falls out of the cache, oldest first.
 
-The HTML is cached with the page cache's placeholder where each form's CSRF token goes (tokens belong to a
-session; see ``core.pagecache``), and each request puts its own in.
+The HTML is cached with ``core.csrf.TOKEN_PLACEHOLDER`` where each form's CSRF token goes (tokens belong to a
+session), and each request puts its own in.
 """
 
 from __future__ import annotations
 
-from protect.core.csrf import TOKEN_PLACEHOLDER
 from protect.core.lru import LRU
-
-__all__ = ["DAYS_CACHE", "TOKEN_PLACEHOLDER"]
-
 
 # The agenda's days as most requests render them (no editor open, nothing to focus; see views._days_html):
 # at most 32 agenda states per process (about 3.5 MB), and never more than 16 MB of HTML (long notes).

@@ -363,8 +363,8 @@ def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, Ag
     which is the order every agenda change takes them (tests/agendas/test_save_under_lock.py checks it). On
     PostgreSQL a statement that waited for a lock returns the newest version of each row it locks; a row it
     only joined would be read as it was when the statement began (a save that waited answered 200 with the
-    old item instead of 409). SQLite's write
-    transaction took the write lock when it began, so nothing read in it can be older than the lock."""
+    old item instead of 409). SQLite's write transaction took the write lock when it began, so nothing read in
+    it can be older than the lock."""
     row = db.session.execute(_LOCK_EVENT_WITH_ITEM, {"event_id": event_id, "item_id": item_id}).one_or_none()
     if row is None:  # no such event, or no such item in it (FOR UPDATE does not go with an outer join)
         return lock_event(event_id), None

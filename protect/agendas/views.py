@@ -28,6 +28,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
 from markupsafe import Markup
 from sqlalchemy import select
@@ -35,11 +36,11 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas import services, timeplan
-from protect.agendas.cache import DAYS_CACHE, TOKEN_PLACEHOLDER
+from protect.agendas.cache import DAYS_CACHE
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
 from protect.agendas.models import AUDIENCES, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
-from protect.core.csrf import session_token
+from protect.core.csrf import TOKEN_PLACEHOLDER
 from protect.core.database import writing
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
@@ -65,7 +66,7 @@ def _agenda_helpers() -> dict[str, Any]:
         "clock": timeplan.format_clock,
         "duration": timeplan.format_minutes,
         # One token for every form of the page (``csrf_token()`` per form costs a call each).
-        "form_token": session_token(),
+        "form_token": generate_csrf(),
     }
 
 
@@ -323,7 +324,7 @@ def _days_html(event: TrainingEvent, presence: list[services.Presence], context:
         layout = _event_layout(event, {}, {})
         return render_block(TEMPLATE, "days", **{**context, "layout": layout, "form_token": TOKEN_PLACEHOLDER})
 
-    html = DAYS_CACHE.get_or_compute(key, render).replace(TOKEN_PLACEHOLDER, session_token())
+    html = DAYS_CACHE.get_or_compute(key, render).replace(TOKEN_PLACEHOLDER, generate_csrf())
     return Markup(html)  # noqa: S704 - the output of our own autoescaping template; the token is URL-safe
 
 

@@ -5,8 +5,9 @@ every unsafe request: each derives a key and computes HMACs, about 0.1 ms apiece
 agenda item costs. With no time limit (``WTF_CSRF_TIME_LIMIT = None``, see config) both have the same answer
 every time for the same inputs, so:
 
-- ``session_token()`` signs the session's secret once per process and reuses the signed token; a request
-  starts with it in ``g`` (where Flask-WTF's ``generate_csrf()`` and the forms look first) once it is known;
+- the session's secret is signed once per process: a request starts with the signed token in ``g``, where
+  Flask-WTF's ``generate_csrf()`` (``csrf_token()`` in templates, the forms) looks first, and a token signed
+  during a request is remembered for the next;
 - ``CSRFProtect`` remembers each signed token it verified and the secret it carries. A later request with the
   same signed token is valid exactly when its session holds that secret (compared in constant time). Every
   other request, and every failure with its message, goes through Flask-WTF's own check. The referrer check
@@ -22,16 +23,16 @@ import secrets
 
 from flask import Flask, current_app, g, request, session
 from flask_wtf.csrf import CSRFProtect as _CSRFProtect
-from flask_wtf.csrf import generate_csrf, same_origin
+from flask_wtf.csrf import same_origin
 
 from protect.core.lru import LRU
 
 # A form's CSRF token while a page is rendered for a cache; random per process, so no text a member types can
-# match it. Whoever renders with it replaces it with ``session_token()`` before the page leaves.
+# match it. Whoever renders with it replaces it with ``generate_csrf()`` before the page leaves.
 TOKEN_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 
 
-def _field() -> str:
+def token_field() -> str:
     """Where Flask-WTF keeps the token: in the session (the raw secret) and in ``g`` (this request's signed one)."""
     return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
 
@@ -40,30 +41,13 @@ def _reusable() -> bool:
     return current_app.config.get("WTF_CSRF_TIME_LIMIT") is None
 
 
-def _memo(name: str, size: int) -> LRU[str]:
+def _memo(name: str) -> LRU[str]:
     """A per-process memo that holds only for the current signing key (a new key starts an empty one)."""
     key = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
     held = current_app.extensions.get(name)
     if held is None or held[0] != key:
-        held = current_app.extensions[name] = (key, LRU(size=size))
+        held = current_app.extensions[name] = (key, LRU(size=8192))
     return held[1]
-
-
-def session_token() -> str:
-    """This session's CSRF token, as ``generate_csrf()`` makes it, signed once per session secret and process."""
-    field = _field()
-    chosen = g.get(field)
-    if chosen is not None:  # this request's token already (the placeholder while a page is made for a cache)
-        return chosen
-    raw = session.get(field)
-    if raw is None or not _reusable():
-        return generate_csrf()
-    signed = _memo("protect_csrf_signed", 4096)
-    token = signed.get(raw)
-    if token is None:
-        token = generate_csrf()
-        signed.put(raw, token)
-    return token
 
 
 def _session_secret() -> str | None:
@@ -75,7 +59,7 @@ def _session_secret() -> str | None:
         or current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
     ):
         return None
-    raw = session.get(_field())
+    raw = session.get(token_field())
     return raw if isinstance(raw, str) else None
 
 
@@ -87,20 +71,20 @@ class CSRFProtect(_CSRFProtect):
         def _known_token() -> None:
             # Before any view asks: a form this request renders uses the token without signing it again.
             raw = g.protect_csrf_secret = _session_secret()
-            token = raw and _memo("protect_csrf_signed", 4096).get(raw)
+            token = raw and _memo("protect_csrf_signed").get(raw)
             if token:
-                setattr(g, _field(), token)
+                setattr(g, token_field(), token)
 
         @app.after_request
         def _remember_token(response):
-            token = g.get(_field())
+            token = g.get(token_field())
             if not token or token == TOKEN_PLACEHOLDER:
                 return response
             raw = _session_secret()
             # Only a token made for the secret the request began with, or for the one it made (none replaces a
             # secret today; if one ever did, the new secret must not be paired with a token signed for the old).
             if raw and g.get("protect_csrf_secret") in (None, raw):
-                signed = _memo("protect_csrf_signed", 4096)
+                signed = _memo("protect_csrf_signed")
                 if signed.get(raw) is None:
                     signed.put(raw, token)
             return response
@@ -111,8 +95,8 @@ class CSRFProtect(_CSRFProtect):
         if request.method not in current_app.config["WTF_CSRF_METHODS"] or not _reusable():
             return super().protect()
         data = self._get_csrf_token()
-        raw = session.get(_field())
-        verified = _memo("protect_csrf_verified", 8192)
+        raw = session.get(token_field())
+        verified = _memo("protect_csrf_verified")
         carried = verified.get(data) if data else None
         if not (carried and isinstance(raw, str) and hmac.compare_digest(carried, raw)):
             super().protect()  # the full check: raises with its message when the token is not valid

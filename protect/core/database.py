@@ -20,7 +20,7 @@ import logging
 import select
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -117,15 +117,17 @@ def _sqlite_begin(conn) -> None:
         raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
 
-def _live_connections_only(engine: Engine) -> Callable[..., None]:
-    """The pool's checkout listener for PostgreSQL (see the module's note): raising DisconnectionError makes the
-    pool throw the connection away and check out another."""
+def _check_pooled_connections(engine: Engine) -> None:
+    """PostgreSQL's pool hands out only live connections (see the module's note): raising DisconnectionError at
+    checkout makes the pool throw the connection away and check out another."""
     dialect = engine.dialect
 
+    @event.listens_for(engine, "checkin")
     def checkin(_dbapi_connection, record) -> None:
         if record is not None:
             record.info["protect_idle_since"] = time.monotonic()
 
+    @event.listens_for(engine, "checkout")
     def checkout(dbapi_connection, record, _proxy) -> None:
         try:
             poller = select.poll()
@@ -140,9 +142,6 @@ def _live_connections_only(engine: Engine) -> Callable[..., None]:
             dialect.do_ping(dbapi_connection)
         except Exception as error:
             raise exc.DisconnectionError() from error
-
-    event.listen(engine, "checkin", checkin)
-    return checkout
 
 
 def init_database(app: Flask) -> None:
@@ -165,7 +164,7 @@ def init_database(app: Flask) -> None:
             event.listen(engine, "commit", _sqlite_committed)
             event.listen(engine, "before_cursor_execute", _sqlite_write_in_deferred)
         elif engine.dialect.name == "postgresql":
-            event.listen(engine, "checkout", _live_connections_only(engine))
+            _check_pooled_connections(engine)
         from protect.core import changes
 
         changes.watch(engine)

@@ -27,9 +27,10 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request, session
 from flask.globals import request_ctx
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from protect.core import changes
-from protect.core.csrf import TOKEN_PLACEHOLDER, session_token
+from protect.core.csrf import TOKEN_PLACEHOLDER, token_field
 from protect.core.lru import LRU
 
 _PLACEHOLDER_BYTES = TOKEN_PLACEHOLDER.encode()
@@ -87,7 +88,7 @@ def cached_page(*scopes: str, seconds: int = 60) -> Callable:
                     [(k, v) for k, v in response.headers.items() if k.lower() not in _SKIPPED_HEADERS],
                 )
                 cache.put(key, entry)
-            return Response(entry.body.replace(_PLACEHOLDER_BYTES, session_token().encode()), headers=entry.headers)
+            return Response(entry.body.replace(_PLACEHOLDER_BYTES, generate_csrf().encode()), headers=entry.headers)
 
         return wrapped
 
@@ -104,12 +105,16 @@ def _may_cache() -> bool:
 
 
 def _render(view: Callable, args: tuple, kwargs: dict) -> Response:
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    setattr(g, field, TOKEN_PLACEHOLDER)  # what generate_csrf() and session_token() give for the rest of the view
+    field = token_field()
+    token = g.get(field)
+    setattr(g, field, TOKEN_PLACEHOLDER)  # what generate_csrf() gives for the rest of the view
     try:
         return current_app.make_response(view(*args, **kwargs))
     finally:
-        g.pop(field, None)
+        if token is None:
+            g.pop(field, None)
+        else:
+            setattr(g, field, token)
 
 
 def _keep(response: Response) -> bool:
@@ -130,10 +135,10 @@ def _with_token(response: Response) -> Response:
     token = None
     for name, value in list(response.headers.items()):
         if TOKEN_PLACEHOLDER in value:
-            token = token or session_token()
+            token = token or generate_csrf()
             response.headers[name] = value.replace(TOKEN_PLACEHOLDER, token)
     if not response.is_streamed:
         body = response.get_data()
         if _PLACEHOLDER_BYTES in body:
-            response.set_data(body.replace(_PLACEHOLDER_BYTES, (token or session_token()).encode()))
+            response.set_data(body.replace(_PLACEHOLDER_BYTES, (token or generate_csrf()).encode()))
     return response

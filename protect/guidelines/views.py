@@ -27,11 +27,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from protect.core.csrf import session_token
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_page_or_fragment
 from protect.core.inputs import parse_int
@@ -454,7 +454,7 @@ class CommentsView:
 
     @cached_property
     def csrf(self) -> str:
-        return session_token()
+        return generate_csrf()
 
     def url(self, endpoint: str, **value: int) -> str:
         """``url_for(endpoint, name=id)`` for the one integer id of the comment or revision routes."""
