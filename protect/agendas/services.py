@@ -42,7 +42,7 @@ from protect.agendas.models import (
 )
 from protect.auth.models import User
 from protect.core import audit, fastdb
-from protect.core.database import utcnow
+from protect.core.database import pipelined, rowcount, utcnow
 from protect.core.errors import RuleViolation
 from protect.core.permissions import can, has_role, rule
 from protect.core.regions import COUNTRIES, TIME_ZONES, country_time_zone
@@ -411,7 +411,13 @@ _BUMP_AGENDA = (
     .values(agenda_version=TrainingEvent.agenda_version + 1)
     .returning(TrainingEvent.agenda_version)
 )
-_RECORD_CHANGE = insert(AgendaChange)
+# The same without reading the new version back (a save knows it: the event is locked since it was read).
+_BUMP_AGENDA_ONLY = (
+    update(TrainingEvent)
+    .where(TrainingEvent.id == bindparam("event_id"))
+    .values(agenda_version=TrainingEvent.agenda_version + 1)
+)
+_RECORD_CHANGE = insert(AgendaChange).inline()  # inline: no RETURNING of the new id, which nothing reads
 _CLEAR_PRESENCE = delete(AgendaPresence).where(
     AgendaPresence.user_id == bindparam("user_id"), AgendaPresence.item_id == bindparam("item_id")
 )
@@ -622,30 +628,39 @@ def save_item(
         db.session.commit()
         return Saved(item, event=event, agenda_version=None, message=f"No changes to “{item.title}”.")
     # The compare-and-set itself: the row changes only if it is still at the version the editor began from.
+    # Under the lock it cannot miss (the version was checked above), so the writes go to the database together
+    # (pipelined: one round trip on PostgreSQL) and its row count is checked once they have all run, before the
+    # commit. What they write is worked out first: nothing may be loaded inside the block.
     now = utcnow()
-    result = db.session.connection().execute(
-        _SAVE_ITEM,
-        {
-            **{f"new_{name}": value for name, value in values.items()},
-            "new_updated_at": now,
-            "new_updated_by_id": actor.id,
-            "item_id": item.id,
-            "base_version": version,
-        },
-    )
-    if result.rowcount != 1:
-        db.session.rollback()
-        current = _fresh_item(event_id, item_id)
-        raise EditConflict(current, values, base_snapshot(item_id, version))
-    # The row is what this UPDATE made it: say so to the loaded object instead of reading it back.
+    # The row is what the UPDATE makes it: say so to the loaded object instead of reading it back (a rollback
+    # below expires it again).
     for name, value in {**changes, "version": version + 1, "updated_at": now, "updated_by_id": actor.id}.items():
         set_committed_value(item, name, value)
     after = item_snapshot(item)
-    _record(actor, item, "item.updated", before, after)
-    clear_presence(actor.id, item.id)
-    new_version = bump_agenda(event.id)
-    _audit(actor, "agendas.item_edited", item, event, f"edited “{item.title}” on the agenda of “{event.title}”")
-    db.session.commit()
+    summary = f"edited “{item.title}” on the agenda of “{event.title}”"
+    url = event_url(event.id, f"item-{item.id}")
+    with pipelined():
+        result = db.session.connection().execute(
+            _SAVE_ITEM,
+            {
+                **{f"new_{name}": value for name, value in values.items()},
+                "new_updated_at": now,
+                "new_updated_by_id": actor.id,
+                "item_id": item.id,
+                "base_version": version,
+            },
+        )
+        _record(actor, item, "item.updated", before, after)
+        clear_presence(actor.id, item.id)
+        db.session.connection().execute(_BUMP_AGENDA_ONLY, {"event_id": event.id})
+        audit.record(actor, "agendas.item_edited", item, summary=summary, url=url)
+    if rowcount(result) != 1:
+        db.session.rollback()
+        current = _fresh_item(event_id, item_id)
+        raise EditConflict(current, values, base_snapshot(item_id, version))
+    new_version = event.agenda_version + 1  # what the bump made it: the event is locked since it was read
+    with pipelined():  # the change tokens and the commit together
+        db.session.commit()
     reordered = any(name in changes for name in ("day", "start", "end"))
     return Saved(item, event=event, agenda_version=new_version, reordered=reordered, message=f"Saved “{item.title}”.")
 

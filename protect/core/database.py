@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 
 from protect.extensions import db
 
@@ -54,6 +54,36 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _begin_immediate.reset(token)
+
+
+@contextmanager
+def pipelined() -> Iterator[None]:
+    """The session's statements inside this block go to PostgreSQL without waiting for each answer (psycopg's
+    pipeline mode); the answers come back together at the block's end, or earlier when a result's rows are
+    fetched. A commit inside the block is sent with the statements before it. An error in any statement is
+    raised at the block's end at the latest, and the transaction is then aborted as usual.
+
+    Only for statements whose results are not needed before the block ends (a row count: ``rowcount()`` after
+    it), and nothing may be loaded inside it: a statement that returns rows, or an expired attribute loading,
+    fails there. SQLite has no round trips to save: there the block does nothing."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        with connection.connection.dbapi_connection.pipeline():
+            yield
+    except dbapi.Error as error:  # raised as the driver's own when the block ends: as SQLAlchemy's, like any other
+        raise exc.DBAPIError.instance(None, None, error, dbapi.Error, dialect=connection.dialect) from error
+
+
+def rowcount(result: CursorResult) -> int:
+    """The rows an UPDATE or DELETE matched, also when it ran inside ``pipelined()`` (read it after the block):
+    SQLAlchemy notes the driver's count when the statement is sent, which in a pipeline is before PostgreSQL
+    has answered (-1); the driver's cursor has the count once the answers are in."""
+    count = result.rowcount
+    return count if count >= 0 else result.context.cursor.rowcount
 
 
 def is_sqlite(engine: Engine | None = None) -> bool:

@@ -1,0 +1,67 @@
+"""``database.pipelined()``: statements sent together on PostgreSQL (psycopg's pipeline mode), run one by one on
+SQLite; either way each one's row count is known after the block, a commit inside it sends the change tokens
+with it, and an error still aborts the whole transaction."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from protect.auth.models import User
+from protect.core import changes
+from protect.core.database import pipelined, rowcount
+from protect.extensions import db
+from tests.factories import make_user
+
+
+def _rename(user_id: int, name: str):
+    return db.session.connection().execute(update(User).where(User.id == user_id).values(display_name=name))
+
+
+def test_row_counts_are_known_after_the_block_and_the_commit_inside_it_lands():
+    one, two = make_user(display_name="One"), make_user(display_name="Two")
+    db.session.commit()
+    ids = (one.id, two.id)
+    before = changes.current()
+    with pipelined():
+        hit = _rename(ids[0], "One again")
+        missed = _rename(-1, "Nobody")
+        everyone = db.session.connection().execute(update(User).values(country="SE"))
+    assert (rowcount(hit), rowcount(missed), rowcount(everyone)) == (1, 0, 2)
+    with pipelined():
+        db.session.commit()
+    db.session.expire_all()
+    assert db.session.execute(select(User.display_name).where(User.id == ids[0])).scalar_one() == "One again"
+    # The commit inside the block wrote the change token of what it changed, in the same transaction.
+    assert changes.current()["auth"] != before.get("auth")
+
+
+def test_an_error_in_the_block_aborts_the_transaction_and_nothing_of_it_lands():
+    taken = make_user(email="taken@example.org")
+    other = make_user(email="other@example.org", display_name="Other")
+    db.session.commit()
+    other_id, taken_email = other.id, taken.email  # read before: nothing may be loaded inside the block
+    with pytest.raises(IntegrityError), pipelined():
+        _rename(other_id, "Renamed")
+        db.session.connection().execute(update(User).where(User.id == other_id).values(email=taken_email))
+    db.session.rollback()
+    assert db.session.execute(select(User.display_name).where(User.id == other_id)).scalar_one() == "Other"
+    # The session goes on as usual.
+    _rename(other_id, "Renamed after all")
+    db.session.commit()
+    assert db.session.execute(select(User.display_name).where(User.id == other_id)).scalar_one() == "Renamed after all"
+
+
+def test_on_postgresql_the_statements_are_sent_without_waiting_for_each_answer():
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in process: there are no round trips to save")
+    user_id = make_user().id
+    raw = db.session.connection().connection.dbapi_connection
+    with pipelined():
+        assert raw.pgconn.pipeline_status  # in pipeline mode inside the block
+        result = _rename(user_id, "Piped")
+        assert result.rowcount == -1  # SQLAlchemy read the count before PostgreSQL answered ...
+    assert rowcount(result) == 1  # ... the driver has it after the block
+    assert not raw.pgconn.pipeline_status
+    db.session.rollback()
