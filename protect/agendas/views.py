@@ -39,7 +39,7 @@ from protect.agendas import services, timeplan
 from protect.agendas.cache import DAYS_CACHE
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
-from protect.agendas.models import AUDIENCES, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
+from protect.agendas.models import AUDIENCES, DAYS_MAX, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
 from protect.core.csrf import TOKEN_PLACEHOLDER
 from protect.core.database import writing
 from protect.core.diff import word_diff
@@ -588,30 +588,44 @@ def edit_item(event_id: int, item_id: int):
 
 def _posted_item_form(event: TrainingEvent, form_class: type[ItemForm]) -> tuple[ItemForm, bool]:
     """The posted form, validated by its own rules and by the agenda's rules (each message at its field)."""
-    form = form_class().setup(event.days)
-    valid = form.validate_on_submit()
-    problems = services.item_problems(event, form.values(), check_people=False)
-    for name, message in problems.items():
+    form, valid = _posted_form(form_class)
+    return form, _agenda_rules(event, form) and valid
+
+
+def _posted_form(form_class: type[ItemForm]) -> tuple[ItemForm, bool]:
+    """The posted form checked by its own rules only, which need no database: any day up to the longest event
+    passes here, the event's own days are the agenda's rules."""
+    form = form_class().setup(DAYS_MAX)
+    return form, form.validate_on_submit()
+
+
+def _agenda_rules(event: TrainingEvent, form: ItemForm) -> bool:
+    """The form's values checked against the event (its days and hours); each message goes to its field,
+    unless the form's own rules already put one there. Whether all passed."""
+    valid = True
+    for name, message in services.item_problems(event, form.values(), check_people=False).items():
         target = getattr(form, name)
         if not target.errors:
             target.errors = [*target.errors, message]
             valid = False
-    return form, valid
+    return valid
 
 
 @bp.post("/<int:event_id>/items/<int:item_id>")
 @role_required("expert")
 def save_item(event_id: int, item_id: int):
-    # The lock first (a POST's transaction writes anyway), with the item in the same statement: the form is
-    # checked against the event as it is under the lock, and the save goes on with both without reading again.
+    # The form's own rules first: they need no database, so SQLite's write lock (taken with the first
+    # statement of a POST) is not held while they run. Then the lock, with the item in the same statement: the
+    # form is checked against the event as it is under the lock, and the save goes on with both without
+    # reading again.
+    form, valid = _posted_form(EditItemForm)
     try:
         event, locked_item = services.lock_event_with_item(event_id, item_id)
     except LookupError:
         abort(404, "There is no such training event.")
     require("agendas.edit_agenda", event)
     key = f"item-{item_id}"
-    form, valid = _posted_item_form(event, EditItemForm)
-    if not valid:
+    if not _agenda_rules(event, form) or not valid:
         return _invalid_editor(
             event, Editor(key, _scope(form, key), item=_item_or_404(event, item_id, deleted_too=True))
         )

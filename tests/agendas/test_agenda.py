@@ -135,7 +135,7 @@ BAD_INPUT = [
     ({"title": "   "}, "title", "Enter a title"),
     ({"title": "x" * 201}, "title", "At most 200 characters"),
     ({"notes": "x" * 20_001}, "notes", "At most 20,000 characters"),
-    ({"day": "3"}, "day", "Not a valid choice"),
+    ({"day": "3"}, "day", "Choose a day of the event (1 to 2)"),
     ({"day": "0"}, "day", "Not a valid choice"),
     ({"start": "25:99"}, "start", "Not a valid time"),
     ({"kind": "party"}, "kind", "Not a valid choice"),
