@@ -225,7 +225,10 @@ def _report(plan, probes, results, ceiling, memory, database_url, scale, seconds
     rows = []
     for target in plan:
         result, probe = results[target.name], probes[target.name]
-        limit = 0.70 if target.public else 0.40
+        # The share of the ceiling is a target for pages (GET): the issue's 40% of "each authenticated page", 70%
+        # of the public ones. The save is a write (a locked, durable transaction), held to the targets every
+        # request has: p95, queries and, as a fragment, its size.
+        limit = None if target.method != "GET" else 0.70 if target.public else 0.40
         rows.append(
             {
                 "name": target.name,
@@ -244,6 +247,7 @@ def _report(plan, probes, results, ceiling, memory, database_url, scale, seconds
                 "full_page_bytes": probe.get("full_page_bytes"),
             }
         )
+        rows[-1]["missed"] = missed(rows[-1])
     return {
         "machine": _machine(),
         "taken": time.strftime("%Y-%m-%d %H:%M %Z"),
@@ -262,6 +266,22 @@ def _report(plan, probes, results, ceiling, memory, database_url, scale, seconds
         "worker_peak_memory_kib": memory,
         "requests": rows,
     }
+
+
+def missed(row: dict) -> list[str]:
+    """The targets a request's figures miss (none: it meets them all)."""
+    found = []
+    if row["target_ratio"] is not None and (row["ratio_to_ceiling"] or 0) < row["target_ratio"]:
+        found.append(f"ceiling < {row['target_ratio']:.2f}")
+    if row["p95_ms"] >= 50:
+        found.append("p95 >= 50 ms")
+    if row["queries"] > 12:
+        found.append("queries > 12")
+    if row["full_page_bytes"] and row["bytes"] > 0.15 * row["full_page_bytes"]:
+        found.append("fragment > 15% of its page")
+    if row["errors"]:
+        found.append(f"{row['errors']} errors")
+    return found
 
 
 def _machine() -> str:
@@ -285,20 +305,18 @@ def _print(report: dict) -> None:
         f"{report['seconds_per_request']} s each · {report['machine']}"
     )
     head = (
-        f"{'request':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'bytes':>9}{'SQL':>5}{'ceiling':>9}  ok?"
+        f"{'request':<28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'bytes':>9}{'SQL':>5}{'ceiling':>11}  ok?"
     )
     print(head)
     print("-" * len(head))
     c = report["ceiling"]
     print(f"{'bare Flask ceiling':<28}{c['rps']:>9,.0f}{c['p50_ms']:>9.1f}{c['p95_ms']:>9.1f}{c['p99_ms']:>9.1f}")
     for row in report["requests"]:
-        ok = (row["ratio_to_ceiling"] or 0) >= row["target_ratio"] and row["p95_ms"] < 50 and row["queries"] <= 12
-        if row["full_page_bytes"]:
-            ok = ok and row["bytes"] <= 0.15 * row["full_page_bytes"]
+        target = "" if row["target_ratio"] is None else f"/{row['target_ratio']:.2f}"
         print(
             f"{row['name']:<28}{row['rps']:>9,.0f}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}"
-            f"{row['bytes']:>9,}{row['queries']:>5}{row['ratio_to_ceiling']:>9.2f}  {'yes' if ok else 'NO'}"
-            + (f"  ({row['errors']} errors)" if row["errors"] else "")
+            f"{row['bytes']:>9,}{row['queries']:>5}{row['ratio_to_ceiling']:>6.2f}{target:<5}  "
+            + ("NO: " + ", ".join(row["missed"]) if row["missed"] else "yes")
         )
     memory = report["worker_peak_memory_kib"]
     if memory:
