@@ -315,7 +315,7 @@ def _print(report: dict) -> None:
         target = "" if row["target_ratio"] is None else f"/{row['target_ratio']:.2f}"
         print(
             f"{row['name']:<28}{row['rps']:>9,.0f}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}"
-            f"{row['bytes']:>9,}{row['queries']:>5}{row['ratio_to_ceiling']:>6.2f}{target:<5}  "
+            f"{row['bytes']:>9,}{row['queries']:>5}{row['ratio_to_ceiling'] or 0:>6.2f}{target:<5}  "
             + ("NO: " + ", ".join(row["missed"]) if row["missed"] else "yes")
         )
     memory = report["worker_peak_memory_kib"]

@@ -1,6 +1,6 @@
 """``database.pipelined()``: statements sent together on PostgreSQL (psycopg's pipeline mode), run one by one on
-SQLite; either way each one's row count is known after the block, a commit inside it sends the change tokens
-with it, and an error still aborts the whole transaction."""
+SQLite; either way each one's row count is known after the block, the change tokens can go with the writes,
+and an error, of a statement or of the code in the block, leaves nothing of it to commit."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _rename(user_id: int, name: str):
     return db.session.connection().execute(update(User).where(User.id == user_id).values(display_name=name))
 
 
-def test_row_counts_are_known_after_the_block_and_the_commit_inside_it_lands():
+def test_row_counts_are_known_after_the_block_and_the_tokens_go_with_the_writes():
     one, two = make_user(display_name="One"), make_user(display_name="Two")
     db.session.commit()
     ids = (one.id, two.id)
@@ -28,13 +28,23 @@ def test_row_counts_are_known_after_the_block_and_the_commit_inside_it_lands():
         hit = _rename(ids[0], "One again")
         missed = _rename(-1, "Nobody")
         everyone = db.session.connection().execute(update(User).values(country="SE"))
+        changes.write_tokens()
+        written = changes.current()  # read on another connection: the transaction has not committed yet
     assert (rowcount(hit), rowcount(missed), rowcount(everyone)) == (1, 0, 2)
-    with pipelined():
-        db.session.commit()
-    db.session.expire_all()
+    assert written == before
+    db.session.commit()
     assert db.session.execute(select(User.display_name).where(User.id == ids[0])).scalar_one() == "One again"
-    # The commit inside the block wrote the change token of what it changed, in the same transaction.
+    # The token of what the block changed, written in the block, landed with the commit.
     assert changes.current()["auth"] != before.get("auth")
+
+
+def test_an_exception_in_the_block_rolls_back_what_it_sent():
+    user_id = make_user(display_name="Before").id
+    with pytest.raises(ValueError, match="changed my mind"), pipelined():
+        _rename(user_id, "During")
+        raise ValueError("changed my mind")
+    db.session.commit()  # nothing of the block is left to commit
+    assert db.session.execute(select(User.display_name).where(User.id == user_id)).scalar_one() == "Before"
 
 
 def test_an_error_in_the_block_aborts_the_transaction_and_nothing_of_it_lands():
@@ -62,6 +72,8 @@ def test_on_postgresql_the_statements_are_sent_without_waiting_for_each_answer()
         assert raw.pgconn.pipeline_status  # in pipeline mode inside the block
         result = _rename(user_id, "Piped")
         assert result.rowcount == -1  # SQLAlchemy read the count before PostgreSQL answered ...
+        with pytest.raises(RuntimeError, match="only after the block"):
+            rowcount(result)  # ... and so has nobody yet
     assert rowcount(result) == 1  # ... the driver has it after the block
     assert not raw.pgconn.pipeline_status
     db.session.rollback()

@@ -42,6 +42,7 @@ from protect.agendas.models import (
 )
 from protect.auth.models import User
 from protect.core import audit, changes, fastdb
+from protect.core.changes import write_tokens
 from protect.core.database import pipelined, rowcount, utcnow
 from protect.core.errors import RuleViolation
 from protect.core.permissions import can, has_role, rule
@@ -654,13 +655,14 @@ def save_item(
         clear_presence(actor.id, item.id)
         db.session.connection().execute(_BUMP_AGENDA_ONLY, {"event_id": event.id})
         audit.record(actor, "agendas.item_edited", item, summary=summary, url=url)
+        write_tokens()  # with the writes, not in a round trip of their own at the commit
     if rowcount(result) != 1:
         db.session.rollback()
         current = _fresh_item(event_id, item_id)
         raise EditConflict(current, values, base_snapshot(item_id, version))
     new_version = event.agenda_version + 1  # what the bump made it: the event is locked since it was read
-    with pipelined():  # the change tokens and the commit together
-        db.session.commit()
+    set_committed_value(event, "agenda_version", new_version)
+    db.session.commit()
     reordered = any(name in changes for name in ("day", "start", "end"))
     return Saved(item, event=event, agenda_version=new_version, reordered=reordered, message=f"Saved “{item.title}”.")
 

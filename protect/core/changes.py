@@ -145,6 +145,12 @@ def generation(scope: str) -> int:
     return _generations.get(scope, 0)
 
 
+def write_tokens() -> None:
+    """Write the change tokens of what the session's transaction changed so far now, not at its commit (inside
+    ``database.pipelined()``: they go with its writes). What it changes after this is stamped at commit."""
+    _stamp(db.session.connection())
+
+
 def _stamp(conn) -> None:
     """Before the commit: new tokens for the areas this transaction changed, in the same transaction."""
     scopes = conn.info.pop(_NOTED, None)

@@ -59,31 +59,48 @@ def writing() -> Iterator[None]:
 @contextmanager
 def pipelined() -> Iterator[None]:
     """The session's statements inside this block go to PostgreSQL without waiting for each answer (psycopg's
-    pipeline mode); the answers come back together at the block's end, or earlier when a result's rows are
-    fetched. A commit inside the block is sent with the statements before it. An error in any statement is
-    raised at the block's end at the latest, and the transaction is then aborted as usual.
+    pipeline mode); the answers come back together at the block's end. An error in any statement is raised
+    there at the latest, as SQLAlchemy's exception (though not through its ``handle_error`` hooks, and without
+    the statement); an error of the statements or of the code inside the block rolls the session back, so no
+    part of the block's writes can be committed afterwards.
 
-    Only for statements whose results are not needed before the block ends (a row count: ``rowcount()`` after
-    it), and nothing may be loaded inside it: a statement that returns rows, or an expired attribute loading,
-    fails there. SQLite has no round trips to save: there the block does nothing."""
+    Only for writes whose answers can wait until the block ends (a row count: ``rowcount()`` after it).
+    Nothing may be read inside it: a statement that returns rows, or an expired attribute loading, fails
+    there. Commit after the block, not in it (the commit would hand the connection back to the pool while it
+    is still in pipeline mode); ``core.changes.write_tokens()`` inside it sends the change tokens with the
+    writes. SQLite has no round trips to save: there the block does nothing but the rollback on an error."""
     connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    dbapi = connection.dialect.loaded_dbapi
     try:
-        with connection.connection.dbapi_connection.pipeline():
+        if connection.dialect.name != "postgresql":
             yield
-    except dbapi.Error as error:  # raised as the driver's own when the block ends: as SQLAlchemy's, like any other
-        raise exc.DBAPIError.instance(None, None, error, dbapi.Error, dialect=connection.dialect) from error
+            return
+        dbapi = connection.dialect.loaded_dbapi
+        raw = connection.connection.dbapi_connection
+        try:
+            with raw.pipeline():
+                yield
+        except dbapi.Error as error:  # the driver's own, raised as the block ends: as SQLAlchemy's
+            lost = connection.dialect.is_disconnect(error, raw, None)
+            if lost:
+                connection.invalidate(error)
+            raise exc.DBAPIError.instance(
+                None, None, error, dbapi.Error, connection_invalidated=lost, dialect=connection.dialect
+            ) from error
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def rowcount(result: CursorResult) -> int:
-    """The rows an UPDATE or DELETE matched, also when it ran inside ``pipelined()`` (read it after the block):
-    SQLAlchemy notes the driver's count when the statement is sent, which in a pipeline is before PostgreSQL
-    has answered (-1); the driver's cursor has the count once the answers are in."""
+    """The rows an UPDATE or DELETE matched, also when it ran inside ``pipelined()``: SQLAlchemy notes the
+    driver's count when the statement is sent, which in a pipeline is before PostgreSQL has answered (-1); the
+    driver's cursor has the count once the block has ended. Read inside the block, it raises."""
     count = result.rowcount
-    return count if count >= 0 else result.context.cursor.rowcount
+    if count < 0:
+        count = result.context.cursor.rowcount
+    if count < 0:
+        raise RuntimeError("a row count of a statement in pipelined() is known only after the block")
+    return count
 
 
 def is_sqlite(engine: Engine | None = None) -> bool:
