@@ -21,7 +21,7 @@ from protect.agendas.models import (
     SPEAKERS_MAX,
     TITLE_MAX,
 )
-from protect.core.forms import SharedChoicesSelect, VersionField, choices, int_or_none, version_required
+from protect.core.forms import VersionField, WrittenSelect, choices, int_or_none, member_options, version_required
 from protect.core.regions import COUNTRY_CHOICES, TIME_ZONE_CHOICES
 
 
@@ -42,7 +42,7 @@ class ItemForm(FlaskForm):
         validators=[Optional(), Length(max=SPEAKERS_MAX, message=f"At most {SPEAKERS_MAX} characters.")],
     )
     responsible_id = SelectField(
-        "Responsible expert", coerce=int_or_none, validate_choice=False, widget=SharedChoicesSelect()
+        "Responsible expert", coerce=int_or_none, validate_choice=False, widget=WrittenSelect()
     )
     notes = TextAreaField(
         "Notes",
@@ -54,7 +54,7 @@ class ItemForm(FlaskForm):
         """Choices for this event's days and, when the form is to be shown, the people to choose from."""
         self.day.choices = choices((number, f"Day {number}") for number in range(1, days + 1))
         if people is not None:
-            self.responsible_id.choices = _people_choices(people)
+            self.responsible_id.options = member_options(people, "Nobody yet")
         return self
 
     def values(self) -> dict:
@@ -68,19 +68,6 @@ class ItemForm(FlaskForm):
             "responsible_id": self.responsible_id.data,
             "notes": self.notes.data or "",
         }
-
-
-_people_memo: tuple[object, list] | None = None
-
-
-def _people_choices(people) -> list:
-    """The choices for a responsible person: the same list for the same ``people`` (``active_people()`` gives
-    the same tuple until the members change), so the select renders its options once (SharedChoicesSelect)."""
-    global _people_memo
-    memo = _people_memo
-    if memo is None or memo[0] is not people:
-        memo = _people_memo = (people, choices([(None, "Nobody yet")] + [(p.id, p.display_name) for p in people]))
-    return memo[1]
 
 
 class EditItemForm(ItemForm):

@@ -41,7 +41,7 @@ from protect.agendas.models import (
     TrainingEvent,
 )
 from protect.auth.models import User
-from protect.core import audit, changes, fastdb
+from protect.core import audit, fastdb
 from protect.core.changes import write_tokens
 from protect.core.database import pipelined, rowcount, utcnow
 from protect.core.errors import RuleViolation
@@ -1026,32 +1026,6 @@ def day_slots(event_id: int, item: AgendaItem) -> tuple[list[SlotRow], User | No
                 responsible = User(id=row[6], display_name=row[7])
                 make_transient_to_detached(responsible)
     return [SlotRow(*row[:6]) for row in rows if row[0] != item.id], responsible
-
-
-class Person(NamedTuple):
-    id: int
-    display_name: str
-
-
-_people: tuple[str, tuple[Person, ...]] | None = None  # the members as of a change token of their area
-
-
-def active_people() -> tuple[Person, ...]:
-    """The active members (id and name, by name), to choose a responsible person from. The same tuple until the
-    members change (the "auth" area's change token), so that an editor's list of 2,000 is neither read nor
-    rendered again for every editor opened."""
-    global _people
-    token = changes.current().get(changes.scope_of(User.__tablename__))
-    cached = _people
-    if token is not None and cached is not None and cached[0] == token:
-        return cached[1]
-    rows = db.session.execute(
-        select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name, User.id)
-    )
-    people = tuple(Person(person_id, name) for person_id, name in rows)
-    if token is not None:  # read before the members (at the start of the request): never newer than they are
-        _people = (token, people)
-    return people
 
 
 def upcoming_events(today: date, limit: int = 4) -> list[tuple[TrainingEvent, int]]:

@@ -40,6 +40,7 @@ from protect.agendas.cache import DAYS_CACHE
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
 from protect.agendas.models import AUDIENCES, DAYS_MAX, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
+from protect.auth import services as auth_services
 from protect.core.csrf import TOKEN_PLACEHOLDER
 from protect.core.database import writing
 from protect.core.diff import word_diff
@@ -393,7 +394,7 @@ def _agenda_fragment(saved: services.Saved, *, notice: dict[str, Any], focus: st
 
 
 def _people():
-    return services.active_people()
+    return auth_services.active_members()
 
 
 def _current_version(event_id: int) -> int:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app, url_for
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from protect.auth.models import Invitation, PasswordReset, User, hash_token
-from protect.core import audit
+from protect.core import audit, changes
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.permissions import ROLE_LABELS, ROLES
@@ -39,6 +40,32 @@ def password_problems(password: str, email: str = "") -> list[str]:
     if password.lower() in COMMON_PASSWORDS or (email and password.lower() == email.lower()):
         problems.append("This password is too easy to guess.")
     return problems
+
+
+class Member(NamedTuple):
+    id: int
+    display_name: str
+
+
+_members: tuple[str, tuple[Member, ...]] | None = None  # the active members as of a change token of their area
+
+
+def active_members() -> tuple[Member, ...]:
+    """The active members (id and name, by name): whom to choose as responsible, owner or attendee. The same
+    tuple until the members change (their area's change token, read at the start of the request, before
+    them): a list of thousands is not read again for every form shown, and its options are written once."""
+    global _members
+    token = changes.current().get(changes.scope_of(User.__tablename__))
+    cached = _members
+    if token is not None and cached is not None and cached[0] == token:
+        return cached[1]
+    rows = db.session.execute(
+        select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name, User.id)
+    )
+    members = tuple(Member(member_id, name) for member_id, name in rows)
+    if token is not None:
+        _members = (token, members)
+    return members
 
 
 _dummy_hash: str | None = None

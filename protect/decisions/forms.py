@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
+from markupsafe import escape
 from wtforms import (
     BooleanField,
     DateField,
@@ -16,9 +14,22 @@ from wtforms import (
     TimeField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import Select, html_params
+from wtforms.widgets import Select
 
-from protect.core.forms import MARKDOWN_HELP, VersionField, choices, int_or_none, version_required
+from protect.core.forms import (
+    CLOSE_TAG,
+    END_OPTION,
+    MARKDOWN_HELP,
+    OPTION,
+    SELECTED_OPTION,
+    VersionField,
+    WrittenSelect,
+    choices,
+    int_or_none,
+    member_options,
+    version_required,
+    written_options,
+)
 from protect.core.regions import TIME_ZONE_CHOICES
 from protect.decisions.models import (
     GUEST_NAME_MAX,
@@ -43,47 +54,12 @@ class QuickSelect(Select):
     def render_option(cls, choice, **kwargs):
         if kwargs or choice.render_kw or isinstance(choice.value, bool):
             return super().render_option(choice, **kwargs)
-        start = _SELECTED if choice.selected else _OPTION
-        return start + escape(choice.value) + _CLOSE_TAG + escape(choice.label or choice.value) + _END
-
-
-_OPTION, _SELECTED = Markup('<option value="'), Markup('<option selected value="')
-_CLOSE_TAG, _END = Markup('">'), Markup("</option>")
+        start = SELECTED_OPTION if choice.selected else OPTION
+        return start + escape(choice.value) + CLOSE_TAG + escape(choice.label or choice.value) + END_OPTION
 
 
 def quick_select(label: str, **kwargs) -> SelectField:
     return SelectField(label, widget=QuickSelect(), **kwargs)
-
-
-OPTIONS_CACHE_MAX = 32
-# Written <option> lists, keyed by the rows they are written from: a new or renamed meeting is another key,
-# so no process ever serves an outdated list; the oldest lists are simply forgotten.
-_options_cache: dict[tuple, Markup] = {}
-
-
-def written_options(key: tuple, pairs: Callable[[], Iterable[tuple[str, str]]]) -> Markup:
-    """The ``<option>``s of ``pairs()`` (value, label), written once for each distinct ``key``."""
-    found = _options_cache.get(key)
-    if found is None:
-        if len(_options_cache) >= OPTIONS_CACHE_MAX:
-            _options_cache.clear()
-        found = Markup("").join(
-            _OPTION + escape(value) + _CLOSE_TAG + escape(label or value) + _END for value, label in pairs()
-        )
-        _options_cache[key] = found
-    return found
-
-
-class WrittenSelect(Select):
-    """A single select whose options come written (``field.options``, from ``written_options``): only the
-    chosen one is marked for this request. The markup is QuickSelect's, option for option."""
-
-    def __call__(self, field, **kwargs):
-        kwargs.setdefault("id", field.id)
-        value = escape("" if field.data is None else field.data)
-        options = field.options.replace(_OPTION + value + _CLOSE_TAG, _SELECTED + value + _CLOSE_TAG, 1)
-        params = Markup(html_params(name=field.name, **kwargs))  # noqa: S704 - html_params escapes every value
-        return Markup("<select ") + params + Markup(">") + options + Markup("</select>")
 
 
 class LenientDateField(DateField):
@@ -127,14 +103,16 @@ class DecisionForm(FlaskForm):
         description="Separated by commas, for example: trainings, target groups, Riga.",
     )
     meeting_id = quick_select("Taken at the meeting", coerce=int_or_none, validate_choice=False)
-    owner_id = quick_select("Owner", coerce=int_or_none, validate_choice=False, description="Who sees it through.")
+    owner_id = SelectField(
+        "Owner", coerce=int_or_none, validate_choice=False, description="Who sees it through.", widget=WrittenSelect()
+    )
     due_on = LenientDateField("Due date", validators=[Optional()], description="When it should be implemented.")
     event_id = quick_select("About the training event", coerce=int_or_none, validate_choice=False)
     poll_id = LinkField()
     revision_id = LinkField()
 
     def setup(self, people, meetings, events) -> DecisionForm:
-        self.owner_id.choices = choices([(None, "Nobody yet")] + [(p.id, p.display_name) for p in people])
+        self.owner_id.options = member_options(people, "Nobody yet")
         self.meeting_id.choices = choices(
             [(None, "No meeting")] + [(m_id, f"{title} ({starts:%-d %b %Y})") for m_id, title, starts in meetings]
         )
@@ -191,11 +169,11 @@ class ActionForm(FlaskForm):
             Length(max=WHAT_MAX, message=f"At most {WHAT_MAX} characters."),
         ],
     )
-    owner_id = quick_select("Who", coerce=int_or_none, validate_choice=False)
+    owner_id = SelectField("Who", coerce=int_or_none, validate_choice=False, widget=WrittenSelect())
     due_on = LenientDateField("Due", validators=[Optional()])
 
     def setup(self, people) -> ActionForm:
-        self.owner_id.choices = choices([(None, "Nobody yet")] + [(p.id, p.display_name) for p in people])
+        self.owner_id.options = member_options(people, "Nobody yet")
         return self
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select, union_all, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from protect.agendas.models import TrainingEvent
+from protect.auth import services as auth_services
 from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
@@ -131,14 +132,10 @@ def today_for(user: Any = None) -> date:
     return to_zone(utcnow(), viewer_zone()).date()
 
 
-def members() -> list[Any]:
-    """Active members, by name: who may own a decision or an action, or be listed as an attendee.
-    Rows of (id, display_name) only: the lists are long, and nothing else of a member is shown."""
-    return list(
-        db.session.execute(
-            select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name, User.id)
-        ).all()
-    )
+def members() -> tuple[Any, ...]:
+    """Active members, by name: who may own a decision or an action, or be listed as an attendee. Rows of
+    (id, display_name) only, the same tuple until the members change (``auth.services.active_members``)."""
+    return auth_services.active_members()
 
 
 def _member_problem(user_id: int | None, field_name: str, what: str) -> None:

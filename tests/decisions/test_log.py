@@ -347,8 +347,8 @@ def test_the_quick_selects_write_what_wtforms_writes(app):
     from flask_wtf import FlaskForm
     from wtforms import SelectField
 
-    from protect.core.forms import choices, int_or_none
-    from protect.decisions.forms import QuickSelect, WrittenSelect, written_options
+    from protect.core.forms import WrittenSelect, choices, int_or_none, written_options
+    from protect.decisions.forms import QuickSelect
 
     pairs = [("None", "Nobody yet"), ("7", "Ø <b>\"Bold\"</b> & 'co'"), ("12", "")]
 
