@@ -406,18 +406,13 @@ def bump_agenda(event_id: int) -> int:
 
 # Statements the agenda's changes run, built once: run on the session's connection, they skip the ORM's work of
 # building, keying and routing each statement (a third of a save's time went to that).
-_BUMP_AGENDA = (
-    update(TrainingEvent)
-    .where(TrainingEvent.id == bindparam("event_id"))
-    .values(agenda_version=TrainingEvent.agenda_version + 1)
-    .returning(TrainingEvent.agenda_version)
-)
-# The same without reading the new version back (a save knows it: the event is locked since it was read).
+# The bump without reading the new version back (a save knows it: the event is locked since it was read).
 _BUMP_AGENDA_ONLY = (
     update(TrainingEvent)
     .where(TrainingEvent.id == bindparam("event_id"))
     .values(agenda_version=TrainingEvent.agenda_version + 1)
 )
+_BUMP_AGENDA = _BUMP_AGENDA_ONLY.returning(TrainingEvent.agenda_version)
 _RECORD_CHANGE = insert(AgendaChange).inline()  # inline: no RETURNING of the new id, which nothing reads
 _CLEAR_PRESENCE = delete(AgendaPresence).where(
     AgendaPresence.user_id == bindparam("user_id"), AgendaPresence.item_id == bindparam("item_id")

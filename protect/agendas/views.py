@@ -393,10 +393,6 @@ def _agenda_fragment(saved: services.Saved, *, notice: dict[str, Any], focus: st
     return response
 
 
-def _people():
-    return auth_services.active_members()
-
-
 def _current_version(event_id: int) -> int:
     return db.session.execute(select(TrainingEvent.agenda_version).where(TrainingEvent.id == event_id)).scalar_one()
 
@@ -565,7 +561,7 @@ def agenda_changes(event_id: int):
 def _edit_form(event: TrainingEvent, item: AgendaItem | None = None, **data: Any) -> ItemForm:
     form_class = EditItemForm if item is not None else ItemForm
     form = form_class(formdata=None, obj=item, **data)
-    return form.setup(event.days, _people())
+    return form.setup(event.days, auth_services.active_members())
 
 
 @bp.get("/<int:event_id>/items/<int:item_id>/edit")
@@ -654,7 +650,7 @@ def save_item(event_id: int, item_id: int):
 
 
 def _invalid_editor(event: TrainingEvent, editor: Editor, status: int = 422) -> Response:
-    editor.form.setup(event.days, _people())
+    editor.form.setup(event.days, auth_services.active_members())
     if is_htmx():
         return _editor_fragment(event, editor, status)
     event = _event_or_404(event.id)  # the whole page: with its header
@@ -682,7 +678,7 @@ def _after_item_saved(saved: services.Saved, since: int | None) -> Response:
 
 def _conflict_response(event: TrainingEvent, key: str, conflict: services.EditConflict) -> Response:
     db.session.rollback()
-    people = _people()
+    people = auth_services.active_members()
     names = {person.id: person.display_name for person in people}
     current = db.session.execute(
         select(AgendaItem).options(joinedload(AgendaItem.updated_by)).where(AgendaItem.id == conflict.current.id)

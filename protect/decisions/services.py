@@ -18,7 +18,6 @@ from sqlalchemy import Select, func, select, union_all, update
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from protect.agendas.models import TrainingEvent
-from protect.auth import services as auth_services
 from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
@@ -130,12 +129,6 @@ def meeting_url(meeting_id: int) -> str:
 def today_for(user: Any = None) -> date:
     """Today in the viewer's time zone: what "overdue" and "due soon" are measured against."""
     return to_zone(utcnow(), viewer_zone()).date()
-
-
-def members() -> tuple[Any, ...]:
-    """Active members, by name: who may own a decision or an action, or be listed as an attendee. Rows of
-    (id, display_name) only, the same tuple until the members change (``auth.services.active_members``)."""
-    return auth_services.active_members()
 
 
 def _member_problem(user_id: int | None, field_name: str, what: str) -> None:

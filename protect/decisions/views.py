@@ -29,6 +29,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.routing import BuildError
 
 from protect.agendas.models import TrainingEvent
+from protect.auth import services as auth_services
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment
@@ -233,7 +234,7 @@ def _events() -> list[Any]:
 
 
 def _decision_form(form_class: type[DecisionForm] = DecisionForm, **kwargs: Any) -> DecisionForm:
-    return form_class(**kwargs).setup(services.members(), services.meeting_choices(), _events())
+    return form_class(**kwargs).setup(auth_services.active_members(), services.meeting_choices(), _events())
 
 
 def _links(form: DecisionForm, decision: Decision | None = None) -> dict[str, Any] | None:
@@ -336,7 +337,7 @@ def _status_context(decision: Decision, form: StatusForm | None = None, error: s
 @role_required("expert")
 def show_decision(decision_id: int):
     decision = _decision_or_404(decision_id)
-    people = services.members()
+    people = auth_services.active_members()
     return render_template(
         PAGE,
         **_status_context(decision),
@@ -381,7 +382,7 @@ def _status_response(decision: Decision, form: StatusForm, message: str, status:
     context = _status_context(decision, form, message)
     if is_htmx():
         return render_fragment(PAGE, "status_panel", status=status, **context)
-    people = services.members()
+    people = auth_services.active_members()
     page = render_template(
         PAGE,
         **context,
@@ -469,7 +470,7 @@ def _actions_context(
     people: list | None = None,
     form: ActionForm | None = None,
 ) -> dict[str, Any]:
-    people = people if people is not None else services.members()
+    people = people if people is not None else auth_services.active_members()
     if form is None:
         form = ActionForm(formdata=None)
     form.setup(people)
@@ -534,7 +535,7 @@ def _add_action(decision: Decision | None, meeting: Meeting | None) -> Response:
 
 
 def _status_response_page(decision: Decision, form: ActionForm | None, status: int) -> Response:
-    people = services.members()
+    people = auth_services.active_members()
     page = render_template(
         PAGE,
         **_status_context(decision),
@@ -615,7 +616,7 @@ def list_meetings():
 
 
 def _meeting_form(form_class: type[MeetingForm] = MeetingForm, **kwargs: Any) -> MeetingForm:
-    return form_class(**kwargs).setup(services.members())
+    return form_class(**kwargs).setup(auth_services.active_members())
 
 
 def _meeting_values(form: MeetingForm) -> dict[str, Any]:
