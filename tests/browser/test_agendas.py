@@ -316,3 +316,30 @@ def test_a_new_item_form_survives_the_refresh_and_clicking_an_item_opens_it(sign
         db.session.execute(select(AgendaItem.start).where(AgendaItem.title == "Hearing the child")).scalar_one().hour
         == 10
     )
+
+
+def test_choosing_the_responsible_member_from_the_long_list(signed_in, expert):
+    event = make_event(expert, title="Training in Vilnius")
+    item = make_item(event, expert, title="Interviewing children")
+    kadri = make_user("expert", display_name="Kadri Tamm")
+    page = signed_in(expert)
+    page.goto(f"/events/{event.id}")
+    page.get_by_role("link", name="Edit “Interviewing children”").click()
+    responsible = page.get_by_label("Responsible expert")
+    expect(responsible).to_have_value("")  # nobody yet
+    responsible.select_option(label="Kadri Tamm")
+    with page.expect_response(re.compile(rf"/items/{item.id}$")) as answer:
+        page.get_by_role("button", name="Save").click()
+    assert answer.value.status == 200
+    expect(item_entry(page, item)).to_contain_text("Responsible: Kadri Tamm")
+    assert saved(item).responsible_id == kadri.id
+    # Opened again, the editor shows the choice; "Nobody yet" takes it back.
+    page.get_by_role("link", name="Edit “Interviewing children”").click()
+    expect(page.get_by_label("Responsible expert")).to_have_value(str(kadri.id))
+    page.get_by_label("Responsible expert").select_option(label="Nobody yet")
+    with page.expect_response(re.compile(rf"/items/{item.id}$")) as answer:
+        page.get_by_role("button", name="Save").click()
+    assert answer.value.status == 200
+    expect(page.get_by_role("link", name="Edit “Interviewing children”")).to_be_visible()
+    expect(item_entry(page, item)).not_to_contain_text("Responsible:")
+    assert saved(item).responsible_id is None

@@ -233,3 +233,20 @@ def test_the_filters_work_without_javascript(browser, live_server, expert, moder
         expect(page.get_by_label("Owner")).to_have_value("MADS")
     finally:
         plain.close()
+
+
+def test_the_owner_is_chosen_from_the_long_list_and_kept_on_a_refused_form(signed_in, moderator, expert):
+    page = signed_in(moderator)
+    page.goto("/decisions/new")
+    page.get_by_label("Owner").select_option(label=expert.display_name)
+    page.get_by_role("button", name="Propose the decision").click()  # no title, no text: refused
+    expect(page.get_by_role("alert").first).to_be_visible()
+    expect(page.get_by_label("Owner")).to_have_value(str(expert.id))  # what was chosen is kept
+    page.get_by_label("Title").fill("Trainings last two days")
+    page.get_by_label("What was decided").fill("Each training lasts two days.")
+    page.get_by_role("button", name="Propose the decision").click()
+    owner = page.locator("dt", has_text="Owner").locator("xpath=following-sibling::dd[1]")
+    expect(owner).to_have_text(expert.display_name)
+    db.session.rollback()
+    decision = db.session.execute(select(Decision).where(Decision.title == "Trainings last two days")).scalar_one()
+    assert decision.owner_id == expert.id
