@@ -5,11 +5,11 @@ and an error, of a statement or of the code in the block, leaves nothing of it t
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from protect.auth.models import User
-from protect.core import changes
+from protect.core import changes, fastdb
 from protect.core.database import pipelined, rowcount
 from protect.extensions import db
 from tests.factories import make_user
@@ -77,3 +77,37 @@ def test_on_postgresql_the_statements_are_sent_without_waiting_for_each_answer()
     assert rowcount(result) == 1  # ... the driver has it after the block
     assert not raw.pgconn.pipeline_status
     db.session.rollback()
+
+
+_NAME = select(User.display_name).where(User.id == bindparam("user_id", 0))
+
+
+def test_a_read_asked_in_the_block_goes_with_its_writes_on_postgresql(monkeypatch):
+    """On PostgreSQL the question travels in the pipeline, in the transaction (it sees the block's writes before
+    the commit) and is answered with them. On SQLite it is asked only when read, outside the transaction: after
+    the commit, so the write lock is not held for it."""
+    user_id = make_user(display_name="Before").id
+    db.session.commit()
+    with pipelined():
+        _rename(user_id, "During")
+        asked = fastdb.ask(db.session.connection(), _NAME, {"user_id": user_id})
+    if db.engine.dialect.name == "postgresql":
+        monkeypatch.setattr(fastdb, "rows", _no_statement_of_its_own)
+        assert asked.rows() == [("During",)]  # not committed yet: only the transaction itself sees this
+        db.session.commit()
+    else:
+        db.session.commit()
+        assert asked.rows() == [("During",)]
+
+
+def test_a_read_asked_outside_a_pipeline_is_read_when_its_rows_are_asked_for():
+    user_id = make_user(display_name="Before").id
+    db.session.commit()
+    asked = fastdb.ask(db.session.connection(), _NAME, {"user_id": user_id})
+    _rename(user_id, "After")
+    db.session.commit()
+    assert asked.rows() == [("After",)]
+
+
+def _no_statement_of_its_own(*_args, **_kwargs):
+    raise AssertionError("the asked read ran a statement of its own instead of reading the pipeline's answer")

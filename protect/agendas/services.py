@@ -548,6 +548,27 @@ class Saved:
     reordered: bool = False
     message: str = ""
     moved: list[AgendaItem] = field(default_factory=list)
+    # What the item's fragment shows beside it, asked with the save's writes (see ``ask_beside``).
+    beside: Beside | None = None
+
+
+@dataclass
+class Beside:
+    """What a saved item's fragment shows beside the item, asked for in the save's pipeline: the other items
+    of its day (with the item's responsible person) and who else is editing which item of the event."""
+
+    slots: fastdb.Asked
+    presence: fastdb.Asked
+
+
+def ask_beside(event_id: int, item: AgendaItem, viewer_id: int) -> Beside:
+    """Inside ``pipelined()``, after the writes: on PostgreSQL both go with them (no round trips of their own
+    after the commit), on SQLite they are read when the fragment is made, after the commit."""
+    connection = db.session.connection()
+    return Beside(
+        slots=fastdb.ask(connection, _DAY_SLOTS, _day_slots_params(event_id, item)),
+        presence=fastdb.ask(connection, _LIVE_PRESENCE, _presence_params(event_id, viewer_id)),
+    )
 
 
 def create_item(actor: User, event_id: int, values: dict[str, Any]) -> Saved:
@@ -651,6 +672,7 @@ def save_item(
         db.session.connection().execute(_BUMP_AGENDA_ONLY, {"event_id": event.id})
         audit.record(actor, "agendas.item_edited", item, summary=summary, url=url)
         write_tokens()  # with the writes, not in a round trip of their own at the commit
+        beside = ask_beside(event.id, item, actor.id)
     if rowcount(result) != 1:
         db.session.rollback()
         current = _fresh_item(event_id, item_id)
@@ -659,7 +681,14 @@ def save_item(
     set_committed_value(event, "agenda_version", new_version)
     db.session.commit()
     reordered = any(name in changes for name in ("day", "start", "end"))
-    return Saved(item, event=event, agenda_version=new_version, reordered=reordered, message=f"Saved “{item.title}”.")
+    return Saved(
+        item,
+        event=event,
+        agenda_version=new_version,
+        reordered=reordered,
+        message=f"Saved “{item.title}”.",
+        beside=beside,
+    )
 
 
 def recreate_item(actor: User, event_id: int, item_id: int, values: dict[str, Any]) -> Saved:
@@ -924,16 +953,19 @@ _LIVE_PRESENCE = (
 )
 
 
-def live_presence(event_id: int, exclude_user_id: int | None) -> list[Presence]:
+def live_presence(event_id: int, exclude_user_id: int | None, asked: fastdb.Asked | None = None) -> list[Presence]:
     """Who else has which item of the event open in an editor, active within the last two minutes. Read as of
     now, outside the request's transaction (core.fastdb): the page, its polling and every saved item's
-    fragment ask, and presence is a hint, not data."""
-    rows = fastdb.rows(
-        db.engine,
-        _LIVE_PRESENCE,
-        {"event_id": event_id, "since": utcnow() - PRESENCE_TTL, "exclude": exclude_user_id or 0},
-    )
+    fragment ask, and presence is a hint, not data. ``asked``: the same question, asked earlier (``ask_beside``)."""
+    if asked is None:
+        rows = fastdb.rows(db.engine, _LIVE_PRESENCE, _presence_params(event_id, exclude_user_id))
+    else:
+        rows = asked.rows()
     return [Presence(item_id, user_id, name) for item_id, user_id, name in rows]
+
+
+def _presence_params(event_id: int, exclude_user_id: int | None) -> dict[str, Any]:
+    return {"event_id": event_id, "since": utcnow() - PRESENCE_TTL, "exclude": exclude_user_id or 0}
 
 
 def presence_token(presence: list[Presence]) -> str:
@@ -1008,11 +1040,15 @@ _DAY_SLOTS = (
 )
 
 
-def day_slots(event_id: int, item: AgendaItem) -> tuple[list[SlotRow], User | None]:
+def day_slots(event_id: int, item: AgendaItem, asked: fastdb.Asked | None = None) -> tuple[list[SlotRow], User | None]:
     """The current items of ``item``'s day as light rows, and ``item``'s responsible person (their name) as
     the database has them now: one statement, as of now, outside the request's transaction (core.fastdb): a
-    saved item's fragment is rendered after its commit."""
-    rows = fastdb.rows(db.engine, _DAY_SLOTS, {"event_id": event_id, "day": item.day, "item_id": item.id})
+    saved item's fragment is rendered after its commit. ``asked``: the same question, asked with the save's
+    writes (``ask_beside``)."""
+    if asked is None:
+        rows = fastdb.rows(db.engine, _DAY_SLOTS, _day_slots_params(event_id, item))
+    else:
+        rows = asked.rows()
     responsible = None
     for row in rows:
         if row[0] == item.id and row[6] is not None:
@@ -1021,6 +1057,10 @@ def day_slots(event_id: int, item: AgendaItem) -> tuple[list[SlotRow], User | No
                 responsible = User(id=row[6], display_name=row[7])
                 make_transient_to_detached(responsible)
     return [SlotRow(*row[:6]) for row in rows if row[0] != item.id], responsible
+
+
+def _day_slots_params(event_id: int, item: AgendaItem) -> dict[str, Any]:
+    return {"event_id": event_id, "day": item.day, "item_id": item.id}
 
 
 def upcoming_events(today: date, limit: int = 4) -> list[tuple[TrainingEvent, int]]:

@@ -335,10 +335,10 @@ def _page_context(event: TrainingEvent, **state: Any) -> dict[str, Any]:
     return context
 
 
-def _slot_for(event: TrainingEvent, item: AgendaItem) -> timeplan.SlotView:
+def _slot_for(event: TrainingEvent, item: AgendaItem, beside: services.Beside | None = None) -> timeplan.SlotView:
     """The item's place in its day (overlaps, hours), from the agenda as it is now: the other items of its
     day as light rows, and the item itself with its responsible person as the database has them now."""
-    others, responsible = services.day_slots(event.id, item)
+    others, responsible = services.day_slots(event.id, item, beside.slots if beside else None)
     set_committed_value(item, "responsible", responsible)
     for day in timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, [*others, item]):
         for slot in day.slots:
@@ -347,8 +347,16 @@ def _slot_for(event: TrainingEvent, item: AgendaItem) -> timeplan.SlotView:
     return timeplan.SlotView(item)
 
 
-def _item_fragment(event: TrainingEvent, item: AgendaItem, *, status: int = 200, focus: str | None = None) -> Response:
-    presence = services.live_presence(event.id, current_user.id)
+def _item_fragment(
+    event: TrainingEvent,
+    item: AgendaItem,
+    *,
+    status: int = 200,
+    focus: str | None = None,
+    beside: services.Beside | None = None,
+) -> Response:
+    """``beside``: what the fragment shows beside the item, asked with a save's writes."""
+    presence = services.live_presence(event.id, current_user.id, beside.presence if beside else None)
     editing_by: dict[int, list[str]] = {}
     for entry in presence:
         editing_by.setdefault(entry.item_id, []).append(entry.name)
@@ -359,7 +367,7 @@ def _item_fragment(event: TrainingEvent, item: AgendaItem, *, status: int = 200,
         TEMPLATE,
         "item",
         status=status,
-        entry=Entry("item", f"item-{item.id}", _slot_for(event, item)),
+        entry=Entry("item", f"item-{item.id}", _slot_for(event, item, beside)),
         event=event,
         event_path=_event_path(event.id),
         editing_by=editing_by,
@@ -663,7 +671,7 @@ def _after_item_saved(saved: services.Saved, since: int | None) -> Response:
     if not is_htmx():
         flash(saved.message, "success")
         return redirect(url_for("agendas.show_event", event_id=event.id, _anchor=f"item-{saved.item.id}"), 303)
-    response = _item_fragment(event, saved.item)
+    response = _item_fragment(event, saved.item, beside=saved.beside)
     if saved.reordered:
         # Its place, the day's totals and flags may change: the page fetches the days at once.
         return trigger(response, "agenda:refresh")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.sql import ClauseElement
 
 # The driver's SQL, the order of its parameters (positional drivers), the values of the parameters the
@@ -86,12 +86,11 @@ def close_all(engine: Engine) -> None:
         held.close()
 
 
-def _sql(engine: Engine, statement: ClauseElement) -> _Compiled:
-    key = (engine.dialect.name, id(statement))
+def _sql(dialect: Dialect, statement: ClauseElement) -> _Compiled:
+    key = (dialect.name, id(statement))
     entry = _compiled.get(key)
     if entry is not None and entry[0] is statement:
         return entry[1]
-    dialect = engine.dialect
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     order = tuple(compiled.positiontup or ()) if dialect.positional else None
     # The type conversions SQLAlchemy would apply to each column (SQLite's dates are text, for example).
@@ -134,15 +133,7 @@ def rows(engine: Engine, statement: ClauseElement, params: dict[str, Any] | None
 
     Give each ``bindparam`` a default value (``bindparam("slug", "")``): the statement is compiled with its
     literal values rendered in, which needs a value for every parameter."""
-    sql, order, defaults, binders, processors = _sql(engine, statement)
-    if params:
-        params = {**defaults, **params}
-        for name, binder in binders.items():
-            if name in params and params[name] is not None:
-                params[name] = binder(params[name])
-    else:
-        params = defaults
-    arguments: Any = tuple(params[name] for name in order) if order is not None else params
+    sql, arguments, processors = _prepared(engine.dialect, statement, params)
     dbapi = engine.dialect.loaded_dbapi
     for attempt in (1, 2):
         held = _holder(engine)
@@ -155,9 +146,7 @@ def rows(engine: Engine, statement: ClauseElement, params: dict[str, Any] | None
                 found = cursor.fetchall()
             finally:
                 cursor.close()
-            if processors is None:
-                return found
-            return [tuple(_convert(processors, row)) for row in found]
+            return _converted(processors, found)
         except dbapi.Error as error:
             lost = isinstance(error, (dbapi.OperationalError, dbapi.InterfaceError)) or engine.dialect.is_disconnect(
                 error, held.connection, None
@@ -167,6 +156,66 @@ def rows(engine: Engine, statement: ClauseElement, params: dict[str, Any] | None
             if not lost or attempt == 2:  # else the statement or its values: the connection is fine (autocommit)
                 raise exc.DBAPIError.instance(sql, arguments, error, dbapi.Error, dialect=engine.dialect) from error
     raise AssertionError("unreachable")
+
+
+class Asked:
+    """The rows of a statement asked with ``ask()``: ``rows()`` reads them, once."""
+
+    def __init__(
+        self, engine: Engine, statement: ClauseElement, params: dict[str, Any] | None, cursor: Any = None
+    ) -> None:
+        self._engine, self._statement, self._params, self._cursor = engine, statement, params, cursor
+
+    def rows(self) -> list[tuple]:
+        if self._cursor is None:
+            return rows(self._engine, self._statement, self._params)
+        cursor, self._cursor = self._cursor, None
+        try:
+            found = cursor.fetchall()  # answered when the pipeline ended: no round trip here
+        finally:
+            cursor.close()
+        return _converted(_sql(self._engine.dialect, self._statement)[4], found)
+
+
+def ask(connection: Connection, statement: ClauseElement, params: dict[str, Any] | None = None) -> Asked:
+    """``statement``'s rows, asked now and read later with ``Asked.rows()``, for a request that writes and then
+    shows what it wrote.
+
+    On PostgreSQL inside ``database.pipelined()``, the statement goes to the server on ``connection`` (the
+    session's) with the block's writes and in their transaction, so it sees them, and its answer comes back with
+    theirs: no round trip of its own. Anywhere else (SQLite, or outside a pipeline) nothing is sent now; ``rows()``
+    runs it as ``rows()`` does, as of then and outside the transaction (on SQLite after the commit, so the write
+    lock is not held for it). Errors of a statement in the pipeline are raised as the block ends."""
+    engine = connection.engine
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name != "postgresql" or not raw.pgconn.pipeline_status:  # type: ignore[union-attr]
+        return Asked(engine, statement, params)
+    sql, arguments, _processors = _prepared(connection.dialect, statement, params)
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    if observers:
+        observed(sql)
+    cursor.execute(sql, arguments)
+    return Asked(engine, statement, params, cursor)
+
+
+def _prepared(dialect: Dialect, statement: ClauseElement, params: dict[str, Any] | None) -> tuple[str, Any, Any]:
+    """The driver's SQL, its arguments for ``params`` and the columns' conversions."""
+    sql, order, defaults, binders, processors = _sql(dialect, statement)
+    if params:
+        params = {**defaults, **params}
+        for name, binder in binders.items():
+            if name in params and params[name] is not None:
+                params[name] = binder(params[name])
+    else:
+        params = defaults
+    arguments: Any = tuple(params[name] for name in order) if order is not None else params
+    return sql, arguments, processors
+
+
+def _converted(processors: tuple[Any, ...] | None, found: list[tuple]) -> list[tuple]:
+    if processors is None:
+        return found
+    return [tuple(_convert(processors, row)) for row in found]
 
 
 def _convert(processors: tuple[Any, ...], row: tuple) -> Iterator[Any]:

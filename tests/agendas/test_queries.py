@@ -110,3 +110,28 @@ def test_the_dashboard_panel_runs_at_most_two_queries(expert):
         context = dashboard_panel(expert)
     assert len(statements) <= 2
     assert [count for _event, count in context["events"]] == [6, 6, 6]
+
+
+def test_a_saved_items_fragment_reads_what_it_shows_beside_the_item_with_the_save(client_for, expert, monkeypatch):
+    """On PostgreSQL the day's other items and who else is editing go in the save's pipeline (no round trips
+    after the commit); on SQLite they are read after the commit. Either way the fragment shows them as saved."""
+    event = build(expert, items_per_day=3)[0]
+    items = services.agenda_items(event.id)
+    item, neighbour = items[0], items[1]
+    client = client_for(expert)
+    read_alone = []
+    real_rows = services.fastdb.rows
+    monkeypatch.setattr(
+        services.fastdb,
+        "rows",
+        lambda engine, statement, params=None: read_alone.append(statement) or real_rows(engine, statement, params),
+    )
+    # The item moves onto its neighbour's time: the fragment shows the overlap, which only the day's rows tell.
+    form = item_form(item, start=neighbour.start.strftime("%H:%M"), end=neighbour.end.strftime("%H:%M"))
+    response = client.post(f"/events/{event.id}/items/{item.id}", data=form, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "Overlaps" in body and neighbour.title in body
+    beside = {id(services._DAY_SLOTS), id(services._LIVE_PRESENCE)}
+    read_after = [s for s in read_alone if id(s) in beside]
+    assert len(read_after) == (0 if db.engine.dialect.name == "postgresql" else 2)
