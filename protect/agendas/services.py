@@ -365,11 +365,33 @@ def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, Ag
     PostgreSQL a statement that waited for a lock returns the newest version of each row it locks; a row it
     only joined would be read as it was when the statement began (a save that waited answered 200 with the
     old item instead of 409). SQLite's write transaction took the write lock when it began, so nothing read in
-    it can be older than the lock."""
-    row = db.session.execute(_LOCK_EVENT_WITH_ITEM, {"event_id": event_id, "item_id": item_id}).one_or_none()
-    if row is None:  # no such event, or no such item in it (FOR UPDATE does not go with an outer join)
+    it can be older than the lock.
+
+    Read as the driver's SQL in the session's transaction (``fastdb.rows_in``) and put into the session as
+    though the ORM had loaded both rows: its statement building and loading were a tenth of a save's time."""
+    session = db.session
+    if identity_key(TrainingEvent, event_id) in session.identity_map or (
+        identity_key(AgendaItem, item_id) in session.identity_map
+    ):  # already loaded in this session: the ORM refreshes those objects with what the lock reads
+        row = session.execute(_LOCK_EVENT_WITH_ITEM, {"event_id": event_id, "item_id": item_id}).one_or_none()
+        if row is None:
+            return lock_event(event_id), None
+        return row[0], row[1]
+    found = fastdb.rows_in(session.connection(), _LOCK_ROWS, {"event_id": event_id, "item_id": item_id})
+    if not found:  # no such event, or no such item in it (FOR UPDATE does not go with an outer join)
         return lock_event(event_id), None
-    return row[0], row[1]
+    split = len(_EVENT_COLUMNS)
+    event = _as_loaded(TrainingEvent, _EVENT_COLUMNS, found[0][:split])
+    item = _as_loaded(AgendaItem, _ITEM_COLUMNS, found[0][split:])
+    return event, item
+
+
+def _as_loaded(model: type, columns: tuple[str, ...], values: tuple) -> Any:
+    """An instance of ``model`` with ``values``, in the session as though the ORM had just loaded it."""
+    instance = model(**dict(zip(columns, values, strict=True)))
+    make_transient_to_detached(instance)  # no pending changes: as read
+    db.session.add(instance)
+    return instance
 
 
 _LOCK_EVENT_WITH_ITEM = (
@@ -378,6 +400,18 @@ _LOCK_EVENT_WITH_ITEM = (
     .where(TrainingEvent.id == bindparam("event_id"))
     .with_for_update(of=[TrainingEvent, AgendaItem], key_share=True)
     .execution_options(populate_existing=True)
+)
+# The same, as plain columns: every column the ORM would load of each.
+_EVENT_COLUMNS = tuple(a.key for a in TrainingEvent.__mapper__.column_attrs if not a.deferred)
+_ITEM_COLUMNS = tuple(a.key for a in AgendaItem.__mapper__.column_attrs if not a.deferred)
+_LOCK_ROWS = (
+    select(
+        *(getattr(TrainingEvent, key) for key in _EVENT_COLUMNS),
+        *(getattr(AgendaItem, key) for key in _ITEM_COLUMNS),
+    )
+    .join(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == bindparam("item_id", 0)))
+    .where(TrainingEvent.id == bindparam("event_id", 0))
+    .with_for_update(of=[TrainingEvent, AgendaItem], key_share=True)
 )
 
 

@@ -158,6 +158,32 @@ def rows(engine: Engine, statement: ClauseElement, params: dict[str, Any] | None
     raise AssertionError("unreachable")
 
 
+def rows_in(connection: Connection, statement: ClauseElement, params: dict[str, Any] | None = None) -> list[tuple]:
+    """The rows of ``statement`` run on ``connection`` (the session's: in its transaction, so a locking read's
+    locks are the transaction's), as the driver's own SQL: no ORM statement building and loading. Errors are
+    raised as SQLAlchemy's; the transaction is then the caller's to roll back, as with any failed statement."""
+    dialect = connection.dialect
+    sql, arguments, processors = _prepared(dialect, statement, params)
+    dbapi = dialect.loaded_dbapi
+    raw = connection.connection.dbapi_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
+    try:
+        if observers:
+            observed(sql)
+        cursor.execute(sql, arguments)
+        found = cursor.fetchall()
+    except dbapi.Error as error:
+        lost = dialect.is_disconnect(error, raw, None)
+        if lost:
+            connection.invalidate(error)
+        raise exc.DBAPIError.instance(
+            sql, arguments, error, dbapi.Error, connection_invalidated=lost, dialect=dialect
+        ) from error
+    finally:
+        cursor.close()
+    return _converted(processors, found)
+
+
 class Asked:
     """The rows of a statement asked with ``ask()``: ``rows()`` reads them, once."""
 

@@ -8,6 +8,7 @@ import time
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from protect import create_app
 from protect.agendas import services
@@ -98,3 +99,55 @@ def test_a_save_takes_the_event_lock_before_the_items(app, expert):
         holder.close()
         saving.join(10)
     assert done.is_set()
+
+
+def test_the_locked_rows_are_in_the_session_as_loaded(expert):
+    """The lock reads both rows as plain columns and puts them into the session as the ORM would: persistent,
+    with the database's values and nothing pending; a change to them is written at the commit as usual."""
+    event = make_event(expert, title="Riga training")
+    item = make_item(event, expert, title="Hearing the child")
+    event_id, item_id = event.id, item.id
+    start, first_day, audiences = item.start, event.first_day, event.audiences
+    db.session.commit()
+    db.session.expunge_all()
+    locked_event, locked_item = services.lock_event_with_item(event_id, item_id)
+    assert (locked_event.id, locked_event.title, locked_item.id, locked_item.title) == (
+        event_id,
+        "Riga training",
+        item_id,
+        "Hearing the child",
+    )
+    assert locked_event in db.session and locked_item in db.session
+    assert not db.session.dirty and not db.session.new
+    assert (locked_item.start, locked_event.first_day) == (start, first_day)  # typed, not text (SQLite)
+    assert locked_event.audiences == audiences
+    locked_item.title = "Interviewing the child"
+    db.session.commit()
+    assert db.session.execute(select(AgendaItem.title).where(AgendaItem.id == item_id)).scalar_one() == (
+        "Interviewing the child"
+    )
+
+
+def test_rows_already_in_the_session_are_refreshed_by_the_lock(expert):
+    event = make_event(expert)
+    item = make_item(event, expert, title="Hearing the child")
+    db.session.commit()
+    with writing():
+        set_committed_value(item, "title", "An old title")  # what this session last saw of it
+        locked_event, locked_item = services.lock_event_with_item(event.id, item.id)
+    assert locked_item is item and locked_event is event
+    assert locked_item.title == "Hearing the child"
+    db.session.rollback()
+
+
+def test_the_lock_finds_no_item_of_another_event(expert):
+    event, other = make_event(expert), make_event(expert)
+    item = make_item(other, expert)
+    event_id, item_id = event.id, item.id
+    db.session.commit()
+    db.session.expunge_all()
+    locked_event, locked_item = services.lock_event_with_item(event_id, item_id)
+    assert locked_event.id == event_id and locked_item is None
+    db.session.rollback()
+    with pytest.raises(LookupError):
+        services.lock_event_with_item(-1, item_id)
