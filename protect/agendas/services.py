@@ -551,7 +551,8 @@ def _day_items(event_id: int, day: int) -> list[AgendaItem]:
 
 def _record(actor: User | None, item: AgendaItem, action: str, before: dict | None, after: dict | None) -> None:
     # A plain INSERT: nothing reads the new row back in this transaction, so the ORM need not track it.
-    db.session.connection().execute(
+    fastdb.write_in(
+        db.session.connection(),
         _RECORD_CHANGE,
         {
             "event_id": item.event_id,
@@ -691,7 +692,8 @@ def save_item(
     summary = f"edited “{item.title}” on the agenda of “{event.title}”"
     url = event_url(event.id, f"item-{item.id}")
     with pipelined():
-        result = db.session.connection().execute(
+        result = fastdb.write_in(
+            db.session.connection(),
             _SAVE_ITEM,
             {
                 **{f"new_{name}": value for name, value in values.items()},
@@ -703,7 +705,7 @@ def save_item(
         )
         _record(actor, item, "item.updated", before, after)
         clear_presence(actor.id, item.id)
-        db.session.connection().execute(_BUMP_AGENDA_ONLY, {"event_id": event.id})
+        fastdb.write_in(db.session.connection(), _BUMP_AGENDA_ONLY, {"event_id": event.id})
         audit.record(actor, "agendas.item_edited", item, summary=summary, url=url)
         write_tokens()  # with the writes, not in a round trip of their own at the commit
         beside = ask_beside(event.id, item, actor.id)
@@ -965,7 +967,7 @@ def touch_presence(user_id: int, event_id: int, item_id: int) -> None:
 
 
 def clear_presence(user_id: int, item_id: int) -> None:
-    db.session.connection().execute(_CLEAR_PRESENCE, {"user_id": user_id, "item_id": item_id})
+    fastdb.write_in(db.session.connection(), _CLEAR_PRESENCE, {"user_id": user_id, "item_id": item_id})
 
 
 @dataclass(frozen=True)

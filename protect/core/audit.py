@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, insert, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
+from protect.core import fastdb
 from protect.core.database import utcnow
 from protect.extensions import db
 
@@ -64,7 +65,8 @@ def record(
         object_type = obj.__tablename__
         object_id = obj.id
     actor_id = getattr(actor, "id", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
-    db.session.connection().execute(
+    fastdb.write_in(
+        db.session.connection(),
         _INSERT,
         {
             "created_at": when or utcnow(),

@@ -113,6 +113,16 @@ def _note(conn, _cursor, _statement, _parameters, context, _executemany) -> None
     conn.info.setdefault(_NOTED, set()).add(scope_of(name))
 
 
+def _note_written(conn, table, kind: str, keys: frozenset[str]) -> None:
+    """``_note`` for the writes ``fastdb.write_in`` runs without SQLAlchemy's cursor events."""
+    name = table.name
+    if name == ChangeStamp.__tablename__:
+        return
+    if kind == "update" and name in QUIET_COLUMNS and _only_quiet(table, name, [dict.fromkeys(keys)]):
+        return
+    conn.info.setdefault(_NOTED, set()).add(scope_of(name))
+
+
 def _only_quiet(table, name: str, parameters: list[dict[str, Any]]) -> bool:
     """Whether an UPDATE sets nothing but columns no cached page shows. A parameter named like any column
     counts as set (a WHERE value so named makes the change count: never the other way round)."""
@@ -204,6 +214,8 @@ def watch(engine: Engine) -> None:
     if event.contains(engine, "after_cursor_execute", _note):
         return
     event.listen(engine, "after_cursor_execute", _note)
+    if _note_written not in fastdb.write_hooks:
+        fastdb.write_hooks.append(_note_written)
     event.listen(engine, "commit", _stamp)
     event.listen(engine, "rollback", _forget)
     if not event.contains(Session, "after_commit", _after_commit):

@@ -29,6 +29,7 @@ from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import CursorResult, Engine
 
+from protect.core import fastdb
 from protect.extensions import db
 
 _begin_immediate: ContextVar[bool] = ContextVar("protect_begin_immediate", default=False)
@@ -91,12 +92,12 @@ def pipelined() -> Iterator[None]:
         raise
 
 
-def rowcount(result: CursorResult) -> int:
+def rowcount(result: CursorResult | fastdb.Written) -> int:
     """The rows an UPDATE or DELETE matched, also when it ran inside ``pipelined()``: SQLAlchemy notes the
     driver's count when the statement is sent, which in a pipeline is before PostgreSQL has answered (-1); the
     driver's cursor has the count once the block has ended. Read inside the block, it raises."""
     count = result.rowcount
-    if count < 0:
+    if count < 0 and isinstance(result, CursorResult):
         count = result.context.cursor.rowcount
     if count < 0:
         raise RuntimeError("a row count of a statement in pipelined() is known only after the block")
@@ -130,6 +131,16 @@ def _sqlite_write_in_deferred(conn, _cursor, _statement, _parameters, context, _
     ``writing()``. The tests fail on any that is not; in production it is logged."""
     if context is None or not (context.isinsert or context.isupdate or context.isdelete):
         return
+    _check_sqlite_write(conn)
+
+
+def _sqlite_write_run_directly(conn, _table, _kind, _keys) -> None:
+    """The same check for the writes ``fastdb.write_in`` runs without SQLAlchemy's cursor events."""
+    if conn.dialect.name == "sqlite":
+        _check_sqlite_write(conn)
+
+
+def _check_sqlite_write(conn) -> None:
     if not conn.info.get("protect_deferred") or not has_request_context():
         return
     message = f"a write in a deferred SQLite transaction during {request.method} {request.path}"
@@ -210,6 +221,8 @@ def init_database(app: Flask) -> None:
             event.listen(engine, "begin", _sqlite_begin)
             event.listen(engine, "commit", _sqlite_committed)
             event.listen(engine, "before_cursor_execute", _sqlite_write_in_deferred)
+            if _sqlite_write_run_directly not in fastdb.write_hooks:
+                fastdb.write_hooks.append(_sqlite_write_run_directly)
         elif engine.dialect.name == "postgresql":
             _check_pooled_connections(engine)
         from protect.core import changes
