@@ -32,6 +32,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "LOG_LEVEL": ("PROTECT_LOG_LEVEL", str),
     "PAGE_CACHE_MB": ("PROTECT_PAGE_CACHE_MB", int),
     "PUBLIC_RECHECK_SECONDS": ("PROTECT_PUBLIC_RECHECK_SECONDS", float),
+    "PUBLIC_FRONT_CACHE": ("PROTECT_PUBLIC_FRONT_CACHE", bool),
 }
 
 
@@ -76,6 +77,8 @@ class Defaults:
     # The public pages read what is live at most this often per worker (a change made in the same worker
     # shows at once); 0: at every request.
     PUBLIC_RECHECK_SECONDS = 0.1
+    # The public list's finished responses for visitors without a cookie, served before Flask (programme/frontcache.py).
+    PUBLIC_FRONT_CACHE = True
 
 
 def _parse(value: str, kind: type):
