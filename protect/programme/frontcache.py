@@ -10,14 +10,16 @@ made for is still current:
 - the generation is ``services.public_state()`` (a digest of every live page's id, version and content digest,
   and when anything public last changed; re-read at most every ``PUBLIC_RECHECK_SECONDS``, at once after a
   change made in this process), today's date and the templates' fingerprint: a publication or a withdrawal in
-  any process makes every kept response stale, exactly as it changes the page's ETag;
+  any process makes every kept response stale, exactly as it changes the page's ETag. It is read once, before
+  the page is made, and handed to the view in the WSGI environ: the page is made, and kept, for that one;
 - only a plain GET of the list with no cookie at all (so no session, no sign-in, no flashed message), no
   ``Authorization``, no conditional headers (Flask answers those with a 304) and no htmx request is served from
   here; anything else goes to Flask as before;
 - only a response Flask made for such a request is kept, and only if it is a 200 marked ``Cache-Control:
   public`` (``caching.cacheable`` marks only anonymous visitors' pages) that sets no cookie;
-- the address is the whole key: path, query string, host, scheme, script root and any ``X-Forwarded-*``
-  header (the page's absolute links come from them, through ProxyFix or not).
+- the address is the whole key: path, query string, host, scheme, script root and the ``X-Forwarded-Proto``,
+  ``-Host``, ``-Port`` and ``-Prefix`` headers (the page's absolute links come from them, through ProxyFix or
+  not); and a response that carries a client's rate-limit counters is not kept.
 
 Measured with ``make bench``: see the README's performance section.
 """
@@ -33,6 +35,9 @@ from flask import Flask
 from protect.core.lru import LRU
 
 PATHS = frozenset({"/programme/"})
+# The generation a list is made for (``views.list_generation``): read here, handed to the view in the environ.
+GENERATION = "protect.programme.generation"
+_FORWARDED = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT", "HTTP_X_FORWARDED_PREFIX")
 _NOT_PLAIN = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_HX_REQUEST")
 
 
@@ -58,7 +63,7 @@ class FrontCache:
         ):
             return self.wsgi_app(environ, start_response)
         key = _address(environ)
-        generation = self._generation()  # before the page is made: never newer than what it shows
+        generation = self._generation()
         kept = self.kept.get(key)
         if kept is not None and kept.generation == generation:
             start_response(kept.status, list(kept.headers))
@@ -66,10 +71,10 @@ class FrontCache:
         return self._make(environ, start_response, key, generation)
 
     def _generation(self) -> Any:
-        from protect.programme import caching, services, views
+        from protect.programme import views
 
         with self.app.app_context():
-            return (services.public_state(reading=True), views._today(), caching.fingerprint())
+            return views.list_generation(services_reading=True)
 
     def _make(self, environ, start_response, key, generation) -> Iterable[bytes]:
         made: dict[str, Any] = {}
@@ -78,6 +83,7 @@ class FrontCache:
             made["status"], made["headers"] = status, list(headers)
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
+        environ[GENERATION] = generation  # the list is made for it (not read again: the same, and one query less)
         answer = self.wsgi_app(environ, keep_start)
         try:
             body = b"".join(answer)
@@ -85,13 +91,16 @@ class FrontCache:
             close = getattr(answer, "close", None)
             if close is not None:
                 close()
-        if _keepable(made):
+        # Kept only if the list was made for the generation read above (the view says so).
+        if environ.get(GENERATION) is generation and _keepable(made):
             self.kept.put(key, Kept(generation, made["status"], tuple(made["headers"]), body))
         return [body]
 
 
 def _address(environ: dict[str, Any]) -> tuple[str, ...]:
-    forwarded = tuple(sorted((k, v) for k, v in environ.items() if k.startswith("HTTP_X_FORWARDED_")))
+    # What ProxyFix may make the page's address from (not X-Forwarded-For: the list never shows the visitor's
+    # address, and one entry per visitor would keep addresses for nothing).
+    forwarded = tuple((name, environ[name]) for name in _FORWARDED if name in environ)
     return (
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
@@ -105,7 +114,10 @@ def _address(environ: dict[str, Any]) -> tuple[str, ...]:
 
 
 def _keepable(made: dict[str, Any]) -> bool:
+    """A 200 for anyone: marked public, no cookie, nothing about one client (its rate-limit counters)."""
     if not made.get("status", "").startswith("200 "):
         return False
     names = {name.lower(): value for name, value in made["headers"]}
-    return "set-cookie" not in names and "public" in names.get("cache-control", "")
+    if "set-cookie" in names or any(name.startswith("x-ratelimit") or name == "retry-after" for name in names):
+        return False
+    return "public" in names.get("cache-control", "")

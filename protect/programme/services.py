@@ -663,7 +663,9 @@ def recently_read(key: Any, read: Callable[[], Any], *, reading: bool = False) -
     if found is not None and found[0] > now and found[1] == seen:
         return found[2]
     value = read()
-    memo.put(key, (now + seconds, seen, value))
+    latest = memo.get(key)
+    if latest is None or latest[3] <= now:  # never over what a read begun later (another thread's) put there
+        memo.put(key, (now + seconds, seen, value, now))
     return value
 
 

@@ -34,7 +34,7 @@ from protect.core.errors import RuleViolation
 from protect.core.permissions import public
 from protect.core.regions import COUNTRIES
 from protect.extensions import db, limiter
-from protect.programme import caching, services
+from protect.programme import caching, frontcache, services
 from protect.programme.content import Training
 from protect.programme.forms import FilterForm, RegistrationForm
 from protect.programme.ical import feed_calendar, training_calendar
@@ -95,6 +95,11 @@ def _training_body(snapshot: services.PublicSnapshot, variant: str, is_open: boo
 # The list -----------------------------------------------------------------------------------------------------
 
 
+def list_generation(*, services_reading: bool = False) -> tuple[services.PublicState, Any, str]:
+    """What the list shows depends on, beside its address: the live set, today's date, the templates."""
+    return services.public_state(reading=services_reading), _today(), caching.fingerprint()
+
+
 @bp.get("/programme/")
 @public
 def index():
@@ -104,10 +109,11 @@ def index():
     audience = request.args.get("audience", "")
     audience = audience if audience in AUDIENCES else ""
     query = " ".join((request.args.get("q") or "").split())[:100]
-    today = _today()
+    # What the list is made for: as the front cache read it (programme/frontcache.py), or read now.
+    generation = request.environ.get(frontcache.GENERATION) or list_generation()
+    state, today = generation[0], generation[1]
     # The live snapshots by page, version and content digest: the list shows exactly these (and today's split
     # into upcoming and past), so a list rendered for the same ones is the same list.
-    state = services.public_state()
     live = state.live
     etag = caching.make_etag("list", live, country, audience, query, today)
     last_modified = caching.latest(today, state.changed)

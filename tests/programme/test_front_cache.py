@@ -10,7 +10,7 @@ from flask import Flask
 
 from protect.extensions import db
 from protect.programme import services, views
-from protect.programme.frontcache import FrontCache
+from protect.programme.frontcache import GENERATION, FrontCache
 from tests.programme.factories import add_item, make_event, published_page, today
 
 LIST = "/programme/"
@@ -114,11 +114,14 @@ def test_it_can_be_turned_off(app, riga, entered):
     assert len(entered) == 2
 
 
-def _front(status: str, headers: list[tuple[str, str]]) -> tuple[FrontCache, list[int]]:
+def _front(status: str, headers: list[tuple[str, str]], made_for: str = "now") -> tuple[FrontCache, list[int]]:
+    """A front cache before a stand-in for the list, made for generation ``made_for`` (the current one: "now")."""
     made: list[int] = []
 
     def page(environ, start_response):
         made.append(1)
+        if made_for != "now":
+            environ[GENERATION] = made_for
         start_response(status, headers)
         return [b"<p>the list</p>"]
 
@@ -135,8 +138,9 @@ def _front(status: str, headers: list[tuple[str, str]]) -> tuple[FrontCache, lis
         ("200 OK", [("Cache-Control", "public, no-cache"), ("Set-Cookie", "session=abc")]),
         ("200 OK", [("Cache-Control", "no-store")]),
         ("404 NOT FOUND", [("Cache-Control", "public, no-cache")]),
+        ("200 OK", [("Cache-Control", "public, no-cache"), ("X-RateLimit-Remaining", "4")]),
     ],
-    ids=["sets a cookie", "not public", "not a 200"],
+    ids=["sets a cookie", "not public", "not a 200", "one client's rate limit"],
 )
 def test_only_a_public_200_without_a_cookie_is_kept(status, headers):
     front, made = _front(status, headers)
@@ -152,3 +156,35 @@ def test_a_public_200_is_kept():
     for _ in range(2):
         assert b"".join(front(dict(environ), lambda *_args: None)) == b"<p>the list</p>"
     assert len(made) == 1
+
+
+def test_a_list_made_for_another_generation_is_not_kept():
+    """Should the view ever make the list for another generation than the one the front cache handed it, that
+    list is sent, but not kept as the current one."""
+    front, made = _front("200 OK", [("Cache-Control", "public, no-cache")], made_for="a moment ago")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": LIST, "wsgi.url_scheme": "http", "HTTP_HOST": "localhost"}
+    for _ in range(2):
+        assert b"".join(front(dict(environ), lambda *_args: None)) == b"<p>the list</p>"
+    assert len(made) == 2
+
+
+def test_the_visitors_address_is_not_part_of_the_key(app, riga, entered):
+    client = app.test_client(use_cookies=False)
+    for address in ("192.0.2.1", "198.51.100.7", "203.0.113.9"):
+        client.get(LIST, headers={"X-Forwarded-For": address})
+    assert len(entered) == 1
+
+
+def test_a_read_begun_earlier_never_replaces_a_later_one_in_the_memo(app, riga, monkeypatch):
+    """Two threads read what is live; the one that began first finishes last: the memo keeps the later read."""
+    app.config["PUBLIC_RECHECK_SECONDS"] = 60
+    try:
+        with app.test_request_context(LIST):
+            services.recently_read("race", lambda: "newer")
+            clock = iter([0.0])  # the slow read began before the memo's entry was made
+            monkeypatch.setattr(services.time, "monotonic", lambda: next(clock, 0.0))
+            services.recently_read("race", lambda: "older")
+            monkeypatch.undo()
+            assert services.recently_read("race", lambda: "read again") == "newer"
+    finally:
+        app.config["PUBLIC_RECHECK_SECONDS"] = 0
