@@ -91,10 +91,12 @@ def test_a_read_asked_in_the_block_goes_with_its_writes_on_postgresql(monkeypatc
     with pipelined():
         _rename(user_id, "During")
         asked = fastdb.ask(db.session.connection(), _NAME, {"user_id": user_id})
+    asked.collect()
     if db.engine.dialect.name == "postgresql":
         monkeypatch.setattr(fastdb, "rows", _no_statement_of_its_own)
         assert asked.rows() == [("During",)]  # not committed yet: only the transaction itself sees this
         db.session.commit()
+        assert asked.rows() == [("During",)]  # kept: the connection went back to the pool without it
     else:
         db.session.commit()
         assert asked.rows() == [("During",)]

@@ -595,6 +595,10 @@ class Beside:
     slots: fastdb.Asked
     presence: fastdb.Asked
 
+    def collect(self) -> None:
+        self.slots.collect()
+        self.presence.collect()
+
 
 def ask_beside(event_id: int, item: AgendaItem, viewer_id: int) -> Beside:
     """Inside ``pipelined()``, after the writes: on PostgreSQL both go with them (no round trips of their own
@@ -713,6 +717,7 @@ def save_item(
         db.session.rollback()
         current = _fresh_item(event_id, item_id)
         raise EditConflict(current, values, base_snapshot(item_id, version))
+    beside.collect()  # off the connection before the commit hands it back to the pool
     new_version = event.agenda_version + 1  # what the bump made it: the event is locked since it was read
     set_committed_value(event, "agenda_version", new_version)
     db.session.commit()
@@ -762,8 +767,9 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
     """Move an item one place earlier or later in its day (it swaps slots with its neighbour, both keeping
     their lengths), or to another day at the same time. Works on the agenda as it is now, under the event's
     lock: two people moving at once never lose or duplicate an item."""
-    event = lock_agenda(actor, event_id)
-    item = _fresh_item(event.id, item_id)
+    locked, found = lock_event_with_item(event_id, item_id)  # one statement: the event, then the item
+    event = lock_agenda(actor, event_id, locked)
+    item = found if found is not None else _fresh_item(event.id, item_id)  # none: LookupError, as a 404
     if item.deleted_at is not None:
         raise RuleViolation(f"“{item.title}” was deleted in the meantime; it cannot be moved.", status=409)
     if direction == "day":

@@ -113,14 +113,11 @@ def _note(conn, _cursor, _statement, _parameters, context, _executemany) -> None
     conn.info.setdefault(_NOTED, set()).add(scope_of(name))
 
 
-def _note_written(conn, table, kind: str, keys: frozenset[str]) -> None:
-    """``_note`` for the writes ``fastdb.write_in`` runs without SQLAlchemy's cursor events."""
-    name = table.name
-    if name == ChangeStamp.__tablename__:
-        return
-    if kind == "update" and name in QUIET_COLUMNS and _only_quiet(table, name, [dict.fromkeys(keys)]):
-        return
-    conn.info.setdefault(_NOTED, set()).add(scope_of(name))
+def _note_written(conn, table, _kind: str, _keys: frozenset[str]) -> None:
+    """``_note`` for the writes ``fastdb.write_in`` runs without SQLAlchemy's cursor events. Every one counts,
+    quiet columns or not: the names given do not tell what the statement's own ``.values()`` set."""
+    if table.name != ChangeStamp.__tablename__:
+        conn.info.setdefault(_NOTED, set()).add(scope_of(table.name))
 
 
 def _only_quiet(table, name: str, parameters: list[dict[str, Any]]) -> bool:

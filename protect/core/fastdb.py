@@ -225,12 +225,18 @@ def write_in(connection: Connection, statement: UpdateBase, params: dict[str, An
     if observers:
         observed(sql)
     dbapi = dialect.loaded_dbapi
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    raw = connection.connection.dbapi_connection
+    cursor = raw.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, arguments)
     except dbapi.Error as error:
         cursor.close()
-        raise exc.DBAPIError.instance(sql, arguments, error, dbapi.Error, dialect=dialect) from error
+        lost = dialect.is_disconnect(error, raw, None)
+        if lost:
+            connection.invalidate(error)
+        raise exc.DBAPIError.instance(
+            sql, arguments, error, dbapi.Error, connection_invalidated=lost, dialect=dialect
+        ) from error
     return Written(cursor)
 
 
@@ -269,22 +275,32 @@ def _write_sql(dialect: Dialect, statement: UpdateBase, keys: frozenset[str]) ->
 
 
 class Asked:
-    """The rows of a statement asked with ``ask()``: ``rows()`` reads them, once."""
+    """The rows of a statement asked with ``ask()``: ``collect()`` right after the pipeline (before the commit
+    hands the connection back to the pool) takes a pipelined answer off the connection; ``rows()`` reads them."""
 
     def __init__(
         self, engine: Engine, statement: ClauseElement, params: dict[str, Any] | None, cursor: Any = None
     ) -> None:
         self._engine, self._statement, self._params, self._cursor = engine, statement, params, cursor
+        self._rows: list[tuple] | None = None
 
-    def rows(self) -> list[tuple]:
+    def collect(self) -> None:
+        """The pipelined answer, now (no round trip: it came with the pipeline's). A read not pipelined (SQLite)
+        is left for ``rows()``."""
         if self._cursor is None:
-            return rows(self._engine, self._statement, self._params)
+            return
         cursor, self._cursor = self._cursor, None
         try:
-            found = cursor.fetchall()  # answered when the pipeline ended: no round trip here
+            found = cursor.fetchall()
         finally:
             cursor.close()
-        return _converted(_sql(self._engine.dialect, self._statement)[4], found)
+        self._rows = _converted(_sql(self._engine.dialect, self._statement)[4], found)
+
+    def rows(self) -> list[tuple]:
+        self.collect()
+        if self._rows is not None:
+            return self._rows
+        return rows(self._engine, self._statement, self._params)
 
 
 def ask(connection: Connection, statement: ClauseElement, params: dict[str, Any] | None = None) -> Asked:
@@ -295,7 +311,8 @@ def ask(connection: Connection, statement: ClauseElement, params: dict[str, Any]
     session's) with the block's writes and in their transaction, so it sees them, and its answer comes back with
     theirs: no round trip of its own. Anywhere else (SQLite, or outside a pipeline) nothing is sent now; ``rows()``
     runs it as ``rows()`` does, as of then and outside the transaction (on SQLite after the commit, so the write
-    lock is not held for it). Errors of a statement in the pipeline are raised as the block ends."""
+    lock is not held for it). Errors of a statement in the pipeline are raised as the block ends. Call
+    ``collect()`` after the block and before the commit."""
     engine = connection.engine
     raw = connection.connection.dbapi_connection
     if connection.dialect.name != "postgresql" or not raw.pgconn.pipeline_status:  # type: ignore[union-attr]
