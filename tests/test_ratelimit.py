@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import pytest
 from flask import Blueprint, Flask
+from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from protect import create_app
 from protect.core.ratelimit import ViewLimiter
+from protect.extensions import db
 from protect.extensions import limiter as app_limiter
+from tests.conftest import TEST_CONFIG
 
 
 def _app(**limits) -> tuple[Flask, ViewLimiter]:
@@ -31,15 +35,30 @@ def _statuses(app: Flask, path: str, times: int) -> list[int]:
     return [client.get(path).status_code for _ in range(times)]
 
 
-def test_the_apps_limiter_has_only_limits_on_views():
-    assert not app_limiter.has_request_wide_limits()
+def test_the_apps_limiter_has_only_limits_on_views(database_url):
+    limited = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_ENABLED": True})
+    with limited.app_context():
+        assert app_limiter.initialized and app_limiter.enabled
+        assert not app_limiter.has_request_wide_limits()
+        db.engine.dispose()
 
 
-def test_without_request_wide_limits_pages_are_unlimited_and_limited_views_still_limited():
+def test_without_request_wide_limits_pages_are_unlimited_and_limited_views_still_limited(monkeypatch):
     app, limiter = _app()
+    passes: list[bool] = []  # Flask-Limiter's checks: in its before-request pass (True) or a view's decorator
+    real_check = Limiter._check_request_limit
+    monkeypatch.setattr(
+        Limiter,
+        "_check_request_limit",
+        lambda self, callable_name=None, in_middleware=True: (
+            passes.append(in_middleware) or real_check(self, callable_name=callable_name, in_middleware=in_middleware)
+        ),
+    )
     assert not limiter.has_request_wide_limits()
     assert _statuses(app, "/", 5) == [200] * 5
+    assert passes == []  # the before-request pass was skipped
     assert _statuses(app, "/limited", 2) == [200, 429]
+    assert passes == [False, False]  # the decorator's own check, each time
 
 
 @pytest.mark.parametrize(
