@@ -163,26 +163,35 @@ def rows_in(connection: Connection, statement: ClauseElement, params: dict[str, 
     """The rows of ``statement`` run on ``connection`` (the session's: in its transaction, so a locking read's
     locks are the transaction's), as the driver's own SQL: no ORM statement building and loading. Errors are
     raised as SQLAlchemy's; the transaction is then the caller's to roll back, as with any failed statement."""
+    sql, arguments, processors = _prepared(connection.dialect, statement, params)
+    cursor = _execute_in(connection, sql, arguments)
+    try:
+        found = cursor.fetchall()
+    finally:
+        cursor.close()
+    return _converted(processors, found)
+
+
+def _execute_in(connection: Connection, sql: str, arguments: Any) -> Any:
+    """A cursor of ``connection``'s driver connection that has run ``sql``. A driver error is raised as
+    SQLAlchemy's, and a connection the server lost is invalidated (the pool will not hand it out again)."""
     dialect = connection.dialect
-    sql, arguments, processors = _prepared(dialect, statement, params)
     dbapi = dialect.loaded_dbapi
     raw = connection.connection.dbapi_connection
     cursor = raw.cursor()  # type: ignore[union-attr]
+    if observers:
+        observed(sql)
     try:
-        if observers:
-            observed(sql)
         cursor.execute(sql, arguments)
-        found = cursor.fetchall()
     except dbapi.Error as error:
+        cursor.close()
         lost = dialect.is_disconnect(error, raw, None)
         if lost:
             connection.invalidate(error)
         raise exc.DBAPIError.instance(
             sql, arguments, error, dbapi.Error, connection_invalidated=lost, dialect=dialect
         ) from error
-    finally:
-        cursor.close()
-    return _converted(processors, found)
+    return cursor
 
 
 # Told of every write run by ``write_in`` as (connection, table, kind, the parameters' names), as SQLAlchemy's
@@ -222,22 +231,7 @@ def write_in(connection: Connection, statement: UpdateBase, params: dict[str, An
     arguments: Any = tuple(values[name] for name in order) if order is not None else values
     for hook in write_hooks:
         hook(connection, table, kind, keys)
-    if observers:
-        observed(sql)
-    dbapi = dialect.loaded_dbapi
-    raw = connection.connection.dbapi_connection
-    cursor = raw.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, arguments)
-    except dbapi.Error as error:
-        cursor.close()
-        lost = dialect.is_disconnect(error, raw, None)
-        if lost:
-            connection.invalidate(error)
-        raise exc.DBAPIError.instance(
-            sql, arguments, error, dbapi.Error, connection_invalidated=lost, dialect=dialect
-        ) from error
-    return Written(cursor)
+    return Written(_execute_in(connection, sql, arguments))
 
 
 def _write_sql(dialect: Dialect, statement: UpdateBase, keys: frozenset[str]) -> _Write:
@@ -318,11 +312,7 @@ def ask(connection: Connection, statement: ClauseElement, params: dict[str, Any]
     if connection.dialect.name != "postgresql" or not raw.pgconn.pipeline_status:  # type: ignore[union-attr]
         return Asked(engine, statement, params)
     sql, arguments, _processors = _prepared(connection.dialect, statement, params)
-    cursor = raw.cursor()  # type: ignore[union-attr]
-    if observers:
-        observed(sql)
-    cursor.execute(sql, arguments)
-    return Asked(engine, statement, params, cursor)
+    return Asked(engine, statement, params, _execute_in(connection, sql, arguments))
 
 
 def _prepared(dialect: Dialect, statement: ClauseElement, params: dict[str, Any] | None) -> tuple[str, Any, Any]:
