@@ -368,15 +368,11 @@ def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, Ag
     it can be older than the lock.
 
     Read as the driver's SQL in the session's transaction (``fastdb.rows_in``) and put into the session as
-    though the ORM had loaded both rows: its statement building and loading were a tenth of a save's time."""
+    though the ORM had loaded both rows (its statement building and loading were a tenth of a save's time);
+    rows the session holds already are refreshed with what the lock read, as ``populate_existing`` would."""
     session = db.session
-    if identity_key(TrainingEvent, event_id) in session.identity_map or (
-        identity_key(AgendaItem, item_id) in session.identity_map
-    ):  # already loaded in this session: the ORM refreshes those objects with what the lock reads
-        row = session.execute(_LOCK_EVENT_WITH_ITEM, {"event_id": event_id, "item_id": item_id}).one_or_none()
-        if row is None:
-            return lock_event(event_id), None
-        return row[0], row[1]
+    if session.new or session.dirty or session.deleted:  # what the ORM's own query would have flushed first
+        session.flush()
     found = fastdb.rows_in(session.connection(), _LOCK_ROWS, {"event_id": event_id, "item_id": item_id})
     if not found:  # no such event, or no such item in it (FOR UPDATE does not go with an outer join)
         return lock_event(event_id), None
@@ -386,22 +382,21 @@ def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, Ag
     return event, item
 
 
-def _as_loaded(model: type, columns: tuple[str, ...], values: tuple) -> Any:
-    """An instance of ``model`` with ``values``, in the session as though the ORM had just loaded it."""
-    instance = model(**dict(zip(columns, values, strict=True)))
+def _as_loaded(model: type, columns: tuple[str, ...], row: tuple) -> Any:
+    """The instance of ``model`` with the values ``row`` read, in the session as though the ORM had loaded it."""
+    values = dict(zip(columns, row, strict=True))
+    existing = db.session.identity_map.get(identity_key(model, values["id"]))
+    if existing is not None:
+        for name, value in values.items():
+            set_committed_value(existing, name, value)
+        return existing
+    instance = model(**values)
     make_transient_to_detached(instance)  # no pending changes: as read
     db.session.add(instance)
     return instance
 
 
-_LOCK_EVENT_WITH_ITEM = (
-    select(TrainingEvent, AgendaItem)
-    .join(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == bindparam("item_id")))
-    .where(TrainingEvent.id == bindparam("event_id"))
-    .with_for_update(of=[TrainingEvent, AgendaItem], key_share=True)
-    .execution_options(populate_existing=True)
-)
-# The same, as plain columns: every column the ORM would load of each.
+# Every column the ORM would load of the event and of the item, locked as an UPDATE locks them (see above).
 _EVENT_COLUMNS = tuple(a.key for a in TrainingEvent.__mapper__.column_attrs if not a.deferred)
 _ITEM_COLUMNS = tuple(a.key for a in AgendaItem.__mapper__.column_attrs if not a.deferred)
 _LOCK_ROWS = (

@@ -113,7 +113,7 @@ def _note(conn, _cursor, _statement, _parameters, context, _executemany) -> None
     conn.info.setdefault(_NOTED, set()).add(scope_of(name))
 
 
-def _note_written(conn, table, _kind: str, _keys: frozenset[str]) -> None:
+def _note_written(conn, table) -> None:
     """``_note`` for the writes ``fastdb.write_in`` runs without SQLAlchemy's cursor events. Every one counts,
     quiet columns or not: the names given do not tell what the statement's own ``.values()`` set."""
     if table.name != ChangeStamp.__tablename__:

@@ -134,7 +134,7 @@ def _sqlite_write_in_deferred(conn, _cursor, _statement, _parameters, context, _
     _check_sqlite_write(conn)
 
 
-def _sqlite_write_run_directly(conn, _table, _kind, _keys) -> None:
+def _sqlite_write_run_directly(conn, _table) -> None:
     """The same check for the writes ``fastdb.write_in`` runs without SQLAlchemy's cursor events."""
     if conn.dialect.name == "sqlite":
         _check_sqlite_write(conn)

@@ -98,11 +98,7 @@ def _sql(dialect: Dialect, statement: ClauseElement) -> _Compiled:
     columns = getattr(statement, "selected_columns", ())
     processors = tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns)
     # And to each parameter given (a datetime becomes SQLite's text form, for example).
-    binders = {}
-    for name, bind in compiled.binds.items():
-        binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if binder is not None:
-            binders[compiled.bind_names.get(bind, name)] = binder
+    binders = _binders(dialect, compiled)
     defaults = compiled.construct_params(_check=False)
     for name, binder in binders.items():
         if defaults.get(name) is not None:
@@ -117,6 +113,16 @@ def _sql(dialect: Dialect, statement: ClauseElement) -> _Compiled:
     with _compiled_lock:
         _compiled[key] = (statement, found)
     return found
+
+
+def _binders(dialect: Dialect, compiled: Any) -> dict[str, Callable[[Any], Any]]:
+    """The type conversion SQLAlchemy applies to each parameter of ``compiled``, by the parameter's name."""
+    binders = {}
+    for name, bind in compiled.binds.items():
+        binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if binder is not None:
+            binders[compiled.bind_names.get(bind, name)] = binder
+    return binders
 
 
 # Callables told the SQL of every statement run here (and of the change tokens' stamp, see core.changes):
@@ -194,12 +200,13 @@ def _execute_in(connection: Connection, sql: str, arguments: Any) -> Any:
     return cursor
 
 
-# Told of every write run by ``write_in`` as (connection, table, kind, the parameters' names), as SQLAlchemy's
-# cursor events are of the writes it runs: core.changes notes the table's area for the change tokens, and
-# core.database checks SQLite's write transactions.
-write_hooks: list[Callable[[Connection, Any, str, frozenset[str]], None]] = []
-# The driver's SQL of a write and its parameters' order (positional drivers), bind names and conversions.
-_Write = tuple[str, tuple[str, ...] | None, dict[str, Any], dict[str, Any], Any, str]
+# Told of every write run by ``write_in`` as (connection, table), as SQLAlchemy's cursor events are of the writes
+# it runs: core.changes notes the table's area for the change tokens, core.database checks SQLite's write
+# transactions.
+write_hooks: list[Callable[[Connection, Any], None]] = []
+# The driver's SQL of a write, its parameters' order (positional drivers), their conversions, the values the
+# statement holds itself, and its table.
+_Write = tuple[str, tuple[str, ...] | None, dict[str, Any], dict[str, Any], Any]
 _writes: dict[tuple[str, int, frozenset[str]], tuple[ClauseElement, _Write]] = {}
 
 
@@ -225,12 +232,12 @@ def write_in(connection: Connection, statement: UpdateBase, params: dict[str, An
     as SQLAlchemy's."""
     dialect = connection.dialect
     keys = frozenset(params)
-    sql, order, binders, defaults, table, kind = _write_sql(dialect, statement, keys)
+    sql, order, binders, defaults, table = _write_sql(dialect, statement, keys)
     # Every value through its type's conversion, None too, as SQLAlchemy does (JSON's None is JSON null).
     values = defaults | {name: (binders[name](value) if name in binders else value) for name, value in params.items()}
     arguments: Any = tuple(values[name] for name in order) if order is not None else values
     for hook in write_hooks:
-        hook(connection, table, kind, keys)
+        hook(connection, table)
     return Written(_execute_in(connection, sql, arguments))
 
 
@@ -240,29 +247,24 @@ def _write_sql(dialect: Dialect, statement: UpdateBase, keys: frozenset[str]) ->
     if entry is not None and entry[0] is statement:
         return entry[1]
     table = statement.table  # type: ignore[attr-defined]
-    kind = "insert" if statement.is_insert else "update" if statement.is_update else "delete"
     needed = {
         column.key
         for column in table.columns
-        if (kind == "insert" and column.default is not None) or (kind == "update" and column.onupdate is not None)
+        if (statement.is_insert and column.default is not None) or (statement.is_update and column.onupdate is not None)
     }
     if needed - keys:
         raise ValueError(f"write_in: give {', '.join(sorted(needed - keys))} (SQLAlchemy would fill them in)")
     compiled = statement.compile(dialect=dialect, column_keys=sorted(keys))
     # The parameters' names as given, and the bind names of the compiled SQL, are the same: a column's value is
     # bound by the column's name, a bindparam by its own.
-    binders = {}
-    for name, bind in compiled.binds.items():
-        binder = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        if binder is not None:
-            binders[compiled.bind_names.get(bind, name)] = binder
+    binders = _binders(dialect, compiled)
     # The values the statement holds itself (literals), converted once.
     defaults = {name: value for name, value in compiled.construct_params(_check=False).items() if name not in keys}
     for name, value in defaults.items():
         if name in binders:
             defaults[name] = binders[name](value)
     order = tuple(compiled.positiontup or ()) if dialect.positional else None
-    found = (str(compiled), order, binders, defaults, table, kind)
+    found = (str(compiled), order, binders, defaults, table)
     with _compiled_lock:
         _writes[key] = (statement, found)
     return found

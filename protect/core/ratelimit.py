@@ -4,10 +4,10 @@ Flask-Limiter checks limits in two places: the decorator of a limited view check
 before-request hook checks, on every request, the limits that apply beyond one view (default, application,
 blueprint and meta limits, and the in-memory fallback while the storage is down). This application has only
 limits on the views that need them (sign-in, interest registration), so that hook found nothing to check on
-every page and fragment: it cost about 75 µs a request
-(a fifth of a public page's time in the app, measured with ``bench.profile`` and in process). It is skipped while
-there is no such limit; configure one (``RATELIMIT_DEFAULT``, ``RATELIMIT_APPLICATION``, a limit on a blueprint)
-and the pass runs again, as tests/test_ratelimit.py checks.
+every page and fragment: it cost about 75 µs a request (a fifth of a public page's time in the app, measured
+with ``bench.profile`` and in process). It is skipped while there is no such limit; configure one
+(``RATELIMIT_DEFAULT``, ``RATELIMIT_APPLICATION``, a limit on a blueprint) and the pass runs again, as
+tests/test_ratelimit.py checks.
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ class FrontCache:
         from protect.programme import views
 
         with self.app.app_context():
-            return views.list_generation(services_reading=True)
+            return views.list_generation(for_get=True)
 
     def _make(self, environ, start_response, key, generation) -> Iterable[bytes]:
         made: dict[str, Any] = {}
@@ -100,7 +100,6 @@ class FrontCache:
 def _address(environ: dict[str, Any]) -> tuple[str, ...]:
     # What ProxyFix may make the page's address from (not X-Forwarded-For: the list never shows the visitor's
     # address, and one entry per visitor would keep addresses for nothing).
-    forwarded = tuple((name, environ[name]) for name in _FORWARDED if name in environ)
     return (
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
@@ -109,7 +108,7 @@ def _address(environ: dict[str, Any]) -> tuple[str, ...]:
         environ.get("SERVER_PORT", ""),
         environ.get("wsgi.url_scheme", ""),
         environ.get("SCRIPT_NAME", ""),
-        *(f"{k}={v}" for k, v in forwarded),
+        *(f"{name}={environ[name]}" for name in _FORWARDED if name in environ),
     )
 
 

@@ -644,16 +644,15 @@ class PublicState:
     changed: Any  # when anything public last changed: a publication, or a withdrawal (which `live` shows too)
 
 
-def recently_read(key: Any, read: Callable[[], Any], *, reading: bool = False) -> Any:
+def recently_read(key: Any, read: Callable[[], Any], *, for_get: bool = False) -> Any:
     """``read()``, or its value from the last ``PUBLIC_RECHECK_SECONDS`` (0.1 s) in this process, for the GET
     requests of the public pages: at thousands of visits a second the live set is read about ten times a
     second per worker instead of at every visit. A publication or a withdrawal made in this process shows at
-    once; made in another, within that time. Never for a request that changes something. ``reading``: the
-    caller knows it serves a GET outside a request context (``frontcache``)."""
+    once; made in another, within that time. Never for a request that changes something. ``for_get``: the
+    caller serves a GET outside a request context (``frontcache``)."""
     seconds = current_app.config["PUBLIC_RECHECK_SECONDS"]
-    if not reading:
-        reading = has_request_context() and request.method in ("GET", "HEAD")
-    if not seconds or not reading:
+    for_get = for_get or (has_request_context() and request.method in ("GET", "HEAD"))
+    if not seconds or not for_get:
         return read()
     memo = current_app.extensions.get("programme_recently_read")
     if memo is None:
@@ -669,10 +668,10 @@ def recently_read(key: Any, read: Callable[[], Any], *, reading: bool = False) -
     return value
 
 
-def public_state(*, reading: bool = False) -> PublicState:
+def public_state(*, for_get: bool = False) -> PublicState:
     """The live set in one row: two lists that name the same live versions with the same content get the same
     value, any publication or withdrawal (in any process) another. One query, read from indexes on SQLite."""
-    return recently_read("state", _public_state, reading=reading)
+    return recently_read("state", _public_state, for_get=for_get)
 
 
 def _public_state() -> PublicState:

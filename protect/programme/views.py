@@ -95,9 +95,9 @@ def _training_body(snapshot: services.PublicSnapshot, variant: str, is_open: boo
 # The list -----------------------------------------------------------------------------------------------------
 
 
-def list_generation(*, services_reading: bool = False) -> tuple[services.PublicState, Any, str]:
+def list_generation(*, for_get: bool = False) -> tuple[services.PublicState, Any, str]:
     """What the list shows depends on, beside its address: the live set, today's date, the templates."""
-    return services.public_state(reading=services_reading), _today(), caching.fingerprint()
+    return services.public_state(for_get=for_get), _today(), caching.fingerprint()
 
 
 @bp.get("/programme/")
