@@ -123,6 +123,11 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+        # "__Host-": browsers accept the cookie only if Secure, for this host alone (no Domain) and for every
+        # path, so no other site under the same domain, and no page over plain HTTP, can set or overwrite it.
+        whole_host = not app.config.get("SESSION_COOKIE_DOMAIN") and app.config.get("APPLICATION_ROOT", "/") == "/"
+        if app.config.get("SESSION_COOKIE_NAME", "session") == "session" and whole_host:
+            app.config["SESSION_COOKIE_NAME"] = "__Host-session"
 
 
 def normalise_database_url(url: str) -> str:
