@@ -34,6 +34,12 @@ run: $(VENV)/.runtime
 	@echo "  moderator@example.org  moderator      (Kristīne Bērziņa, Latvia)"
 	@echo "  expert@example.org     expert         (Jonas Petrauskas, Lithuania)"
 	@echo ""
+	@case "$${PROTECT_RATELIMIT_STORAGE_URI:-memory://}" in memory://*) \
+	  echo "Sign-in limits are counted in memory: each worker process counts on its own (N workers allow N times"; \
+	  echo "the limit) and a restart forgets the counts. With PROTECT_WORKERS > 1, set"; \
+	  echo "PROTECT_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 so that every worker counts together (README).";; \
+	*) echo "Sign-in limits are counted in PROTECT_RATELIMIT_STORAGE_URI, together for every worker.";; esac
+	@echo ""
 	@# One worker by default: the sign-in rate limit then counts exactly without Redis (see README).
 	PROTECT_WORKERS=$${PROTECT_WORKERS:-1} $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 

@@ -374,7 +374,6 @@ class Generator:
                     "organisation": f"{r.choice(('Ministry of Social Affairs', 'National Police', 'Save the Children', 'Child Ombudsman', 'Municipality'))}",  # noqa: E501
                     "time_zone": COUNTRIES[country][1],
                     "active": number % 97 != 96,
-                    "session_token": f"bench-{user_id}-{r.getrandbits(64):016x}",
                     "created_at": self.ago(900 - number % 800),
                     "last_login_at": self.ago(r.random() * 30),
                 }

@@ -56,13 +56,18 @@ class Target:
 def member_headers(app: Flask, email: str = BENCH_EMAIL) -> dict[str, str]:
     """Cookie and CSRF token of a signed-in session of ``email``, as the browser would send them."""
     from protect.auth.models import User
+    from protect.auth.services import start_session
+    from protect.core.database import writing
 
     def make() -> dict[str, str]:
         with app.test_request_context(
             "/", headers={"User-Agent": USER_AGENT}, environ_base={"REMOTE_ADDR": "127.0.0.1"}
         ):
-            user = db.session.execute(select(User).where(User.email == email)).scalar_one()
-            session["_user_id"] = user.session_token
+            with writing():  # a server-side session of its own (auth.models.UserSession)
+                user = db.session.execute(select(User).where(User.email == email)).scalar_one()
+                session_token = start_session(user, "127.0.0.1", USER_AGENT)
+                db.session.commit()
+            session["_user_id"] = session_token
             session["_fresh"] = True
             # Flask-Login's session protection compares this with the request's address and agent.
             session["_id"] = login_manager._session_identifier_generator()

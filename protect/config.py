@@ -27,6 +27,9 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "MAIL_SENDER": ("PROTECT_MAIL_SENDER", str),
     "REGISTRATION_RETENTION_DAYS": ("PROTECT_REGISTRATION_RETENTION_DAYS", int),
     "LOGIN_LIMIT": ("PROTECT_LOGIN_LIMIT", str),
+    "LOGIN_ADDRESS_LIMIT": ("PROTECT_LOGIN_ADDRESS_LIMIT", str),
+    "SESSION_IDLE_DAYS": ("PROTECT_SESSION_IDLE_DAYS", float),
+    "SESSION_MAX_DAYS": ("PROTECT_SESSION_MAX_DAYS", float),
     "PROGRAMME_REGISTRATION_LIMIT": ("PROTECT_REGISTRATION_LIMIT", str),
     "PROGRAMME_REGISTRATION_ATTEMPT_LIMIT": ("PROTECT_REGISTRATION_ATTEMPT_LIMIT", str),
     "LOG_LEVEL": ("PROTECT_LOG_LEVEL", str),
@@ -47,7 +50,15 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed sign-ins: per account (whatever the address), and per address (all accounts together). The address
+    # limit is much higher: the experts of one police department or ministry often share one public address.
     LOGIN_LIMIT = "5 per minute"
+    LOGIN_ADDRESS_LIMIT = "50 per minute"
+    # Server-side sessions (auth.models.UserSession): one ends after this many days without a request, and
+    # in any case this many days after the sign-in. Its "last seen" is written at most every SESSION_TOUCH_SECONDS.
+    SESSION_IDLE_DAYS = 14.0
+    SESSION_MAX_DAYS = 90.0
+    SESSION_TOUCH_SECONDS = 300
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     PASSWORD_MIN_LENGTH = 10
     INVITATION_DAYS = 7
@@ -112,6 +123,11 @@ def load_config(app, overrides: dict | None = None) -> None:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["REMEMBER_COOKIE_SECURE"] = True
         app.config["PREFERRED_URL_SCHEME"] = "https"
+        # "__Host-": browsers accept the cookie only if Secure, for this host alone (no Domain) and for every
+        # path, so no other site under the same domain, and no page over plain HTTP, can set or overwrite it.
+        whole_host = not app.config.get("SESSION_COOKIE_DOMAIN") and app.config.get("APPLICATION_ROOT", "/") == "/"
+        if app.config.get("SESSION_COOKIE_NAME", "session") == "session" and whole_host:
+            app.config["SESSION_COOKIE_NAME"] = "__Host-session"
 
 
 def normalise_database_url(url: str) -> str:

@@ -28,6 +28,7 @@ from werkzeug.datastructures import Headers
 
 from protect import create_app
 from protect.auth.models import User
+from protect.auth.services import start_session
 from protect.core import fastdb
 from protect.extensions import db, limiter
 from tests.factories import make_user
@@ -146,9 +147,14 @@ class CSRFClient(FlaskClient):
 
 
 def sign_in(client: FlaskClient, user: User) -> FlaskClient:
-    """Sign ``user`` in on ``client`` without the sign-in form (that form has tests of its own)."""
+    """Sign ``user`` in on ``client`` without the sign-in form (that form has tests of its own): a new
+    server-side session (auth.services.start_session), its token in the client's cookie as Flask-Login keeps
+    it. ``client.session_id`` is the session's id."""
+    token = start_session(user, "127.0.0.1", "werkzeug/test")
+    client.session_id = user.session_id  # type: ignore[attr-defined]
+    db.session.commit()
     with client.session_transaction() as session:
-        session["_user_id"] = user.session_token
+        session["_user_id"] = token
         session["_fresh"] = True
     return client
 

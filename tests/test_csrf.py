@@ -12,6 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from protect import create_app
 from protect.auth.models import User
+from protect.auth.services import start_session
 from protect.extensions import db
 from tests.conftest import TEST_CONFIG, CSRFClient
 
@@ -83,7 +84,8 @@ def test_a_forged_token_is_refused_every_time(expert_client, full_checks):
 def test_over_https_a_known_token_still_needs_the_sites_own_referrer(database_url, expert):
     # What the test needs of the member, read here: loading it inside the other app's context would leave a
     # connection of this one's pool open.
-    expert_id, session_token = expert.id, expert.session_token
+    session_token = start_session(expert, "127.0.0.1", "werkzeug/test")
+    expert_id = expert.id
     db.session.commit()
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "HTTPS": True})
     app.test_client_class = CSRFClient

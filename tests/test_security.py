@@ -40,13 +40,28 @@ def test_session_cookie_is_httponly_and_lax(client, expert):
 def test_session_cookie_is_secure_over_https(database_url):
     from protect import create_app
     from protect.extensions import db
-    from tests.conftest import TEST_CONFIG
+    from tests.conftest import TEST_CONFIG, CSRFClient
 
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "HTTPS": True})
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"  # host-only, Secure, Path=/ (ASVS V3.4.4)
+    app.test_client_class = CSRFClient
     with app.app_context():
-        response = app.test_client().get("/login", base_url="https://localhost")
+        client = app.test_client()
+        response = client.get("/login", base_url="https://localhost")
         assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+        user = make_user("expert", email="https.member@test.example")
+        signed_in = client.post(
+            "/login",
+            data={"email": user.email, "password": PASSWORD},
+            base_url="https://localhost",
+            headers={"Referer": "https://localhost/login"},
+        )
+        assert signed_in.status_code == 303
+        cookie = signed_in.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-session=")
+        assert "; Secure" in cookie and "; Path=/" in cookie and "Domain" not in cookie
+        db.session.remove()
         db.engine.dispose()
 
 

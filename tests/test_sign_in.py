@@ -125,10 +125,30 @@ def test_failed_sign_ins_are_limited_per_account(limited_app, expert):
 
 
 def test_failed_sign_ins_are_limited_per_address_across_accounts(limited_app):
+    limited_app.config["LOGIN_ADDRESS_LIMIT"] = "12 per minute"
     client = limited_app.test_client()
-    for n in range(5):
+    for n in range(12):
         assert login(client, f"guess{n}@test.example", "wrong").status_code == 401
     assert login(client, "another@test.example", "wrong").status_code == 429
+
+
+def test_the_address_limit_is_much_higher_than_the_accounts(app):
+    assert app.config["LOGIN_LIMIT"] == "5 per minute"
+    assert app.config["LOGIN_ADDRESS_LIMIT"] == "50 per minute"
+
+
+def test_an_office_behind_one_address_is_not_locked_out_by_one_members_typos(limited_app, expert):
+    colleague = make_user("expert", email="colleague@test.example")
+    db.session.commit()
+    office = limited_app.test_client()  # one shared public address for everyone in the office
+    for _ in range(5):
+        assert login(office, expert.email, "wrong").status_code == 401
+    assert login(office, expert.email, PASSWORD).status_code == 429  # this account waits a minute
+    other_desk = limited_app.test_client()
+    assert login(other_desk, colleague.email, PASSWORD).status_code == 303  # a colleague signs in at once
+    assert other_desk.get("/dashboard").status_code == 200
+    for n in range(3):  # and mistypes, as people do, without being blocked
+        assert login(limited_app.test_client(), f"typo{n}@test.example", "wrong").status_code == 401
 
 
 def test_successful_sign_ins_do_not_count_against_the_limit(limited_app, expert):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from protect.auth import services
 from protect.core.errors import RuleViolation
@@ -39,3 +39,26 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(error.message) from error
         db.session.commit()
         click.echo(f"Created {user.role} {user.email}.")
+
+    @app.cli.command("purge-sessions")
+    @click.option(
+        "--days",
+        type=click.IntRange(min=0),
+        default=30,
+        show_default=True,
+        help="Keep the rows of ended or timed-out sessions this many days.",
+    )
+    @click.option("--dry-run", is_flag=True, help="Only count what would be deleted.")
+    def purge_sessions(days: int, dry_run: bool) -> None:
+        """Delete the records of sessions that ended (signed out, ended, password changed, deactivated) or
+        timed out (SESSION_IDLE_DAYS, SESSION_MAX_DAYS) more than DAYS ago. Such sessions open nothing
+        already; this only keeps the table small. Run it daily, for example from cron:
+
+        \b
+        23 3 * * *  cd /srv/protect && .venv/bin/flask --app protect purge-sessions
+        """
+        count = services.purge_sessions(keep_days=days, dry_run=dry_run)
+        verb = "would be deleted" if dry_run else "deleted"
+        message = f"{count} session record{'s' if count != 1 else ''} {verb} (ended more than {days} days ago)."
+        current_app.logger.info("purge-sessions: %s", message)
+        click.echo(message)

@@ -21,6 +21,17 @@ def new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+SESSION_END_REASONS = {
+    "signed_out": "signed out",
+    "ended": "ended from the profile",
+    "signed_out_everywhere": "signed out everywhere",
+    "password_changed": "password changed",
+    "password_reset": "password reset",
+    "deactivated": "account deactivated",
+    "replaced": "signed in again in the same browser",
+}
+
+
 def hash_token(token: str) -> str:
     """Links are stored only as hashes: a copy of the database lets nobody in."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -39,8 +50,6 @@ class User(UserMixin, db.Model):
     organisation: Mapped[str] = mapped_column(String(200), default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
     active: Mapped[bool] = mapped_column(default=True)
-    # What Flask-Login keeps in the session cookie. Replacing it signs the user out everywhere.
-    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -51,17 +60,35 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
-    def get_id(self) -> str:  # Flask-Login
+    # The plain token of the session this request runs in (never stored: the table keeps its hash). Set by
+    # auth.views.load_user for the signed-in member, and by auth.services.start_session at sign-in.
+    session_token = None  # type: str | None
+    session_id = None  # type: int | None
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie holds
+        if not self.session_token:
+            raise RuntimeError("no session was started for this user (auth.services.start_session)")
         return self.session_token
+
+    # Flask-Login's UserMixin compares users by get_id(), which is a session here: compare by account.
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if isinstance(other, User):
+            return self.id is not None and self.id == other.id
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = object.__hash__
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
-
-    def rotate_session_token(self) -> None:
-        self.session_token = new_session_token()
 
     @property
     def country_name(self) -> str:
@@ -70,6 +97,65 @@ class User(UserMixin, db.Model):
     @property
     def sector_name(self) -> str:
         return sector_name(self.sector)
+
+
+class UserSession(db.Model):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored, so a copy of the
+    database opens no session. A session ends by ``ended_at`` (sign-out, ended from the profile, password
+    change, deactivation) or by time: idle for ``SESSION_IDLE_DAYS`` or older than ``SESSION_MAX_DAYS``."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Written at most every SESSION_TOUCH_SECONDS, so that a page view is not a write each time.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    ended_at: Mapped[datetime | None]
+    ended_reason: Mapped[str | None] = mapped_column(String(32))
+
+    @property
+    def browser(self) -> str:
+        return describe_browser(self.user_agent)
+
+    @property
+    def ended_reason_text(self) -> str:
+        return SESSION_END_REASONS.get(self.ended_reason or "", self.ended_reason or "")
+
+
+_BROWSERS = (  # the order matters: Edge and Opera say "Chrome" too, Chrome says "Safari"
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chromium/", "Chromium"),
+    ("Chrome/", "Chrome"),
+    ("CriOS/", "Chrome"),
+    ("FxiOS/", "Firefox"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Macintosh", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_browser(user_agent: str) -> str:
+    """ "Firefox on Windows" from a User-Agent header; "Unknown browser" when it says nothing we know."""
+    agent = user_agent or ""
+    browser = next((name for mark, name in _BROWSERS if mark in agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or (f"A browser on {system}" if system else "Unknown browser")
 
 
 class Invitation(db.Model):

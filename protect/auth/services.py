@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from flask import current_app, url_for
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from protect.auth.models import Invitation, PasswordReset, User, hash_token
+from protect.auth.models import Invitation, PasswordReset, User, UserSession, hash_token, new_session_token
 from protect.core import audit, changes
-from protect.core.database import utcnow
+from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation
 from protect.core.permissions import ROLE_LABELS, ROLES
 from protect.extensions import db
@@ -83,10 +83,132 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
-def record_login(user: User) -> None:
+def record_login(user: User, ip_address: str = "", user_agent: str = "") -> str:
+    """Sign ``user`` in: a new session (a new random token, so a token planted before the sign-in is worth
+    nothing) and the audit record. Returns the session's plain token for the cookie."""
     user.last_login_at = utcnow()
+    token = start_session(user, ip_address, user_agent)
     audit.record(user, "user.signed_in", user, summary="signed in", audience="admin")
     db.session.commit()
+    return token
+
+
+# Sessions ---------------------------------------------------------------------------------------------------
+
+
+def start_session(user: User, ip_address: str = "", user_agent: str = "") -> str:
+    """A new session for ``user`` in the current transaction (the caller commits). Only the token's hash is
+    stored; the plain token goes into the cookie (``user.get_id()`` gives it from now on)."""
+    token = new_session_token()
+    now = utcnow()
+    row = UserSession(
+        token_hash=hash_token(token),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        ip_address=(ip_address or "")[:45],
+        user_agent=(user_agent or "")[:300],
+    )
+    db.session.add(row)
+    db.session.flush()
+    user.session_token, user.session_id = token, row.id
+    return token
+
+
+def session_limits(now=None) -> tuple:
+    """The oldest last-seen and the oldest start a live session may have now (idle and absolute timeouts)."""
+    now = now or utcnow()
+    config = current_app.config
+    return now - timedelta(days=config["SESSION_IDLE_DAYS"]), now - timedelta(days=config["SESSION_MAX_DAYS"])
+
+
+def is_live(row: UserSession, now=None) -> bool:
+    idle_since, started_since = session_limits(now)
+    return row.ended_at is None and row.last_seen_at > idle_since and row.created_at > started_since
+
+
+def active_sessions(user: User) -> list[UserSession]:
+    """The member's live sessions, the most recently seen first."""
+    idle_since, started_since = session_limits()
+    return list(
+        db.session.execute(
+            select(UserSession)
+            .where(
+                UserSession.user_id == user.id,
+                UserSession.ended_at.is_(None),
+                UserSession.last_seen_at > idle_since,
+                UserSession.created_at > started_since,
+            )
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        ).scalars()
+    )
+
+
+def end_session(user: User, session_id: int, reason: str = "ended") -> UserSession:
+    """End one of ``user``'s own live sessions. Another member's session, or one already ended, is "not
+    found" (404): ids of other members' sessions tell nothing."""
+    row = db.session.execute(
+        select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
+    ).scalar_one_or_none()
+    if row is None or not is_live(row):
+        raise RuleViolation("There is no such session: it may have ended already.", status=404)
+    row.ended_at, row.ended_reason = utcnow(), reason
+    if reason == "ended":
+        audit.record(
+            user,
+            "user.session_ended",
+            user,
+            summary="ended one of their sessions",
+            details={"browser": row.browser, "ip_address": row.ip_address},
+            audience="admin",
+        )
+    db.session.commit()
+    return row
+
+
+def end_current_session(user: User, reason: str = "signed_out") -> None:
+    """Sign-out: this session ends on the server, so a copy of its cookie opens nothing afterwards."""
+    if user.session_id is None:
+        return
+    db.session.commit()  # end a read begun earlier in the request: this write takes SQLite's lock at its start
+    with writing():
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.id == user.session_id, UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow(), ended_reason=reason)
+        )
+        db.session.commit()
+
+
+def end_all_sessions(user: User, reason: str, *, keep_id: int | None = None) -> int:
+    """End every live session of ``user`` (but ``keep_id``), in the current transaction. Returns how many."""
+    statement = (
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason=reason)
+    )
+    if keep_id is not None:
+        statement = statement.where(UserSession.id != keep_id)
+    return db.session.execute(statement).rowcount
+
+
+def purge_sessions(*, keep_days: int = 30, dry_run: bool = False) -> int:
+    """Delete the rows of sessions that ended, or timed out, more than ``keep_days`` ago (the profile and the
+    audit log never show them). Returns how many."""
+    now = utcnow()
+    idle_since, started_since = session_limits(now)
+    cutoff = timedelta(days=keep_days)
+    condition = (
+        (UserSession.ended_at < now - cutoff)
+        | (UserSession.last_seen_at < idle_since - cutoff)
+        | (UserSession.created_at < started_since - cutoff)
+    )
+    if dry_run:
+        return db.session.execute(select(func.count()).select_from(UserSession).where(condition)).scalar_one()
+    with writing():
+        count = db.session.execute(delete(UserSession).where(condition)).rowcount
+        db.session.commit()
+    return count
 
 
 def create_user(
@@ -182,7 +304,15 @@ def invitation_for(token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(token: str, display_name: str, password: str, time_zone: str, organisation: str = "") -> User:
+def accept_invitation(
+    token: str,
+    display_name: str,
+    password: str,
+    time_zone: str,
+    organisation: str = "",
+    client: tuple[str, str] = ("", ""),
+) -> User:
+    """The new member, signed in: a session is begun for ``client`` (address, browser) in the same commit."""
     invitation = invitation_for(token)
     problems = password_problems(password, invitation.email)
     if problems:
@@ -208,6 +338,7 @@ def accept_invitation(token: str, display_name: str, password: str, time_zone: s
         time_zone=time_zone,
     )
     invitation.used_by_id = user.id
+    start_session(user, *client)
     audit.record(user, "user.joined", user, summary="joined the workspace")
     db.session.commit()
     return user
@@ -267,7 +398,8 @@ def reset_for(token: str) -> PasswordReset:
     return reset
 
 
-def use_password_reset(token: str, password: str) -> User:
+def use_password_reset(token: str, password: str, client: tuple[str, str] = ("", "")) -> User:
+    """Every session of the member ends; a new one is begun for ``client`` (address, browser)."""
     reset = reset_for(token)
     problems = password_problems(password, reset.user.email)
     if problems:
@@ -282,7 +414,8 @@ def use_password_reset(token: str, password: str) -> User:
         raise LinkUnavailable("This password reset link has been used already.", status=410)
     user = reset.user
     user.set_password(password)
-    user.rotate_session_token()
+    end_all_sessions(user, "password_reset")
+    start_session(user, *client)
     audit.record(user, "user.password_reset", user, summary="set a new password with a reset link", audience="admin")
     db.session.commit()
     return user
@@ -306,23 +439,28 @@ def update_profile(user: User, **fields: str) -> None:
     db.session.commit()
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, ip_address: str = "", user_agent: str = "") -> str:
+    """Every session ends, this one too; this browser continues in a new session (its token is returned)."""
     if not user.check_password(current):
         raise RuleViolation("Your current password is not correct.", field="current_password", status=422)
     problems = password_problems(new, user.email)
     if problems:
         raise RuleViolation(" ".join(problems), field="new_password", status=422)
     user.set_password(new)
-    # Other devices are signed out; the caller signs this session in again with the new token.
-    user.rotate_session_token()
+    end_all_sessions(user, "password_changed")
+    token = start_session(user, ip_address, user_agent)
     audit.record(user, "user.password_changed", user, summary="changed their password", audience="admin")
     db.session.commit()
+    return token
 
 
-def sign_out_everywhere(user: User) -> None:
-    user.rotate_session_token()
-    audit.record(user, "user.signed_out_everywhere", user, summary="signed out on every device", audience="admin")
+def sign_out_everywhere(user: User, *, keep_current: bool = False) -> int:
+    """End the member's sessions: all of them, or all but the one this request runs in. Returns how many."""
+    ended = end_all_sessions(user, "signed_out_everywhere", keep_id=user.session_id if keep_current else None)
+    summary = "signed out on every other device" if keep_current else "signed out on every device"
+    audit.record(user, "user.signed_out_everywhere", user, summary=summary, audience="admin")
     db.session.commit()
+    return ended
 
 
 # Administration ---------------------------------------------------------------------------------------------
@@ -367,7 +505,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
         raise RuleViolation(f"{user.display_name} is the last active administrator and cannot be deactivated.")
     user.active = active
     if not active:
-        user.rotate_session_token()
+        end_all_sessions(user, "deactivated")
     audit.record(
         actor,
         "user.reactivated" if active else "user.deactivated",

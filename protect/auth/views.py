@@ -2,12 +2,22 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import OperationalError
 
 from protect.auth import services
 from protect.auth.forms import (
@@ -20,8 +30,9 @@ from protect.auth.forms import (
     ResetPasswordForm,
     RoleForm,
 )
-from protect.auth.models import Invitation, User
-from protect.core import changes, fastdb
+from protect.auth.models import Invitation, User, UserSession, hash_token
+from protect.core import changes
+from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
 from protect.core.mail import mail_configured, send_mail
@@ -32,42 +43,76 @@ from protect.extensions import db, limiter, login_manager
 bp = Blueprint("auth", __name__)
 
 
-# The columns every request may show or check; the rest (the password hash, dates) load if a view asks.
-_SESSION_COLUMNS = (
-    User.id,
-    User.email,
-    User.display_name,
-    User.role,
-    User.country,
-    User.sector,
-    User.organisation,
-    User.time_zone,
-    User.active,
-    User.session_token,
+# The signed-in member, their session and the change tokens (core.pagecache), in one statement per request.
+_SESSION_ROW = (
+    select(
+        User,
+        UserSession.id,
+        UserSession.created_at,
+        UserSession.last_seen_at,
+        UserSession.ended_at,
+        changes.ALL_STAMPS_TEXT,
+    )
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
 )
-_USER_BY_TOKEN = select(*_SESSION_COLUMNS, changes.ALL_STAMPS_TEXT).where(User.session_token == bindparam("token", ""))
 
 
 @login_manager.user_loader
 def load_user(session_token: str) -> User | None:
-    """The member whose session this is, read outside the ORM session (one statement; see core.fastdb) and put
-    into the request's session as though the ORM had loaded it: views use and change it as usual."""
-    found = fastdb.rows(db.engine, _USER_BY_TOKEN, {"token": session_token})
-    if not found:
+    """The member whose live session the cookie names, or None: the session ended (signed out, ended from the
+    profile, password changed, account deactivated) or timed out (idle, or older than the absolute limit)."""
+    if g.get("protect_database_unavailable"):  # the error page of a lost database is shown without a member
         return None
-    *row, stamps = found[0]
-    values = dict(zip((column.key for column in _SESSION_COLUMNS), row, strict=True))
-    if not values["active"]:
+    found = db.session.execute(_SESSION_ROW, {"token_hash": hash_token(session_token)}).first()
+    if found is None:
+        return None
+    user, session_id, created_at, last_seen_at, ended_at, stamps = found
+    now = utcnow()
+    idle_since, started_since = services.session_limits(now)
+    if ended_at is not None or not user.active or last_seen_at <= idle_since or created_at <= started_since:
         return None
     changes.remember(stamps)  # the change tokens, read in the same statement (core.pagecache)
-    values["active"] = True  # SQLite gives 1
-    existing = db.session.identity_map.get(identity_key(User, values["id"]))
-    if existing is not None:  # already loaded in this session (its values are the session's to keep)
-        return existing if existing.session_token == session_token and existing.active else None
-    user = User(**values)
-    make_transient_to_detached(user)  # as if loaded: no pending changes; the other columns load on access
-    db.session.add(user)
+    user.session_token, user.session_id = session_token, session_id
+    if (now - last_seen_at).total_seconds() >= current_app.config["SESSION_TOUCH_SECONDS"]:
+        _touch(session_id, now)
     return user
+
+
+def _touch(session_id: int, now) -> None:
+    """Note that the session was seen (at most every SESSION_TOUCH_SECONDS, so a page view is not a write).
+    In a transaction of its own, so it is kept whatever the request does, unless this request holds SQLite's
+    write lock already (another connection would wait for it): then with the request's own commit."""
+    statement = update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite" and connection.info.get("protect_deferred") is False:
+        db.session.execute(statement)
+        return
+    try:
+        with writing(), db.engine.begin() as other:
+            other.execute(statement)
+    except OperationalError:  # a busy database: the next request notes it
+        current_app.logger.warning("Could not note that session %s was seen", session_id, exc_info=True)
+
+
+def _client() -> tuple[str, str]:
+    """The address and the browser of this request, as a new session records them."""
+    return request.remote_addr or "", request.user_agent.string or ""
+
+
+def _start_signed_in(user: User) -> None:
+    """Put a session begun by a service (``user.get_id()`` is its token) into the cookie. Nothing of the
+    browser's session from before the sign-in is kept (no fixation, a new CSRF token)."""
+    session.clear()
+    login_user(user, remember=False)
+
+
+def _sign_out(reason: str = "signed_out") -> None:
+    """End this session on the server (a copy of the cookie opens nothing afterwards), then in the browser."""
+    if current_user.is_authenticated:
+        services.end_current_session(current_user._get_current_object(), reason)  # type: ignore[attr-defined]
+    logout_user()
+    session.clear()
 
 
 def safe_next(target: str | None) -> str | None:
@@ -112,23 +157,34 @@ def _login_breach(_limit: RequestLimit):
     return make_response(page, 429)
 
 
-def _login_limit():
+def _account_limit() -> str:
     return current_app.config["LOGIN_LIMIT"]
+
+
+def _address_limit() -> str:
+    return current_app.config["LOGIN_ADDRESS_LIMIT"]
 
 
 def _account_key() -> str:
     return "account:" + services.normalise_email(request.form.get("email", ""))
 
 
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+# Only failed sign-ins count (401), against two limits: the account's (LOGIN_LIMIT, from any address: guessing
+# one member's password) and the address's (LOGIN_ADDRESS_LIMIT, all accounts together: trying many). The
+# address's is much higher, so that one member's typos do not lock out colleagues behind the same address.
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda r: r.status_code == 401, on_breach=_login_breach)
+@limiter.limit(_address_limit, methods=["POST"], scope="login-address", deduct_when=_failed, on_breach=_login_breach)
 @limiter.limit(
-    _login_limit,
+    _account_limit,
     methods=["POST"],
     key_func=_account_key,
     scope="login-account",
-    deduct_when=lambda r: r.status_code == 401,
+    deduct_when=_failed,
     on_breach=_login_breach,
 )
 def login():
@@ -146,9 +202,10 @@ def login():
         if user is None:
             form.password.data = ""
             return render_template("auth/login.html", form=form, error=FAILED_SIGN_IN), 401
-        login_user(user)
-        services.record_login(user)
-        return redirect(safe_next(form.next.data) or url_for("home.dashboard"), 303)
+        target = safe_next(form.next.data) or url_for("home.dashboard")
+        services.record_login(user, *_client())
+        _start_signed_in(user)
+        return redirect(target, 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
@@ -157,7 +214,7 @@ def login():
 @public
 def logout():
     ConfirmForm().validate_on_submit()  # CSRF is checked for every POST by CSRFProtect already
-    logout_user()
+    _sign_out()
     flash("You are signed out.", "info")
     return redirect_or_hx(url_for("auth.login"))
 
@@ -172,22 +229,26 @@ def accept_invitation(token: str):
         invitation = services.invitation_for(token)
     except services.LinkUnavailable as error:
         return error_response(error.status, error.message, "Invitation not usable")
-    if current_user.is_authenticated:
-        logout_user()
     form = AcceptInvitationForm()
     if request.method == "GET":
         form.time_zone.data = country_time_zone(invitation.country)
     if form.validate_on_submit():
         try:
             user = services.accept_invitation(
-                token, form.display_name.data, form.password.data, form.time_zone.data, form.organisation.data or ""
+                token,
+                form.display_name.data,
+                form.password.data,
+                form.time_zone.data,
+                form.organisation.data or "",
+                client=_client(),
             )
         except services.LinkUnavailable as error:
             return error_response(error.status, error.message, "Invitation not usable")
         except RuleViolation as error:
             getattr(form, error.field or "password").errors.append(error.message)
         else:
-            login_user(user)
+            _sign_out("replaced")  # whoever was signed in in this browser before
+            _start_signed_in(user)
             flash(f"Welcome to PROTECT Workspace, {user.display_name}.", "success")
             return redirect(url_for("home.dashboard"), 303)
     status = 422 if request.method == "POST" else 200
@@ -204,21 +265,31 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.use_password_reset(token, form.password.data)
+            user = services.use_password_reset(token, form.password.data, client=_client())
         except services.LinkUnavailable as error:
             return error_response(error.status, error.message, "Reset link not usable")
         except RuleViolation as error:
             form.password.errors.append(error.message)
         else:
-            logout_user()
-            login_user(user)
-            flash("Your new password is set.", "success")
+            _sign_out("replaced")
+            _start_signed_in(user)
+            flash("Your new password is set. Every other session of your account has ended.", "success")
             return redirect(url_for("home.dashboard"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/reset.html", form=form, reset=reset), status
 
 
 # Profile ----------------------------------------------------------------------------------------------------
+
+
+def _profile_context(**context) -> dict:
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    return {
+        "sessions": services.active_sessions(user),
+        "current_session_id": user.session_id,
+        "confirm": ConfirmForm(),
+        **context,
+    }
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -237,7 +308,7 @@ def profile():
         flash("Your profile is saved.", "success")
         return redirect(url_for("auth.profile"), 303)
     status = 422 if request.method == "POST" else 200
-    return render_template("auth/profile.html", form=form, password_form=password_form), status
+    return render_template("auth/profile.html", **_profile_context(form=form, password_form=password_form)), status
 
 
 @bp.post("/profile/password")
@@ -245,23 +316,57 @@ def change_password():
     form = ProfileForm(obj=current_user, formdata=None)
     password_form = PasswordForm(prefix="pw")
     if password_form.validate_on_submit():
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
         try:
-            services.change_password(current_user, password_form.current_password.data, password_form.new_password.data)
+            services.change_password(
+                user, password_form.current_password.data, password_form.new_password.data, *_client()
+            )
         except RuleViolation as error:
             getattr(password_form, error.field or "new_password").errors.append(error.message)
         else:
-            login_user(current_user._get_current_object())  # this session carries the new token
-            flash("Your password is changed. Other devices have been signed out.", "success")
+            _start_signed_in(user)  # this browser continues in the new session; every other one has ended
+            flash("Your password is changed. Every other session of your account has ended.", "success")
             return redirect(url_for("auth.profile"), 303)
-    return render_template("auth/profile.html", form=form, password_form=password_form), 422
+    return render_template("auth/profile.html", **_profile_context(form=form, password_form=password_form)), 422
+
+
+def _after_sessions_change(message: str):
+    if is_htmx():
+        return render_fragment("auth/profile.html", "sessions", **_profile_context(sessions_message=message))
+    flash(message, "success")
+    return redirect(url_for("auth.profile") + "#sessions-title", 303)
+
+
+@bp.post("/profile/sessions/<int:session_id>/end")
+def end_session(session_id: int):
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if session_id == user.session_id:
+        _sign_out()
+        flash("You are signed out.", "info")
+        return redirect_or_hx(url_for("auth.login"))
+    ended = services.end_session(user, session_id)  # another member's, or an ended one: 404
+    return _after_sessions_change(
+        f"The session of {ended.browser} ({ended.ip_address or 'unknown address'}) has ended."
+    )
+
+
+@bp.post("/profile/sessions/end-others")
+def end_other_sessions():
+    count = services.sign_out_everywhere(current_user._get_current_object(), keep_current=True)  # type: ignore[attr-defined]
+    if count == 0:
+        return _after_sessions_change("There was no other session to end.")
+    return _after_sessions_change(
+        f"{count} other session{'s' if count != 1 else ''} ended. You are still signed in here."
+    )
 
 
 @bp.post("/profile/sign-out-everywhere")
 def sign_out_everywhere():
-    services.sign_out_everywhere(current_user)
+    services.sign_out_everywhere(current_user._get_current_object())  # type: ignore[attr-defined]
     logout_user()
-    flash("You are signed out on every device.", "info")
-    return redirect(url_for("auth.login"), 303)
+    session.clear()
+    flash("You are signed out everywhere, in this browser too.", "info")
+    return redirect_or_hx(url_for("auth.login"))
 
 
 # Administration ---------------------------------------------------------------------------------------------

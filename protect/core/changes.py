@@ -56,7 +56,10 @@ SCOPES: dict[str, str] = {
 }
 # Columns whose changes no cached page shows: an UPDATE of only these changes no token (a sign-in would
 # otherwise make every member's pages be made again).
-QUIET_COLUMNS: dict[str, frozenset[str]] = {"users": frozenset({"last_login_at"})}
+QUIET_COLUMNS: dict[str, frozenset[str]] = {
+    "users": frozenset({"last_login_at"}),
+    "user_session": frozenset({"last_seen_at"}),  # a session seen again (auth.views._touch)
+}
 _NOTED = "protect_changed_scopes"
 _paused: ContextVar[bool] = ContextVar("protect_changes_paused", default=False)
 _generations: dict[str, int] = {}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, render_template
+from flask import Flask, Response, current_app, g, render_template
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from protect.core.htmx import is_htmx
@@ -39,6 +40,12 @@ MESSAGES = {
     "please try again. The error has been logged.",
     503: "The service is temporarily unavailable. Please try again in a moment.",
 }
+# While the database restarts (a minute at most, usually seconds), browsers and clients are asked to wait this long.
+DATABASE_RETRY_AFTER = 5
+DATABASE_UNAVAILABLE = (
+    "The workspace is briefly unavailable while its database restarts. Nothing was saved by this request; "
+    "what you typed is still on the page. Please try again in a few seconds."
+)
 
 
 class RuleViolation(Exception):
@@ -112,6 +119,27 @@ def _server_error(error: Exception) -> Response:
     return error_response(500)
 
 
+def _database_unavailable(error: Exception) -> Response:
+    """The database could not be reached or the connection was lost (a restart, a failover, a network cut):
+    503 with Retry-After, never a 500. The pool replaces the lost connections by itself (core.database), so a
+    later request succeeds once the database is back."""
+    current_app.logger.error("Database unavailable: %s", error, exc_info=error)
+    g.protect_database_unavailable = True  # auth.views.load_user: no member is loaded for the error page
+    try:
+        response = error_response(503, DATABASE_UNAVAILABLE, "Briefly unavailable")
+    except Exception:  # the page itself needed the database (an expired member, say): a plain page then
+        current_app.logger.warning("The error page could not be rendered", exc_info=True)
+        response = Response(
+            f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Briefly unavailable</title>'
+            f"<h1>Briefly unavailable</h1><p>{DATABASE_UNAVAILABLE}</p></html>",
+            503,
+            mimetype="text/html",
+        )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _rule_violation(error: RuleViolation) -> Response:
     db.session.rollback()
     return error_response(error.status, error.message)
@@ -122,4 +150,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(DisconnectionError, _database_unavailable)
     app.register_error_handler(500, _server_error)

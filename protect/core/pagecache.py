@@ -6,8 +6,9 @@ view. The key holds:
 
 - the change tokens (``core.changes``) of the areas the page shows, and always of ``auth`` (names, roles): any
   commit that touches them, in any process, makes a new key. ``"*"`` means every area (the dashboard);
-- the member (id and session token: a page is only ever served to the sessions of the member it was made
-  for), the address asked for with its query string, the site's address and every ``HX-`` request header;
+- the member (a page is only ever served to the member it was made for, in any of their live sessions: the
+  session itself is checked before, in auth.views.load_user), the address asked for with its query string,
+  the site's address and every ``HX-`` request header;
 - the current period of ``seconds`` (default 60): what a page shows that moves with the clock alone (a poll
   that closes on time, "overdue", who is editing now) is at most that old.
 
@@ -73,7 +74,6 @@ def cached_page(*scopes: str, seconds: int = 60) -> Callable:
                 request.host_url,
                 tuple(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))),
                 user.id,
-                user.session_token,
                 state,
                 int(time.time() // seconds),
             )

@@ -102,3 +102,42 @@ def test_sign_in_and_dashboard_are_accessible(page, signed_in, admin):
     assert_accessible(dashboard, "people page")
     dashboard.goto("/profile")
     assert_accessible(dashboard, "profile page")
+
+
+def test_a_session_ended_from_the_profile_is_gone_and_a_copied_cookie_opens_nothing(signed_in, new_context, expert):
+    laptop = signed_in(expert)
+    phone = signed_in(expert)
+    thief = new_context()  # a copy of the laptop's cookie, taken before it signs out
+    thief.add_cookies(laptop.context.cookies())
+    thief_page = thief.new_page()
+    thief_page.goto("/dashboard")
+    expect(thief_page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+
+    phone.set_viewport_size({"width": 390, "height": 844})
+    phone.goto("/profile")
+    sessions = phone.locator("#sessions")
+    expect(sessions.get_by_role("listitem")).to_have_count(2)
+    expect(sessions.get_by_text("this session", exact=True)).to_have_count(1)
+    assert_accessible(phone, "profile with its sessions at 390 px")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    other = sessions.get_by_role("listitem").filter(has_not_text="this session")
+    with phone.expect_response(re.compile(r"/profile/sessions/\d+/end$")) as answer:
+        other.get_by_role("button", name=re.compile("^End")).click()
+    assert answer.value.status == 200
+    expect(phone.locator("#sessions").get_by_role("status")).to_contain_text("has ended")
+    expect(phone.locator("#sessions").get_by_role("listitem")).to_have_count(1)
+
+    # the laptop's session (and so the thief's copy) ended: both are sent to sign in
+    laptop.goto("/dashboard")
+    expect(laptop.get_by_role("heading", name="Sign in")).to_be_visible()
+    thief_page.goto("/dashboard")
+    expect(thief_page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    # a plain sign-out ends the phone's session on the server too
+    phone_copy = new_context()
+    phone_copy.add_cookies(phone.context.cookies())
+    phone.get_by_role("button", name="Sign out", exact=True).first.click()
+    expect(phone.get_by_role("heading", name="Sign in")).to_be_visible()
+    copy_page = phone_copy.new_page()
+    copy_page.goto("/dashboard")
+    expect(copy_page.get_by_role("heading", name="Sign in")).to_be_visible()

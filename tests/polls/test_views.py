@@ -402,7 +402,6 @@ def test_a_deactivated_member_cannot_cast(client_for, moderator):
     voter = make_user("expert")
     session = client_for(voter)
     voter.active = False
-    voter.rotate_session_token()
     db.session.commit()
     plain = session.post(f"/polls/{poll.id}/ballot", data={"ranking": option_ids(poll, "Riga")})
     assert plain.status_code == 302 and plain.headers["Location"].startswith("/login")

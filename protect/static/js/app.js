@@ -36,7 +36,9 @@
   // Server errors are not swapped into the page (htmx-config noSwap has "5xx"): say so in the alert area.
   document.addEventListener("htmx:response:error", (event) => {
     const status = event.detail.ctx.response?.status ?? 0;
-    if (status >= 500) {
+    if (status === 503) {
+      showAlert("The workspace is briefly unavailable (its database is restarting). Nothing was saved by this; what you typed is still on the page. Please try again in a few seconds.");
+    } else if (status >= 500) {
       showAlert(`The server could not complete this (error ${status}). What you typed is still on the page; please try again in a moment.`);
     }
   });
