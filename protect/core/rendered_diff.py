@@ -197,9 +197,21 @@ class _Writer:
             self.pending = []
 
     def end_run(self) -> None:
-        if self.run:
-            self.parts.append(_mark(self.run_kind, "".join(self.run)))
-            self.run = []
+        if not self.run:
+            return
+        text = "".join(self.run)
+        self.run = []
+        if not self.run_kind.endswith("-words"):
+            self.parts.append(_mark(self.run_kind, text))
+            return
+        # A change of words: the spaces around them are not part of the mark.
+        core = text.strip()
+        if not core:
+            self.parts.append(text)
+            return
+        head = text[: len(text) - len(text.lstrip())]
+        tail = text[len(text.rstrip()) :]
+        self.parts.append(head + _mark(self.run_kind[:3], core) + tail)
 
     def put(self, tok: Tok, kind: str = "") -> None:
         if kind != self.run_kind or tok.is_tag:
@@ -328,19 +340,30 @@ def _compare(a: list[Tok], b: list[Tok], inline: _Writer, old: _Writer, new: _Wr
                     new.later(mark)
                 continue
         counts.text += 1
+        # Within a change of words, the spaces between them are not marked on their own (only a change that
+        # is nothing but a space shows as ␣).
+        removed_kind = "del" if all(t.is_space for t in text_removed) else "del-words"
+        added_kind = "ins" if all(t.is_space for t in text_added) else "ins-words"
+        # Elements the newer text closes here close before the removed words are shown, so that words taken
+        # out after "**first**" are not shown inside its <strong>.
+        closing = 0
+        while closing < len(added) and added[closing].closing:
+            inline.put(added[closing])
+            closing += 1
         if removed:
             for tok in removed:
-                old.put(tok, "del")
+                old.put(tok, removed_kind)
             if inline.fits(removed):
                 for tok in removed:
-                    inline.put(tok, "del")
+                    inline.put(tok, removed_kind)
             else:
                 text = "".join(t.text for t in removed if not t.is_tag)
                 if text.strip() or _joins(a, a1, a2):
                     inline.later(_mark("del", text if text.strip() else " "))
+        for tok in added[closing:]:
+            inline.put(tok, added_kind)
         for tok in added:
-            inline.put(tok, "ins")
-            new.put(tok, "ins")
+            new.put(tok, added_kind)
 
 
 def _absorb(opcodes: list[tuple[str, int, int, int, int]], b: list[Tok]) -> list[tuple[str, int, int, int, int]]:
