@@ -21,6 +21,7 @@ from difflib import SequenceMatcher
 _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _TOKEN = re.compile(rf"(?:\w|[{_COMBINING}])+|\s+|.", re.UNICODE | re.DOTALL)
 _BLANK_LINES = re.compile(r"\n[ \t]*\n")
+_HARD_BREAK = re.compile(r"[ \t]*(?: {2}|\t)[ \t]*\n")
 
 SAME, INS, DEL = "same", "ins", "del"
 
@@ -31,7 +32,16 @@ def tokens(text: str) -> list[str]:
 
 def _key(token: str) -> str:
     if token.isspace():
-        return "\n\n" if _BLANK_LINES.search(token.replace("\r", "")) else " "
+        flat = token.replace("\r", "")
+        if _BLANK_LINES.search(flat):
+            return "\n\n"
+        if _HARD_BREAK.match(flat):
+            return "  \n"  # two spaces before a line end: Markdown's hard line break (<br>), not a plain space
+        if "\n" in flat:
+            indent = len(flat.rsplit("\n", 1)[1].expandtabs(4))
+            if indent >= 2:  # a line's indentation nests a list or starts a code block: it may change the text
+                return "\n" + " " * indent
+        return " "
     return token
 
 
@@ -55,6 +65,12 @@ class Segment:
     def is_break(self) -> bool:
         """An added or removed paragraph break (shown with a ¶ mark, since whitespace cannot be seen)."""
         return self.kind != SAME and self.text.isspace() and "\n\n" in _key(self.text)
+
+    @property
+    def is_space(self) -> bool:
+        """An added or removed space or line break that joins or splits words (``a, b`` -> ``a,b``): a change
+        a reader cannot see unless it is shown with a mark."""
+        return self.kind != SAME and self.text.isspace() and not self.is_break
 
 
 @dataclass
@@ -95,6 +111,9 @@ def word_diff(old: str, new: str) -> Diff:
     """What turns ``old`` into ``new``, word by word. Unchanged stretches are shown as they are in ``new``."""
     raw = _raw_segments(old or "", new or "")
     segments = _merge(_absorb_gaps(raw))
+    # Only spacing differs when no word, mark or Markdown break differs and no space was added or removed
+    # between two tokens (that joins or splits them: "a, b" -> "a,b" is a change): what is left is the amount
+    # or kind of whitespace where both texts have some, and blanks at either end.
     whitespace_only = (old or "") != (new or "") and not any(s.kind != SAME for s in segments)
     return Diff(segments, whitespace_only)
 
@@ -129,8 +148,10 @@ def _token_segments(a: list[str], b: list[str]) -> list[Segment]:
             raw.append(Segment(SAME, "".join(b[b1:b2])))
             continue
         removed, added = "".join(a[a1:a2]), "".join(b[b1:b2])
-        if _is_space(removed) and _is_space(added):
-            # Spaces added, dropped or re-wrapped with no word beside them: nothing a reader would see.
+        at_edge = (a1 == 0 and b1 == 0) or (a2 == len(a) and b2 == len(b))
+        if at_edge and _is_space(removed) and _is_space(added):
+            # Blanks added or dropped before the first word or after the last: nothing a reader would see.
+            # (Between two tokens, a space that appears or goes joins or splits them: that is a change.)
             raw.append(Segment(SAME, added))
             continue
         if removed:

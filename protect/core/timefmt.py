@@ -62,10 +62,12 @@ def date_range(first: date, last: date) -> str:
 
 
 def iso_utc(value: datetime | None) -> str:
-    """Machine-readable form for ``<time datetime=...>``."""
+    """Machine-readable form for ``<time datetime=...>``: at most three fraction digits (milliseconds), as the
+    HTML standard's valid date-time strings allow (Python's microseconds would not validate)."""
     if value is None:
         return ""
-    return value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+    spec = "milliseconds" if value.microsecond else "seconds"
+    return value.replace(tzinfo=UTC).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,7 @@ from difflib import SequenceMatcher
 from protect.core import diff as core_diff
 from protect.core.diff import DEL, INS, SAME, Diff, Segment, normalise, tokens
 from protect.core.lru import LRU
+from protect.core.rendered_diff import RenderedDiff, rendered_diff
 
 __all__ = [
     "DEL",
@@ -22,6 +23,7 @@ __all__ = [
     "blocks",
     "merge3",
     "normalise",
+    "rendered",
     "side_by_side",
     "tokens",
     "word_diff",
@@ -59,6 +61,23 @@ def word_diff(old: str, new: str) -> Diff:
 
 def clear_diff_cache() -> None:
     _diffs.clear()
+    _rendered.clear()
+
+
+# The differences as the texts read (rendered Markdown), cached as the word diff is: keyed on both texts'
+# digests and the view; weighed by the HTML held.
+_rendered: LRU[RenderedDiff] = LRU(
+    size=64,
+    max_weight=DIFF_CACHE_CHARS,
+    weigh=lambda found: len(found.inline) + sum(len(r.old) + len(r.new) for r in found.rows),
+)
+
+
+def rendered(old: str, new: str, *, side_by_side: bool = False) -> RenderedDiff:
+    """``protect.core.rendered_diff.rendered_diff`` of the two texts, computed once per pair and view in this
+    process (the result is read only: its HTML and rows are not changed by the pages)."""
+    key = (_digest(old), _digest(new), side_by_side)
+    return _rendered.get_or_compute(key, lambda: rendered_diff(old, new, side_by_side=side_by_side))
 
 
 # Paragraph blocks -------------------------------------------------------------------------------------------

@@ -22,6 +22,11 @@ SUMMARY_MAX = 300
 REASON_MAX = 1000
 BODY_MAX = 100_000
 COMMENT_MAX = 10_000
+# What adds up: comments on one revision (its page shows them, a page of threads at a time), replies in one
+# thread, and proposals one member has open at once for one section.
+COMMENTS_PER_REVISION = 500
+REPLIES_PER_THREAD = 100
+OPEN_PROPOSALS_PER_MEMBER = 5
 
 STATUSES = {
     "proposed": "Proposed",

@@ -28,8 +28,11 @@ from protect.guidelines import diff
 from protect.guidelines.models import (
     BODY_MAX,
     COMMENT_MAX,
+    COMMENTS_PER_REVISION,
     HEADING_MAX,
+    OPEN_PROPOSALS_PER_MEMBER,
     REASON_MAX,
+    REPLIES_PER_THREAD,
     SUMMARY_MAX,
     TITLE_MAX,
     Comment,
@@ -391,6 +394,7 @@ def propose_revision(
     body = check_body(body)
     summary = _check_summary(summary)
     section = lock_section(section_id)
+    _check_open_proposals(author, section)
     base = db.session.get(SectionRevision, base_revision_id) if base_revision_id else None
     if base is None or base.section_id != section.id or base.status != "accepted":
         raise RuleViolation(
@@ -432,6 +436,28 @@ def propose_revision(
     return revision
 
 
+def _check_open_proposals(author: User, section: GuidelineSection) -> None:
+    """One member has at most OPEN_PROPOSALS_PER_MEMBER proposals of one section waiting at once (counted
+    under the section's lock, so two at once cannot both pass)."""
+    waiting = db.session.execute(
+        select(func.count())
+        .select_from(SectionRevision)
+        .where(
+            SectionRevision.section_id == section.id,
+            SectionRevision.author_id == author.id,
+            SectionRevision.status == "proposed",
+        )
+    ).scalar_one()
+    if waiting >= OPEN_PROPOSALS_PER_MEMBER:
+        raise RuleViolation(
+            f"You have {waiting} proposals for {section_label(section)} waiting for review, the most one member "
+            "can have open at once. Withdraw one, or wait until the moderators decide on them; your text is kept "
+            "here.",
+            field="body",
+            status=422,
+        )
+
+
 def rebase_revision(author: User, revision_id: int, body: str, summary: str) -> SectionRevision:
     """The author carries an outdated proposal over to the current text: a new proposal based on the current
     revision. The outdated one stays as it was, so nothing is lost."""
@@ -453,6 +479,7 @@ def rebase_revision(author: User, revision_id: int, body: str, summary: str) -> 
     body = check_body(body)
     summary = _check_summary(summary)
     section = lock_section(old.section_id)
+    _check_open_proposals(author, section)
     current = db.session.get(SectionRevision, section.current_revision_id)
     if current is None:  # pragma: no cover - every section has a current text
         raise RuleViolation("The section has no current text to rebase onto.", status=409)
@@ -655,6 +682,7 @@ def add_comment(
                 field="paragraph",
                 status=422,
             )
+    _check_comment_room(revision, parent)
     now = utcnow()
     seq = _bump_comments(revision.id, now)
     comment = Comment(
@@ -682,6 +710,36 @@ def add_comment(
     )
     db.session.commit()
     return comment
+
+
+def _check_comment_room(revision: SectionRevision, parent: Comment | None) -> None:
+    """A revision takes at most COMMENTS_PER_REVISION comments and a thread REPLIES_PER_THREAD replies.
+
+    Counted after the revision's row is locked (``_revision`` reads it; the count runs in the transaction
+    that will raise its comment sequence), so the limit holds for comments posted at the same moment."""
+    db.session.execute(
+        select(SectionRevision.id).where(SectionRevision.id == revision.id).with_for_update()
+    ).scalar_one()
+    total, replies = db.session.execute(
+        select(
+            func.count(),
+            func.count().filter(Comment.parent_id == (parent.id if parent is not None else None)),
+        ).where(Comment.revision_id == revision.id)
+    ).one()
+    if total >= COMMENTS_PER_REVISION:
+        raise RuleViolation(
+            f"Revision {revision.number} has {total:,} comments, the most one revision takes, so no more can be "
+            "added. Ask a moderator to decide on it, or take the discussion to the next meeting.",
+            field="body",
+            status=422,
+        )
+    if parent is not None and replies >= REPLIES_PER_THREAD:
+        raise RuleViolation(
+            f"This thread has {replies} replies, the most one thread takes. Start a new thread on the same "
+            "paragraph to go on.",
+            field="body",
+            status=422,
+        )
 
 
 def _thread_changed(comment: Comment, seq: int) -> None:
@@ -828,6 +886,24 @@ def filter_threads(threads: list[Thread], which: str, user_id: int, paragraph: i
     return threads
 
 
+COMMENTS_PER_PAGE = 100
+
+
+def thread_pages(threads: list[Thread], per_page: int = COMMENTS_PER_PAGE) -> list[list[Thread]]:
+    """The threads in pages of at most ``per_page`` comments each (a thread is never split; one longer than a
+    page has a page of its own), so a revision page's size does not grow with its comments. Never empty."""
+    pages: list[list[Thread]] = [[]]
+    held = 0
+    for thread in threads:
+        size = 1 + len(thread.replies)
+        if pages[-1] and held + size > per_page:
+            pages.append([])
+            held = 0
+        pages[-1].append(thread)
+        held += size
+    return pages
+
+
 def paragraph_counts(comments: list[Comment]) -> dict[int, int]:
     """Visible comments per paragraph (hidden ones do not count)."""
     counts: dict[int, int] = {}
@@ -885,9 +961,17 @@ def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
         .order_by(SectionRevision.created_at, SectionRevision.id)
         .limit(100)
     ).all()
-    open_ones = [(r, has_comment) for r, has_comment in proposals if r.status == "proposed"]
-    waiting = [revision for revision, _ in open_ones] if has_role(user, "moderator") else []
-    uncommented = [r for r, has_comment in open_ones if not has_comment and r.author_id != user.id]
+    # Each open proposal is listed once, under the heading that asks the most of this member: a moderator
+    # reviews every proposal but their own (and sees there whether they commented on it); a member who does
+    # not review is asked for a comment on the proposals of others they have not commented on yet.
+    others = [(r, has_comment) for r, has_comment in proposals if r.status == "proposed" and r.author_id != user.id]
+    if has_role(user, "moderator"):
+        waiting = [revision for revision, _ in others]
+        uncommented = []
+    else:
+        waiting = []
+        uncommented = [r for r, has_comment in others if not has_comment]
+    commented_ids = {r.id for r, has_comment in others if has_comment}
     to_rebase = [r for r, _ in proposals if r.status == "outdated"]
 
     took_part = exists().where(
@@ -923,4 +1007,5 @@ def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
         "uncommented_total": len(uncommented),
         "replies": replies,
         "to_rebase": to_rebase[:limit],
+        "commented_ids": commented_ids,
     }

@@ -365,6 +365,7 @@ def compare(section_id: int):
     view = request.args.get("view", "inline")
     if view not in ("inline", "side"):
         view = "inline"
+    show = _show_arg("show")
     old_id, new_id = _int_arg("from"), _int_arg("to")
     if old_id is None and new_id is None and revisions:
         new_id = revisions[0].id
@@ -376,7 +377,8 @@ def compare(section_id: int):
     if old is not None and new is not None:
         comparison = {
             "diff": diff.word_diff(old.body, new.body),
-            "rows": diff.side_by_side(old.body, new.body) if view == "side" else [],
+            "rendered": diff.rendered(old.body, new.body, side_by_side=view == "side") if show == "rendered" else None,
+            "rows": diff.side_by_side(old.body, new.body) if view == "side" and show == "source" else [],
         }
     return render_page_or_fragment(
         "guidelines/compare.html",
@@ -387,8 +389,14 @@ def compare(section_id: int):
         old=old,
         new=new,
         view=view,
+        show=show,
         comparison=comparison,
     )
+
+
+def _show_arg(name: str) -> str:
+    """How differences are shown: as the texts read ("rendered", the default) or as their Markdown source."""
+    return "source" if request.args.get(name) == "source" else "rendered"
 
 
 @bp.route("/sections/<int:section_id>/propose", methods=["GET", "POST"])
@@ -514,7 +522,9 @@ def _revision_context(
     threads = services.threads_of(comments)
     which = _filter_arg()
     on = _paragraph_arg(len(paragraphs))
-    shown = services.filter_threads(threads, which, current_user.id, on)
+    pages = services.thread_pages(services.filter_threads(threads, which, current_user.id, on))
+    page_number = min(max(parse_int(request.values.get("cpage", "")) or 1, 1), len(pages))
+    shown = pages[page_number - 1]
     successor = None
     if revision.status == "outdated":
         successor = (
@@ -534,6 +544,7 @@ def _revision_context(
         **(cv_extra or {}),
     )
     base = revision.base_revision
+    changes_shown = _show_arg("changes")
     return {
         "revision": revision,
         "section": section,
@@ -541,9 +552,15 @@ def _revision_context(
         "current": section.current_revision,
         "base": base,
         "changes": diff.word_diff(base.body, revision.body) if base is not None else None,
+        "changes_shown": changes_shown,
+        "rendered_changes": (
+            diff.rendered(base.body, revision.body) if base is not None and changes_shown == "rendered" else None
+        ),
         "paragraphs": paragraphs,
         "counts": services.paragraph_counts(comments),
         "threads": shown,
+        "thread_page": page_number,
+        "thread_pages": len(pages),
         "every_thread": threads,
         "all_threads": len(threads),
         "visible_comments": sum(1 for c in comments if not c.hidden),

@@ -225,3 +225,94 @@ def test_the_document_prints_without_buttons_and_forms(signed_in, moderator, gui
     expect(page.locator(".doc-section__meta").first).to_contain_text("Revision 1")
     for hidden in (".site-header", ".toc__move", ".page-head .actions", ".doc-section__meta .no-print"):
         expect(page.locator(hidden).first).to_be_hidden()
+
+
+def _no_horizontal_overflow(page, what: str) -> None:
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{what} is {widths[0]} px wide in a {widths[1]} px window"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_compare_page_side_by_side_inline_and_as_source(signed_in, expert, moderator, guideline, width):
+    section = first_section(guideline)
+    body = current(section).body.replace("first protective act", "**first** act of protection")
+    body = body.replace(
+        "No single indicator is proof.", "No single indicator is *ever* proof, see [annex](https://a.example)."
+    )
+    revision = propose(expert, section, body.replace("include: the child", "include:the child"))
+    page = signed_in(expert)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/guidelines/revisions/{revision.id}")
+    changes = page.locator("#changes .diff-rendered")
+    expect(changes.locator("em ins")).to_have_text(re.compile("ever"))
+    expect(changes.locator("del.diff-space")).to_have_count(1)
+    if width == 390:
+        _no_horizontal_overflow(page, "the revision page")
+    assert_accessible(page, f"the revision page at {width} px")
+
+    # The button says side by side, and opens side by side.
+    page.get_by_role("link", name="Compare side by side").click()
+    expect(page).to_have_url(re.compile(r"view=side"))
+    expect(page.get_by_label("side by side")).to_be_checked()
+    table = page.locator("table.diff-table")
+    expect(table.locator("tr.is-changed")).to_have_count(3)
+    expect(table.locator("tr.is-changed").first.locator("td").nth(0).locator("del")).to_contain_text("protective")
+    expect(table.locator("tr.is-changed").first.locator("td").nth(1).locator("strong")).to_contain_text("first")
+    expect(table.locator("tr.is-changed").first.locator("td").nth(1).locator("ins").last).to_contain_text(
+        "of protection"
+    )
+    # Rendered, not Markdown: no asterisks, a real link.
+    expect(table).not_to_contain_text("**")
+    expect(table.locator("a[href='https://a.example']")).to_have_count(1)
+    if width == 390:
+        _no_horizontal_overflow(page, "the compare page, side by side")
+    assert_accessible(page, f"the compare page, side by side, at {width} px")
+
+    # The Markdown source is one click away; the mode stays in the URL.
+    page.get_by_role("link", name="Markdown source").click()
+    expect(page).to_have_url(re.compile(r"show=source"))
+    expect(page.get_by_role("link", name="Markdown source")).to_have_attribute("aria-current", "true")
+    expect(page.locator("table.diff-table .diff").first).to_be_visible()
+    expect(page.locator("table.diff-table")).to_contain_text("**")
+    if width == 390:
+        _no_horizontal_overflow(page, "the compare page, source side by side")
+    assert_accessible(page, f"the compare page, source side by side, at {width} px")
+
+    # Inline, through the form (htmx): the source mode is kept, then back to the rendered text.
+    page.get_by_label("in one text").check()
+    with page.expect_response(re.compile(r"/compare\?")):
+        page.get_by_role("button", name="Compare").click()
+    expect(page).to_have_url(re.compile(r"view=inline"))
+    expect(page).to_have_url(re.compile(r"show=source"))
+    expect(page.locator(".diff.diff--inline")).to_contain_text("**")
+    assert_accessible(page, f"the compare page, source inline, at {width} px")
+    page.get_by_role("link", name="Rendered text").click()
+    expect(page).not_to_have_url(re.compile(r"show=source"))
+    inline = page.locator(".diff-rendered.diff--inline")
+    expect(inline.locator("del").first).to_contain_text("protective")
+    expect(inline.locator(".diff-format").first).to_be_visible()
+    expect(inline).not_to_contain_text("**")
+    if width == 390:
+        _no_horizontal_overflow(page, "the compare page, inline")
+    assert_accessible(page, f"the compare page, inline, at {width} px")
+
+
+def test_the_raw_toggle_works_without_javascript(browser, live_server, expert, guideline):
+    section = first_section(guideline)
+    revision = propose(expert, section, edited(section, "first protective act", "**first** act"))
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(expert.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"/guidelines/revisions/{revision.id}")
+        expect(page.locator("#changes .diff-rendered strong")).to_contain_text("first")
+        page.locator("#changes").get_by_role("link", name="Markdown source").click()
+        expect(page).to_have_url(re.compile(r"changes=source"))
+        expect(page.locator("#changes .diff ins").first).to_contain_text("**")
+        page.locator("#changes").get_by_role("link", name="Rendered text").click()
+        expect(page.locator("#changes .diff-rendered strong")).to_contain_text("first")
+    finally:
+        context.close()

@@ -96,7 +96,11 @@ def test_a_revision_body_with_html_is_harmless_in_paragraphs_and_in_the_diff(exp
     revision = propose(make_user("expert"), section, "Text <script>alert(1)</script>\n\n[x](javascript:alert(1))")
     page = text(expert_client.get(f"/guidelines/revisions/{revision.id}"))
     assert "<script>alert" not in page and 'href="javascript:' not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the diff shows the source, escaped
+    changes = page.split('id="changes-title"', 1)[1].split("</section>", 1)[0]
+    assert "<script" not in changes and "javascript:" not in changes  # the rendered diff: sanitised
+    source = text(expert_client.get(f"/guidelines/revisions/{revision.id}?changes=source"))
+    changes = source.split('id="changes-title"', 1)[1].split("</section>", 1)[0]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in changes  # the source view shows the source, escaped
 
 
 def test_htmx_comment_posts_answer_with_a_fresh_form_and_the_new_thread(expert_client, revision):
