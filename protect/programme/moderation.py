@@ -21,6 +21,7 @@ from protect.core.database import utcnow
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, render_page_or_fragment
 from protect.core.permissions import can, require, role_required
+from protect.core.regions import country_name, sector_name
 from protect.extensions import db
 from protect.programme import services
 from protect.programme.content import Training
@@ -299,7 +300,8 @@ def version(page_id: int, version: int):
 @role_required("moderator")
 def registrations(page_id: int):
     page = _page_or_404(page_id)
-    return render_template("programme/registrations.html", page=page, registrations=services.registrations_for(page.id))
+    listing = services.registrations_page(page.id, request.args.get("page", 1, type=int) or 1)
+    return render_template("programme/registrations.html", page=page, listing=listing, registrations=listing.rows)
 
 
 def _cell(value: str) -> str:
@@ -324,8 +326,8 @@ def registrations_csv(page_id: int):
                 _cell(registration.name),
                 _cell(registration.email),
                 _cell(registration.organisation),
-                registration.country,
-                registration.sector,
+                country_name(registration.country),
+                sector_name(registration.sector),
                 _cell(registration.message),
                 registration.consented_at.strftime("%Y-%m-%d %H:%M"),
             ]

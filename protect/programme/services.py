@@ -78,6 +78,10 @@ LIMITS = {
     "venue": VENUE_MAX,
 }
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out on the phone
+# Registrations of interest for one training: far more than any training takes, few enough that the CSV and a
+# moderator's paging stay small (a flood from many addresses stops here; PROGRAMME_REGISTRATIONS_PER_TRAINING).
+REGISTRATIONS_PER_TRAINING = 1000
+REGISTRATIONS_PAGE_SIZE = 50
 
 
 # Permissions --------------------------------------------------------------------------------------------------
@@ -820,13 +824,31 @@ def new_reference() -> str:
 
 
 def register_interest(
-    live: ProgrammeSnapshot, values: dict[str, Any], *, retention_days: int, today: date, when=None
+    live: ProgrammeSnapshot,
+    values: dict[str, Any],
+    *,
+    retention_days: int,
+    today: date,
+    when=None,
+    limit: int = REGISTRATIONS_PER_TRAINING,
 ) -> InterestRegistration:
-    """Store a visitor's registration for a live training that has not ended."""
+    """Store a visitor's registration for a live training that has not ended and has fewer than ``limit``."""
     training = Training(live.content)
     if training.is_over(today):
         raise RuleViolation(
             f"“{training.title}” took place on {training.dates_label}; registrations are closed.", status=409
+        )
+    # Anyone may register, so the number per training is bounded (the moderators' list and the CSV with it).
+    # The page's row is locked first (PostgreSQL), so that two registrations at once cannot both be the last.
+    db.session.execute(select(ProgrammePage.id).where(ProgrammePage.id == live.page_id).with_for_update())
+    taken = db.session.execute(
+        select(func.count()).select_from(InterestRegistration).where(InterestRegistration.page_id == live.page_id)
+    ).scalar_one()
+    if taken >= limit:
+        raise RuleViolation(
+            f"“{training.title}” has received as many registrations of interest as we can take ({limit:,}). "
+            "Please write to the contact given under “How to take part” instead.",
+            status=422,
         )
     if not values.get("consent"):
         raise RuleViolation(
@@ -855,6 +877,42 @@ def register_interest(
     db.session.add(registration)
     db.session.flush()
     return registration
+
+
+@dataclass(frozen=True)
+class RegistrationsPage:
+    rows: list[InterestRegistration]
+    total: int
+    number: int
+    pages: int
+    size: int
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.number * self.size, self.total)
+
+
+def registrations_page(page_id: int, number: int = 1, size: int = REGISTRATIONS_PAGE_SIZE) -> RegistrationsPage:
+    """One page of a training's registrations, latest first (a page past the end shows the last): 2 queries."""
+    total = db.session.execute(
+        select(func.count()).select_from(InterestRegistration).where(InterestRegistration.page_id == page_id)
+    ).scalar_one()
+    pages = max(1, -(-total // size))
+    number = min(max(1, number), pages)
+    rows = list(
+        db.session.execute(
+            select(InterestRegistration)
+            .where(InterestRegistration.page_id == page_id)
+            .order_by(InterestRegistration.created_at.desc(), InterestRegistration.id.desc())
+            .offset((number - 1) * size)
+            .limit(size)
+        ).scalars()
+    )
+    return RegistrationsPage(rows, total, number, pages, size)
 
 
 def registrations_for(page_id: int) -> list[InterestRegistration]:

@@ -282,6 +282,10 @@ def _retention_days() -> int:
     return int(current_app.config.get("REGISTRATION_RETENTION_DAYS", 180))
 
 
+def _registrations_limit() -> int:
+    return int(current_app.config.get("PROGRAMME_REGISTRATIONS_PER_TRAINING", services.REGISTRATIONS_PER_TRAINING))
+
+
 def _registration_page(
     snapshot: services.PublicSnapshot, form: RegistrationForm, status: int, error: str = ""
 ) -> Response:
@@ -341,7 +345,11 @@ def register(slug: str):
     if form.validate_on_submit():
         try:
             registration = services.register_interest(
-                snapshot, form.values(), retention_days=_retention_days(), today=_today()
+                snapshot,
+                form.values(),
+                retention_days=_retention_days(),
+                today=_today(),
+                limit=_registrations_limit(),
             )
         except RuleViolation as error:
             db.session.rollback()
