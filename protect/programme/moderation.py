@@ -99,7 +99,8 @@ def for_event(event_id: int):
 
 def _workspace_context(page: ProgrammePage, **extra: Any) -> dict[str, Any]:
     versions = services.versions_of(page.id)
-    live = next((published for published in versions if published.version == page.live_version), None)
+    live = services.snapshot(page.id, page.live_version)
+    transitions, older_transitions = services.transitions_of(page.id)
     working = services.working_content(page)
     candidate = page.approved_content if page.state == "approved" and page.approved_content else working
     context = {
@@ -111,7 +112,8 @@ def _workspace_context(page: ProgrammePage, **extra: Any) -> dict[str, Any]:
         # After approval the agenda may change again: those changes wait for the next version.
         "later_changes": diff_content(page.approved_content, working) if page.state == "approved" else None,
         "missing": services.readiness_problems(page),
-        "transitions": services.transitions_of(page.id),
+        "transitions": transitions,
+        "older_transitions": older_transitions,
         "versions": versions,
         "comment_form": extra.pop("comment_form", None) or CommentForm(formdata=None, version=page.version),
         "withdraw_form": extra.pop("withdraw_form", None) or WithdrawForm(formdata=None),

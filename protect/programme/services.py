@@ -138,26 +138,37 @@ def snapshot(page_id: int, version: int | None) -> ProgrammeSnapshot | None:
     ).scalar_one_or_none()
 
 
-def versions_of(page_id: int) -> list[ProgrammeSnapshot]:
+# A page's history grows with every publication and every round of review; its overview lists the latest
+# ones only, so that its size (and the memory to build it: each version holds the whole content) stays bounded.
+VERSIONS_LISTED = 20
+TRANSITIONS_LISTED = 50
+
+
+def versions_of(page_id: int, limit: int = VERSIONS_LISTED) -> list[ProgrammeSnapshot]:
+    """The latest ``limit`` published versions, newest first, without their content (``snapshot()`` has it)."""
     return list(
         db.session.execute(
             select(ProgrammeSnapshot)
-            .options(joinedload(ProgrammeSnapshot.published_by))
+            .options(joinedload(ProgrammeSnapshot.published_by), defer(ProgrammeSnapshot.content, raiseload=True))
             .where(ProgrammeSnapshot.page_id == page_id)
             .order_by(ProgrammeSnapshot.version.desc())
+            .limit(limit)
         ).scalars()
     )
 
 
-def transitions_of(page_id: int) -> list[ProgrammeTransition]:
-    return list(
+def transitions_of(page_id: int, limit: int = TRANSITIONS_LISTED) -> tuple[list[ProgrammeTransition], bool]:
+    """The latest ``limit`` steps of the workflow, newest first, and whether there are older ones."""
+    steps = list(
         db.session.execute(
             select(ProgrammeTransition)
             .options(joinedload(ProgrammeTransition.actor))
             .where(ProgrammeTransition.page_id == page_id)
             .order_by(ProgrammeTransition.created_at.desc(), ProgrammeTransition.id.desc())
+            .limit(limit + 1)
         ).scalars()
     )
+    return steps[:limit], len(steps) > limit
 
 
 def page_url(page_id: int, endpoint: str = "overview") -> str:
