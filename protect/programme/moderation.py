@@ -57,12 +57,16 @@ def _page_or_404(page_id: int) -> ProgrammePage:
 @role_required("expert")
 def manage():
     state = request.args.get("state", "")
-    pages = services.pages_for_members(state if state in STATES else None)
+    state = state if state in STATES else ""
+    listing = services.pages_for_members(state or None, request.args.get("page", 1, type=int) or 1)
+    events, more_events = services.events_without_page(wanted=request.args.get("start", type=int))
     return render_template(
         "programme/manage.html",
-        pages=pages,
-        state=state if state in STATES else "",
-        events=services.events_without_page(),
+        listing=listing,
+        pages=listing.rows,
+        state=state,
+        events=events,
+        more_events=more_events,
         counts=services.registration_counts() if _may_moderate() else {},
         STATES=STATES,
     )
@@ -90,7 +94,7 @@ def for_event(event_id: int):
     page_id = db.session.execute(select(ProgrammePage.id).where(ProgrammePage.event_id == event_id)).scalar()
     if page_id is None:
         flash("This training has no programme page yet. Start one below.", "info")
-        return redirect(url_for("programme.manage", _anchor="start"), 303)
+        return redirect(url_for("programme.manage", start=event_id, _anchor="start"), 303)
     return redirect(url_for("programme.overview", page_id=page_id), 303)
 
 

@@ -610,21 +610,62 @@ def _and(parts: list[str]) -> str:
 # Lists for members --------------------------------------------------------------------------------------------
 
 
-def pages_for_members(state: str | None = None) -> list[ProgrammePage]:
+@dataclass(frozen=True)
+class Listing:
+    """One page of a list that grows with what members (or visitors) add."""
+
+    rows: list[Any]
+    total: int
+    number: int
+    pages: int
+    size: int
+
+    @classmethod
+    def of(cls, query: Select, number: int, size: int) -> Listing:
+        """Page ``number`` of ``query`` (ordered), a page past the end giving the last one: 2 queries."""
+        total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        pages = max(1, -(-total // size))
+        number = min(max(1, number), pages)
+        rows = list(db.session.execute(query.offset((number - 1) * size).limit(size)).unique().scalars())
+        return cls(rows, total, number, pages, size)
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.number * self.size, self.total)
+
+
+PAGES_PAGE_SIZE = 50
+EVENTS_WITHOUT_PAGE_LISTED = 20
+
+
+def pages_for_members(state: str | None = None, number: int = 1, size: int | None = None) -> Listing:
     query = select(ProgrammePage).options(joinedload(ProgrammePage.event), joinedload(ProgrammePage.updated_by))
     if state in STATES:
         query = query.where(ProgrammePage.state == state)
-    return list(db.session.execute(query.order_by(ProgrammePage.updated_at.desc(), ProgrammePage.id)).scalars())
+    query = query.order_by(ProgrammePage.updated_at.desc(), ProgrammePage.id)
+    return Listing.of(query, number, size or PAGES_PAGE_SIZE)
 
 
-def events_without_page() -> list[TrainingEvent]:
+def events_without_page(limit: int | None = None, wanted: int | None = None) -> tuple[list[TrainingEvent], bool]:
+    """The latest ``limit`` trainings that have no programme page yet (and the ``wanted`` one first, if it has
+    none: the link from a training's own page), and whether there are more."""
     query = (
         select(TrainingEvent)
         .outerjoin(ProgrammePage, ProgrammePage.event_id == TrainingEvent.id)
         .where(ProgrammePage.id.is_(None), TrainingEvent.status != "cancelled")
-        .order_by(TrainingEvent.first_day.desc())
     )
-    return list(db.session.execute(query).scalars())
+    newest_first = (TrainingEvent.first_day.desc(), TrainingEvent.id.desc())
+    if wanted is not None:
+        query = query.order_by((TrainingEvent.id == wanted).desc(), *newest_first)
+    else:
+        query = query.order_by(*newest_first)
+    limit = limit or EVENTS_WITHOUT_PAGE_LISTED
+    events = list(db.session.execute(query.limit(limit + 1)).scalars())
+    return events[:limit], len(events) > limit
 
 
 def waiting_for(user: Any, limit: int = 6) -> list[ProgrammePage]:
@@ -890,40 +931,14 @@ def register_interest(
     return registration
 
 
-@dataclass(frozen=True)
-class RegistrationsPage:
-    rows: list[InterestRegistration]
-    total: int
-    number: int
-    pages: int
-    size: int
-
-    @property
-    def first(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.total else 0
-
-    @property
-    def last(self) -> int:
-        return min(self.number * self.size, self.total)
-
-
-def registrations_page(page_id: int, number: int = 1, size: int = REGISTRATIONS_PAGE_SIZE) -> RegistrationsPage:
+def registrations_page(page_id: int, number: int = 1, size: int = REGISTRATIONS_PAGE_SIZE) -> Listing:
     """One page of a training's registrations, latest first (a page past the end shows the last): 2 queries."""
-    total = db.session.execute(
-        select(func.count()).select_from(InterestRegistration).where(InterestRegistration.page_id == page_id)
-    ).scalar_one()
-    pages = max(1, -(-total // size))
-    number = min(max(1, number), pages)
-    rows = list(
-        db.session.execute(
-            select(InterestRegistration)
-            .where(InterestRegistration.page_id == page_id)
-            .order_by(InterestRegistration.created_at.desc(), InterestRegistration.id.desc())
-            .offset((number - 1) * size)
-            .limit(size)
-        ).scalars()
+    query = (
+        select(InterestRegistration)
+        .where(InterestRegistration.page_id == page_id)
+        .order_by(InterestRegistration.created_at.desc(), InterestRegistration.id.desc())
     )
-    return RegistrationsPage(rows, total, number, pages, size)
+    return Listing.of(query, number, size)
 
 
 def registrations_for(page_id: int) -> list[InterestRegistration]:
