@@ -18,7 +18,7 @@ def test_an_event_leads_to_its_programme_page_and_to_recording_a_decision(expert
     # Without a programme page: to the list, where one is started.
     response = expert_client.get(f"/publishing/for-event/{event.id}")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/publishing/#start")
+    assert response.headers["Location"].endswith(f"/publishing/?start={event.id}#start")
 
     assert expert_client.post("/publishing/new", data={"event_id": event.id}).status_code == 303
     programme_page = db.session.execute(db.select(ProgrammePage).where(ProgrammePage.event_id == event.id)).scalar_one()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, insert, select
+from sqlalchemy import JSON, ForeignKey, Index, String, and_, insert, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from protect.core import fastdb
@@ -94,15 +94,26 @@ def visible_audiences(user: Any) -> tuple[str, ...]:
     return ("all",)
 
 
+# Events about a member's own sessions (signed in, signed out, signed out everywhere, a session ended, a failed
+# sign-in): kept in the log, but they are not the group's work, and they crowded everything else out of the
+# dashboard's activity list. Matched by prefix, so that new session events stay out too.
+SESSION_EVENT_PREFIXES = ("user.sign", "user.session")
+
+
+def _not_session_event() -> Any:
+    return and_(*(AuditEvent.action.not_like(prefix + "%") for prefix in SESSION_EVENT_PREFIXES))
+
+
 def recent_activity(user: Any, limit: int = 15) -> list[AuditEvent]:
-    """The latest events ``user`` may see, with their actors, in one query.
+    """The latest events ``user`` may see, with their actors, in one query; sign-ins, sign-outs and the
+    like left out (``SESSION_EVENT_PREFIXES``).
 
     It walks the ``created_at`` index backwards and stops after ``limit`` rows; an index on ``audience`` made
     SQLite sort the whole table instead (42 ms at 40,000 events).
     """
     query = (
         select(AuditEvent)
-        .where(AuditEvent.audience.in_(visible_audiences(user)))
+        .where(AuditEvent.audience.in_(visible_audiences(user)), _not_session_event())
         .options(joinedload(AuditEvent.actor))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
         .limit(limit)

@@ -21,6 +21,7 @@ from protect.core.database import utcnow
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, render_page_or_fragment
 from protect.core.permissions import can, require, role_required
+from protect.core.regions import country_name, sector_name
 from protect.extensions import db
 from protect.programme import services
 from protect.programme.content import Training
@@ -56,12 +57,16 @@ def _page_or_404(page_id: int) -> ProgrammePage:
 @role_required("expert")
 def manage():
     state = request.args.get("state", "")
-    pages = services.pages_for_members(state if state in STATES else None)
+    state = state if state in STATES else ""
+    listing = services.pages_for_members(state or None, request.args.get("page", 1, type=int) or 1)
+    events, more_events = services.events_without_page(wanted=request.args.get("start", type=int))
     return render_template(
         "programme/manage.html",
-        pages=pages,
-        state=state if state in STATES else "",
-        events=services.events_without_page(),
+        listing=listing,
+        pages=listing.rows,
+        state=state,
+        events=events,
+        more_events=more_events,
         counts=services.registration_counts() if _may_moderate() else {},
         STATES=STATES,
     )
@@ -89,7 +94,7 @@ def for_event(event_id: int):
     page_id = db.session.execute(select(ProgrammePage.id).where(ProgrammePage.event_id == event_id)).scalar()
     if page_id is None:
         flash("This training has no programme page yet. Start one below.", "info")
-        return redirect(url_for("programme.manage", _anchor="start"), 303)
+        return redirect(url_for("programme.manage", start=event_id, _anchor="start"), 303)
     return redirect(url_for("programme.overview", page_id=page_id), 303)
 
 
@@ -98,7 +103,8 @@ def for_event(event_id: int):
 
 def _workspace_context(page: ProgrammePage, **extra: Any) -> dict[str, Any]:
     versions = services.versions_of(page.id)
-    live = next((published for published in versions if published.version == page.live_version), None)
+    live = services.snapshot(page.id, page.live_version)
+    transitions, older_transitions = services.transitions_of(page.id)
     working = services.working_content(page)
     candidate = page.approved_content if page.state == "approved" and page.approved_content else working
     context = {
@@ -110,7 +116,8 @@ def _workspace_context(page: ProgrammePage, **extra: Any) -> dict[str, Any]:
         # After approval the agenda may change again: those changes wait for the next version.
         "later_changes": diff_content(page.approved_content, working) if page.state == "approved" else None,
         "missing": services.readiness_problems(page),
-        "transitions": services.transitions_of(page.id),
+        "transitions": transitions,
+        "older_transitions": older_transitions,
         "versions": versions,
         "comment_form": extra.pop("comment_form", None) or CommentForm(formdata=None, version=page.version),
         "withdraw_form": extra.pop("withdraw_form", None) or WithdrawForm(formdata=None),
@@ -299,7 +306,8 @@ def version(page_id: int, version: int):
 @role_required("moderator")
 def registrations(page_id: int):
     page = _page_or_404(page_id)
-    return render_template("programme/registrations.html", page=page, registrations=services.registrations_for(page.id))
+    listing = services.registrations_page(page.id, request.args.get("page", 1, type=int) or 1)
+    return render_template("programme/registrations.html", page=page, listing=listing, registrations=listing.rows)
 
 
 def _cell(value: str) -> str:
@@ -324,8 +332,8 @@ def registrations_csv(page_id: int):
                 _cell(registration.name),
                 _cell(registration.email),
                 _cell(registration.organisation),
-                registration.country,
-                registration.sector,
+                country_name(registration.country),
+                sector_name(registration.sector),
                 _cell(registration.message),
                 registration.consented_at.strftime("%Y-%m-%d %H:%M"),
             ]

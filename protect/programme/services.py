@@ -78,6 +78,10 @@ LIMITS = {
     "venue": VENUE_MAX,
 }
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: easy to read out on the phone
+# Registrations of interest for one training: far more than any training takes, few enough that the CSV and a
+# moderator's paging stay small (a flood from many addresses stops here; PROGRAMME_REGISTRATIONS_PER_TRAINING).
+REGISTRATIONS_PER_TRAINING = 1000
+REGISTRATIONS_PAGE_SIZE = 50
 
 
 # Permissions --------------------------------------------------------------------------------------------------
@@ -134,26 +138,37 @@ def snapshot(page_id: int, version: int | None) -> ProgrammeSnapshot | None:
     ).scalar_one_or_none()
 
 
-def versions_of(page_id: int) -> list[ProgrammeSnapshot]:
+# A page's history grows with every publication and every round of review; its overview lists the latest
+# ones only, so that its size (and the memory to build it: each version holds the whole content) stays bounded.
+VERSIONS_LISTED = 20
+TRANSITIONS_LISTED = 50
+
+
+def versions_of(page_id: int, limit: int = VERSIONS_LISTED) -> list[ProgrammeSnapshot]:
+    """The latest ``limit`` published versions, newest first, without their content (``snapshot()`` has it)."""
     return list(
         db.session.execute(
             select(ProgrammeSnapshot)
-            .options(joinedload(ProgrammeSnapshot.published_by))
+            .options(joinedload(ProgrammeSnapshot.published_by), defer(ProgrammeSnapshot.content, raiseload=True))
             .where(ProgrammeSnapshot.page_id == page_id)
             .order_by(ProgrammeSnapshot.version.desc())
+            .limit(limit)
         ).scalars()
     )
 
 
-def transitions_of(page_id: int) -> list[ProgrammeTransition]:
-    return list(
+def transitions_of(page_id: int, limit: int = TRANSITIONS_LISTED) -> tuple[list[ProgrammeTransition], bool]:
+    """The latest ``limit`` steps of the workflow, newest first, and whether there are older ones."""
+    steps = list(
         db.session.execute(
             select(ProgrammeTransition)
             .options(joinedload(ProgrammeTransition.actor))
             .where(ProgrammeTransition.page_id == page_id)
             .order_by(ProgrammeTransition.created_at.desc(), ProgrammeTransition.id.desc())
+            .limit(limit + 1)
         ).scalars()
     )
+    return steps[:limit], len(steps) > limit
 
 
 def page_url(page_id: int, endpoint: str = "overview") -> str:
@@ -595,21 +610,62 @@ def _and(parts: list[str]) -> str:
 # Lists for members --------------------------------------------------------------------------------------------
 
 
-def pages_for_members(state: str | None = None) -> list[ProgrammePage]:
+@dataclass(frozen=True)
+class Listing:
+    """One page of a list that grows with what members (or visitors) add."""
+
+    rows: list[Any]
+    total: int
+    number: int
+    pages: int
+    size: int
+
+    @classmethod
+    def of(cls, query: Select, number: int, size: int) -> Listing:
+        """Page ``number`` of ``query`` (ordered), a page past the end giving the last one: 2 queries."""
+        total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        pages = max(1, -(-total // size))
+        number = min(max(1, number), pages)
+        rows = list(db.session.execute(query.offset((number - 1) * size).limit(size)).unique().scalars())
+        return cls(rows, total, number, pages, size)
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.number * self.size, self.total)
+
+
+PAGES_PAGE_SIZE = 50
+EVENTS_WITHOUT_PAGE_LISTED = 20
+
+
+def pages_for_members(state: str | None = None, number: int = 1, size: int | None = None) -> Listing:
     query = select(ProgrammePage).options(joinedload(ProgrammePage.event), joinedload(ProgrammePage.updated_by))
     if state in STATES:
         query = query.where(ProgrammePage.state == state)
-    return list(db.session.execute(query.order_by(ProgrammePage.updated_at.desc(), ProgrammePage.id)).scalars())
+    query = query.order_by(ProgrammePage.updated_at.desc(), ProgrammePage.id)
+    return Listing.of(query, number, size or PAGES_PAGE_SIZE)
 
 
-def events_without_page() -> list[TrainingEvent]:
+def events_without_page(limit: int | None = None, wanted: int | None = None) -> tuple[list[TrainingEvent], bool]:
+    """The latest ``limit`` trainings that have no programme page yet (and the ``wanted`` one first, if it has
+    none: the link from a training's own page), and whether there are more."""
     query = (
         select(TrainingEvent)
         .outerjoin(ProgrammePage, ProgrammePage.event_id == TrainingEvent.id)
         .where(ProgrammePage.id.is_(None), TrainingEvent.status != "cancelled")
-        .order_by(TrainingEvent.first_day.desc())
     )
-    return list(db.session.execute(query).scalars())
+    newest_first = (TrainingEvent.first_day.desc(), TrainingEvent.id.desc())
+    if wanted is not None:
+        query = query.order_by((TrainingEvent.id == wanted).desc(), *newest_first)
+    else:
+        query = query.order_by(*newest_first)
+    limit = limit or EVENTS_WITHOUT_PAGE_LISTED
+    events = list(db.session.execute(query.limit(limit + 1)).scalars())
+    return events[:limit], len(events) > limit
 
 
 def waiting_for(user: Any, limit: int = 6) -> list[ProgrammePage]:
@@ -820,13 +876,31 @@ def new_reference() -> str:
 
 
 def register_interest(
-    live: ProgrammeSnapshot, values: dict[str, Any], *, retention_days: int, today: date, when=None
+    live: ProgrammeSnapshot,
+    values: dict[str, Any],
+    *,
+    retention_days: int,
+    today: date,
+    when=None,
+    limit: int = REGISTRATIONS_PER_TRAINING,
 ) -> InterestRegistration:
-    """Store a visitor's registration for a live training that has not ended."""
+    """Store a visitor's registration for a live training that has not ended and has fewer than ``limit``."""
     training = Training(live.content)
     if training.is_over(today):
         raise RuleViolation(
             f"“{training.title}” took place on {training.dates_label}; registrations are closed.", status=409
+        )
+    # Anyone may register, so the number per training is bounded (the moderators' list and the CSV with it).
+    # The page's row is locked first (PostgreSQL), so that two registrations at once cannot both be the last.
+    db.session.execute(select(ProgrammePage.id).where(ProgrammePage.id == live.page_id).with_for_update())
+    taken = db.session.execute(
+        select(func.count()).select_from(InterestRegistration).where(InterestRegistration.page_id == live.page_id)
+    ).scalar_one()
+    if taken >= limit:
+        raise RuleViolation(
+            f"“{training.title}” has received as many registrations of interest as we can take ({limit:,}). "
+            "Please write to the contact given under “How to take part” instead.",
+            status=422,
         )
     if not values.get("consent"):
         raise RuleViolation(
@@ -855,6 +929,16 @@ def register_interest(
     db.session.add(registration)
     db.session.flush()
     return registration
+
+
+def registrations_page(page_id: int, number: int = 1, size: int = REGISTRATIONS_PAGE_SIZE) -> Listing:
+    """One page of a training's registrations, latest first (a page past the end shows the last): 2 queries."""
+    query = (
+        select(InterestRegistration)
+        .where(InterestRegistration.page_id == page_id)
+        .order_by(InterestRegistration.created_at.desc(), InterestRegistration.id.desc())
+    )
+    return Listing.of(query, number, size)
 
 
 def registrations_for(page_id: int) -> list[InterestRegistration]:

@@ -267,6 +267,31 @@ def sitemap():
     return caching.cacheable(response, etag, last_modified)
 
 
+# What search engines may read: the public programme (and the About page, the sitemap, the styles it needs), not
+# the members' workspace. The allows come first, so that crawlers that take the first match (not the longest
+# one, RFC 9309) read the same; "$" ends a pattern (RFC 9309), so "/$" is the About page only.
+ROBOTS = """\
+# PROTECT Workspace: the public programme of trainings is open to search engines; the members' workspace is not.
+User-agent: *
+Allow: /$
+Allow: /programme/
+Allow: /sitemap.xml
+Allow: /static/
+Disallow: /
+
+Sitemap: {sitemap}
+"""
+
+
+@bp.get("/robots.txt")
+@public
+def robots():
+    response = make_response(ROBOTS.format(sitemap=_external("programme.sitemap")))
+    response.mimetype = "text/plain"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 # Register your interest ---------------------------------------------------------------------------------------
 
 
@@ -280,6 +305,10 @@ def _attempt_limit() -> str:
 
 def _retention_days() -> int:
     return int(current_app.config.get("REGISTRATION_RETENTION_DAYS", 180))
+
+
+def _registrations_limit() -> int:
+    return int(current_app.config.get("PROGRAMME_REGISTRATIONS_PER_TRAINING", services.REGISTRATIONS_PER_TRAINING))
 
 
 def _registration_page(
@@ -341,7 +370,11 @@ def register(slug: str):
     if form.validate_on_submit():
         try:
             registration = services.register_interest(
-                snapshot, form.values(), retention_days=_retention_days(), today=_today()
+                snapshot,
+                form.values(),
+                retention_days=_retention_days(),
+                today=_today(),
+                limit=_registrations_limit(),
             )
         except RuleViolation as error:
             db.session.rollback()

@@ -1,14 +1,16 @@
-"""The foundation in a real browser: invitation to dashboard, sign-in errors, CSRF on htmx, accessibility."""
+"""The foundation in a real browser: invitation to dashboard, sign-in errors, CSRF on htmx, accessibility, and the
+header on a phone (a menu button) and on a laptop (one line, a compact account menu)."""
 
 from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from protect.auth.models import User
 from protect.extensions import db
 from tests.browser.conftest import assert_accessible
+from tests.factories import PASSWORD, make_user
 
 
 def test_invite_accept_sign_in_dashboard_sign_out(signed_in, new_context, admin):
@@ -34,6 +36,7 @@ def test_invite_accept_sign_in_dashboard_sign_out(signed_in, new_context, admin)
     invitee.get_by_role("button", name="Create my account").click()
     expect(invitee.get_by_role("heading", level=1)).to_have_text("Welcome, Maija Korhonen")
 
+    invitee.get_by_role("button", name="Maija Korhonen (your account)").click()  # the account menu
     invitee.get_by_role("button", name="Sign out").click()
     expect(invitee.get_by_role("heading", name="Sign in")).to_be_visible()
     invitee.get_by_label("Email").fill("maija@test.example")
@@ -136,8 +139,130 @@ def test_a_session_ended_from_the_profile_is_gone_and_a_copied_cookie_opens_noth
     # a plain sign-out ends the phone's session on the server too
     phone_copy = new_context()
     phone_copy.add_cookies(phone.context.cookies())
-    phone.get_by_role("button", name="Sign out", exact=True).first.click()
+    phone.get_by_role("button", name="Menu").click()  # on a phone, sign-out is in the folded menu
+    phone.get_by_role("button", name="Sign out", exact=True).click()
     expect(phone.get_by_role("heading", name="Sign in")).to_be_visible()
     copy_page = phone_copy.new_page()
     copy_page.goto("/dashboard")
     expect(copy_page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def header_height(page: Page) -> float:
+    return page.locator(".site-header").bounding_box()["height"]
+
+
+def assert_fits_the_phone(page: Page, what: str) -> None:
+    """The header takes less than 15 % of the screen's height and nothing is wider than the screen."""
+    assert header_height(page) < 0.15 * PHONE["height"], f"the header of {what} is {header_height(page)} px tall"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{what} is {width} px wide on a {PHONE['width']} px phone"
+
+
+def open_menu_by_keyboard(page: Page) -> None:
+    """Tab from the top of the page to the menu button and open it with Enter."""
+    toggle = page.get_by_role("button", name="Menu")
+    for _ in range(4):  # the skip link, the brand, the button
+        page.keyboard.press("Tab")
+        if toggle.evaluate("el => el === document.activeElement"):
+            break
+    expect(toggle).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+
+
+def test_on_a_phone_the_header_is_compact_and_the_menu_opens_by_keyboard(signed_in, admin):
+    page = signed_in(admin)
+    page.set_viewport_size(PHONE)
+    page.goto("/dashboard")
+    toggle = page.get_by_role("button", name="Menu")
+    expect(toggle).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_have_attribute("aria-controls", "site-menu")
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+    assert_fits_the_phone(page, "the dashboard")
+    assert_accessible(page, "the dashboard on a phone, menu closed")
+
+    open_menu_by_keyboard(page)
+    nav = page.get_by_role("navigation", name="Main")
+    for label in ("Dashboard", "Trainings", "Guidelines", "Votes", "Decisions", "Programme", "Publishing", "People"):
+        expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("link", name="Your profile")).to_be_visible()
+    page.keyboard.press("Tab")  # the next stop is the first link of the opened menu
+    expect(nav.get_by_role("link", name="Dashboard")).to_be_focused()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert_accessible(page, "the dashboard on a phone, menu open")
+
+    # Escape folds the menu and gives the focus back to its button; Enter on a link follows it.
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(toggle).to_be_focused()
+    expect(nav.get_by_role("link", name="Trainings")).to_be_hidden()
+    page.keyboard.press("Enter")  # the button has the focus: open again, then Tab to "Votes" and follow it
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    for _ in range(4):
+        page.keyboard.press("Tab")
+    expect(nav.get_by_role("link", name="Votes")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile("/polls"))
+    expect(page.get_by_role("button", name="Menu")).to_have_attribute("aria-expanded", "false")
+    assert_fits_the_phone(page, "the list of votes")
+
+
+def test_without_javascript_the_navigation_stays_reachable_on_a_phone(browser, live_server, expert):
+    context = browser.new_context(base_url=live_server, java_script_enabled=False, viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(expert.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+        # No button that could not work: the menu is simply open, and so is the account's sign-out.
+        expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+        expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Trainings")).to_be_visible()
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_on_a_laptop_an_administrators_header_is_one_line(signed_in, new_context):
+    long_named = make_user("admin", display_name="Anna-Kristiina Vähämäki-Johansson")
+    page = signed_in(long_named)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto("/publishing/")
+    links = page.get_by_role("navigation", name="Main").get_by_role("link")
+    expect(links).to_have_count(8)
+    tops = {round(box["y"]) for box in (links.nth(i).bounding_box() for i in range(8))}
+    assert len(tops) == 1, f"the navigation wraps to {len(tops)} lines"
+    assert header_height(page) < 70, f"the header is {header_height(page)} px tall"
+    expect(page.get_by_role("button", name="Menu")).to_be_hidden()
+
+    # The account menu: name, role, profile and sign-out behind one button; Escape closes it.
+    account = page.get_by_role("button", name=re.compile(r"\(your account\)$"))
+    expect(account).to_have_attribute("aria-expanded", "false")
+    expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+    account.focus()
+    page.keyboard.press("Enter")
+    expect(account).to_have_attribute("aria-expanded", "true")
+    menu = page.locator("#account-menu")
+    expect(menu).to_contain_text("Anna-Kristiina Vähämäki-Johansson")
+    expect(menu).to_contain_text("Administrator")
+    page.keyboard.press("Tab")
+    expect(menu.get_by_role("link", name="Your profile")).to_be_focused()
+    assert_accessible(page, "the account menu")
+    page.keyboard.press("Escape")
+    expect(account).to_be_focused()
+    expect(menu).to_be_hidden()
+    # A click elsewhere closes it too.
+    account.click()
+    expect(menu.get_by_role("button", name="Sign out")).to_be_visible()
+    page.get_by_role("heading", level=1).click()
+    expect(menu).to_be_hidden()
+    account.click()
+    menu.get_by_role("link", name="Your profile").click()
+    expect(page).to_have_url(re.compile("/profile$"))

@@ -14,7 +14,7 @@ from protect.core.database import utcnow
 from protect.extensions import db
 from protect.programme.models import InterestRegistration, ProgrammePage
 from tests.browser.conftest import assert_accessible
-from tests.programme.factories import add_item, make_event, published_page, registration_form
+from tests.programme.factories import add_item, make_event, page_in_state, published_page, registration_form
 
 
 def test_from_draft_through_review_to_the_public_and_a_registration(signed_in, new_context, expert, moderator):
@@ -194,3 +194,78 @@ def test_the_public_pages_are_accessible(page, expert, moderator):
     page.get_by_role("button", name="Send my registration").click()
     expect(page.get_by_role("alert")).to_be_visible()
     assert_accessible(page, "the registration form with errors")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def assert_fits_the_phone(page, what: str) -> None:
+    header = page.locator(".site-header").bounding_box()["height"]
+    assert header < 0.15 * PHONE["height"], f"the header of {what} is {header} px tall"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{what} is {width} px wide on a {PHONE['width']} px phone"
+
+
+def test_the_public_pages_fit_a_phone_and_its_menu_works_by_keyboard(new_context, expert, moderator):
+    event = make_event(
+        title="Protecting children on the move: training in Klaipėda",
+        slug="klaipeda-2027-training",
+        city="Klaipėda",
+        country="LT",
+        first_day=utcnow().date() + timedelta(days=60),
+    )
+    add_item(event, 1, "09:00", "10:30", title="Identification of victims of trafficking", speakers="Rūta Jonaitienė")
+    published_page(expert, moderator, event, title=event.title)
+    page = new_context().new_page()
+    page.set_viewport_size(PHONE)
+
+    page.goto("/programme/")
+    expect(page.get_by_role("heading", name="Trainings programme")).to_be_visible()
+    assert_fits_the_phone(page, "the public list")
+    assert_accessible(page, "the public list on a phone")
+
+    page.get_by_role("link", name=event.title).click()
+    expect(page.locator(".programme-day")).to_have_count(2)
+    assert_fits_the_phone(page, "the training page")
+    assert_accessible(page, "the training page on a phone")
+    toggle = page.get_by_role("button", name="Menu")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Programme")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
+    assert_accessible(page, "the training page on a phone, menu open")
+
+
+def test_the_publishing_list_fits_a_phone_with_its_states_readable(signed_in, expert, moderator, client):
+    pages = {
+        state: page_in_state(state, expert, moderator, make_event(title=f"Training in state {state}"))
+        for state in ("draft", "in_review", "approved", "published", "withdrawn")
+    }
+    client.post(f"/programme/{pages['published'].slug}/register", data=registration_form())
+    reviewer = signed_in(moderator)
+    reviewer.set_viewport_size(PHONE)
+    reviewer.goto("/publishing/")
+    expect(reviewer.get_by_role("heading", name="Publishing the programme")).to_be_visible()
+    assert_fits_the_phone(reviewer, "the publishing list")
+    table = reviewer.locator(".table-wrap")
+    assert table.evaluate("el => el.scrollWidth <= el.clientWidth"), "the list scrolls sideways inside its box"
+    for state, label in (
+        ("draft", "Draft"),
+        ("in_review", "In review"),
+        ("approved", "Approved"),
+        ("published", "Published"),
+        ("withdrawn", "Withdrawn"),
+    ):
+        row = reviewer.get_by_role("row", name=re.compile(f"Training in state {state}"))
+        badge = row.locator(".badge").first
+        expect(badge).to_have_text(label)
+        box = badge.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"the state {label} is cut off"
+        expect(row.get_by_role("cell", name=f"State {label}", exact=True)).to_be_visible()  # says what it is
+    assert_accessible(reviewer, "the publishing list on a phone")
+
+    reviewer.goto(f"/publishing/{pages['published'].id}/registrations")
+    expect(reviewer.get_by_role("row", name=re.compile("Ieva Kalniņa"))).to_be_visible()
+    assert_fits_the_phone(reviewer, "the registrations")
+    assert_accessible(reviewer, "the registrations on a phone")

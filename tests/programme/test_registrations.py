@@ -198,6 +198,84 @@ def test_the_csv_export_has_every_registration_and_defuses_formulas(client, mode
     assert "'+1 for the training" in {row[7] for row in rows[1:]}
 
 
+def test_the_csv_names_the_country_and_the_sector_and_keeps_the_byte_order_mark(client, moderator_client, training):
+    register(client, training, name="Rūta Jonaitienė", country="LT", sector="law_enforcement")
+    response = moderator_client.get(f"/publishing/{training.id}/registrations.csv")
+    assert response.status_code == 200
+    raw = response.get_data()
+    assert raw.startswith("\ufeff".encode())  # spreadsheets read it as UTF-8
+    header, row = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert header[5:7] == ["Country", "Sector"]
+    assert row[2] == "Rūta Jonaitienė"
+    assert row[5:7] == ["Lithuania", "Law enforcement"]
+    assert "law_enforcement" not in raw.decode("utf-8-sig") and ",LT," not in raw.decode("utf-8-sig")
+
+
+def clone_registrations(model: InterestRegistration, count: int) -> None:
+    """``count`` more registrations like ``model``, a minute apart (older than it)."""
+    for n in range(count):
+        db.session.add(
+            InterestRegistration(
+                page_id=model.page_id,
+                reference=f"PR-T{n:03d}-XXXX",
+                name=f"Person {n:03d}",
+                email=f"person{n}@example.org",
+                organisation="",
+                country="EE",
+                sector="ngo",
+                message="",
+                consent_text=model.consent_text,
+                consented_at=model.consented_at,
+                created_at=model.created_at - timedelta(minutes=n + 1),
+                snapshot_version=model.snapshot_version,
+                training_ends_on=model.training_ends_on,
+            )
+        )
+    db.session.commit()
+
+
+def test_the_registrations_list_is_paged(client, moderator_client, training):
+    newest = register(client, training, name="Newest Person")
+    clone_registrations(newest, 120)
+    url = f"/publishing/{training.id}/registrations"
+    first = moderator_client.get(url)
+    assert first.status_code == 200
+    body = first.get_data(as_text=True)
+    assert "121 registrations, latest first; 1–50 shown." in body
+    assert body.count('<tr id="registration-') == 50
+    assert "Newest Person" in body and "Person 048" in body and "Person 049" not in body
+    assert "Page 1 of 3" in body and f'href="{url}?page=2"' in body and 'rel="prev"' not in body
+
+    last = moderator_client.get(f"{url}?page=3").get_data(as_text=True)
+    assert last.count('<tr id="registration-') == 21 and "Person 119" in last and "101–121 shown" in last
+    assert 'rel="next"' not in last and f'href="{url}?page=2"' in last
+    # A page past the end, or nonsense, shows a page that exists.
+    assert "Page 3 of 3" in moderator_client.get(f"{url}?page=99").get_data(as_text=True)
+    assert "Page 1 of 3" in moderator_client.get(f"{url}?page=abc").get_data(as_text=True)
+    assert "Page 1 of 3" in moderator_client.get(f"{url}?page=0").get_data(as_text=True)
+    # The CSV still has every one.
+    rows = list(csv.reader(io.StringIO(moderator_client.get(f"{url}.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 122
+
+
+def test_a_training_takes_a_bounded_number_of_registrations(app, client, training, expert, moderator, monkeypatch):
+    monkeypatch.setitem(app.config, "PROGRAMME_REGISTRATIONS_PER_TRAINING", 3)
+    for n in range(3):
+        register(client, training, email=f"p{n}@example.org")
+    refused = client.post(
+        f"/programme/{training.slug}/register", data=registration_form(name="Fourth Person", email="p4@example.org")
+    )
+    assert refused.status_code == 422
+    body = refused.get_data(as_text=True)
+    assert "has received as many registrations of interest as we can take (3)" in body
+    assert 'value="Fourth Person"' in body  # what the visitor typed is kept
+    assert len(registrations()) == 3
+    # Another training is not affected.
+    later = make_event(first_day=utcnow().date() + timedelta(days=70), slug="narva-2027")
+    other = published_page(expert, moderator, later)
+    assert client.post(f"/programme/{other.slug}/register", data=registration_form()).status_code == 303
+
+
 def test_a_moderator_deletes_a_registration_with_htmx_or_a_plain_form(client, moderator_client, training, moderator):
     first = register(client, training, name="First")
     second = register(client, training, name="Second", email="second@example.org")

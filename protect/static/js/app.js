@@ -57,7 +57,49 @@
     if (wanted) wanted.focus();
   });
 
+  // Menu buttons (the header's "Menu" on a phone, the account menu): a button with aria-expanded and
+  // aria-controls opens and closes the element it controls; Escape closes it and gives the button the focus;
+  // a popup (the account menu) also closes when a click or the focus goes elsewhere. The CSS folds the menus
+  // only when scripting is enabled, so without this script they are simply open.
+  const menuOf = (toggle) => document.getElementById(toggle.getAttribute("aria-controls"));
+
+  function setOpen(toggle, open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function closeMenus(except = null) {
+    document.querySelectorAll('[data-menu-toggle="popup"][aria-expanded="true"]').forEach((toggle) => {
+      if (toggle !== except) setOpen(toggle, false);
+    });
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    const open = [...document.querySelectorAll('[data-menu-toggle][aria-expanded="true"]')].find((toggle) => {
+      const menu = menuOf(toggle);
+      return toggle.contains(document.activeElement) || menu?.contains(document.activeElement);
+    });
+    if (!open) return;
+    setOpen(open, false);
+    open.focus();
+  });
+
+  document.addEventListener("focusout", (event) => {
+    const toggle = event.target.closest?.(".account")?.querySelector('[data-menu-toggle="popup"]');
+    if (!toggle || toggle.getAttribute("aria-expanded") !== "true") return;
+    const area = toggle.closest(".account");
+    if (event.relatedTarget && !area.contains(event.relatedTarget)) setOpen(toggle, false);
+  });
+
   document.addEventListener("click", (event) => {
+    const toggle = event.target.closest("[data-menu-toggle]");
+    if (toggle) {
+      closeMenus(toggle);
+      setOpen(toggle, toggle.getAttribute("aria-expanded") !== "true");
+      return;
+    }
+    const inPopup = event.target.closest(".account__menu");
+    if (!inPopup) closeMenus();
     const dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) {
       dismiss.closest(".alert")?.remove();
