@@ -56,7 +56,7 @@ def test_a_runoff_decided_by_lot_says_so_in_the_headline_the_notes_and_the_csv(c
     assert page.status_code == 200
     text = _words(page)
     outcome = text[text.index("Outcome") : text.index("Turnout:")]
-    assert "Decided by lot." in outcome
+    assert "Decided by lot: in round 1," in outcome
     assert "Tallinn, Estonia and Vilnius, Lithuania had the same votes in every round" in outcome
     assert "Another draw would have given a different result." in outcome
     # the round note names both locations of the tie, the eliminated one among them, and says "1 vote"
