@@ -1,6 +1,9 @@
 """Extension points through which features add to shared pages without the shared code importing them.
 
-A feature's ``init_app(app)`` registers its navigation entries, dashboard panels and demo-data seeders here.
+A feature's ``init_app(app)`` registers its navigation entries, dashboard panels and demo-data seeders here,
+and the panels it adds to another feature's page (``PagePanel``): the decision log's note on a poll's page is
+one, so that the polls feature shows it without importing the decision log (decisions know polls, never the
+other way round).
 """
 
 from __future__ import annotations
@@ -35,6 +38,19 @@ class Panel:
 
 
 @dataclass(frozen=True)
+class PagePanel:
+    """A part that one feature adds to a page of another: ``build(subject, user)`` returns the template's
+    context (available as ``ctx``), or None to leave the panel out. ``page`` names the page (for example
+    "polls.results"), and the page passes its subject (the poll). ``build`` may run at most one query."""
+
+    page: str
+    key: str
+    template: str
+    build: Callable[[Any, Any], dict[str, Any] | None]
+    order: int = 50
+
+
+@dataclass(frozen=True)
 class Seeder:
     name: str
     run: Callable[[], None]
@@ -45,6 +61,7 @@ class Seeder:
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
     panels: list[Panel] = field(default_factory=list)
+    page_panels: list[PagePanel] = field(default_factory=list)
     seeders: list[Seeder] = field(default_factory=list)
 
 
@@ -61,6 +78,11 @@ def add_nav(app: Flask, item: NavItem) -> None:
 def add_panel(app: Flask, panel: Panel) -> None:
     registry(app).panels.append(panel)
     registry(app).panels.sort(key=lambda p: p.order)
+
+
+def add_page_panel(app: Flask, panel: PagePanel) -> None:
+    registry(app).page_panels.append(panel)
+    registry(app).page_panels.sort(key=lambda p: p.order)
 
 
 def add_seeder(app: Flask, seeder: Seeder) -> None:
@@ -83,6 +105,18 @@ def dashboard_panels(user: Any) -> list[tuple[Panel, dict[str, Any]]]:
     built = []
     for panel in registry().panels:
         context = panel.build(user)
+        if context is not None:
+            built.append((panel, context))
+    return built
+
+
+def panels_for(page: str, subject: Any, user: Any) -> list[tuple[PagePanel, dict[str, Any]]]:
+    """The panels other features add to ``page`` about ``subject``, each with its context, in order."""
+    built = []
+    for panel in registry().page_panels:
+        if panel.page != page:
+            continue
+        context = panel.build(subject, user)
         if context is not None:
             built.append((panel, context))
     return built

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from protect.core.registry import NavItem, Panel, Seeder, add_nav, add_panel, add_seeder
+from protect.core.registry import NavItem, PagePanel, Panel, Seeder, add_nav, add_page_panel, add_panel, add_seeder
 
 
 def dashboard_panel(user: Any) -> dict[str, Any] | None:
@@ -32,3 +32,6 @@ def init_app(app: Flask) -> None:
     add_nav(app, NavItem("Decisions", "decisions.list_decisions", role="expert", order=40, active_prefix="/decisions"))
     add_panel(app, Panel("decisions", "decisions/_dashboard_panel.html", build=dashboard_panel, order=40))
     add_seeder(app, Seeder("decisions", seed_decisions, order=40))
+    # On a closed poll's page and its results: the decisions recording its result, "Record as a decision".
+    for page in ("polls.poll", "polls.results"):
+        add_page_panel(app, PagePanel(page, "decisions", "decisions/_poll_panel.html", build=services.poll_panel))

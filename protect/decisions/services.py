@@ -161,11 +161,14 @@ def clean_decision_values(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
-def check_decision_values(values: dict[str, Any], actor: Any = None, linked_poll_id: int | None = None) -> None:
+def check_decision_values(
+    values: dict[str, Any], actor: Any = None, linked_poll_id: int | None = None, record_again: bool = False
+) -> None:
     """Refuse (422, beside the field) what the form cannot check alone: members, meetings, links, limits.
 
     A poll's result is recorded as a decision only by a moderator or an administrator, and only once the poll
-    has closed; ``linked_poll_id`` (the decision's link before an edit) stays without that check."""
+    has closed; ``linked_poll_id`` (the decision's link before an edit) stays without that check. A result
+    already recorded is recorded again only with ``record_again`` (409 otherwise)."""
     if not values["title"]:
         raise RuleViolation("Enter a title.", field="title", status=422)
     if len(values["title"]) > TITLE_MAX:
@@ -190,10 +193,12 @@ def check_decision_values(values: dict[str, Any], actor: Any = None, linked_poll
     if values["revision_id"] is not None and db.session.get(SectionRevision, values["revision_id"]) is None:
         raise RuleViolation("There is no such revision of the Guidelines.", field="revision_id", status=422)
     if values["poll_id"] is not None and values["poll_id"] != linked_poll_id:
-        check_poll_link(actor, db.session.get(Poll, values["poll_id"]))
+        check_poll_link(actor, db.session.get(Poll, values["poll_id"]), allow_recorded=record_again)
 
 
-def check_poll_link(actor: Any, poll: Poll | None) -> None:
+def check_poll_link(actor: Any, poll: Poll | None, allow_recorded: bool = False) -> None:
+    """Refuse to link ``poll``: unknown, not the actor's to record, still open, or (unless ``allow_recorded``)
+    already recorded by another decision (409: the moderator is sent to it, or confirms)."""
     if poll is None:
         raise RuleViolation("There is no such poll.", field="poll_id", status=422)
     if not _may_record_poll(actor, poll):
@@ -206,6 +211,52 @@ def check_poll_link(actor: Any, poll: Poll | None) -> None:
             field="poll_id",
             status=409,
         )
+    if allow_recorded:
+        return
+    # The poll's row is locked first (PostgreSQL; SQLite's write transaction is one at a time already), so two
+    # moderators recording the same result at once are told in turn: the second sees the first's decision.
+    db.session.execute(select(Poll.id).where(Poll.id == poll.id).with_for_update())
+    recorded = decisions_recording(poll.id)
+    if recorded:
+        titles = "; ".join(f"“{title}”" for _id, title, _status in recorded)
+        raise RuleViolation(
+            f"The result of this poll is already recorded in the decision log: {titles}. Open that decision "
+            "instead, or tick “Record it again anyway” to record a second decision about the same vote.",
+            field="poll_id",
+            status=409,
+        )
+
+
+def decisions_recording(poll_id: int) -> list[tuple[int, str, str]]:
+    """(id, title, status) of the decisions that record the poll's result, oldest first (one query)."""
+    rows = db.session.execute(
+        select(Decision.id, Decision.title, Decision.status).where(Decision.poll_id == poll_id).order_by(Decision.id)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def poll_panel(poll: Poll, user: Any) -> dict[str, Any] | None:
+    """What the poll's pages show of the decision log (a PagePanel, see decisions/__init__.py): the decisions
+    recording its result, and for moderators "Record as a decision" (a warning instead once one exists).
+    Nothing before the close: a result is recorded only then. One query."""
+    if not poll.is_closed(utcnow()):
+        return None
+    recorded = [
+        {
+            "title": title,
+            "status": rules.STATUSES.get(status, status),
+            "url": url_for("decisions.show_decision", decision_id=did),
+        }
+        for did, title, status in decisions_recording(poll.id)
+    ]
+    may_record = _may_record_poll(user, poll)
+    if not recorded and not may_record:
+        return None
+    return {
+        "poll": poll,
+        "recorded": recorded,
+        "record_url": url_for("decisions.new_decision", poll_id=poll.id) if may_record else None,
+    }
 
 
 def poll_prefill(actor: Any, poll_id: int) -> dict[str, Any]:
@@ -215,7 +266,7 @@ def poll_prefill(actor: Any, poll_id: int) -> dict[str, Any]:
     poll = db.session.get(Poll, poll_id)
     if poll is None:
         raise LookupError(f"no poll {poll_id}")
-    check_poll_link(actor, poll)
+    check_poll_link(actor, poll, allow_recorded=True)  # the form shows the decisions that record it already
     summary = result_summary(poll)
     if summary.winner:
         title = f"{summary.question}: {summary.winner}"
@@ -251,9 +302,10 @@ def _set_tags(decision: Decision, tags: list[str]) -> None:
         decision.tags.append(DecisionTag(name=name, key=key))
 
 
-def propose_decision(actor: User, values: dict[str, Any]) -> Decision:
+def propose_decision(actor: User, values: dict[str, Any], record_again: bool = False) -> Decision:
+    """``record_again``: the actor confirmed recording a poll's result that is recorded already."""
     values = clean_decision_values(values)
-    check_decision_values(values, actor)
+    check_decision_values(values, actor, record_again=record_again)
     now = utcnow()
     decision = Decision(
         title=values["title"],

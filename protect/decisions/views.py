@@ -254,7 +254,14 @@ def _links(form: DecisionForm, decision: Decision | None = None) -> dict[str, An
         ).scalar_one_or_none()
     if poll is None and revision is None:
         return None
-    return {"poll": poll, "revision": revision, "revision_label": services.revision_label(revision)}
+    # A new decision about a poll whose result is recorded already: the form names those and asks to confirm.
+    recorded = services.decisions_recording(poll.id) if poll is not None and decision is None else []
+    return {
+        "poll": poll,
+        "recorded": [(did, title) for did, title, _status in recorded],
+        "revision": revision,
+        "revision_label": services.revision_label(revision),
+    }
 
 
 def _form_page(form: DecisionForm, decision: Decision | None, status: int = 200, **extra: Any) -> Response:
@@ -301,7 +308,9 @@ def new_decision():
             )
     if form.validate_on_submit():
         try:
-            decision = services.propose_decision(current_user, form.values())
+            decision = services.propose_decision(
+                current_user, form.values(), record_again=request.form.get("record_again") == "1"
+            )
         except RuleViolation as error:
             db.session.rollback()
             _field_error(form, error, "title")

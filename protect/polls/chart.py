@@ -1,4 +1,10 @@
-"""Geometry of the server-rendered bar chart (SVG attributes only: the CSP forbids style attributes)."""
+"""The results bar chart: one row per location, its name and figures as text, its bar drawn in SVG.
+
+The name and figures are HTML text (they wrap, and are as large as the page's text at every width); each bar
+is a small SVG whose rectangle is as wide, in per cent of the row, as the location's count relative to the
+largest. Widths are SVG attributes, never style attributes (the CSP forbids those). A winner is marked with a
+star and tied locations with "=", besides their colour, and the legend under the chart names the colours.
+"""
 
 from __future__ import annotations
 
@@ -6,59 +12,42 @@ from dataclasses import dataclass
 
 from protect.polls.tally import Row
 
-WIDTH = 640
-LABEL_WIDTH = 220
-VALUE_WIDTH = 110
-BAR_HEIGHT = 26
-GAP = 14
-TOP = 8
-
 
 @dataclass(frozen=True)
 class Bar:
     row: Row
-    y: int
-    width: float
-    text_y: int
-    value_x: float
-    value: str
+    percent_width: float  # of the row's width: the count relative to the largest count
+    value: str  # "3 (60.0%)"
+
+    @property
+    def kind(self) -> str:
+        return "winner" if self.row.winner else "tied" if self.row.tied else "other"
 
 
 @dataclass(frozen=True)
 class Chart:
     bars: list[Bar]
-    width: int
-    height: int
-    bar_x: int
-    description: str
+
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds of bar the chart shows, in legend order ("winner", "tied", "other")."""
+        present = {bar.kind for bar in self.bars}
+        return [kind for kind in ("winner", "tied", "other") if kind in present]
 
 
 def percent_text(row: Row) -> str:
     return f"{row.percent:.1f}%"
 
 
-def bar_chart(rows: list[Row], count_label: str) -> Chart:
-    """Horizontal bars, one per option, as long as the option's count relative to the largest."""
-    room = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+def bar_chart(rows: list[Row]) -> Chart:
     largest = max((row.count for row in rows), default=0)
-    bars = []
-    for index, row in enumerate(rows):
-        y = TOP + index * (BAR_HEIGHT + GAP)
-        width = round(room * row.count / largest, 1) if largest else 0.0
-        bars.append(
+    return Chart(
+        [
             Bar(
                 row=row,
-                y=y,
-                width=width,
-                text_y=y + BAR_HEIGHT // 2 + 5,
-                value_x=LABEL_WIDTH + width + 8,
+                percent_width=round(100 * row.count / largest, 1) if largest else 0.0,
                 value=f"{row.count} ({percent_text(row)})",
             )
-        )
-    height = TOP * 2 + len(rows) * (BAR_HEIGHT + GAP) - GAP if rows else TOP * 2
-    description = "; ".join(
-        f"{row.label}: {row.count} ({percent_text(row)}){' — winner' if row.winner else ''}"
-        f"{' — tied for first' if row.tied else ''}"
-        for row in rows
+            for row in rows
+        ]
     )
-    return Chart(bars, WIDTH, height, LABEL_WIDTH, f"{count_label} per location. {description}.")

@@ -1,4 +1,7 @@
-"""The tally as CSV. A secret poll's export holds counts only; an open poll's also lists each voter's choice."""
+"""The tally as CSV. A secret poll's export holds counts only; an open poll's also lists each voter's choice.
+
+The text starts with a UTF-8 byte-order mark, as the decision and registration exports do: spreadsheet
+programs read "Gdańsk" or "Reykjavík" right only with it."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ def _safe(value: object) -> object:
 
 def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots: Sequence[BallotLine]) -> str:
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     out = csv.writer(buffer, lineterminator="\r\n")
 
     def row(*cells: object) -> None:
@@ -41,6 +45,9 @@ def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots:
         row("Declared tie between", *[result.label(oid) for oid in result.winners])
     else:
         row("Winner", "none")
+    if result.rounds:
+        decided = {True: "yes", False: "no", None: "possibly"}[result.lot_decisive]
+        row("Decided by lot", decided, *([result.lot_text()] if result.lot_rounds else []))
     row()
     row("Location", "City", "Country", result.count_label, result.share_label + " (%)")
     options = {option.id: option for option in poll.options}
@@ -54,6 +61,10 @@ def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots:
             outcome = ""
             if r.eliminated is not None:
                 outcome = f"{result.label(r.eliminated)} eliminated"
+                if r.by_lot:
+                    outcome += " (drawn by lot)"
+                elif r.tied_fewest:
+                    outcome += " (tie broken by an earlier round)"
             elif r.elected is not None:
                 outcome = f"{result.label(r.elected)} elected"
             elif r.tied:
@@ -66,6 +77,11 @@ def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots:
         )
     if result.pairwise is not None:
         order = result.pairwise.order
+        row()
+        row("Schulze rank", "Location", "Tied")
+        for place, group in result.pairwise.ranks():
+            for oid in group:
+                row(place, result.label(oid), "tied" if len(group) > 1 else "")
         row()
         row("Voters preferring the row to the column", *[result.label(oid) for oid in order])
         for a in order:

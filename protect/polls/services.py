@@ -376,20 +376,6 @@ def open_polls_for(user: User, limit: int = 5) -> list[tuple[OpenPoll, bool]]:
     return [(OpenPoll(row[0], row[1], row[2]), bool(row[3])) for row in rows]
 
 
-def decisions_recording(poll: Poll) -> list[tuple[int, str]]:
-    """(id, title) of the decisions in the decision log that record ``poll``'s result, if that feature is there."""
-    try:
-        from protect.decisions.models import Decision
-    except ImportError:
-        return []
-    return [
-        (row[0], row[1])
-        for row in db.session.execute(
-            select(Decision.id, Decision.title).where(Decision.poll_id == poll.id).order_by(Decision.id)
-        )
-    ]
-
-
 # Creating and changing polls ---------------------------------------------------------------------------------
 
 
@@ -907,6 +893,8 @@ def result_summary(poll: Poll) -> ResultSummary:
         lines += ["", f"| Location | {result.count_label} | {result.share_label} |", "|---|---:|---:|"]
         for row in result.rows:
             lines.append(f"| {_md_cell(row.label)} | {row.count} | {_percent(row.share)} |")
+        if result.rounds and result.lot_decisive is not False:
+            lines += ["", result.lot_text()]
         if result.rounds and len(result.rounds) > 1:
             lines.append("")
             lines += [f"- {_round_text(result, r)}" for r in result.rounds]
@@ -938,21 +926,19 @@ def _md_cell(text: str) -> str:
 
 def _how_won(result: Tally) -> str:
     if result.method == IRV and result.rounds:
-        last = result.rounds[-1]
-        votes = last.counts.get(result.winner or 0, 0)
-        return f" in round {last.number} with {votes} of {last.continuing} votes still counting"
+        return result.runoff_detail()
     if result.method == SCHULZE:
         return ", preferred head to head (Schulze)"
     row = next(r for r in result.rows if r.option_id == result.winner)
-    noun = "approvals" if result.method == APPROVAL else "votes"
-    return f" with {row.count} {noun} of {result.ballots} ballots"
+    noun = ("approval" if result.method == APPROVAL else "vote") + ("" if row.count == 1 else "s")
+    return f" with {row.count} {noun} of {result.ballots} ballot{'' if result.ballots == 1 else 's'}"
 
 
 def _round_text(result: Tally, r) -> str:
     counts = " · ".join(f"{result.label(oid)}: {n}" for oid, n in r.counts.items())
     tail = ""
     if r.eliminated is not None:
-        tail = f" — {result.label(r.eliminated)} eliminated."
+        tail = f" — {result.label(r.eliminated)} eliminated{' (drawn by lot)' if r.by_lot else ''}."
     elif r.elected is not None:
         tail = f" — {result.label(r.elected)} elected."
     elif r.tied:

@@ -12,11 +12,14 @@ Rules stated on the poll page (``METHOD_RULES``) are the rules implemented here:
   a ballot with no location left is exhausted. A tie for fewest votes is broken by the earlier rounds (the
   one with fewer votes in the earliest round where they differ is eliminated), and if they were equal in
   every round, by the lot order drawn when the poll was created. When every remaining location has the same
-  number of votes, the count stops with a declared tie.
+  number of votes, the count stops with a declared tie. When the lot order decided an elimination, the count
+  is run again with every other draw (``LOT_RUNS`` at most) to tell whether the lot decided the result.
 - Schulze: for each pair of locations, how many voters rank one above the other (ranked above unranked;
   unranked ones are equal). The strongest path from A to B is the path of pairwise wins whose weakest link
   is strongest. A wins if its strongest path to every other location is at least as strong as the way
-  back; several such locations are a declared tie.
+  back; several such locations are a declared tie. The order below the winners is made the same way: the
+  locations that no remaining location beats (strictly stronger path) share the next rank, so locations
+  whose paths are equal both ways are shown as tied, never as ranked one above the other.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ IRV = "irv"
 SCHULZE = "schulze"
 METHODS = (SINGLE, APPROVAL, IRV, SCHULZE)
 RANKED_METHODS = frozenset({IRV, SCHULZE})
+LOT_RUNS = 64  # counts run again with other lot draws, at most, to tell whether the lot decided the result
 
 METHOD_LABELS = {
     SINGLE: "Single choice",
@@ -104,18 +108,34 @@ class Round:
     exhausted: int
     eliminated: int | None = None
     elected: int | None = None
-    tied: tuple[int, ...] = ()
+    tied: tuple[int, ...] = ()  # a declared tie: every remaining location has the same votes
+    tied_fewest: tuple[int, ...] = ()  # the locations tied for the fewest votes, the eliminated one included
+    drawn_from: tuple[int, ...] = ()  # those of them equal in every round, among whom the lot order chose
     note: str = ""
+
+    @property
+    def by_lot(self) -> bool:
+        """Whether the lot order chose the location eliminated in this round."""
+        return bool(self.drawn_from)
 
 
 @dataclass
 class Pairwise:
-    order: list[int]  # option ids, in Schulze ranking order
+    order: list[int]  # option ids, in Schulze ranking order (tied ones in ballot order)
     beats: dict[tuple[int, int], int]  # voters preferring a over b
     strongest: dict[tuple[int, int], int]  # strength of the strongest path from a to b
+    groups: list[list[int]] = field(default_factory=list)  # the order as ranks: a group of several is a tie
 
     def wins(self, a: int, b: int) -> bool:
         return self.strongest[(a, b)] > self.strongest[(b, a)]
+
+    def ranks(self) -> list[tuple[int, list[int]]]:
+        """(rank, locations) in order; tied locations share a rank and the next rank skips: 1, 2, 2, 4."""
+        ranked, place = [], 1
+        for group in self.groups:
+            ranked.append((place, group))
+            place += len(group)
+        return ranked
 
 
 @dataclass
@@ -130,6 +150,44 @@ class Tally:
     pairwise: Pairwise | None = None
     lot_order: list[int] = field(default_factory=list)
     labels: dict[int, str] = field(default_factory=dict)
+    # Instant runoff: whether the result depends on the lot order. True: another draw gives another result;
+    # False: every other draw gives the same (or no draw was made); None: not worked out (over LOT_RUNS counts).
+    lot_decisive: bool | None = False
+
+    @property
+    def lot_rounds(self) -> list[Round]:
+        """The rounds whose elimination the lot order chose."""
+        return [r for r in self.rounds if r.by_lot]
+
+    @property
+    def decided_by_lot(self) -> bool:
+        return self.lot_decisive is True
+
+    def lot_text(self) -> str:
+        """What the lot order decided, in one or two sentences ("" when it decided nothing)."""
+        draws = self.lot_rounds
+        if not draws:
+            return ""
+        # A draw among locations without votes changes nothing (see _lot_decisive): name it only if alone.
+        draws = [r for r in draws if r.counts.get(r.eliminated or 0)] or draws
+        what = "; ".join(
+            f"in round {r.number}, {_join(self.label(oid) for oid in r.drawn_from)} had the same votes in every "
+            f"round and the published lot order eliminated {self.label(r.eliminated)}"
+            for r in draws
+        )
+        if self.lot_decisive:
+            return f"Decided by lot: {what}. Another draw would have given a different result."
+        if self.lot_decisive is None:
+            return f"The published lot order broke a tie: {what}. The result may depend on that draw."
+        return f"The published lot order broke a tie: {what}. Any other draw gives the same result."
+
+    def runoff_detail(self) -> str:
+        """ " in round 2 with 3 of 5 votes still counting" for an instant-runoff winner, else ""."""
+        if self.method != IRV or not self.rounds or self.winner is None:
+            return ""
+        last = self.rounds[-1]
+        won = last.counts.get(self.winner, 0)
+        return f" in round {last.number} with {won} of {votes(last.continuing)} still counting"
 
     @property
     def winner(self) -> int | None:
@@ -241,43 +299,10 @@ def _plurality(method: str, candidates: Sequence[Candidate], ballots: Sequence[S
 
 def _instant_runoff(candidates: Sequence[Candidate], ballots: Sequence[Sequence[int]], seed: str) -> Tally:
     labels = {c.id: c.label for c in candidates}
+    ids = [c.id for c in candidates]
     lots = lot_order(seed, labels)
-    remaining = [c.id for c in candidates]
-    rounds: list[Round] = []
-    winners: list[int] = []
-    while remaining:
-        counts = {oid: 0 for oid in remaining}
-        exhausted = 0
-        for ballot in ballots:
-            choice = next((oid for oid in ballot if oid in counts), None)
-            if choice is None:
-                exhausted += 1
-            else:
-                counts[choice] += 1
-        continuing = len(ballots) - exhausted
-        current = Round(len(rounds) + 1, counts, continuing, exhausted)
-        rounds.append(current)
-        if continuing == 0:
-            current.note = "No ballot is counting: there is no winner." if not ballots else "Every ballot is exhausted."
-            break
-        leader = max(counts, key=lambda oid: counts[oid])
-        if counts[leader] * 2 > continuing:
-            current.elected = leader
-            current.note = (
-                f"{labels[leader]} has {counts[leader]} of {continuing} votes still counting, more than half: elected."
-            )
-            winners = [leader]
-            break
-        if len(set(counts.values())) == 1:
-            current.tied = tuple(remaining)
-            names = _join(labels[oid] for oid in remaining)
-            current.note = f"{names} have {counts[leader]} votes each: the count stops with a declared tie."
-            winners = list(remaining)
-            break
-        loser, reason = _choose_elimination(counts, rounds[:-1], lots, labels)
-        current.eliminated = loser
-        current.note = f"{labels[loser]} has the fewest votes{reason}: eliminated."
-        remaining.remove(loser)
+    rankings = Counter(tuple(ballot) for ballot in ballots)  # each distinct ranking once, with its voters
+    rounds, winners = _runoff(rankings, ids, lots, labels, {})
     first = _first_preferences(candidates, ballots)
     return Tally(
         method=IRV,
@@ -289,30 +314,127 @@ def _instant_runoff(candidates: Sequence[Candidate], ballots: Sequence[Sequence[
         rounds=rounds,
         lot_order=lots,
         labels=labels,
+        lot_decisive=_lot_decisive(rankings, ids, lots, labels, rounds, winners),
     )
 
 
-def _choose_elimination(
-    counts: dict[int, int], earlier: list[Round], lots: list[int], labels: dict[int, str]
-) -> tuple[int, str]:
+def _runoff(
+    rankings: Counter[tuple[int, ...]],
+    ids: list[int],
+    lots: list[int],
+    labels: dict[int, str],
+    draws: dict[int, int],
+) -> tuple[list[Round], list[int]]:
+    """The rounds and the winners. ``draws``: round number -> the location to eliminate instead of the lot
+    order's first, where the lot decides (used to try the other draws)."""
+    remaining = list(ids)
+    rounds: list[Round] = []
+    winners: list[int] = []
+    total = sum(rankings.values())
+    while remaining:
+        counts = {oid: 0 for oid in remaining}
+        exhausted = 0
+        for ranking, voters in rankings.items():
+            choice = next((oid for oid in ranking if oid in counts), None)
+            if choice is None:
+                exhausted += voters
+            else:
+                counts[choice] += voters
+        continuing = total - exhausted
+        current = Round(len(rounds) + 1, counts, continuing, exhausted)
+        rounds.append(current)
+        if continuing == 0:
+            current.note = "No ballot is counting: there is no winner." if not total else "Every ballot is exhausted."
+            break
+        leader = max(counts, key=lambda oid: counts[oid])
+        if counts[leader] * 2 > continuing:
+            current.elected = leader
+            current.note = (
+                f"{labels[leader]} has {counts[leader]} of the {votes(continuing)} still counting, more than half: "
+                "elected."
+            )
+            winners = [leader]
+            break
+        if len(set(counts.values())) == 1:
+            current.tied = tuple(remaining)
+            names = _join(labels[oid] for oid in remaining)
+            current.note = f"{names} have {votes(counts[leader])} each: the count stops with a declared tie."
+            winners = list(remaining)
+            break
+        _eliminate(current, rounds[:-1], lots, labels, draws.get(current.number))
+        remaining.remove(current.eliminated)  # type: ignore[arg-type]
+    return rounds, winners
+
+
+def _eliminate(current: Round, earlier: list[Round], lots: list[int], labels: dict[int, str], draw: int | None) -> None:
+    """Choose the location ``current`` eliminates (fewest votes; ties broken as METHOD_RULES[IRV] says) and
+    write the round's note. ``draw``: the location to take instead of the lot order's first, if the lot decides."""
+    counts = current.counts
     fewest = min(counts.values())
     tied = [oid for oid in counts if counts[oid] == fewest]
     if len(tied) == 1:
-        return tied[0], ""
-    names = _join(labels[oid] for oid in tied)
+        current.eliminated = tied[0]
+        current.note = f"{labels[tied[0]]} has the fewest votes ({votes(fewest)}): eliminated."
+        return
+    current.tied_fewest = tuple(tied)
+    head = f"{_join(labels[oid] for oid in tied)} are tied for the fewest votes ({votes(fewest)} each)"
+    left = tied
     for past in earlier:
-        votes = {oid: past.counts.get(oid, 0) for oid in tied}
-        low = min(votes.values())
-        narrowed = [oid for oid in tied if votes[oid] == low]
-        if len(narrowed) < len(tied):
-            tied = narrowed
-            if len(tied) == 1:
-                return tied[0], (
-                    f" (tied with {names}; it had fewer votes in round {past.number}, the earliest round where "
-                    "they differed)"
+        earlier_votes = {oid: past.counts.get(oid, 0) for oid in left}
+        low = min(earlier_votes.values())
+        narrowed = [oid for oid in left if earlier_votes[oid] == low]
+        if len(narrowed) < len(left):
+            left = narrowed
+            if len(left) == 1:
+                current.eliminated = left[0]
+                current.note = (
+                    f"{head}. {labels[left[0]]} had fewer votes in round {past.number}, the earliest round where "
+                    "they differed: eliminated."
                 )
-    drawn = next(oid for oid in lots if oid in tied)
-    return drawn, f" (tied with {names} in every round; drawn first in the lot order)"
+                return
+    current.drawn_from = tuple(left)  # in ballot order
+    chosen = draw if draw in left else next(oid for oid in lots if oid in left)
+    current.eliminated = chosen
+    among = "They had" if len(left) == len(tied) else f"Of them, {_join(labels[oid] for oid in left)} had"
+    current.note = (
+        f"{head}. {among} the same votes in every round, so the published lot order decides: "
+        f"{labels[chosen]}, drawn first of them, is eliminated."
+    )
+
+
+def _lot_decisive(
+    rankings: Counter[tuple[int, ...]],
+    ids: list[int],
+    lots: list[int],
+    labels: dict[int, str],
+    rounds: list[Round],
+    winners: list[int],
+) -> bool | None:
+    """Whether another draw of the lot would have given another result: the count run again with each other
+    choice at each draw (and at the draws that follow from it), LOT_RUNS counts at most (None beyond)."""
+    result = frozenset(winners)
+    pending: list[tuple[dict[int, int], list[Round]]] = [({}, rounds)]
+    runs = 0
+    while pending:
+        draws, counted = pending.pop()
+        after = max(draws, default=0)
+        for r in counted:
+            # Locations with no votes leave nothing to transfer: the others follow them out in the next rounds
+            # whatever the order, so a draw among them never changes the result and is not tried.
+            if not r.by_lot or r.number <= after or r.counts[r.eliminated] == 0:  # type: ignore[index]
+                continue
+            for other in r.drawn_from:
+                if other == r.eliminated:
+                    continue
+                runs += 1
+                if runs > LOT_RUNS:
+                    return None
+                tried = {**draws, r.number: other}
+                other_rounds, other_winners = _runoff(rankings, ids, lots, labels, tried)
+                if frozenset(other_winners) != result:
+                    return True
+                pending.append((tried, other_rounds))
+    return False
 
 
 def _schulze(candidates: Sequence[Candidate], ballots: Sequence[Sequence[int]]) -> Tally:
@@ -338,8 +460,8 @@ def _schulze(candidates: Sequence[Candidate], ballots: Sequence[Sequence[int]]) 
                 if b in (a, via):
                     continue
                 strongest[(a, b)] = max(strongest[(a, b)], min(strongest[(a, via)], strongest[(via, b)]))
-    wins = {a: sum(1 for b in ids if b != a and strongest[(a, b)] > strongest[(b, a)]) for a in ids}
-    order = sorted(ids, key=lambda oid: (-wins[oid], ids.index(oid)))
+    groups = _schulze_groups(ids, strongest)
+    order = [oid for group in groups for oid in group]
     winners = [a for a in ids if all(strongest[(a, b)] >= strongest[(b, a)] for b in ids if b != a)]
     if not ballots:
         winners = []
@@ -351,9 +473,28 @@ def _schulze(candidates: Sequence[Candidate], ballots: Sequence[Sequence[int]]) 
         winners=winners,
         count_label="First preferences",
         share_label="Share of ballots",
-        pairwise=Pairwise(order, beats, strongest),
+        pairwise=Pairwise(order, beats, strongest, groups),
         labels=labels,
     )
+
+
+def _schulze_groups(ids: list[int], strongest: dict[tuple[int, int], int]) -> list[list[int]]:
+    """The Schulze order as ranks: the locations no remaining location beats (a strictly stronger path, the
+    relation Schulze proved transitive) share the next rank, and are taken out; and again. Locations whose
+    strongest paths are equal both ways (0 and 0 included) are tied, never ranked one above the other."""
+    remaining = list(ids)
+    groups: list[list[int]] = []
+    while remaining:
+        unbeaten = [a for a in remaining if not any(strongest[(b, a)] > strongest[(a, b)] for b in remaining if b != a)]
+        group = unbeaten or list(remaining)  # never empty for a transitive relation; kept safe all the same
+        groups.append(group)
+        remaining = [oid for oid in remaining if oid not in group]
+    return groups
+
+
+def votes(n: int) -> str:
+    """ "1 vote", "2 votes"."""
+    return f"{n} vote" if n == 1 else f"{n} votes"
 
 
 def _join(names: Iterable[str]) -> str:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, make_response, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user
 
 from protect.core.database import utcnow
@@ -13,6 +13,7 @@ from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
 from protect.core.inputs import parse_int
 from protect.core.pagecache import cached_page
 from protect.core.permissions import has_role, role_required, rule
+from protect.core.registry import panels_for
 from protect.core.timefmt import format_datetime, from_zone, iso_utc, to_zone, viewer_zone
 from protect.extensions import db
 from protect.polls import services
@@ -24,7 +25,6 @@ from protect.polls.services import LOCKED_AFTER_FIRST_BALLOT, OptionData, PollDa
 from protect.polls.tally import METHOD_HOW_TO_VOTE, METHOD_LABELS, METHOD_RULES
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
-DECISION_ENDPOINT = "decisions.new_decision"
 
 
 @rule("polls.manage")
@@ -295,6 +295,7 @@ def _poll_page(poll: Poll, status: int = 200, ballot: dict[str, Any] | None = No
         "extend_form": forms.get("extend_form") or _extend_form(poll),
         "close_form": forms.get("close_form") or CloseForm(prefix="close", formdata=None),
         "summary": None,
+        "panels": panels_for("polls.poll", poll, current_user),
     }
     if poll.is_closed():
         context["summary"] = services.tally_poll(poll, numbers=context["turnout"])
@@ -447,13 +448,14 @@ def results(poll_id: int):
         "polls/results.html",
         poll=poll,
         result=result,
-        chart=bar_chart(result.rows, result.count_label),
+        chart=bar_chart(result.rows),
         turnout=numbers,
         closed=closed,
         ballots=_ballot_rows(poll, ballots, result) if ballots is not None else [],
         method_rules=METHOD_RULES[poll.method],
-        decision_url=_decision_url(poll) if closed else None,
-        decisions=_decisions_about(poll),
+        # What other features add (the decision log: the decisions recording this result, "Record as a
+        # decision"): registered in core.registry, so the polls feature never imports them.
+        panels=panels_for("polls.results", poll, current_user),
     )
 
 
@@ -491,22 +493,6 @@ def _ballot_rows(poll: Poll, ballots: services.BallotSet, result) -> list[Ballot
             )
         )
     return rows
-
-
-def _decision_url(poll: Poll) -> str | None:
-    if not has_role(current_user, "moderator") or DECISION_ENDPOINT not in current_app.view_functions:
-        return None
-    return url_for(DECISION_ENDPOINT, poll_id=poll.id)
-
-
-def _decisions_about(poll: Poll) -> list[dict[str, str]]:
-    """The decision-log entries that record this poll's result (one query; none without the decision log)."""
-    if "decisions.show_decision" not in current_app.view_functions:
-        return []
-    return [
-        {"title": title, "url": url_for("decisions.show_decision", decision_id=decision_id)}
-        for decision_id, title in services.decisions_recording(poll)
-    ]
 
 
 @bp.get("/<int:poll_id>/results.csv")

@@ -15,7 +15,7 @@ from protect.polls import services
 from protect.polls.models import Ballot, Poll
 from tests.browser.conftest import assert_accessible
 from tests.factories import PASSWORD, make_user
-from tests.polls.factories import cast, make_poll, option_ids
+from tests.polls.factories import cast, close_now, make_poll, option_ids
 
 QUESTION = "Where should the spring training take place?"
 
@@ -117,7 +117,8 @@ def test_ranked_poll_from_creation_to_results_by_keyboard(signed_in, moderator):
     rounds = host.locator("table.poll-rounds")
     expect(rounds.locator("thead th")).to_have_text(["Location", "Round 1", "Round 2"])
     expect(rounds.locator("tbody tr").filter(has_text="Vilnius")).to_contain_text("eliminated")
-    expect(host.locator("svg.poll-chart__svg")).to_be_visible()
+    expect(host.locator(".poll-chart .poll-bar__svg")).to_have_count(3)
+    expect(host.locator(".poll-legend")).to_be_visible()
     expect(host.get_by_text("Alda Ozola")).to_have_count(0)  # a secret ballot names nobody
     assert_accessible(host, "results page")
     host.get_by_role("link", name=QUESTION).click()
@@ -164,3 +165,101 @@ def test_voting_works_without_javascript(browser, live_server, moderator, expert
     db.session.rollback()
     ballot = services.own_ballot(poll, expert)
     assert ballot is not None and ballot.choice() == tuple(option_ids(poll, "Riga", "Vilnius"))
+
+
+def _lot_decided_poll(moderator) -> Poll:
+    """Riga 2, Tallinn 1, Vilnius 1 of 4: Tallinn and Vilnius equal in every round, the lot draws, and the draw
+    decides between Riga winning and a declared tie."""
+    poll = make_poll(moderator, method="irv", cities=("Riga", "Tallinn", "Vilnius"))
+    for cities in (("Riga",), ("Riga",), ("Tallinn", "Riga"), ("Vilnius", "Tallinn")):
+        cast(poll, make_user("expert"), *cities)
+    close_now(poll)
+    return poll
+
+
+def _schulze_tie_poll(moderator) -> Poll:
+    """An open ballot; Turku and Oslo are 3 to 3 head to head (paths of 0 both ways): tied below Riga."""
+    poll = make_poll(
+        moderator, method="schulze", secret=False, cities=("Riga", "Turku", "Oslo", "St Petersburg", "Reykjavík")
+    )
+    for n in range(3):
+        cast(poll, make_user("expert", display_name=f"Voter Number {n} With A Long Name"), "Riga", "Turku", "Oslo")
+        cast(poll, make_user("expert"), "Riga", "Oslo", "Turku")
+    close_now(poll)
+    return poll
+
+
+def _check_results_page(page: Page, width: int, what: str) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
+    expect(page.locator(".poll-legend li").first).to_be_visible()
+    assert page.locator(".poll-legend li").count() >= 2  # the colours the chart shows, named
+    sizes = page.locator(".poll-bar__label, .poll-bar__value, .poll-legend__item").evaluate_all(
+        "els => els.map(e => parseFloat(getComputedStyle(e).fontSize))"
+    )
+    assert sizes and min(sizes) >= 12, sizes  # text of the page's size, never a scaled-down drawing
+    bars = page.locator(".poll-bar__svg").evaluate_all("els => els.map(e => e.getBoundingClientRect().width)")
+    assert bars and min(bars) > width * 0.5, bars  # each bar has the row's width to grow in
+    if width <= 390:
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= width, f"{what}: the page is {overflow} px wide at {width} px"
+    assert_accessible(page, f"{what} at {width} px")
+
+
+def test_results_read_on_a_phone_and_a_desktop(signed_in, moderator, expert):
+    lot = _lot_decided_poll(moderator)
+    tie = _schulze_tie_poll(moderator)
+    page = signed_in(expert)
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"/polls/{lot.id}/results")
+        expect(page.locator(".poll-outcome__lot")).to_contain_text("Decided by lot")
+        expect(page.locator(".poll-round-notes")).to_contain_text(
+            "Tallinn, Estonia and Vilnius, Lithuania are tied for the fewest votes (1 vote each)"
+        )
+        _check_results_page(page, width, "runoff decided by lot")
+        page.goto(f"/polls/{tie.id}/results")
+        expect(page.locator(".poll-order")).to_have_text(
+            "Order: 1. Riga, Latvia; 2. Turku, Finland = Oslo, Norway (tied); 4. St Petersburg, Russia = "
+            "Reykjavík, Iceland (tied)."
+        )
+        _check_results_page(page, width, "Schulze results with ties")
+    # A table wider than the phone scrolls in a region the keyboard can reach (and scroll with the arrows).
+    page.set_viewport_size({"width": 390, "height": 900})
+    region = page.get_by_role("region", name="Strongest path strengths (Schulze)")
+    assert region.evaluate("e => e.scrollWidth > e.clientWidth")  # it does scroll at 390 px
+    region.focus()
+    expect(region).to_be_focused()
+    page.keyboard.press("ArrowRight")
+    for _ in range(50):  # (wait_for_function evaluates a string: the CSP forbids it)
+        if region.evaluate("e => e.scrollLeft") > 0:
+            break
+        page.wait_for_timeout(100)
+    assert region.evaluate("e => e.scrollLeft") > 0
+
+
+def test_recording_a_result_once_then_the_poll_links_the_decision(signed_in, moderator):
+    poll = make_poll(moderator, method="single", question="Where is the autumn meeting?")
+    cast(poll, make_user("expert"), "Tallinn")
+    close_now(poll)
+    page = signed_in(moderator)
+    page.goto(f"/polls/{poll.id}")
+    page.get_by_role("link", name="Record as a decision").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Propose a decision")
+    page.get_by_role("button", name="Propose the decision").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Where is the autumn meeting?")
+    page.goto(f"/polls/{poll.id}")
+    panel = page.locator(".poll-decisions")
+    expect(panel).to_contain_text("Recorded in the decision log")
+    expect(page.get_by_role("link", name="Record as a decision")).to_have_count(0)
+    assert_accessible(page, "closed poll recorded as a decision")
+    panel.get_by_role("link", name="Record a second decision about this vote…").click()
+    expect(page.locator("#poll-recorded")).to_contain_text("already recorded in the decision log")
+    page.get_by_role("button", name="Propose the decision").click()
+    expect(page.locator("#poll_id")).to_contain_text("already recorded")  # refused (409), nothing saved
+    page.get_by_label("Record it again anyway").check()
+    page.get_by_role("button", name="Propose the decision").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Where is the autumn meeting?")
+    db.session.rollback()
+    from protect.decisions.models import Decision
+
+    assert db.session.execute(select(Decision.id).where(Decision.poll_id == poll.id)).scalars().all().__len__() == 2

@@ -285,3 +285,87 @@ def test_ballots_that_do_not_fit_are_refused(method, ballot, message):
 def test_unknown_method_is_refused():
     with pytest.raises(ValueError, match="unknown counting method"):
         count("borda", three(), [])
+
+
+# Issue 16: the lot, singular and plural, Schulze ties --------------------------------------------------------
+
+
+def test_runoff_decided_by_the_lot_says_so_and_names_every_location_of_the_tie():
+    # Round 1: A 2, B 1, C 1 of 4 (no majority). B and C are equal in every round: the lot draws one.
+    # B out: its ballot goes to A, A 3 of 4 wins. C out: its ballot goes to B, A 2 B 2 is a declared tie.
+    ballots = [(A,), (A,), (B, A), (C, B)]
+    outcomes = {}
+    for seed in ("seed-one", "seed-two", "seed-three", "seed-four"):
+        result = count(IRV, three(), ballots, seed=seed)
+        first = result.rounds[0]
+        assert first.tied_fewest == (B, C) and first.by_lot
+        assert first.eliminated == next(oid for oid in lot_order(seed, [A, B, C]) if oid in (B, C))
+        assert first.note.startswith("B and C are tied for the fewest votes (1 vote each).")
+        assert "1 votes" not in first.note and "tied with" not in first.note
+        assert result.lot_decisive is True and result.decided_by_lot
+        assert result.lot_text().startswith("Decided by lot: in round 1, ")
+        assert f"eliminated {result.label(first.eliminated)}" in result.lot_text()
+        outcomes[first.eliminated] = result.winners
+    assert outcomes == {B: [A], C: [A, B]}  # the seeds drew both ways: the lot did decide
+
+
+def test_runoff_broken_by_the_lot_but_not_decided_by_it():
+    ballots = [(A,), (A,), (B,), (C,)]  # B or C out by lot; A has 2 of the 3 still counting either way
+    result = count(IRV, three(), ballots, seed="seed-one")
+    assert [r.by_lot for r in result.rounds] == [True, False]
+    assert result.lot_decisive is False and not result.decided_by_lot
+    assert "Any other draw gives the same result" in result.lot_text()
+    assert result.rounds[1].note == "A has 2 of the 3 votes still counting, more than half: elected."
+    assert result.runoff_detail() == " in round 2 with 2 of 3 votes still counting"
+
+
+def test_runoff_without_a_draw_is_not_decided_by_lot_and_says_one_vote():
+    result = count(IRV, three(), [(A,), (A,), (B,)])
+    assert result.lot_rounds == [] and result.lot_decisive is False and result.lot_text() == ""
+    single = count(IRV, three(), [(A,)])
+    assert single.rounds[0].note == "A has 1 of the 1 vote still counting, more than half: elected."
+    assert single.runoff_detail() == " in round 1 with 1 of 1 vote still counting"
+    tie = count(IRV, [Candidate(A, "A"), Candidate(B, "B")], [(A,), (B,)])
+    assert tie.rounds[0].note == "A and B have 1 vote each: the count stops with a declared tie."
+    fewest = count(IRV, four(), [(A,), (A,), (A,), (B,), (B,), (C, B)] + [(D,)] * 2)
+    assert fewest.rounds[0].note == "C has the fewest votes (1 vote): eliminated."
+
+
+def test_runoff_draws_among_locations_without_votes_are_not_tried_and_never_decide():
+    # Ten locations with no votes at all go out one by one, nine by lot; A and B then tie. Trying every order of
+    # the draws would be 9! counts; none can change anything, so none is tried and the answer is a plain "no".
+    cands = [Candidate(oid, f"L{oid}") for oid in range(1, 13)]
+    result = count(IRV, cands, [(1,), (1,), (2,), (2,)], seed="s")
+    assert sum(r.by_lot for r in result.rounds) == 9  # the tenth is alone with none left
+    assert result.winners == [1, 2] and result.lot_decisive is False
+
+
+def test_runoff_with_too_many_draws_to_try_says_the_result_may_depend_on_them(monkeypatch):
+    from protect.polls import tally
+
+    monkeypatch.setattr(tally, "LOT_RUNS", 0)
+    result = count(IRV, three(), [(A,), (A,), (B,), (C,)], seed="seed-one")
+    assert result.lot_decisive is None and not result.decided_by_lot
+    assert "may depend on that draw" in result.lot_text()
+
+
+def test_schulze_order_shows_equal_paths_as_a_tie():
+    # A is everyone's first; B and C are 3-3 head to head: strongest paths 0 both ways, so they are tied.
+    ballots = _expand([(3, (A, B, C)), (3, (A, C, B))])
+    result = count(SCHULZE, three(), ballots)
+    pw = result.pairwise
+    assert pw.beats[(B, C)] == pw.beats[(C, B)] == 3
+    assert pw.strongest[(B, C)] == pw.strongest[(C, B)] == 0
+    assert pw.groups == [[A], [B, C]]
+    assert pw.ranks() == [(1, [A]), (2, [B, C])]
+    assert result.winner == A
+
+
+def test_schulze_groups_keep_a_strict_order_and_a_perfect_cycle_is_one_rank():
+    strict = count(SCHULZE, three(), _expand([(4, (A, B, C)), (3, (B, C, A)), (2, (C, A, B))]))
+    assert strict.pairwise.groups == [[A], [B], [C]]
+    cycle = count(SCHULZE, three(), _expand([(3, (A, B, C)), (3, (B, C, A)), (3, (C, A, B))]))
+    assert cycle.pairwise.groups == [[A, B, C]] and cycle.pairwise.ranks() == [(1, [A, B, C])]
+    # a tie below a tie: 1 = A, B; 3 = C, D
+    tied = count(SCHULZE, four(), _expand([(2, (A, B, C, D)), (2, (B, A, D, C))]))
+    assert tied.pairwise.ranks() == [(1, [A, B]), (3, [C, D])]

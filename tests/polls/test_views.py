@@ -517,7 +517,8 @@ def test_results_page_has_the_chart_table_rounds_and_turnout(client_for, moderat
     response = client_for(expert).get(f"/polls/{poll_id}/results")
     body = _text(response)
     assert response.status_code == 200
-    assert '<svg class="poll-chart__svg" role="img"' in body and "<desc" in body
+    assert body.count('<svg class="poll-bar__svg"') == 4  # one bar per location, the figures as text
+    assert 'class="poll-legend"' in body and "poll-legend__swatch--tied" in body  # St Petersburg = Tallinn
     assert "style=" not in body  # the CSP forbids inline styles: the chart uses attributes and classes
     assert "Round by round" in body and "Round 2" in body and "eliminated" in body
     assert "Turnout:</strong> 2 of 5 eligible voters (40%)" in body
