@@ -38,9 +38,14 @@ def init_app(app: Flask) -> None:
 def _vacuum() -> None:
     db.session.close()
     engine = db.engine
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql("VACUUM FULL poll, poll_participation, ballot, ballot_mark")
-        else:
-            connection.execute(text("VACUUM"))
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM FULL poll, poll_participation, ballot, ballot_mark"))
+        return
+    raw = engine.raw_connection()  # pysqlite in autocommit (see core.database): VACUUM runs outside a transaction
+    try:
+        raw.driver_connection.execute("PRAGMA secure_delete = ON")
+        raw.driver_connection.execute("VACUUM")
+        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
