@@ -627,10 +627,11 @@ class Generator:
     def polls(self) -> None:
         s, r, t = self.s, self.r, self.t
         poll_ids = self.w.ids("poll", s.polls)
-        polls, options, ballots, marks = [], [], [], []
+        from protect.polls import secrecy
+
+        polls, options, ballots, marks, voted = [], [], [], [], []
         option_ids_all = self.w.ids("poll_option", s.polls * 8)
         option_cursor = 0
-        ballot_ids = iter(self.w.ids("ballot", s.polls * s.ballots_per_poll))
         voters_pool = self.members
         mark_rows = 0
         self.closed_polls: list[int] = []
@@ -640,6 +641,12 @@ class Generator:
             closed = n % 10 != 0
             opens = self.ago(30 + n * 3) if closed else self.ago(2)
             closes = opens + timedelta(days=14) if closed else self.now + timedelta(days=10)
+            secret = n % 4 != 3
+            # a secret poll: sealed if closed (no voter, no tag), else a salt and each ballot's voter tag
+            # (drawn from a generator of their own: the main one's sequence, and so the rest of the data, stays)
+            own = random.Random(f"ballots-{pid}")
+            salt = f"{own.getrandbits(256):064x}" if secret and not closed else None
+            key = secrecy.poll_key(salt) if salt else None
             polls.append(
                 {
                     "id": pid,
@@ -649,7 +656,9 @@ class Generator:
                     "opens_at": opens,
                     "closes_at": closes,
                     "time_zone": "Europe/Copenhagen",
-                    "secret": n % 4 != 3,
+                    "secret": secret,
+                    "ballot_salt": salt,
+                    "sealed_at": closes if secret and closed else None,
                     "live_results": n % 4 == 3,  # open ballots only: a secret poll never shows running results
                     "tie_break_seed": f"{r.getrandbits(64):016x}",
                     "created_by_id": self.bench_user,
@@ -679,10 +688,17 @@ class Generator:
             voters = r.sample(voters_pool, min(s.ballots_per_poll, len(voters_pool)))
             weights = [r.random() + 0.2 for _ in mine]
             for voter in voters:
-                bid = next(ballot_ids)
+                bid = own.getrandbits(63) or 1  # ballot ids are random
                 cast = opens + timedelta(hours=r.random() * 200)
+                voted.append({"poll_id": pid, "voter_id": voter, "cast_at": cast, "changed_at": cast, "revision": 1})
                 ballots.append(
-                    {"id": bid, "poll_id": pid, "voter_id": voter, "cast_at": cast, "changed_at": cast, "revision": 1}
+                    {
+                        "id": bid,
+                        "poll_id": pid,
+                        "voter_id": None if secret else voter,
+                        "voter_tag": secrecy.voter_tag(key, voter) if key else None,
+                        "receipt_hash": secrecy.receipt_hash(secrecy.receipt_code(key, bid)) if key else None,
+                    }
                 )
                 if method in ("schulze", "irv"):
                     order = sorted(mine, key=lambda o: -weights[mine.index(o)] * r.random())[: r.randint(2, count)]
@@ -696,18 +712,16 @@ class Generator:
                 self.closed_polls.append(pid)
             if len(marks) > 50_000:
                 mark_rows += len(marks)
-                self._flush_polls(polls, options, ballots, marks)
-                polls, options, ballots, marks = [], [], [], []
-        self._flush_polls(polls, options, ballots, marks)
+                self._flush_polls(polls, options, voted, ballots, marks)
+                polls, options, ballots, marks, voted = [], [], [], [], []
+        self._flush_polls(polls, options, voted, ballots, marks)
         self.poll_methods = {pid: methods[n % len(methods)] for n, pid in enumerate(poll_ids)}
         self.poll_secret = {row_id: n % 4 != 3 for n, row_id in enumerate(poll_ids)}
 
-    def _flush_polls(self, polls, options, ballots, marks) -> None:
-        mark_ids = self.w.ids("ballot_mark", len(marks))
-        for mark, mid in zip(marks, mark_ids, strict=True):
-            mark["id"] = mid
+    def _flush_polls(self, polls, options, voted, ballots, marks) -> None:
         self.w.insert("poll", polls)
         self.w.insert("poll_option", options)
+        self.w.insert("poll_participation", voted)
         self.w.insert("ballot", ballots)
         self.w.insert("ballot_mark", marks)
 

@@ -36,7 +36,9 @@ SCOPES: dict[str, str] = {
     "agenda_presence": "presence",
     **dict.fromkeys(("guideline", "guideline_section", "section_revision", "guideline_comment"), "guidelines"),
     "guideline_section_visit": "visits",
-    **dict.fromkeys(("poll", "poll_option", "ballot", "ballot_mark", "poll_schedule_change"), "polls"),
+    **dict.fromkeys(
+        ("poll", "poll_option", "poll_participation", "ballot", "ballot_mark", "poll_schedule_change"), "polls"
+    ),
     **dict.fromkeys(
         (
             "meeting",

@@ -17,10 +17,11 @@ def dashboard_panel(user: Any) -> dict[str, Any] | None:
 
 
 def init_app(app: Flask) -> None:
-    from protect.polls import views
+    from protect.polls import cli, views
     from protect.polls.demo import seed_polls
 
     app.register_blueprint(views.bp)
+    cli.init_app(app)
     add_nav(app, NavItem("Votes", "polls.list_polls", role="expert", order=30, active_prefix="/polls"))
     add_panel(app, Panel("polls", "polls/_dashboard_panel.html", build=dashboard_panel, order=30))
     add_seeder(app, Seeder("polls", seed_polls, order=30))

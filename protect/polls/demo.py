@@ -11,7 +11,8 @@ from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.timefmt import from_zone
 from protect.extensions import db
-from protect.polls.models import Ballot, BallotMark, Poll, PollOption
+from protect.polls import secrecy
+from protect.polls.models import Ballot, BallotMark, Poll, PollOption, PollParticipation, new_ballot_id
 from protect.polls.tally import RANKED_METHODS
 
 FIRST_TRAINING_QUESTION = "Where should the first two-day training take place?"
@@ -132,6 +133,7 @@ def _make_poll(
         time_zone=zone,
         secret=secret,
         live_results=live,
+        ballot_salt=secrecy.new_salt() if secret else None,
         created_by_id=moderator.id,
         created_at=opens_at - timedelta(days=1),
         updated_at=opens_at - timedelta(days=1),
@@ -154,20 +156,36 @@ def _make_poll(
         by_city[city] = option
     db.session.flush()
     audit.record(moderator, "poll.created", poll, summary=f"opened a vote: “{question}”", url=f"/polls/{poll.id}")
+    key = secrecy.poll_key(poll.ballot_salt) if secret else None
     for index, (email, cities) in enumerate(ballots.items()):
         when = cast_at + timedelta(hours=7 * index + 1)
-        ballot = Ballot(poll_id=poll.id, voter_id=demo_user(email).id, cast_at=when, changed_at=when)
-        db.session.add(ballot)
+        voter = demo_user(email)
+        db.session.add(PollParticipation(poll_id=poll.id, voter_id=voter.id, cast_at=when, changed_at=when))
+        ballot_id = new_ballot_id()
+        receipt = secrecy.receipt_code(key, ballot_id) if key else None
+        db.session.add(
+            Ballot(
+                id=ballot_id,
+                poll_id=poll.id,
+                voter_id=None if secret else voter.id,
+                voter_tag=secrecy.voter_tag(key, voter.id) if key else None,
+                receipt_hash=secrecy.receipt_hash(receipt) if receipt else None,
+            )
+        )
         db.session.flush()
         for rank, city in enumerate(cities, start=1):
             db.session.add(
                 BallotMark(
-                    ballot_id=ballot.id,
+                    ballot_id=ballot_id,
                     option_id=by_city[city].id,
                     rank=rank if method in RANKED_METHODS else None,
                 )
             )
     db.session.flush()
+    if secret and closes_at <= utcnow():
+        from protect.polls.services import seal_locked_poll
+
+        seal_locked_poll(poll, utcnow())  # a closed secret poll is sealed: nothing links its voters to its ballots
 
 
 def seed_polls() -> None:

@@ -1,11 +1,29 @@
-"""Location votes: polls, their candidate locations, ballots and the marks on them."""
+"""Location votes: polls, their candidate locations, who voted, the ballots and the marks on them.
+
+Who voted and what was voted are kept apart. ``PollParticipation`` says that a member voted (turnout, "you have
+voted", one ballot each) and when; ``Ballot`` + ``BallotMark`` say what was voted. An open (non-secret) poll's
+ballot names its voter. A secret poll's ballot does not: it has a random id, no time, no revision, and while
+the poll is open a ``voter_tag`` (a keyed hash of the voter's id, see ``polls.secrecy``) whose key is derived
+from the server's SECRET_KEY and the poll's ``ballot_salt``. At the close both the salt and every tag are
+erased and the ballots are rewritten in random order ("sealed"): from then on nothing links a voter to a ballot.
+"""
 
 from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protect.core.database import utcnow
@@ -24,6 +42,15 @@ OPTIONS_MAX = 12
 
 def new_seed() -> str:
     return secrets.token_hex(8)
+
+
+# Ballot ids are random 63-bit numbers, so that neither the ids nor (on SQLite, where an INTEGER PRIMARY KEY is
+# the row's key in the table's B-tree) the order rows are stored in follow the order ballots were cast.
+BallotId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def new_ballot_id() -> int:
+    return secrets.randbelow(2**63 - 1) + 1
 
 
 class Poll(db.Model):
@@ -52,6 +79,11 @@ class Poll(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     # Raised by every ballot cast or changed: what the live parts of the poll page poll for.
     ballot_version: Mapped[int] = mapped_column(default=0)
+    # A secret poll's random salt (hex) from its creation until it is sealed: with SECRET_KEY, the key of the
+    # voter tags that let a voter find and replace their own ballot while voting is open. Erased at the close.
+    ballot_salt: Mapped[str | None] = mapped_column(String(64))
+    # When a secret poll's ballots were sealed (salt and tags erased, rows rewritten in random order).
+    sealed_at: Mapped[datetime | None]
 
     created_by = relationship("User", lazy="raise")
     options: Mapped[list[PollOption]] = relationship(
@@ -127,43 +159,74 @@ class PollOption(db.Model):
         return f"{day:%-d %b %Y}" if day else ""
 
 
-class Ballot(db.Model):
-    """One voter's ballot in one poll. Changing it replaces its marks; the row (and the constraint) stay."""
+class PollParticipation(db.Model):
+    """That ``voter`` voted in ``poll``, and when; never what they chose. One row per voter and poll: what
+    turnout counts, what "you have voted" reads, and what keeps a member to one ballot."""
 
-    __tablename__ = "ballot"
-    __table_args__ = (UniqueConstraint("poll_id", "voter_id"),)
+    __tablename__ = "poll_participation"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))  # indexed by the unique
-    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     cast_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     revision: Mapped[int] = mapped_column(default=1)  # 1 when cast, +1 for every change
 
     voter = relationship("User", lazy="raise")
+
+
+class Ballot(db.Model):
+    """What one voter chose. Changing a ballot replaces the row (a new random id) and its marks.
+
+    An open poll's ballot names its voter (``voter_id``). A secret poll's names nobody: while the poll is open
+    it carries ``voter_tag`` (HMAC of the voter's id under the poll's key, which is not in the database), and
+    after the close not even that. ``receipt_hash`` (secret polls) is the SHA-256 of the receipt code shown to
+    the voter: with the code, anyone can look the ballot's content up; without it, nobody can tell whose it is.
+    No time, no revision and no sequential id: each would correlate with the participation rows."""
+
+    __tablename__ = "ballot"
+    __table_args__ = (
+        UniqueConstraint("poll_id", "voter_id"),
+        UniqueConstraint("poll_id", "voter_tag"),
+        UniqueConstraint("poll_id", "receipt_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BallotId, primary_key=True, autoincrement=False, default=new_ballot_id)
+    poll_id: Mapped[int] = mapped_column(ForeignKey("poll.id", ondelete="CASCADE"))  # indexed by the uniques
+    voter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    voter_tag: Mapped[str | None] = mapped_column(String(64))
+    receipt_hash: Mapped[str | None] = mapped_column(String(64))
+
+    voter = relationship("User", lazy="raise")
     marks: Mapped[list[BallotMark]] = relationship(
-        back_populates="ballot", lazy="raise", order_by="BallotMark.id", cascade="all, delete-orphan"
+        back_populates="ballot",
+        lazy="raise",
+        order_by="(BallotMark.rank.is_(None), BallotMark.rank, BallotMark.option_id)",
+        cascade="all, delete-orphan",
     )
 
     def choice(self) -> tuple[int, ...]:
         """The option ids as the tally reads them: ranked ones in order of rank."""
-        marks = sorted(self.marks, key=lambda m: (m.rank is None, m.rank or 0, m.id))
+        marks = sorted(self.marks, key=lambda m: (m.rank is None, m.rank or 0, m.option_id))
         return tuple(m.option_id for m in marks)
 
 
 class BallotMark(db.Model):
-    """A chosen, approved or ranked option on a ballot (``rank`` only on ranked ballots)."""
+    """A chosen, approved or ranked option on a ballot (``rank`` only on ranked ballots).
+
+    No id of its own: the key is (ballot, option), and on SQLite the table is WITHOUT ROWID, so no hidden
+    sequential row number records the order marks were written in."""
 
     __tablename__ = "ballot_mark"
     __table_args__ = (
-        UniqueConstraint("ballot_id", "option_id"),
         UniqueConstraint("ballot_id", "rank"),
         CheckConstraint("rank IS NULL OR rank >= 1", name="rank_positive"),
+        {"sqlite_with_rowid": False},
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"))  # indexed by the unique
-    option_id: Mapped[int] = mapped_column(ForeignKey("poll_option.id", ondelete="CASCADE"), index=True)
+    ballot_id: Mapped[int] = mapped_column(BallotId, ForeignKey("ballot.id", ondelete="CASCADE"), primary_key=True)
+    option_id: Mapped[int] = mapped_column(
+        ForeignKey("poll_option.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     rank: Mapped[int | None]
 
     ballot: Mapped[Ballot] = relationship(back_populates="marks", lazy="raise")

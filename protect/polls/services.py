@@ -1,30 +1,37 @@
 """The rules of location votes, without HTTP: creating and changing polls, casting ballots, counting.
 
-Secrecy: nothing here returns who chose what for a secret poll, except a voter's own ballot to that voter.
-The audit log records that a ballot was cast or changed, never its content.
+Secrecy: nothing here returns who chose what for a secret poll, except a voter's own ballot to that voter
+while voting is open. Who voted (``PollParticipation``) and what was voted (``Ballot``) are separate rows; a
+secret ballot is found again only through a keyed tag whose key is not in the database, and at the close
+(``seal_poll``) the key and the tags are erased and the ballots rewritten in random order (see
+``polls.secrecy``). The audit log records that a ballot was cast or changed, never its content.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from typing import NamedTuple
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.orm import joinedload, selectinload
 
 from protect.auth.models import User
 from protect.core import audit
-from protect.core.database import utcnow
+from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation
 from protect.core.inputs import parse_int
 from protect.core.permissions import ROLES
 from protect.core.timefmt import format_datetime
 from protect.extensions import db
+from protect.polls import secrecy
 from protect.polls.cache import tallies
 from protect.polls.models import (
     OPTIONS_MAX,
@@ -33,7 +40,9 @@ from protect.polls.models import (
     BallotMark,
     Poll,
     PollOption,
+    PollParticipation,
     PollScheduleChange,
+    new_ballot_id,
 )
 from protect.polls.tally import (
     APPROVAL,
@@ -112,7 +121,7 @@ def turnout(poll: Poll) -> Turnout:
 @cache
 def _turnout_statement():
     poll_id = bindparam("poll_id")
-    voted = select(Ballot.voter_id).where(Ballot.poll_id == poll_id)
+    voted = select(PollParticipation.voter_id).where(PollParticipation.poll_id == poll_id)
     ballots = select(func.count()).select_from(Ballot).where(Ballot.poll_id == poll_id).scalar_subquery()
     eligible = (
         select(func.count()).select_from(User).where(or_(_eligible_condition(), User.id.in_(voted))).scalar_subquery()
@@ -122,22 +131,101 @@ def _turnout_statement():
     return select(ballots, eligible, ballot_version, version)
 
 
-def own_ballot(poll: Poll, user: User) -> Ballot | None:
-    """``user``'s own ballot in ``poll`` with its marks (one query), or None. Only ever shown to ``user``."""
+@dataclass(frozen=True)
+class OwnBallot:
+    """A voter's own ballot as shown to them (and only to them).
+
+    ``marks`` is None when the member voted but their ballot can no longer be linked to them: a secret poll
+    after its close (sealed), or one whose key changed since. ``receipt`` is the receipt code of a secret
+    poll's ballot while voting is open."""
+
+    cast_at: datetime
+    changed_at: datetime
+    revision: int
+    marks: tuple[int, ...] | None
+    receipt: str | None = None
+
+    def choice(self) -> tuple[int, ...]:
+        return self.marks or ()
+
+    @property
+    def linked(self) -> bool:
+        return self.marks is not None
+
+
+def own_ballot(poll: Poll, user: User) -> OwnBallot | None:
+    """``user``'s own ballot in ``poll`` (one query), or None if they have not voted. Only ever shown to ``user``."""
+    key = _key_of(poll)
+    if poll.secret:
+        params = {"poll_id": poll.id, "voter_id": user.id, "tag": secrecy.voter_tag(key, user.id) if key else None}
+        rows = db.session.execute(_own_secret_ballot_statement(), params).all()
+    else:
+        rows = db.session.execute(_own_open_ballot_statement(), {"poll_id": poll.id, "voter_id": user.id}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    if first.ballot_id is None:
+        return OwnBallot(first.cast_at, first.changed_at, first.revision, None)
+    marks = tuple(row.option_id for row in rows if row.option_id is not None)
+    receipt = secrecy.receipt_code(key, first.ballot_id) if poll.secret and key else None
+    return OwnBallot(first.cast_at, first.changed_at, first.revision, marks, receipt)
+
+
+def _own_ballot_statement(ballot_matches):
+    p, b, m = PollParticipation.__table__, Ballot.__table__, BallotMark.__table__
+    source = p.outerjoin(b, and_(b.c.poll_id == p.c.poll_id, ballot_matches(p, b))).outerjoin(
+        m, m.c.ballot_id == b.c.id
+    )
     return (
-        db.session.execute(_own_ballot_statement(), {"poll_id": poll.id, "voter_id": user.id})
-        .unique()
-        .scalar_one_or_none()
+        select(p.c.cast_at, p.c.changed_at, p.c.revision, b.c.id.label("ballot_id"), m.c.option_id)
+        .select_from(source)
+        .where(p.c.poll_id == bindparam("poll_id"), p.c.voter_id == bindparam("voter_id"))
+        .order_by(m.c.rank.is_(None), m.c.rank, m.c.option_id)
     )
 
 
 @cache
-def _own_ballot_statement():
-    return (
-        select(Ballot)
-        .where(Ballot.poll_id == bindparam("poll_id"), Ballot.voter_id == bindparam("voter_id"))
-        .options(joinedload(Ballot.marks))
-    )
+def _own_open_ballot_statement():
+    return _own_ballot_statement(lambda p, b: b.c.voter_id == p.c.voter_id)
+
+
+@cache
+def _own_secret_ballot_statement():
+    # A NULL tag (a sealed poll) matches no ballot: the member voted, and nothing says which ballot is theirs.
+    return _own_ballot_statement(lambda p, b: b.c.voter_tag == bindparam("tag"))
+
+
+def _key_of(poll: Poll) -> bytes | None:
+    """The poll's ballot key while it has one (a secret poll not yet sealed)."""
+    return secrecy.poll_key(poll.ballot_salt) if poll.secret and poll.ballot_salt else None
+
+
+def check_receipt(poll: Poll, code: str) -> tuple[int, ...]:
+    """The content of the ballot of ``poll`` whose receipt code is ``code``: lets a voter check, also after
+    the close, that their ballot was counted as cast, without saying who they are. 422 if none has it."""
+    if not poll.secret:
+        raise RuleViolation("Open ballots have no receipt codes: the results list every ballot.", status=404)
+    normal = secrecy.normalise_receipt(code)
+    if normal is None:
+        raise RuleViolation(
+            f"A receipt code has {secrecy.RECEIPT_LENGTH} letters and digits, like ABCD-EFGH-IJKL-MNOP-QRST.",
+            field="receipt",
+            status=422,
+        )
+    b, m = Ballot.__table__, BallotMark.__table__
+    rows = db.session.execute(
+        select(b.c.id, m.c.option_id)
+        .select_from(b.outerjoin(m, m.c.ballot_id == b.c.id))
+        .where(b.c.poll_id == poll.id, b.c.receipt_hash == secrecy.receipt_hash(normal))
+        .order_by(m.c.rank.is_(None), m.c.rank, m.c.option_id)
+    ).all()
+    if not rows:
+        raise RuleViolation(
+            "No ballot of this poll has this receipt code. Check the code; a ballot changed later has a new code.",
+            field="receipt",
+            status=422,
+        )
+    return tuple(row.option_id for row in rows if row.option_id is not None)
 
 
 def has_ballots(poll_id: int) -> bool:
@@ -149,7 +237,12 @@ def poll_ballots(poll: Poll) -> list[Ballot]:
     ballot. The pages use the lighter ``ballot_set``."""
     query = select(Ballot).where(Ballot.poll_id == poll.id).options(selectinload(Ballot.marks))
     if not poll.secret:
-        query = query.options(joinedload(Ballot.voter)).order_by(Ballot.cast_at, Ballot.id)
+        joined = and_(PollParticipation.poll_id == Ballot.poll_id, PollParticipation.voter_id == Ballot.voter_id)
+        query = (
+            query.options(joinedload(Ballot.voter))
+            .outerjoin(PollParticipation, joined)
+            .order_by(PollParticipation.cast_at, Ballot.id)
+        )
     else:
         query = query.order_by(Ballot.id)
     return list(db.session.execute(query).scalars())
@@ -207,12 +300,14 @@ def ballot_set(poll: Poll, *, voters: bool | None = None) -> BallotSet:
     p, b, m = Poll.__table__, Ballot.__table__, BallotMark.__table__
     columns = [p.c.version, p.c.ballot_version, b.c.id, m.c.option_id]
     source = p.outerjoin(b, b.c.poll_id == p.c.id).outerjoin(m, m.c.ballot_id == b.c.id)
-    marks_in_order = (m.c.rank.is_(None), m.c.rank, m.c.id)  # as Ballot.choice(): by rank, unranked last
+    marks_in_order = (m.c.rank.is_(None), m.c.rank, m.c.option_id)  # as Ballot.choice(): by rank, unranked last
     if voters:
-        u = User.__table__
-        columns += [b.c.cast_at, b.c.changed_at, b.c.revision, u.c.id, u.c.display_name]
-        source = source.outerjoin(u, u.c.id == b.c.voter_id)
-        order = (b.c.cast_at, b.c.id, *marks_in_order)
+        u, pp = User.__table__, PollParticipation.__table__
+        columns += [pp.c.cast_at, pp.c.changed_at, pp.c.revision, u.c.id, u.c.display_name]
+        source = source.outerjoin(u, u.c.id == b.c.voter_id).outerjoin(
+            pp, and_(pp.c.poll_id == b.c.poll_id, pp.c.voter_id == b.c.voter_id)
+        )
+        order = (pp.c.cast_at, b.c.id, *marks_in_order)
     else:
         order = (b.c.id, *marks_in_order)
     rows = db.session.execute(select(*columns).select_from(source).where(p.c.id == poll.id).order_by(*order)).all()
@@ -238,8 +333,9 @@ def _line(row, choice: list[int]) -> BallotLine:
     if len(row) == 4:
         return BallotLine(row[2], tuple(choice))
     cast_at, changed_at, revision, voter_id, name = row[4:]
-    voter = Voter(voter_id, name) if voter_id is not None else None
-    return BallotLine(row[2], tuple(choice), voter, cast_at, changed_at, revision)
+    if voter_id is None:  # a secret ballot in a poll whose row was made open by hand: it names nobody
+        return BallotLine(row[2], tuple(choice))
+    return BallotLine(row[2], tuple(choice), Voter(voter_id, name), cast_at, changed_at, revision)
 
 
 def candidates(poll: Poll) -> list[Candidate]:
@@ -307,10 +403,10 @@ class PollListing:
 
 
 def _voted():
-    """Whether the user of the ``user_id`` parameter has a ballot in the poll of the row."""
+    """Whether the user of the ``user_id`` parameter voted in the poll of the row."""
     return (
-        select(Ballot.id)
-        .where(Ballot.poll_id == Poll.id, Ballot.voter_id == bindparam("user_id"))
+        select(PollParticipation.voter_id)
+        .where(PollParticipation.poll_id == Poll.id, PollParticipation.voter_id == bindparam("user_id"))
         .exists()
         .label("voted")
     )
@@ -455,6 +551,7 @@ def create_poll(actor: User, data: PollData, now: datetime | None = None) -> Pol
         time_zone=data.time_zone,
         secret=data.secret,
         live_results=data.live_results,
+        ballot_salt=secrecy.new_salt() if data.secret else None,
         created_by_id=actor.id,
         created_at=now,
         updated_at=now,
@@ -560,6 +657,12 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
     poll.live_results = data.live_results
     poll.updated_at = now
     poll.version = poll.version + 1
+    # Secrecy can change only before the first ballot, and a poll without ballots can be moved back before its
+    # close: a secret poll that may take ballots has a salt, an open one none.
+    if not poll.secret:
+        poll.ballot_salt = poll.sealed_at = None
+    elif poll.ballot_salt is None and not poll.is_closed(now):
+        poll.ballot_salt, poll.sealed_at = secrecy.new_salt(), None
     if not _same_options(current, data.options):
         for option in current:
             db.session.delete(option)
@@ -657,6 +760,7 @@ def close_poll_early(actor: User, poll_id: int, reason: str, now: datetime | Non
         url=_poll_url(poll),
         details={"closes_at": [before.isoformat(), now.isoformat()], "reason": reason},
     )
+    seal_locked_poll(poll, now)
     db.session.commit()
     return poll
 
@@ -679,16 +783,19 @@ def _eligible(user: User) -> bool:
     return bool(user.active) and user.role in ROLES
 
 
-def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime | None = None) -> Ballot:
-    """Cast ``voter``'s ballot, or replace it, in one transaction, and return it.
+def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime | None = None) -> OwnBallot:
+    """Cast ``voter``'s ballot, or replace it, in one transaction, and return it as the voter's receipt.
 
     ``choice`` is the option ids: the one chosen, every approved one, or the ranking (most preferred
     first). Refused: 404 unknown poll, 403 a voter who is not an active member, 409 outside the voting
-    time, 422 a ballot that does not fit the poll (unknown option, duplicates, empty).
+    time, 422 a ballot that does not fit the poll (unknown option, duplicates, empty). A cast after the close
+    seals the poll first (if nothing did yet).
 
     The poll row is locked first (SELECT ... FOR UPDATE; SQLite's write lock is taken at BEGIN), so casts,
-    edits and closes of one poll happen one after the other; the ballot is written with INSERT ... ON
-    CONFLICT on the (poll, voter) unique constraint, so even without the lock no ballot is doubled.
+    edits and closes of one poll happen one after the other. That the member voted is written with INSERT ...
+    ON CONFLICT on the (poll, voter) key of the participation row, so even without the lock nobody votes
+    twice; their previous ballot (found by voter id, or on a secret poll by voter tag) is deleted and the new
+    one inserted with a new random id.
     """
     now = now or utcnow()
     poll = _lock_poll(poll_id)
@@ -704,6 +811,8 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
             status=409,
         )
     if status == "closed":
+        if seal_locked_poll(poll, now):
+            db.session.commit()
         raise RuleViolation(
             f"Voting has ended: the poll closed {format_datetime(poll.closes_at, voter.time_zone)}.", status=409
         )
@@ -713,30 +822,62 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
         check_ballot(poll.method, options, choice)
     except BallotError as error:
         raise RuleViolation(_ballot_message(poll.method, error, choice), field="choice", status=422) from error
+    key = _key_of(poll)
+    if poll.secret and key is None:  # a secret poll open for voting always has its salt; never store a link
+        raise RuleViolation("This poll cannot take ballots: its ballot key is missing.", status=409)
 
-    dialect = db.session.get_bind().dialect.name
-    make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Ballot.__table__
-    statement = (
-        make_insert(table)
-        .values(poll_id=poll.id, voter_id=voter_row.id, cast_at=now, changed_at=now, revision=1)
-        .on_conflict_do_update(
-            index_elements=[table.c.poll_id, table.c.voter_id],
-            set_={"changed_at": now, "revision": table.c.revision + 1},
+    with _quiet_parameters(poll):
+        dialect = db.session.get_bind().dialect.name
+        make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        table = PollParticipation.__table__
+        participation = (
+            make_insert(table)
+            .values(poll_id=poll.id, voter_id=voter_row.id, cast_at=now, changed_at=now, revision=1)
+            .on_conflict_do_update(
+                index_elements=[table.c.poll_id, table.c.voter_id],
+                set_={"changed_at": now, "revision": table.c.revision + 1},
+            )
+            .returning(table.c.cast_at, table.c.revision)
         )
-        .returning(table.c.id, table.c.revision)
-    )
-    ballot_id, revision = db.session.execute(statement).one()
-    db.session.execute(delete(BallotMark).where(BallotMark.ballot_id == ballot_id))
-    ranked = poll.method in RANKED_METHODS
-    db.session.execute(
-        insert(BallotMark),
-        [
-            {"ballot_id": ballot_id, "option_id": option_id, "rank": position if ranked else None}
-            for position, option_id in enumerate(choice, start=1)
-        ],
-    )
-    db.session.execute(update(Poll).where(Poll.id == poll.id).values(ballot_version=Poll.ballot_version + 1))
+        cast_at, revision = db.session.execute(participation).one()
+        if poll.secret:
+            tag = secrecy.voter_tag(key, voter_row.id)
+            mine = Ballot.voter_tag == tag
+        else:
+            tag = None
+            mine = Ballot.voter_id == voter_row.id
+        previous = db.session.execute(select(Ballot.id).where(Ballot.poll_id == poll.id, mine)).scalars().all()
+        if revision > 1 and not previous:
+            # They voted, but their ballot cannot be found: the server's SECRET_KEY changed since. Their ballot
+            # still counts; a second one must not.
+            raise RuleViolation(
+                "Your ballot is counted, but it can no longer be changed: the server's key changed since you "
+                "voted. Ask an administrator.",
+                status=409,
+            )
+        if previous:
+            db.session.execute(delete(BallotMark).where(BallotMark.ballot_id.in_(previous)))
+            db.session.execute(delete(Ballot).where(Ballot.id.in_(previous)))
+        ballot_id = new_ballot_id()
+        receipt = secrecy.receipt_code(key, ballot_id) if key else None
+        db.session.execute(
+            insert(Ballot.__table__).values(
+                id=ballot_id,
+                poll_id=poll.id,
+                voter_id=None if poll.secret else voter_row.id,
+                voter_tag=tag,
+                receipt_hash=secrecy.receipt_hash(receipt) if receipt else None,
+            )
+        )
+        ranked = poll.method in RANKED_METHODS
+        db.session.execute(
+            insert(BallotMark.__table__),
+            [
+                {"ballot_id": ballot_id, "option_id": option_id, "rank": position if ranked else None}
+                for position, option_id in enumerate(choice, start=1)
+            ],
+        )
+        db.session.execute(update(Poll).where(Poll.id == poll.id).values(ballot_version=Poll.ballot_version + 1))
     changed = revision > 1
     audit.record(
         voter_row,
@@ -748,12 +889,134 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
         audience="moderator" if poll.secret else "all",
     )
     db.session.commit()
-    return db.session.execute(
-        select(Ballot)
-        .where(Ballot.id == ballot_id)
-        .options(selectinload(Ballot.marks))
-        .execution_options(populate_existing=True)
-    ).scalar_one()
+    marks = choice if ranked else sorted(choice)
+    return OwnBallot(cast_at, now, revision, tuple(marks), receipt)
+
+
+@contextmanager
+def _quiet_parameters(poll: Poll):
+    """A database error while writing a secret poll's ballots is raised (and logged) without the statement's
+    parameters: an insert's option ids next to a request's time in a log would be a link outside the database."""
+    try:
+        yield
+    except StatementError as error:
+        if poll.secret:
+            error.hide_parameters = True
+        raise
+
+
+# Sealing ----------------------------------------------------------------------------------------------------
+
+
+def seal_due(poll: Poll, now: datetime | None = None) -> bool:
+    """Whether ``poll`` is a secret poll past its close whose ballots are not sealed yet."""
+    return bool(poll.secret) and poll.sealed_at is None and poll.is_closed(now)
+
+
+def seal_poll(poll_id: int, now: datetime | None = None) -> bool:
+    """Seal a secret poll that has closed, in one transaction (see ``seal_locked_poll``). True if it sealed it
+    now; False if it was sealed already, is still open, or is an open ballot. Outside a write request, call it
+    inside ``database.writing()``."""
+    now = now or utcnow()
+    poll = _lock_poll(poll_id)
+    sealed = seal_locked_poll(poll, now)
+    db.session.commit()
+    if sealed:
+        _checkpoint_sqlite()
+    return sealed
+
+
+def seal_if_due(poll: Poll) -> Poll:
+    """For reads: seal ``poll`` if its close has passed and nothing sealed it yet (the first read after the
+    close does it; ``flask seal-polls`` run by cron does it without a read). Returns the poll as it is now."""
+    if not seal_due(poll):
+        return poll
+
+    db.session.rollback()  # end this request's read transaction: the seal is a write of its own
+    with writing():
+        seal_poll(poll.id)
+    return get_poll(poll.id) or poll
+
+
+def seal_closed_polls(now: datetime | None = None) -> list[int]:
+    """Seal every secret poll whose close has passed (the cron command). Returns the ids sealed."""
+
+    now = now or utcnow()
+    due = (
+        db.session.execute(
+            select(Poll.id).where(Poll.secret.is_(True), Poll.sealed_at.is_(None), Poll.closes_at <= now)
+        )
+        .scalars()
+        .all()
+    )
+    db.session.rollback()
+    sealed = []
+    for poll_id in due:
+        with writing():
+            if seal_poll(poll_id, now):
+                sealed.append(poll_id)
+    return sealed
+
+
+def seal_locked_poll(poll: Poll, now: datetime) -> bool:
+    """Erase every link between ``poll``'s voters and its ballots, in the caller's transaction (the poll
+    locked): the salt and every voter tag go, and the ballots are deleted and inserted again in a random order
+    with new random ids, so neither the ids nor the order the rows are stored in follow the order of voting.
+    Each ballot's content and receipt hash are kept. Nothing is done to an open ballot or one sealed already."""
+    if not seal_due(poll, now):
+        return False
+    bind = db.session.get_bind()
+    if bind.dialect.name == "sqlite":
+        # Overwrite the freed space of deleted rows and of the old salt with zeros, not just mark it free.
+        db.session.execute(text("PRAGMA secure_delete = ON"))
+    with _quiet_parameters(poll):
+        ballots = db.session.execute(select(Ballot.id, Ballot.receipt_hash).where(Ballot.poll_id == poll.id)).all()
+        marks: dict[int, list[tuple[int, int | None]]] = {row.id: [] for row in ballots}
+        for ballot_id, option_id, rank in db.session.execute(
+            select(BallotMark.ballot_id, BallotMark.option_id, BallotMark.rank)
+            .join(Ballot, Ballot.id == BallotMark.ballot_id)
+            .where(Ballot.poll_id == poll.id)
+        ):
+            marks[ballot_id].append((option_id, rank))
+        if ballots:
+            mine = select(Ballot.id).where(Ballot.poll_id == poll.id).scalar_subquery()
+            db.session.execute(delete(BallotMark).where(BallotMark.ballot_id.in_(mine)))
+            db.session.execute(delete(Ballot).where(Ballot.poll_id == poll.id))
+            order = list(ballots)
+            random.SystemRandom().shuffle(order)
+            new_rows, new_marks = [], []
+            for old in order:
+                new_id = new_ballot_id()
+                new_rows.append(
+                    {
+                        "id": new_id,
+                        "poll_id": poll.id,
+                        "voter_id": None,
+                        "voter_tag": None,
+                        "receipt_hash": old.receipt_hash,
+                    }
+                )
+                new_marks += [{"ballot_id": new_id, "option_id": o, "rank": r} for o, r in marks[old.id]]
+            db.session.execute(insert(Ballot.__table__), new_rows)
+            if new_marks:
+                db.session.execute(insert(BallotMark.__table__), new_marks)
+    poll.ballot_salt = None
+    poll.sealed_at = now
+    db.session.flush()
+    return True
+
+
+def _checkpoint_sqlite() -> None:
+    """After a seal on SQLite, move the write-ahead log into the database file and truncate it, so the log no
+    longer holds the pages with the erased salt and tags (best effort: a reader can hold it open)."""
+    bind = db.session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return
+    try:
+        with bind.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    except OperationalError:
+        pass  # another connection holds the log: SQLite checkpoints it later by itself
 
 
 def _ballot_message(method: str, error: BallotError, choice: list[int]) -> str:

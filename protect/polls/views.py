@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, flash, make_response, render_template, request, url_for
 from flask_login import current_user
+from jinja2_fragments.flask import render_blocks
 
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation, error_response
@@ -20,8 +21,8 @@ from protect.polls import services
 from protect.polls.chart import bar_chart
 from protect.polls.export import tally_csv
 from protect.polls.forms import CloseForm, ExtendForm, PollForm
-from protect.polls.models import Ballot, Poll
-from protect.polls.services import LOCKED_AFTER_FIRST_BALLOT, OptionData, PollData
+from protect.polls.models import Poll
+from protect.polls.services import LOCKED_AFTER_FIRST_BALLOT, OptionData, OwnBallot, PollData
 from protect.polls.tally import METHOD_HOW_TO_VOTE, METHOD_LABELS, METHOD_RULES
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
@@ -36,6 +37,10 @@ def _poll_or_404(poll_id: int) -> Poll:
     poll = services.get_poll(poll_id)
     if poll is None:
         abort(404, "There is no such poll. It may have been removed, or the link is mistyped.")
+    if request.method in ("GET", "HEAD"):
+        # The first read after a secret poll's close seals its ballots (a cast attempt does it in its own
+        # transaction; `flask seal-polls` from cron does it without either).
+        poll = services.seal_if_due(poll)
     return poll
 
 
@@ -241,7 +246,7 @@ def close_poll(poll_id: int):
 
 def _ballot_context(
     poll: Poll,
-    mine: Ballot | None,
+    mine: OwnBallot | None,
     *,
     editing: bool = False,
     draft: list[int] | None = None,
@@ -249,12 +254,16 @@ def _ballot_context(
     announce: str = "",
     focus: str = "",
     just_cast: bool = False,
+    checked: tuple[int, ...] | None = None,
+    receipt_error: str | None = None,
 ) -> dict[str, Any]:
     status = poll.status()
     current = list(mine.choice()) if mine else []
     mode = "closed" if status == "closed" else "scheduled" if status == "scheduled" else "form"
     if mode == "form" and mine is not None and not editing and draft is None and error is None:
         mode = "receipt"
+    if mode == "form" and mine is not None and not mine.linked:
+        mode = "unlinked"  # they voted, and their ballot can no longer be found (the server's key changed)
     return {
         "poll": poll,
         "mine": mine,
@@ -266,6 +275,9 @@ def _ballot_context(
         "focus": focus,
         "just_cast": just_cast,
         "how_to_vote": METHOD_HOW_TO_VOTE[poll.method],
+        "checked": checked,  # the content of the ballot whose receipt code was just checked
+        "receipt_typed": request.form.get("receipt", "") if request.method == "POST" else "",
+        "receipt_error": receipt_error,
     }
 
 
@@ -368,10 +380,33 @@ def cast(poll_id: int):
     changed = mine.revision > 1
     message = "Your ballot is changed." if changed else "Your ballot is cast."
     if is_htmx():
+        # The receipt, and the turnout line that this ballot changed (swapped out of band by its id).
         context = _ballot_context(poll, mine, announce=message, focus="receipt", just_cast=True)
-        return render_fragment("polls/poll.html", "ballot", **context)
+        standing = _standing_context(services.get_poll(poll.id) or poll)
+        body = render_blocks("polls/poll.html", ["ballot", "standing"], **{**standing, **context}, oob=True)
+        response = make_response(body)
+        response.vary.add("HX-Request")
+        return response
     flash(message, "success")
     return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id) + "#ballot")
+
+
+@bp.post("/<int:poll_id>/receipt")
+def check_receipt(poll_id: int):
+    """Look up the ballot of a secret poll that has the receipt code typed: the voter sees the content that was
+    counted, also after the close, without the server learning (or recording) whose ballot it is. A POST, so
+    the code never appears in an address, a server's access log or the browser's history."""
+    poll = _poll_or_404(poll_id)
+    mine = services.own_ballot(poll, current_user)
+    try:
+        checked = services.check_receipt(poll, request.form.get("receipt", ""))
+    except RuleViolation as error:
+        if error.status == 404:
+            abort(404, error.message)
+        context = _ballot_context(poll, mine, receipt_error=error.message, focus="receipt-error")
+        return _ballot_response(poll, context, error.status)
+    context = _ballot_context(poll, mine, checked=checked, focus="checked")
+    return _ballot_response(poll, context, 200)
 
 
 @bp.post("/<int:poll_id>/ballot/arrange")
@@ -411,6 +446,7 @@ def pulse(poll_id: int):
     poll = db.session.get(Poll, poll_id)
     if poll is None:
         abort(404)
+    poll = services.seal_if_due(poll)
     if request.args.get("v") == _pulse_token(poll, poll.status()):
         return Response(status=204)
     return render_fragment("polls/poll.html", "standing", **_standing_context(poll))

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from protect.extensions import db
 from protect.polls import services
-from protect.polls.models import Ballot, Poll
+from protect.polls.models import Ballot, Poll, PollParticipation
 from tests.browser.conftest import assert_accessible
 from tests.factories import PASSWORD, make_user
 from tests.polls.factories import cast, close_now, make_poll, option_ids
@@ -78,6 +78,10 @@ def test_ranked_poll_from_creation_to_results_by_keyboard(signed_in, moderator):
     expect(voter.get_by_role("heading", name="Your ballot")).to_be_focused()
     expect(voter.locator("#ballot-announce")).to_have_text("Your ballot is cast.")
     expect(voter.locator(".receipt__choices li")).to_have_text(["Vilnius, Lithuania", "Tallinn, Estonia"])
+    # the turnout line is updated with the receipt (out of band), not at the next poll of the live part
+    expect(voter.locator("#standing .poll-standing__turnout")).to_contain_text(re.compile(r"Turnout: 1 of \d+"))
+    expect(voter.locator(".receipt__code code")).to_have_text(re.compile(r"^([A-Z2-7]{4}-){4}[A-Z2-7]{4}$"))
+    alda_receipt = voter.locator(".receipt__code code").inner_text()
 
     # Birk ranks Tallinn then Riga, casts, then changes his mind: Riga up to first place.
     other = signed_in(birk)
@@ -100,8 +104,10 @@ def test_ranked_poll_from_creation_to_results_by_keyboard(signed_in, moderator):
     expect(other.locator(".receipt")).to_contain_text("last changed")
 
     db.session.rollback()
+    voted = db.session.execute(select(PollParticipation).where(PollParticipation.poll_id == poll_id)).scalars()
+    assert sorted(p.revision for p in voted) == [1, 2]
     ballots = db.session.execute(select(Ballot).where(Ballot.poll_id == poll_id)).scalars().all()
-    assert sorted(b.revision for b in ballots) == [1, 2]
+    assert len(ballots) == 2 and all(b.voter_id is None for b in ballots)  # a secret ballot names nobody
 
     # Three more members vote (outside the browser); then the moderator closes the poll early.
     poll = db.session.get(Poll, poll_id)
@@ -123,6 +129,16 @@ def test_ranked_poll_from_creation_to_results_by_keyboard(signed_in, moderator):
     assert_accessible(host, "results page")
     host.get_by_role("link", name=QUESTION).click()
     expect(host.get_by_text("Every member who wanted to vote has voted")).to_be_visible()
+
+    # After the close Alda's ballot is sealed: her page says she voted, and her receipt code finds the ballot.
+    voter.reload()
+    expect(voter.locator("#ballot")).to_contain_text("the ballots were sealed")
+    expect(voter.locator(".receipt__choices")).to_have_count(0)
+    voter.get_by_label("Check a receipt code").fill(alda_receipt.lower())
+    with voter.expect_response(re.compile(r"/receipt$")):
+        voter.get_by_role("button", name="Check the receipt").click()
+    expect(voter.locator("#receipt-checked li")).to_have_text(["Vilnius, Lithuania", "Tallinn, Estonia"])
+    assert_accessible(voter, "a sealed ballot's receipt check")
 
 
 def test_approval_ballot_and_results_are_accessible(signed_in, moderator, expert):

@@ -70,17 +70,31 @@ def close_now(poll: Poll) -> None:
     db.session.commit()
 
 
+def seal(poll: Poll) -> bool:
+    """Seal a closed secret poll as its first read, a cast attempt or `flask seal-polls` would."""
+    with writing():
+        sealed = services.seal_poll(poll.id)
+    return sealed
+
+
 def option_ids(poll: Poll, *cities: str) -> list[int]:
     rows = db.session.execute(select(PollOption.city, PollOption.id).where(PollOption.poll_id == poll.id))
     by_city = dict(rows.all())
     return [by_city[city] for city in cities]
 
 
-def cast(poll: Poll, voter: User, *cities: str) -> Ballot:
+def cast(poll: Poll, voter: User, *cities: str) -> services.OwnBallot:
+    """Cast (or change) ``voter``'s ballot; returns it as the voter sees it (choice, times, receipt code)."""
     with writing():
-        ballot_id = services.cast_ballot(poll.id, voter, option_ids(poll, *cities)).id
+        mine = services.cast_ballot(poll.id, voter, option_ids(poll, *cities))
         db.session.commit()
-    # Read back outside writing(): a transaction begun inside it would hold SQLite's write lock.
-    return db.session.execute(
-        select(Ballot).where(Ballot.id == ballot_id).options(selectinload(Ballot.marks))
-    ).scalar_one()
+    return mine
+
+
+def ballot_rows(poll: Poll) -> list[Ballot]:
+    """The poll's ballot rows with their marks, as the database holds them."""
+    return list(
+        db.session.execute(
+            select(Ballot).where(Ballot.poll_id == poll.id).options(selectinload(Ballot.marks)).order_by(Ballot.id)
+        ).scalars()
+    )

@@ -1,7 +1,8 @@
 """Fifty casts and changes at the same moment: no ballot lost, none doubled, the tally equals the ballots.
 
 Runs on SQLite (write lock taken at BEGIN IMMEDIATE) and on PostgreSQL (SELECT ... FOR UPDATE on the poll,
-INSERT ... ON CONFLICT on the unique (poll, voter) constraint) alike.
+INSERT ... ON CONFLICT on the (poll, voter) key of the participation row) alike, for secret polls (the ballot
+found again by its voter tag) and open ones (by its voter).
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ import random
 import threading
 from collections import Counter, defaultdict
 
+import pytest
 from sqlalchemy import func, select
 
 from protect.auth.models import User
 from protect.core.database import writing
 from protect.extensions import db
 from protect.polls import services
-from protect.polls.models import Ballot, BallotMark, Poll
+from protect.polls.models import Ballot, BallotMark, Poll, PollParticipation
 from tests.conftest import sign_in
 from tests.factories import make_user
 from tests.polls.factories import make_poll, option_ids
@@ -67,13 +69,24 @@ def _check_exact(poll_id: int, jobs, voters: list[User]) -> None:
         submitted[voter_id].add(ranking)
         attempts[voter_id] += 1
 
-    # one ballot per voter: none lost, none doubled
-    assert sorted(b.voter_id for b in ballots) == sorted(v.id for v in voters)
-    for ballot in ballots:
-        # each ballot is exactly one of what its voter sent, never a mix of two
-        assert ballot.choice() in submitted[ballot.voter_id]
+    # one participation and one ballot per voter: none lost, none doubled
+    voted = db.session.execute(select(PollParticipation).where(PollParticipation.poll_id == poll.id)).scalars().all()
+    assert sorted(p.voter_id for p in voted) == sorted(v.id for v in voters)
+    assert len(ballots) == len(voters)
+    if poll.secret:
+        assert all(b.voter_id is None for b in ballots)
+        assert len({b.voter_tag for b in ballots}) == len(voters) and None not in {b.voter_tag for b in ballots}
+    else:
+        assert sorted(b.voter_id for b in ballots) == sorted(v.id for v in voters)
+    for voter in voters:
+        # each voter's ballot (found by voter, or by tag while the poll is open) is exactly one of what they
+        # sent, never a mix of two
+        mine = services.own_ballot(poll, voter)
+        assert mine is not None and mine.linked
+        assert mine.choice() in submitted[voter.id]
         # every cast was applied once: a voter who sent two has a ballot changed once
-        assert ballot.revision == attempts[ballot.voter_id]
+        assert mine.revision == attempts[voter.id]
+    assert sorted(b.choice() for b in ballots) == sorted(services.own_ballot(poll, v).choice() for v in voters)
     assert poll.ballot_version == THREADS
 
     marks = db.session.execute(
@@ -96,8 +109,9 @@ def _check_exact(poll_id: int, jobs, voters: list[User]) -> None:
     assert services.turnout(poll).ballots == len(voters)
 
 
-def test_fifty_threads_cast_and_change_through_the_service(app, moderator):
-    poll = make_poll(moderator, cities=("Riga", "Tallinn", "Vilnius", "St Petersburg"))
+@pytest.mark.parametrize("secret", [True, False], ids=["secret", "open"])
+def test_fifty_threads_cast_and_change_through_the_service(app, moderator, secret):
+    poll = make_poll(moderator, cities=("Riga", "Tallinn", "Vilnius", "St Petersburg"), secret=secret)
     ids = option_ids(poll, "Riga", "Tallinn", "Vilnius", "St Petersburg")
     voters = [make_user("expert") for _ in range(DOUBLE_VOTERS + SINGLE_VOTERS)]
     jobs = _jobs(ids, voters, seed=2015)

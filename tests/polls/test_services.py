@@ -15,7 +15,7 @@ from protect.polls import services
 from protect.polls.models import Ballot, BallotMark, Poll, PollOption, PollScheduleChange
 from protect.polls.services import OptionData
 from tests.factories import make_user
-from tests.polls.factories import cast, close_now, make_poll, option_ids, poll_data
+from tests.polls.factories import ballot_rows, cast, close_now, make_poll, option_ids, poll_data
 
 
 def _refused(call, status: int, text: str = "") -> RuleViolation:
@@ -94,12 +94,14 @@ def test_casting_stores_the_ranking_in_order_and_changing_replaces_it(moderator,
     poll = make_poll(moderator)
     ballot = cast(poll, expert, "Tallinn", "Riga")
     assert ballot.choice() == tuple(option_ids(poll, "Tallinn", "Riga"))
-    assert [m.rank for m in ballot.marks] == [1, 2]
+    (row,) = ballot_rows(poll)
+    assert [m.rank for m in row.marks] == [1, 2] and row.choice() == ballot.choice()
     assert ballot.revision == 1
-    first_id, first_cast = ballot.id, ballot.cast_at
+    first_id, first_cast = row.id, ballot.cast_at
 
     changed = cast(poll, expert, "Vilnius", "Tallinn", "Riga")
-    assert changed.id == first_id  # the same ballot row: one per voter
+    (row,) = ballot_rows(poll)  # still one ballot for the voter: the old one replaced by a new row
+    assert row.id != first_id and row.choice() == changed.choice()
     assert changed.revision == 2
     assert changed.cast_at == first_cast and changed.changed_at >= first_cast
     assert changed.choice() == tuple(option_ids(poll, "Vilnius", "Tallinn", "Riga"))
@@ -111,7 +113,8 @@ def test_casting_stores_the_ranking_in_order_and_changing_replaces_it(moderator,
 
 def test_single_choice_and_approval_marks_have_no_rank(moderator, expert):
     single = make_poll(moderator, method="single")
-    assert [m.rank for m in cast(single, expert, "Riga").marks] == [None]
+    cast(single, expert, "Riga")
+    assert [m.rank for m in ballot_rows(single)[0].marks] == [None]
     approval = make_poll(moderator, method="approval", question="Which are acceptable?")
     ballot = cast(approval, expert, "Riga", "Vilnius")
     assert sorted(ballot.choice()) == sorted(option_ids(approval, "Riga", "Vilnius"))

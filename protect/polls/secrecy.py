@@ -1,0 +1,68 @@
+"""The keys of secret ballots: voter tags, receipt codes, and their erasure at the close.
+
+A secret poll has a random ``ballot_salt`` from its creation until it is sealed. Its key is
+
+    poll key  = HMAC-SHA256(SECRET_KEY, "protect.polls.ballot-key" || salt)
+    voter tag = HMAC-SHA256(poll key, "voter" || voter id)          stored on the voter's ballot while open
+    receipt   = base32(HMAC-SHA256(poll key, "receipt" || ballot id))[:20]   shown to the voter, never stored
+    receipt_hash = SHA-256(receipt)                                   stored on the ballot, kept after the close
+
+The database alone (without SECRET_KEY) cannot turn a voter id into a tag, so a dump of it cannot tell whose
+ballot is whose. The server (SECRET_KEY + salt) can while voting is open: that is how a voter finds and
+replaces their own ballot. At the close the salt and every tag are erased, so not even the server can any more;
+the receipt hash lets the voter (who kept the code) look up the ballot's content without saying who they are.
+
+``migrations/versions/0010_secret_ballots.py`` holds a frozen copy of these formulas (for the rows it
+converts); a test checks they agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+
+from flask import current_app
+
+RECEIPT_LENGTH = 20  # base32 characters: 100 bits
+_RECEIPT_ALPHABET = re.compile(f"[A-Z2-7]{{{RECEIPT_LENGTH}}}")
+_LOOKALIKES = str.maketrans({"0": "O", "1": "I", "8": "B"})
+
+
+def new_salt() -> str:
+    return secrets.token_hex(32)
+
+
+def _server_secret() -> bytes:
+    secret = current_app.config["SECRET_KEY"]
+    return secret if isinstance(secret, bytes) else str(secret).encode()
+
+
+def poll_key(salt: str, server_secret: bytes | None = None) -> bytes:
+    secret = server_secret if server_secret is not None else _server_secret()
+    return hmac.new(secret, b"protect.polls.ballot-key\x00" + bytes.fromhex(salt), hashlib.sha256).digest()
+
+
+def voter_tag(key: bytes, voter_id: int) -> str:
+    return hmac.new(key, b"voter\x00" + str(voter_id).encode(), hashlib.sha256).hexdigest()
+
+
+def receipt_code(key: bytes, ballot_id: int) -> str:
+    """The code shown to a voter for their ballot, in groups of four: "ABCD-EFGH-IJKL-MNOP-QRST"."""
+    digest = hmac.new(key, b"receipt\x00" + str(ballot_id).encode(), hashlib.sha256).digest()
+    code = base64.b32encode(digest).decode()[:RECEIPT_LENGTH]
+    return "-".join(code[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+
+
+def normalise_receipt(text: str) -> str | None:
+    """A typed receipt code in its stored form (upper case, no spaces or dashes, 0/1/8 read as O/I/B), or None
+    when it cannot be a receipt code."""
+    code = re.sub(r"[\s\-–—.]", "", text or "").upper().translate(_LOOKALIKES)
+    return code if _RECEIPT_ALPHABET.fullmatch(code) else None
+
+
+def receipt_hash(code: str) -> str:
+    """What the database keeps of a receipt code (given as shown or as normalised)."""
+    return hashlib.sha256(code.replace("-", "").encode()).hexdigest()
