@@ -20,7 +20,7 @@ The formulas of ``protect/polls/secrecy.py`` are copied here as they were at thi
 change when the application's code does); ``tests/polls/test_secret_migration.py`` checks they agree.
 
 Revision ID: 0010_secret_ballots
-Revises: 0008_change_stamps
+Revises: 0009_sessions
 Create Date: 2026-12-07 13:05:34
 
 """
@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_secret_ballots"
-down_revision = "0008_change_stamps"
+down_revision = "0009_sessions"
 branch_labels = None
 depends_on = None
 
