@@ -29,6 +29,8 @@ def init_app(app: Flask) -> None:
     from protect.decisions.demo import seed_decisions
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(views.actions_bp)
     add_nav(app, NavItem("Decisions", "decisions.list_decisions", role="expert", order=40, active_prefix="/decisions"))
+    add_nav(app, NavItem("Actions", "actions.my_actions", role="expert", order=41, active_prefix="/actions"))
     add_panel(app, Panel("decisions", "decisions/_dashboard_panel.html", build=dashboard_panel, order=40))
     add_seeder(app, Seeder("decisions", seed_decisions, order=40))
