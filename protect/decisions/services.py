@@ -999,7 +999,7 @@ def meeting_choices(keep: int | None = None) -> list[tuple[int, str, datetime]]:
     return rows
 
 
-def decisions_of_meeting(meeting_id: int, limit: int = MEETING_DECISIONS_SHOWN) -> tuple[list[Decision], int]:
+def decisions_of_meeting(meeting_id: int, limit: int | None = None) -> tuple[list[Decision], int]:
     """The first ``limit`` decisions taken at the meeting, and how many there are in all (the log lists the rest)."""
     total = db.session.execute(
         select(func.count()).select_from(Decision).where(Decision.meeting_id == meeting_id)
@@ -1010,7 +1010,7 @@ def decisions_of_meeting(meeting_id: int, limit: int = MEETING_DECISIONS_SHOWN) 
             .options(joinedload(Decision.owner))
             .where(Decision.meeting_id == meeting_id)
             .order_by(Decision.created_at, Decision.id)
-            .limit(limit)
+            .limit(limit or MEETING_DECISIONS_SHOWN)
         ).scalars()
     )
     return decisions, total
