@@ -1417,7 +1417,7 @@ def parse_action_filter(args: Any) -> ActionFilter:
     return ActionFilter(
         owner_id=_int_param(args.get("owner")),
         state=state if state in ACTION_STATES else None,
-        overdue=(args.get("overdue") or "") in ("1", "on", "true", "yes"),
+        overdue=(args.get("overdue") or "") in ("1", "y", "on", "true", "yes"),
         meeting_id=_int_param(args.get("meeting")),
         page=_int_param(args.get("page")) or 1,
     )
