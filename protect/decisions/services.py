@@ -68,6 +68,9 @@ HISTORY_PAGE_SIZE = 10
 MEETINGS_PAGE_SIZE = 50
 MEETING_DECISIONS_SHOWN = 50
 MEETING_CHOICES_MAX = 200
+EVENT_CHOICES_MAX = 200
+# The log's tag filter lists the first tags alphabetically (a tag chosen through a link is added to it).
+TAG_CHOICES_MAX = 300
 
 
 # Permissions --------------------------------------------------------------------------------------------------
@@ -1280,11 +1283,11 @@ def open_actions_with_due_dates(decision_ids: list[int] | None) -> list[ActionIt
 
 
 def tag_choices() -> list[str]:
-    """Every tag in use, once (as first written), alphabetically.
+    """The tags in use (the first ``TAG_CHOICES_MAX``), each once (as first written), alphabetically.
 
     A skip scan of the (key, name) index: from each key straight to the next one, and its first name beside it,
     so the work follows the number of distinct tags, not of taggings (a GROUP BY reads every one)."""
-    return [row[1] for row in db.session.execute(_tags_in_use())]
+    return [row[1] for row in db.session.execute(_tags_in_use().limit(TAG_CHOICES_MAX))]
 
 
 @functools.cache
@@ -1518,3 +1521,16 @@ def actions_page(action_filter: ActionFilter, today: date) -> ActionsPage:
 def export_actions(action_filter: ActionFilter, today: date) -> list[ActionRow]:
     """Every action the filter matches (not only one page), in the list's order, for the exports."""
     return [ActionRow(*row) for row in db.session.execute(_action_rows(action_filter, today).limit(EXPORT_MAX))]
+
+
+def event_choices(keep: int | None = None) -> list[Any]:
+    """(id, title) of the latest training events, and the event ``keep`` (a form's current choice) wherever it is."""
+    columns = select(TrainingEvent.id, TrainingEvent.title)
+    rows = list(
+        db.session.execute(
+            columns.order_by(TrainingEvent.first_day.desc(), TrainingEvent.id).limit(EVENT_CHOICES_MAX)
+        ).all()
+    )
+    if keep and all(row[0] != keep for row in rows):
+        rows += db.session.execute(columns.where(TrainingEvent.id == keep)).all()
+    return rows

@@ -226,12 +226,8 @@ def _names(log_filter: services.LogFilter) -> dict[str, str]:
 # A decision ---------------------------------------------------------------------------------------------------
 
 
-def _events() -> list[Any]:
-    return list(
-        db.session.execute(
-            select(TrainingEvent.id, TrainingEvent.title).order_by(TrainingEvent.first_day.desc(), TrainingEvent.id)
-        ).all()
-    )
+def _events(keep: int | None = None) -> list[Any]:
+    return services.event_choices(keep=request.values.get("event_id", type=int) or keep)
 
 
 def _decision_form(
@@ -240,7 +236,10 @@ def _decision_form(
     """The form, its meetings the latest ones and the one chosen (sent back, linked to, or the decision's)."""
     keep = request.values.get("meeting_id", type=int) or keep_meeting
     meetings = services.meeting_choices(keep=keep)
-    return form_class(**kwargs).setup(auth_services.active_members(), meetings, _events())
+    decision = kwargs.get("obj")
+    return form_class(**kwargs).setup(
+        auth_services.active_members(), meetings, _events(getattr(decision, "event_id", None))
+    )
 
 
 def _links(form: DecisionForm, decision: Decision | None = None) -> dict[str, Any] | None:

@@ -120,3 +120,12 @@ def test_the_meetings_to_choose_from_are_bounded_and_keep_the_chosen_one(
     assert f'<option selected value="{oldest.id}">Oldest meeting' in edit
     log = expert_client.get(f"/decisions/?meeting={oldest.id}").get_data(as_text=True)
     assert f'<option selected value="{oldest.id}">Oldest meeting' in log
+
+
+def test_the_tags_to_filter_by_are_bounded_and_keep_the_chosen_one(expert_client, expert, monkeypatch):
+    monkeypatch.setattr(services, "TAG_CHOICES_MAX", 2)
+    make_decision(expert, tags="alpha, beta, gamma")
+    page = expert_client.get("/decisions/").get_data(as_text=True)
+    assert '<option value="alpha">' in page and '<option value="beta">' in page and ">gamma</option>" not in page
+    chosen = expert_client.get("/decisions/?tag=gamma").get_data(as_text=True)
+    assert '<option selected value="gamma">gamma</option>' in chosen
