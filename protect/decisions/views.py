@@ -843,6 +843,7 @@ def _actions_list(action_filter: services.ActionFilter, mine: bool, endpoint: st
         "endpoint": endpoint,
         "page_url": lambda number: url_for(endpoint, **own_params(page=number)),
         "export_params": action_filter.params(page=None),
+        "calendar_max": services.ACTIONS_CALENDAR_MAX,
     }
     if is_htmx() and request.headers.get("HX-History-Restore-Request") != "true":
         response = render_fragment(ACTIONS_PAGE, "results", **context)
@@ -892,5 +893,5 @@ def export_actions_csv():
 @role_required("expert")
 def export_actions_calendar():
     today = services.today_for(current_user)
-    actions = services.export_actions(services.parse_action_filter(request.args), today)
+    actions = services.export_actions(services.parse_action_filter(request.args), today, calendar=True)
     return _actions_download(exports.actions_calendar(actions, _absolute), "text/calendar", "ics")

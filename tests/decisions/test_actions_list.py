@@ -175,3 +175,15 @@ def test_a_page_of_actions_runs_a_fixed_number_of_queries(expert_client, moderat
         assert expert_client.get("/actions/").status_code == 200
     assert len(many) == len(few)
     assert db.session.query(ActionItem).count() == 23
+
+
+def test_the_calendar_takes_the_first_dated_actions_only(expert_client, moderator, monkeypatch):
+    monkeypatch.setattr(services, "ACTIONS_CALENDAR_MAX", 2)
+    decision = make_decision(moderator)
+    for n in range(4):
+        make_action(moderator, decision=decision, what=f"Step {n}", owner_id=None, due_on=date(2016, 1, 4 - n))
+    make_action(moderator, decision=decision, what="Undated", owner_id=None, due_on=None)
+    calendar = Calendar.from_ical(expert_client.get("/actions/calendar.ics").get_data())
+    assert [str(t["summary"]) for t in calendar.walk("VTODO")] == ["Step 3", "Step 2"]  # soonest due first
+    page = expert_client.get("/actions/").get_data(as_text=True)
+    assert "Due dates (iCalendar: the first 2)" in page
