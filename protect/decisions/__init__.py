@@ -29,7 +29,9 @@ def init_app(app: Flask) -> None:
     from protect.decisions.demo import seed_decisions
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(views.actions_bp)
     add_nav(app, NavItem("Decisions", "decisions.list_decisions", role="expert", order=40, active_prefix="/decisions"))
+    add_nav(app, NavItem("Actions", "actions.my_actions", role="expert", order=41, active_prefix="/actions"))
     add_panel(app, Panel("decisions", "decisions/_dashboard_panel.html", build=dashboard_panel, order=40))
     add_seeder(app, Seeder("decisions", seed_decisions, order=40))
     # On a closed poll's page and its results: the decisions recording its result, "Record as a decision".

@@ -7,7 +7,7 @@ import io
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Todo
 
 from protect.core.text import plain_excerpt
 from protect.decisions.models import ActionItem, Decision
@@ -179,4 +179,78 @@ def due_calendar(decisions: Iterable[Decision], actions: Iterable[ActionItem], a
         entry.add("url", url)
         entry.add("categories", ["Action"])
         calendar.add_component(entry)
+    return calendar.to_ical()
+
+
+ACTION_CSV_COLUMNS = (
+    "id", "what", "who", "due", "state", "overdue", "done at (UTC)", "decision", "meeting", "added at (UTC)", "url",
+)  # fmt: skip
+
+
+def _action_url(action, absolute: Absolute) -> str:
+    if action.decision_id:
+        return absolute("decisions.show_decision", decision_id=action.decision_id, _anchor=f"action-{action.id}")
+    return absolute("decisions.show_meeting", meeting_id=action.meeting_id, _anchor=f"action-{action.id}")
+
+
+def actions_csv(actions: Iterable, absolute: Absolute, today) -> str:
+    """The (filtered) actions list as CSV, with the byte-order mark spreadsheet programs need to read UTF-8."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(ACTION_CSV_COLUMNS)
+    for a in actions:
+        overdue = a.done_at is None and a.due_on is not None and a.due_on < today
+        writer.writerow(
+            [
+                _cell(value)
+                for value in (
+                    a.id,
+                    a.what,
+                    a.owner_name or "",
+                    a.due_on.isoformat() if a.due_on else "",
+                    "done" if a.done_at else "open",
+                    "yes" if overdue else "",
+                    a.done_at.strftime("%Y-%m-%d %H:%M") if a.done_at else "",
+                    a.decision_title or "",
+                    a.meeting_title or "",
+                    a.created_at.strftime("%Y-%m-%d %H:%M"),
+                    _action_url(a, absolute),
+                )
+            ]
+        )
+    return out.getvalue()
+
+
+def actions_calendar(actions: Iterable, absolute: Absolute) -> bytes:
+    """The (filtered) actions with a due date as to-dos (VTODO) due on that day: open ones NEEDS-ACTION, done
+    ones COMPLETED with the time they were done (in UTC)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//PROTECT Workspace//Actions//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", "PROTECT actions")
+    stamp = datetime.now(UTC)
+    for a in actions:
+        if a.due_on is None:
+            continue
+        url = _action_url(a, absolute)
+        todo = Todo()
+        todo.add("uid", f"action-{a.id}@protect-workspace")
+        todo.add("dtstamp", stamp)
+        todo.add("created", a.created_at.replace(tzinfo=UTC))
+        todo.add("due", a.due_on)
+        who = f" ({a.owner_name})" if a.owner_name else ""
+        todo.add("summary", f"{a.what}{who}")
+        parent = f"Decision: {a.decision_title}" if a.decision_id else f"Meeting: {a.meeting_title or ''}"
+        todo.add("description", f"{parent}\n\n{url}")
+        todo.add("url", url)
+        todo.add("categories", ["Action"])
+        if a.done_at is not None:
+            todo.add("status", "COMPLETED")
+            todo.add("completed", a.done_at.replace(tzinfo=UTC))
+            todo.add("percent-complete", 100)
+        else:
+            todo.add("status", "NEEDS-ACTION")
+        calendar.add_component(todo)
     return calendar.to_ical()

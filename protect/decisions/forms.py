@@ -243,3 +243,30 @@ class FilterForm(FlaskForm):
         )
         self.tag.choices = choices([("", "Any tag")] + [(tag, tag) for tag in tags])
         return self
+
+
+class ActionFilterForm(FlaskForm):
+    """The actions list's filters: a GET form (no CSRF), read by ``services.parse_action_filter``."""
+
+    class Meta:
+        csrf = False
+
+    owner = SelectField("Who", widget=WrittenSelect())
+    state = quick_select("State")
+    overdue = BooleanField("Only overdue")
+    meeting = SelectField(
+        "Meeting", widget=WrittenSelect(), description="Its own actions and those of the decisions taken there."
+    )
+
+    def setup(self, people, meetings) -> ActionFilterForm:
+        self.owner.options = member_options(people, "Anyone")
+        self.state.choices = choices([("", "Open or done"), ("open", "Open"), ("done", "Done")])
+        meetings = tuple(meetings)
+        self.meeting.options = written_options(
+            ("meetings", meetings),
+            lambda: (
+                [("", "Any meeting")]
+                + [(str(m_id), f"{title} ({starts:%-d %b %Y})") for m_id, title, starts in meetings]
+            ),
+        )
+        return self

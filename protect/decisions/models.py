@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protect.agendas.models import TrainingEvent
@@ -26,6 +27,11 @@ TAGS_MAX = 12
 GUEST_NAME_MAX = 120
 GUEST_ORG_MAX = 200
 GUESTS_MAX = 40
+# Limits on what members can add to one meeting or decision, so that no page grows without bound.
+ATTENDEES_MAX = 100  # members listed as present (guests: GUESTS_MAX more)
+ACTIONS_MAX = 50  # actions under one decision, or under one meeting
+REPLACES_MAX = 20  # decisions one decision supersedes (its "This decision replaces" links)
+STATUS_CHANGES_MAX = 50  # steps on one decision's timeline
 
 
 class Meeting(db.Model):
@@ -177,10 +183,17 @@ class DecisionVersion(db.Model):
     text: Mapped[str] = mapped_column(Text, default="")
     rationale: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The decision's facts as they stood at this version (an edit of any of them makes a version). Versions
+    # kept before these were recorded have ``facts_known`` false: their facts are unknown, not "none".
+    facts_known: Mapped[bool] = mapped_column(default=False, server_default=sql_text("false"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meeting.id", ondelete="SET NULL"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("training_event.id", ondelete="SET NULL"))
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    edited_by = relationship("User", lazy="raise")
+    edited_by = relationship("User", foreign_keys=[edited_by_id], lazy="raise")
 
 
 class DecisionStatusChange(db.Model):

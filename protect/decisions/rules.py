@@ -28,8 +28,11 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 # Decisions still to be carried out: their due dates count.
 OPEN_STATUSES = ("proposed", "agreed")
-# A replacement must itself stand: not superseded, not withdrawn.
-STANDING_STATUSES = ("proposed", "agreed", "implemented")
+# A replacement must itself have been agreed: a mere proposal cannot take the place of a decision (it may still
+# be withdrawn), nor can a decision that is superseded or withdrawn itself.
+SUPERSEDING_STATUSES = ("agreed", "implemented")
+# A decision that replaces others carries their story on: it cannot go back to a proposal or be withdrawn.
+STATUSES_A_REPLACEMENT_LEAVES = ("proposed", "withdrawn")
 TRANSITION_VERBS = {
     "agreed": "agreed",
     "implemented": "marked implemented",
@@ -109,14 +112,36 @@ def supersede_problem(
             break
         seen.add(step)
         step = successor_of.get(step)
-    if replacement_status not in STANDING_STATUSES:
+    if replacement_status == "proposed":
+        return StatusProblem(
+            "The chosen decision is only proposed: a decision can be superseded only by one that is agreed or "
+            "implemented. Agree the new decision first, then mark this one superseded by it.",
+            field,
+            422,
+        )
+    if replacement_status not in SUPERSEDING_STATUSES:
         return StatusProblem(
             f"The chosen decision is {STATUSES.get(replacement_status, replacement_status).lower()} itself; "
-            "choose a decision that stands (proposed, agreed or implemented).",
+            "choose a decision that is agreed or implemented.",
             field,
             422,
         )
     return None
+
+
+def replacement_problem(new: str, replaces: list[str]) -> StatusProblem | None:
+    """None when a decision that supersedes the decisions titled ``replaces`` may move to ``new``, else why not:
+    a replacement that went back to a proposal, or was withdrawn, would leave them superseded by nothing that
+    stands."""
+    if not replaces or new not in STATUSES_A_REPLACEMENT_LEAVES:
+        return None
+    names = ", ".join(f"“{title}”" for title in replaces[:3]) + (" and others" if len(replaces) > 3 else "")
+    verb = "go back to proposed" if new == "proposed" else "be withdrawn"
+    return StatusProblem(
+        f"This decision replaces {names}, so it cannot {verb}: what it replaced would be superseded by nothing "
+        "agreed. To change course, propose a new decision and mark this one superseded by it.",
+        status=409,
+    )
 
 
 def is_overdue(due, today, *, done: bool = False) -> bool:

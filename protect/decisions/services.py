@@ -2,8 +2,9 @@
 through their statuses (every change recorded), actions, meetings, and the filtered, searchable log.
 
 Permissions: every member (expert and up) records meetings, proposes decisions and adds actions; moderators
-and administrators set a decision's status and record a poll's result; only a decision's author or a
-moderator edits its text; an action is ticked off by its owner, whoever added it, or a moderator.
+and administrators set a decision's status and record a poll's result; a decision's author, its owner or a
+moderator edits it, but only its author or a moderator hands it to another owner; an action is ticked off by
+its owner, whoever added it, or a moderator.
 """
 
 from __future__ import annotations
@@ -28,10 +29,14 @@ from protect.core.text import plain_excerpt
 from protect.core.timefmt import to_zone, viewer_zone
 from protect.decisions import rules
 from protect.decisions.models import (
+    ACTIONS_MAX,
+    ATTENDEES_MAX,
     GUESTS_MAX,
     MINUTES_MAX,
     NOTE_MAX,
     PLACE_MAX,
+    REPLACES_MAX,
+    STATUS_CHANGES_MAX,
     TAG_MAX,
     TAGS_MAX,
     TEXT_MAX,
@@ -56,6 +61,16 @@ TEXT_FIELDS = ("title", "text", "rationale", "tags")
 DECISION_FIELDS = (
     "title", "text", "rationale", "tags", "meeting_id", "owner_id", "due_on", "event_id", "revision_id", "poll_id",
 )  # fmt: skip
+# The facts each kept version records beside its text (the poll and Guidelines links are in the audit log).
+FACT_FIELDS = ("owner_id", "due_on", "meeting_id", "event_id")
+VERSIONED_FIELDS = TEXT_FIELDS + FACT_FIELDS
+HISTORY_PAGE_SIZE = 10
+MEETINGS_PAGE_SIZE = 50
+MEETING_DECISIONS_SHOWN = 50
+MEETING_CHOICES_MAX = 200
+EVENT_CHOICES_MAX = 200
+# The log's tag filter lists the first tags alphabetically (a tag chosen through a link is added to it).
+TAG_CHOICES_MAX = 300
 
 
 # Permissions --------------------------------------------------------------------------------------------------
@@ -68,7 +83,15 @@ def _may_propose(user: Any, _obj: Any) -> bool:
 
 @rule("decisions.edit")
 def _may_edit(user: Any, decision: Decision) -> bool:
-    """Only the author or a moderator (or administrator) edits a decision's text."""
+    """The author, the owner (who sees it through) or a moderator (or administrator) edits a decision."""
+    if has_role(user, "moderator"):
+        return True
+    return has_role(user, "expert") and decision is not None and user.id in (decision.author_id, decision.owner_id)
+
+
+@rule("decisions.reassign")
+def _may_reassign(user: Any, decision: Decision) -> bool:
+    """Who carries a decision through is the author's or a moderator's call, not the owner's alone."""
     if has_role(user, "moderator"):
         return True
     return has_role(user, "expert") and decision is not None and decision.author_id == user.id
@@ -179,7 +202,11 @@ def check_decision_values(
         if len(values[name]) > TEXT_MAX:
             raise RuleViolation(f"At most {TEXT_MAX:,} characters.", field=name, status=422)
     if len(values["tags"]) > TAGS_MAX:
-        raise RuleViolation(f"At most {TAGS_MAX} tags.", field="tags", status=422)
+        raise RuleViolation(
+            f"At most {TAGS_MAX} tags (you wrote {len(values['tags'])}). Remove some, or combine them.",
+            field="tags",
+            status=422,
+        )
     long_tag = next((tag for tag in values["tags"] if len(tag) > TAG_MAX), None)
     if long_tag:
         raise RuleViolation(f"A tag has at most {TAG_MAX} characters (“{long_tag[:50]}…”).", field="tags", status=422)
@@ -302,6 +329,10 @@ def _set_tags(decision: Decision, tags: list[str]) -> None:
         decision.tags.append(DecisionTag(name=name, key=key))
 
 
+def _facts(values: dict[str, Any]) -> dict[str, Any]:
+    return {"facts_known": True, **{name: values[name] for name in FACT_FIELDS}}
+
+
 def propose_decision(actor: User, values: dict[str, Any], record_again: bool = False) -> Decision:
     """``record_again``: the actor confirmed recording a poll's result that is recorded already."""
     values = clean_decision_values(values)
@@ -337,6 +368,7 @@ def propose_decision(actor: User, values: dict[str, Any], record_again: bool = F
             text=decision.text,
             rationale=decision.rationale,
             tags=values["tags"],
+            **_facts(values),
             edited_by_id=actor.id,
             created_at=now,
         )
@@ -387,9 +419,15 @@ def lock_decision(decision_id: int) -> Decision:
 def edit_decision(actor: User, decision_id: int, version: int, values: dict[str, Any]) -> Decision:
     decision = lock_decision(decision_id)
     if not _may_edit(actor, decision):
-        raise RuleViolation("Only the author of a decision or a moderator may edit it.", status=403)
+        raise RuleViolation("Only the author or the owner of a decision, or a moderator, may edit it.", status=403)
     values = clean_decision_values(values)
     check_decision_values(values, actor, linked_poll_id=decision.poll_id)
+    if values["owner_id"] != decision.owner_id and not _may_reassign(actor, decision):
+        raise RuleViolation(
+            "Only the author of the decision or a moderator may hand it to another owner; ask them to.",
+            field="owner_id",
+            status=403,
+        )
     if decision.version != version:
         raise DecisionConflict(decision)
     before = {name: getattr(decision, name) for name in DECISION_FIELDS if name != "tags"}
@@ -415,7 +453,7 @@ def edit_decision(actor: User, decision_id: int, version: int, values: dict[str,
         raise DecisionConflict(db.session.get(Decision, decision_id, populate_existing=True))
     db.session.expire(decision, [name for name in DECISION_FIELDS if name != "tags"] + ["version", "search_text"])
     _set_tags(decision, values["tags"])
-    if any(name in TEXT_FIELDS for name in changed):
+    if any(name in VERSIONED_FIELDS for name in changed):
         db.session.add(
             DecisionVersion(
                 decision_id=decision.id,
@@ -424,6 +462,7 @@ def edit_decision(actor: User, decision_id: int, version: int, values: dict[str,
                 text=values["text"],
                 rationale=values["rationale"],
                 tags=values["tags"],
+                **_facts(values),
                 edited_by_id=actor.id,
                 created_at=now,
             )
@@ -488,6 +527,32 @@ def change_status(
         problem = rules.supersede_problem(
             decision.id, superseded_by_id, replacement.status if replacement else None, successor_map()
         )
+    if problem is None and new_status in rules.STATUSES_A_REPLACEMENT_LEAVES:
+        # Read after the lock: a decision being superseded by this one at the same moment locks it too.
+        problem = rules.replacement_problem(new_status, [d.title for d in replaced_by_this(decision.id)])
+    if problem is None and new_status == "superseded":
+        replacing = db.session.execute(
+            select(func.count()).select_from(Decision).where(Decision.superseded_by_id == superseded_by_id)
+        ).scalar_one()
+        if replacing >= REPLACES_MAX:
+            problem = rules.StatusProblem(
+                f"The chosen decision replaces {REPLACES_MAX} decisions already, the most one can. Choose "
+                "another, or propose a decision that sums them up.",
+                "superseded_by_id",
+                422,
+            )
+    if problem is None:
+        steps = db.session.execute(
+            select(func.count())
+            .select_from(DecisionStatusChange)
+            .where(DecisionStatusChange.decision_id == decision.id)
+        ).scalar_one()
+        if steps >= STATUS_CHANGES_MAX:
+            problem = rules.StatusProblem(
+                f"This decision has changed status {STATUS_CHANGES_MAX} times, the most its timeline holds. "
+                "Propose a new decision to carry it on, and mark this one superseded by it.",
+                status=422,
+            )
     if problem is not None:
         raise RuleViolation(problem.message, field=problem.field, status=problem.status)
     previous = decision.status
@@ -559,6 +624,59 @@ def versions(decision_id: int) -> list[DecisionVersion]:
     )
 
 
+@dataclass
+class HistoryPage:
+    """A page of kept versions, newest first, each with the version before it (``None`` for the first)."""
+
+    pairs: list[tuple[DecisionVersion, DecisionVersion | None]]
+    total: int
+    page: int
+    pages: int
+    names: dict[str, dict[int, str]]
+
+
+def history_page(decision_id: int, page: int = 1) -> HistoryPage:
+    """One page of the decision's history (newest first): the page's versions and the one before the oldest
+    of them (to say what changed), and the names of the owners, meetings and events they mention: five
+    queries however long the history grows."""
+    total = version_count(decision_id)
+    pages = max(1, -(-total // HISTORY_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    kept = list(
+        db.session.execute(
+            select(DecisionVersion)
+            .options(joinedload(DecisionVersion.edited_by))
+            .where(DecisionVersion.decision_id == decision_id)
+            .order_by(DecisionVersion.number.desc())
+            .limit(HISTORY_PAGE_SIZE + 1)
+            .offset((page - 1) * HISTORY_PAGE_SIZE)
+        ).scalars()
+    )
+    pairs = [(kept[i], kept[i + 1] if i + 1 < len(kept) else None) for i in range(min(len(kept), HISTORY_PAGE_SIZE))]
+    owner_ids = {v.owner_id for v in kept if v.owner_id}
+    meeting_ids = {v.meeting_id for v in kept if v.meeting_id}
+    event_ids = {v.event_id for v in kept if v.event_id}
+    names: dict[str, dict[int, str]] = {"owner_id": {}, "meeting_id": {}, "event_id": {}}
+    if owner_ids:
+        names["owner_id"] = dict(
+            db.session.execute(select(User.id, User.display_name).where(User.id.in_(owner_ids))).all()
+        )
+    if meeting_ids:
+        names["meeting_id"] = {
+            row.id: f"{row.title} ({row.starts_at:%-d %b %Y})"
+            for row in db.session.execute(
+                select(Meeting.id, Meeting.title, Meeting.starts_at).where(Meeting.id.in_(meeting_ids))
+            )
+        }
+    if event_ids:
+        names["event_id"] = dict(
+            db.session.execute(
+                select(TrainingEvent.id, TrainingEvent.title).where(TrainingEvent.id.in_(event_ids))
+            ).all()
+        )
+    return HistoryPage(pairs, total, page, pages, names)
+
+
 def version_count(decision_id: int) -> int:
     return db.session.execute(
         select(func.count()).select_from(DecisionVersion).where(DecisionVersion.decision_id == decision_id)
@@ -566,10 +684,10 @@ def version_count(decision_id: int) -> int:
 
 
 def superseding_choices(decision_id: int) -> list[tuple[int, str, str]]:
-    """(id, title, status) of decisions that could replace this one: standing ones, newest first."""
+    """(id, title, status) of decisions that could replace this one: agreed or implemented ones, newest first."""
     rows = db.session.execute(
         select(Decision.id, Decision.title, Decision.status)
-        .where(Decision.id != decision_id, Decision.status.in_(rules.STANDING_STATUSES))
+        .where(Decision.id != decision_id, Decision.status.in_(rules.SUPERSEDING_STATUSES))
         .order_by(Decision.created_at.desc(), Decision.id.desc())
         .limit(500)
     ).all()
@@ -580,7 +698,10 @@ def replaced_by_this(decision_id: int) -> list[Decision]:
     """The decisions this one superseded."""
     return list(
         db.session.execute(
-            select(Decision).where(Decision.superseded_by_id == decision_id).order_by(Decision.created_at)
+            select(Decision)
+            .where(Decision.superseded_by_id == decision_id)
+            .order_by(Decision.created_at, Decision.id)
+            .limit(REPLACES_MAX)
         ).scalars()
     )
 
@@ -607,9 +728,22 @@ def add_action(
     _member_problem(owner_id, "owner_id", "person responsible")
     if (decision_id is None) == (meeting_id is None):
         raise RuleViolation("An action belongs to one decision or one meeting.", status=422)
-    parent = db.session.get(Decision, decision_id) if decision_id else db.session.get(Meeting, meeting_id)
+    # The parent, locked: two actions added at once are counted one after the other.
+    model, parent_id = (Decision, decision_id) if decision_id else (Meeting, meeting_id)
+    parent = db.session.execute(
+        select(model).where(model.id == parent_id).with_for_update(of=model)
+    ).scalar_one_or_none()
     if parent is None:
         raise LookupError("no such decision or meeting")
+    siblings = ActionItem.decision_id == decision_id if decision_id else ActionItem.meeting_id == meeting_id
+    if db.session.execute(select(func.count()).select_from(ActionItem).where(siblings)).scalar_one() >= ACTIONS_MAX:
+        kind = "decision" if decision_id else "meeting"
+        raise RuleViolation(
+            f"This {kind} has {ACTIONS_MAX} actions already, the most one can hold. Remove one that is no longer "
+            "needed, or combine some.",
+            field="what",
+            status=422,
+        )
     action = ActionItem(
         decision_id=decision_id,
         meeting_id=meeting_id,
@@ -742,7 +876,9 @@ def _check_meeting(values: dict[str, Any]) -> None:
         raise RuleViolation(f"The minutes have at most {MINUTES_MAX:,} characters.", field="minutes", status=422)
     guests = values["guests"]
     if len(guests) > GUESTS_MAX:
-        raise RuleViolation(f"At most {GUESTS_MAX} guests.", field="guests", status=422)
+        raise RuleViolation(
+            f"At most {GUESTS_MAX} guests, one a line (you wrote {len(guests)}).", field="guests", status=422
+        )
     for guest in guests:
         if not guest.name:
             raise RuleViolation("Each guest line starts with the guest's name.", field="guests", status=422)
@@ -753,6 +889,12 @@ def _check_meeting(values: dict[str, Any]) -> None:
                 status=422,
             )
     ids = values["attendee_ids"]
+    if len(ids) > ATTENDEES_MAX:
+        raise RuleViolation(
+            f"At most {ATTENDEES_MAX} members can be listed as attending (you ticked {len(ids)}).",
+            field="attendee_ids",
+            status=422,
+        )
     if ids:
         found = set(db.session.execute(select(User.id).where(User.id.in_(ids), User.active.is_(True))).scalars())
         if found != set(ids):
@@ -857,7 +999,25 @@ def edit_meeting(actor: User, meeting_id: int, version: int, values: dict[str, A
     return meeting
 
 
-def list_meetings() -> list[tuple[Meeting, int, int]]:
+@dataclass
+class MeetingsPage:
+    rows: list[tuple[Meeting, int, int]]
+    total: int
+    page: int
+    pages: int
+
+
+def meetings_page(page: int = 1) -> MeetingsPage:
+    """One page of the meetings, latest first, with their numbers of decisions and open actions (two queries)."""
+    total = db.session.execute(select(func.count(Meeting.id))).scalar_one()
+    pages = max(1, -(-total // MEETINGS_PAGE_SIZE))
+    page = min(max(1, page), pages)
+    return MeetingsPage(
+        list_meetings(limit=MEETINGS_PAGE_SIZE, offset=(page - 1) * MEETINGS_PAGE_SIZE), total, page, pages
+    )
+
+
+def list_meetings(limit: int | None = None, offset: int = 0) -> list[tuple[Meeting, int, int]]:
     """Meetings, latest first, with their numbers of decisions and open actions (one query)."""
     decisions = (
         select(Decision.meeting_id, func.count().label("n"))
@@ -874,28 +1034,41 @@ def list_meetings() -> list[tuple[Meeting, int, int]]:
         .outerjoin(decisions, decisions.c.meeting_id == Meeting.id)
         .outerjoin(actions, actions.c.meeting_id == Meeting.id)
         .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .limit(limit)
+        .offset(offset)
     ).all()
     return [(row[0], row[1], row[2]) for row in rows]
 
 
-def meeting_choices() -> list[tuple[int, str, datetime]]:
-    """(id, title, start) of every meeting, latest first: the rows as they come (tuples already)."""
-    return list(
+def meeting_choices(keep: int | None = None) -> list[tuple[int, str, datetime]]:
+    """(id, title, start) of the latest meetings, latest first (the rows as they come: tuples already), and the
+    meeting ``keep`` (a form's current choice) wherever it is: a select of every meeting would grow without bound."""
+    columns = select(Meeting.id, Meeting.title, Meeting.starts_at)
+    rows = list(
         db.session.execute(
-            select(Meeting.id, Meeting.title, Meeting.starts_at).order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+            columns.order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(MEETING_CHOICES_MAX)
         ).all()
     )
+    if keep and all(row[0] != keep for row in rows):
+        rows += db.session.execute(columns.where(Meeting.id == keep)).all()
+    return rows
 
 
-def decisions_of_meeting(meeting_id: int) -> list[Decision]:
-    return list(
+def decisions_of_meeting(meeting_id: int, limit: int | None = None) -> tuple[list[Decision], int]:
+    """The first ``limit`` decisions taken at the meeting, and how many there are in all (the log lists the rest)."""
+    total = db.session.execute(
+        select(func.count()).select_from(Decision).where(Decision.meeting_id == meeting_id)
+    ).scalar_one()
+    decisions = list(
         db.session.execute(
             select(Decision)
             .options(joinedload(Decision.owner))
             .where(Decision.meeting_id == meeting_id)
             .order_by(Decision.created_at, Decision.id)
+            .limit(limit or MEETING_DECISIONS_SHOWN)
         ).scalars()
     )
+    return decisions, total
 
 
 # The log ------------------------------------------------------------------------------------------------------
@@ -1162,11 +1335,11 @@ def open_actions_with_due_dates(decision_ids: list[int] | None) -> list[ActionIt
 
 
 def tag_choices() -> list[str]:
-    """Every tag in use, once (as first written), alphabetically.
+    """The tags in use (the first ``TAG_CHOICES_MAX``), each once (as first written), alphabetically.
 
     A skip scan of the (key, name) index: from each key straight to the next one, and its first name beside it,
     so the work follows the number of distinct tags, not of taggings (a GROUP BY reads every one)."""
-    return [row[1] for row in db.session.execute(_tags_in_use())]
+    return [row[1] for row in db.session.execute(_tags_in_use().limit(TAG_CHOICES_MAX))]
 
 
 @functools.cache
@@ -1256,3 +1429,170 @@ def decisions_due_soon(today: date, limit: int = 6) -> list[DueDecision]:
         .limit(limit)
     ).all()
     return [DueDecision(*row) for row in rows]
+
+
+# The actions list -------------------------------------------------------------------------------------------
+
+ACTIONS_PAGE_SIZE = 25
+ACTION_STATES = {"open": "Open", "done": "Done"}
+
+
+@dataclass
+class ActionFilter:
+    """The actions list's filters, as the URL holds them: ``owner`` (a member's id), ``state`` (open or done),
+    ``overdue`` (open and due before today), ``meeting`` (actions of the meeting and of decisions taken there)."""
+
+    owner_id: int | None = None
+    state: str | None = None
+    overdue: bool = False
+    meeting_id: int | None = None
+    page: int = 1
+
+    @property
+    def active(self) -> bool:
+        return any((self.owner_id, self.state, self.overdue, self.meeting_id))
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        values = {
+            "owner": self.owner_id,
+            "state": self.state,
+            "overdue": "1" if self.overdue else None,
+            "meeting": self.meeting_id,
+            "page": self.page if self.page > 1 else None,
+        }
+        values.update(changes)
+        if values["page"] == 1:
+            values["page"] = None
+        return {key: value for key, value in values.items() if value not in (None, "")}
+
+
+def parse_action_filter(args: Any) -> ActionFilter:
+    """The filters from query parameters; nonsense is ignored (a filter left out shows more, never an error)."""
+    state = (args.get("state") or "").strip()
+    return ActionFilter(
+        owner_id=_int_param(args.get("owner")),
+        state=state if state in ACTION_STATES else None,
+        overdue=(args.get("overdue") or "") in ("1", "y", "on", "true", "yes"),
+        meeting_id=_int_param(args.get("meeting")),
+        page=_int_param(args.get("page")) or 1,
+    )
+
+
+def _filtered_actions(query: Select, action_filter: ActionFilter, today: date) -> Select:
+    if action_filter.owner_id:
+        query = query.where(ActionItem.owner_id == action_filter.owner_id)
+    if action_filter.state == "open":
+        query = query.where(ActionItem.done_at.is_(None))
+    elif action_filter.state == "done":
+        query = query.where(ActionItem.done_at.is_not(None))
+    if action_filter.overdue:
+        query = query.where(ActionItem.done_at.is_(None), ActionItem.due_on.is_not(None), ActionItem.due_on < today)
+    if action_filter.meeting_id:
+        taken_there = select(Decision.id).where(Decision.meeting_id == action_filter.meeting_id)
+        query = query.where(
+            (ActionItem.meeting_id == action_filter.meeting_id) | ActionItem.decision_id.in_(taken_there)
+        )
+    return query
+
+
+@dataclass(slots=True)
+class ActionRow:
+    """What the actions list and its exports show of an action: its parent's title, never the whole row."""
+
+    id: int
+    what: str
+    owner_id: int | None
+    owner_name: str | None
+    due_on: date | None
+    done_at: datetime | None
+    decision_id: int | None
+    decision_title: str | None
+    meeting_id: int | None
+    meeting_title: str | None
+    created_at: datetime
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+
+@dataclass
+class ActionsPage:
+    actions: list[ActionRow]
+    total: int
+    page: int
+    pages: int
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * ACTIONS_PAGE_SIZE + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * ACTIONS_PAGE_SIZE, self.total)
+
+
+def _action_rows(action_filter: ActionFilter, today: date) -> Select:
+    """Open actions first, then by due date (the overdue ones come first among the open), undated last."""
+    return (
+        _filtered_actions(
+            select(
+                ActionItem.id,
+                ActionItem.what,
+                ActionItem.owner_id,
+                User.display_name,
+                ActionItem.due_on,
+                ActionItem.done_at,
+                ActionItem.decision_id,
+                Decision.title,
+                ActionItem.meeting_id,
+                Meeting.title,
+                ActionItem.created_at,
+            )
+            .outerjoin(User, User.id == ActionItem.owner_id)
+            .outerjoin(Decision, Decision.id == ActionItem.decision_id)
+            .outerjoin(Meeting, Meeting.id == ActionItem.meeting_id),
+            action_filter,
+            today,
+        )
+    ).order_by(ActionItem.done_at.is_not(None), ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+
+
+def actions_page(action_filter: ActionFilter, today: date) -> ActionsPage:
+    """One page of the filtered actions: two queries."""
+    total = db.session.execute(_filtered_actions(select(func.count(ActionItem.id)), action_filter, today)).scalar_one()
+    pages = max(1, -(-total // ACTIONS_PAGE_SIZE))
+    page = min(max(1, action_filter.page), pages)
+    action_filter.page = page
+    rows = db.session.execute(
+        _action_rows(action_filter, today).limit(ACTIONS_PAGE_SIZE).offset((page - 1) * ACTIONS_PAGE_SIZE)
+    ).all()
+    return ActionsPage([ActionRow(*row) for row in rows], total, page, pages)
+
+
+# Each to-do costs the icalendar library about 1 ms to write (5,000: 5-8 s), so the calendar takes fewer than the CSV.
+ACTIONS_CALENDAR_MAX = 1_000
+
+
+def export_actions(action_filter: ActionFilter, today: date, *, calendar: bool = False) -> list[ActionRow]:
+    """Every action the filter matches (not only one page), in the list's order, for the exports; for the
+    calendar, those with a due date (the first ``ACTIONS_CALENDAR_MAX``)."""
+    query = _action_rows(action_filter, today)
+    if calendar:
+        query = query.where(ActionItem.due_on.is_not(None)).limit(ACTIONS_CALENDAR_MAX)
+    else:
+        query = query.limit(EXPORT_MAX)
+    return [ActionRow(*row) for row in db.session.execute(query)]
+
+
+def event_choices(keep: int | None = None) -> list[Any]:
+    """(id, title) of the latest training events, and the event ``keep`` (a form's current choice) wherever it is."""
+    columns = select(TrainingEvent.id, TrainingEvent.title)
+    rows = list(
+        db.session.execute(
+            columns.order_by(TrainingEvent.first_day.desc(), TrainingEvent.id).limit(EVENT_CHOICES_MAX)
+        ).all()
+    )
+    if keep and all(row[0] != keep for row in rows):
+        rows += db.session.execute(columns.where(TrainingEvent.id == keep)).all()
+    return rows

@@ -38,6 +38,7 @@ from protect.core.permissions import can, require, role_required
 from protect.core.timefmt import from_zone, to_zone, viewer_zone
 from protect.decisions import exports, rules, services
 from protect.decisions.forms import (
+    ActionFilterForm,
     ActionForm,
     DecisionForm,
     EditDecisionForm,
@@ -122,7 +123,7 @@ def _with_notice(response: Response, message: str) -> Response:
 
 def _filter_form(log_filter: services.LogFilter, tags: list[str]) -> FilterForm:
     form = FilterForm(formdata=None)
-    form.setup(services.meeting_choices(), tags)
+    form.setup(services.meeting_choices(keep=log_filter.meeting_id), tags)
     form.q.data = log_filter.q
     form.status.data = log_filter.status or ""
     # A link's owner id shows as the owner's name: sent back, the exact name keeps to that person.
@@ -225,16 +226,20 @@ def _names(log_filter: services.LogFilter) -> dict[str, str]:
 # A decision ---------------------------------------------------------------------------------------------------
 
 
-def _events() -> list[Any]:
-    return list(
-        db.session.execute(
-            select(TrainingEvent.id, TrainingEvent.title).order_by(TrainingEvent.first_day.desc(), TrainingEvent.id)
-        ).all()
+def _events(keep: int | None = None) -> list[Any]:
+    return services.event_choices(keep=request.values.get("event_id", type=int) or keep)
+
+
+def _decision_form(
+    form_class: type[DecisionForm] = DecisionForm, keep_meeting: int | None = None, **kwargs: Any
+) -> DecisionForm:
+    """The form, its meetings the latest ones and the one chosen (sent back, linked to, or the decision's)."""
+    keep = request.values.get("meeting_id", type=int) or keep_meeting
+    meetings = services.meeting_choices(keep=keep)
+    decision = kwargs.get("obj")
+    return form_class(**kwargs).setup(
+        auth_services.active_members(), meetings, _events(getattr(decision, "event_id", None))
     )
-
-
-def _decision_form(form_class: type[DecisionForm] = DecisionForm, **kwargs: Any) -> DecisionForm:
-    return form_class(**kwargs).setup(auth_services.active_members(), services.meeting_choices(), _events())
 
 
 def _links(form: DecisionForm, decision: Decision | None = None) -> dict[str, Any] | None:
@@ -408,7 +413,11 @@ def _status_response(decision: Decision, form: StatusForm, message: str, status:
 def edit_decision(decision_id: int):
     decision = _decision_or_404(decision_id)
     require("decisions.edit", decision)
-    form = _decision_form(EditDecisionForm, obj=decision)
+    form = _decision_form(EditDecisionForm, keep_meeting=decision.meeting_id, obj=decision)
+    # The owner alone does not hand the decision on: the field shows who it is, and the rules refuse a change.
+    owner_locked = None
+    if not can(current_user, "decisions.reassign", decision):
+        owner_locked = decision.owner.display_name if decision.owner is not None else "Nobody yet"
     if request.method == "GET":
         form.tags.data = ", ".join(decision.tag_names)
         form.version.data = decision.version
@@ -420,15 +429,15 @@ def edit_decision(decision_id: int):
             current = _decision_or_404(decision_id)
             rows = _decision_conflict(form, current)
             form.version.data = current.version  # saving again now keeps this user's text
-            return _form_page(form, current, 409, conflict=rows)
+            return _form_page(form, current, 409, conflict=rows, owner_locked=owner_locked)
         except RuleViolation as error:
             db.session.rollback()
             _field_error(form, error, "title")
-            return _form_page(form, decision, error.status)
-        flash("The decision is saved. The earlier text is kept in its history.", "success")
+            return _form_page(form, decision, error.status, owner_locked=owner_locked)
+        flash("The decision is saved. The earlier version is kept in its history.", "success")
         return redirect(url_for("decisions.show_decision", decision_id=decision.id), 303)
     status = 422 if request.method == "POST" else 200
-    return _form_page(form, decision, status)
+    return _form_page(form, decision, status, owner_locked=owner_locked)
 
 
 def _decision_conflict(form: DecisionForm, current: Decision) -> list[dict[str, Any]]:
@@ -447,26 +456,91 @@ def _decision_conflict(form: DecisionForm, current: Decision) -> list[dict[str, 
     return rows
 
 
+FACT_LABELS = {
+    "title": "Title",
+    "tags": "Tags",
+    "owner_id": "Owner",
+    "due_on": "Due date",
+    "meeting_id": "Meeting",
+    "event_id": "Training event",
+}
+NONE_LABELS = {
+    "tags": "No tags",
+    "owner_id": "Nobody",
+    "due_on": "No due date",
+    "meeting_id": "No meeting",
+    "event_id": "No training event",
+}
+TEXT_LABELS = {"text": "What was decided", "rationale": "Rationale"}
+GONE_LABELS = {"owner_id": "a former member", "meeting_id": "a removed meeting", "event_id": "a removed event"}
+
+
+def _fact_value(name: str, value: Any, names: dict[str, dict[int, str]]) -> Any:
+    """A fact as a reader knows it: a name, a title, a date or a list of tags; never an id."""
+    if value in (None, [], ""):
+        return NONE_LABELS.get(name, "—")
+    if name == "tags":
+        return ", ".join(value)
+    if name in names:
+        return names[name].get(value, GONE_LABELS[name])
+    return value
+
+
+def _version_facts(version: Any, names: dict[str, dict[int, str]]) -> list[dict[str, Any]]:
+    if not version.facts_known:
+        return []
+    return [
+        {"label": FACT_LABELS[name], "name": name, "value": _fact_value(name, getattr(version, name), names)}
+        for name in services.FACT_FIELDS
+    ]
+
+
+def _version_changes(version: Any, previous: Any, names: dict[str, dict[int, str]]) -> dict[str, Any]:
+    """What an edit changed: the title, tags and facts before | after, the long texts as word diffs."""
+    rows = []
+    for name in ("title", "tags", *services.FACT_FIELDS):
+        if name in services.FACT_FIELDS and not (version.facts_known and previous.facts_known):
+            continue
+        old, new = getattr(previous, name), getattr(version, name)
+        if old != new:
+            rows.append(
+                {
+                    "label": FACT_LABELS[name],
+                    "name": name,
+                    "before": _fact_value(name, old, names),
+                    "after": _fact_value(name, new, names),
+                }
+            )
+    texts = {
+        name: word_diff(getattr(previous, name), getattr(version, name)).segments
+        for name in TEXT_LABELS
+        if getattr(previous, name) != getattr(version, name)
+    }
+    kinds = [row["label"].lower() for row in rows] + [TEXT_LABELS[name].lower() for name in texts]
+    return {"rows": rows, "texts": texts, "kinds": kinds, "facts_unknown": not previous.facts_known}
+
+
 @bp.get("/<int:decision_id>/history")
 @role_required("expert")
 def history(decision_id: int):
+    """The decision's kept versions, newest first and paged: what each edit changed, field by field."""
     decision = _decision_or_404(decision_id)
-    kept = services.versions(decision.id)
-    entries = []
-    previous = None
-    for version in kept:
-        changes = {}
-        if previous is not None:
-            for name in ("title", "text", "rationale"):
-                old, new = getattr(previous, name), getattr(version, name)
-                if old != new:
-                    changes[name] = word_diff(old, new).segments
-            if previous.tags != version.tags:
-                changes["tags"] = word_diff(", ".join(previous.tags), ", ".join(version.tags)).segments
-        entries.append({"version": version, "changes": changes})
-        previous = version
-    entries.reverse()
-    return render_template("decisions/history.html", decision=decision, entries=entries)
+    page = services.history_page(decision.id, request.args.get("page", type=int) or 1)
+    entries = [
+        {
+            "version": version,
+            "facts": _version_facts(version, page.names),
+            "changes": _version_changes(version, previous, page.names) if previous is not None else None,
+        }
+        for version, previous in page.pairs
+    ]
+    return render_template(
+        "decisions/history.html",
+        decision=decision,
+        entries=entries,
+        history=page,
+        text_labels=TEXT_LABELS,
+    )
 
 
 # Actions ------------------------------------------------------------------------------------------------------
@@ -617,9 +691,11 @@ def delete_action(action_id: int):
 @bp.get("/meetings/")
 @role_required("expert")
 def list_meetings():
+    page = services.meetings_page(request.args.get("page", type=int) or 1)
     return render_template(
         "decisions/meetings.html",
-        meetings=services.list_meetings(),
+        meetings=page.rows,
+        listing=page,
         may_record=can(current_user, "decisions.record_meeting"),
     )
 
@@ -670,10 +746,12 @@ def new_meeting():
 
 
 def _meeting_page(meeting: Meeting, form: ActionForm | None = None, status: int = 200) -> Response:
+    decisions, decision_total = services.decisions_of_meeting(meeting.id)
     page = render_template(
         "decisions/meeting.html",
         meeting=meeting,
-        decisions=services.decisions_of_meeting(meeting.id),
+        decisions=decisions,
+        decision_total=decision_total,
         may_edit=can(current_user, "decisions.edit_meeting", meeting),
         may_propose=can(current_user, "decisions.propose"),
         **_actions_context(meeting=meeting, form=form),
@@ -731,3 +809,98 @@ def edit_meeting(meeting_id: int):
         return redirect(url_for("decisions.show_meeting", meeting_id=meeting.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("decisions/meeting_form.html", form=form, meeting=meeting, conflict=None), status
+
+
+# The actions list ---------------------------------------------------------------------------------------------
+# Its own section of the site (/actions), so that the navigation marks it apart from the decision log.
+
+actions_bp = Blueprint("actions", __name__, url_prefix="/actions")
+actions_bp.context_processor(_helpers)
+actions_bp.register_error_handler(LookupError, _not_here)
+ACTIONS_PAGE = "decisions/actions.html"
+
+
+def _action_filter_form(action_filter: services.ActionFilter, mine: bool) -> ActionFilterForm:
+    form = ActionFilterForm(formdata=None)
+    form.setup(auth_services.active_members(), services.meeting_choices(keep=action_filter.meeting_id))
+    form.owner.data = str(action_filter.owner_id or "")
+    form.state.data = action_filter.state or ""
+    form.overdue.data = action_filter.overdue
+    form.meeting.data = str(action_filter.meeting_id or "")
+    if mine:  # "My actions" are the member's own open ones: those two filters are not theirs to change here
+        del form.owner
+        del form.state
+    return form
+
+
+def _actions_list(action_filter: services.ActionFilter, mine: bool, endpoint: str) -> Response:
+    today = services.today_for(current_user)
+    listing = services.actions_page(action_filter, today)
+
+    def own_params(**changes: Any) -> dict[str, Any]:
+        params = action_filter.params(**changes)
+        if mine:  # the filters the page holds by itself stay out of its own address
+            params.pop("owner", None)
+            params.pop("state", None)
+        return params
+
+    list_params = own_params()
+    context: dict[str, Any] = {
+        "listing": listing,
+        "filter": action_filter,
+        "mine": mine,
+        "endpoint": endpoint,
+        "page_url": lambda number: url_for(endpoint, **own_params(page=number)),
+        "export_params": action_filter.params(page=None),
+        "calendar_max": services.ACTIONS_CALENDAR_MAX,
+    }
+    if is_htmx() and request.headers.get("HX-History-Restore-Request") != "true":
+        response = render_fragment(ACTIONS_PAGE, "results", **context)
+        response.headers["HX-Push-Url"] = url_for(endpoint, **list_params)
+        return response
+    context["form"] = _action_filter_form(action_filter, mine)
+    response = make_response(render_template(ACTIONS_PAGE, **context))
+    response.vary.add("HX-Request")
+    return response
+
+
+@actions_bp.get("/")
+@role_required("expert")
+def list_actions():
+    """Every action, filtered by owner, state, overdue and meeting: open ones first, soonest due first."""
+    return _actions_list(services.parse_action_filter(request.args), False, "actions.list_actions")
+
+
+@actions_bp.get("/mine")
+@role_required("expert")
+def my_actions():
+    """The signed-in member's open actions, the overdue ones first."""
+    action_filter = services.parse_action_filter(request.args)
+    action_filter.owner_id = current_user.id
+    action_filter.state = "open"
+    return _actions_list(action_filter, True, "actions.my_actions")
+
+
+def _actions_download(body: str | bytes, mimetype: str, extension: str) -> Response:
+    response = make_response(body)
+    response.mimetype = mimetype
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="actions-{services.today_for(current_user).isoformat()}.{extension}"'
+    )
+    return response
+
+
+@actions_bp.get("/export.csv")
+@role_required("expert")
+def export_actions_csv():
+    today = services.today_for(current_user)
+    actions = services.export_actions(services.parse_action_filter(request.args), today)
+    return _actions_download(exports.actions_csv(actions, _absolute, today), "text/csv", "csv")
+
+
+@actions_bp.get("/calendar.ics")
+@role_required("expert")
+def export_actions_calendar():
+    today = services.today_for(current_user)
+    actions = services.export_actions(services.parse_action_filter(request.args), today, calendar=True)
+    return _actions_download(exports.actions_calendar(actions, _absolute), "text/calendar", "ics")

@@ -250,3 +250,139 @@ def test_the_owner_is_chosen_from_the_long_list_and_kept_on_a_refused_form(signe
     db.session.rollback()
     decision = db.session.execute(select(Decision).where(Decision.title == "Trainings last two days")).scalar_one()
     assert decision.owner_id == expert.id
+
+
+# The actions list, the owner's edit, and both pages on a phone ------------------------------------------------
+
+
+def _actions_for_the_lists(moderator, expert):
+    from datetime import timedelta
+
+    from protect.decisions import services
+
+    today = services.today_for(None)
+    meeting = make_meeting(moderator, title="Launch meeting in Copenhagen")
+    decision = make_decision(
+        moderator,
+        title="Each training lasts two days, in Vilnius, Riga and Tallinn, with interpretation into Russian",
+        meeting_id=meeting.id,
+        owner_id=expert.id,
+        due_on=date(2015, 12, 15),
+        tags="format, interpretation",
+    )
+    overdue = today - timedelta(days=2)
+    make_action(moderator, decision=decision, what="Book the hall", owner_id=expert.id, due_on=overdue)
+    make_action(moderator, decision=decision, what="Hire interpreters", owner_id=moderator.id, due_on=today)
+    make_action(moderator, meeting=meeting, what="Send the minutes", owner_id=expert.id, done=True)
+    return decision
+
+
+def test_the_actions_list_is_filtered_by_keyboard(signed_in, moderator, expert):
+    decision = _actions_for_the_lists(moderator, expert)
+    page = signed_in(expert)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Actions").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My actions")
+    expect(page.locator(".action")).to_have_count(1)  # my one open action; the done one is left out
+    expect(page.locator(".action").first).to_contain_text("Overdue")
+    page.get_by_role("link", name="All actions").click()
+    expect(page.locator(".action")).to_have_count(3)
+
+    # Tab to the "Who" filter and choose with the keyboard alone: the results and the address follow.
+    page.get_by_label("Who").focus()
+    with page.expect_response(re.compile(r"/actions/\?owner=")) as answer:
+        page.keyboard.press("End")  # the last member in the list
+        page.keyboard.press("Home")
+        page.keyboard.press("ArrowDown")  # the first member after "Anyone"
+    assert answer.value.status == 200
+    chosen = page.get_by_label("Who").input_value()
+    expect(page).to_have_url(re.compile(rf"/actions/\?owner={chosen}$"))
+    page.get_by_label("Who").select_option(str(expert.id))  # the expert, whoever is first in the list
+    expect(page).to_have_url(re.compile(rf"owner={expert.id}"))
+    expect(page.locator(".action")).to_have_count(2)
+
+    page.keyboard.press("Tab")  # to "State"
+    expect(page.get_by_label("State")).to_be_focused()
+    page.keyboard.press("Tab")  # to "Meeting"
+    page.keyboard.press("Tab")  # to "Only overdue"
+    expect(page.get_by_label("Only overdue")).to_be_focused()
+    with page.expect_response(re.compile(r"overdue=1")) as answer:
+        page.keyboard.press("Space")
+    assert answer.value.status == 200
+    expect(page.locator(".action")).to_have_count(1)
+    expect(page.locator(".action")).to_contain_text("Book the hall")
+    expect(page.locator("#results-status")).to_have_text("1 action.")
+    expect(page).to_have_url(re.compile(rf"/actions/\?owner={expert.id}&overdue=1$"))
+    # The link leads to the action on its decision's page.
+    page.locator(".action").get_by_role("link", name="Book the hall").click()
+    expect(page).to_have_url(re.compile(rf"/decisions/{decision.id}#action-\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Each training lasts two days")
+    # Back: the filtered list, whole; the form shows the filters.
+    page.go_back()
+    expect(page.locator(".action")).to_have_count(1)
+    expect(page.get_by_label("Only overdue")).to_be_checked()
+
+
+def test_the_actions_list_filters_without_javascript(browser, live_server, moderator, expert):
+    _actions_for_the_lists(moderator, expert)
+    plain = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = plain.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(expert.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto("/actions/")
+        page.get_by_label("State").select_option("done")
+        page.get_by_role("button", name="Apply filters").click()
+        expect(page).to_have_url(re.compile(r"/actions/\?.*state=done"))
+        expect(page.locator(".action")).to_have_count(1)
+        expect(page.locator(".action")).to_contain_text("Send the minutes")
+    finally:
+        plain.close()
+
+
+def _no_overflow(page, what: str) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"{what} is {width} px wide at 390 px"
+
+
+def test_the_actions_list_and_a_decision_on_a_phone_and_a_desktop(new_context, moderator, expert):
+    decision = _actions_for_the_lists(moderator, expert)
+    for width, height in ((390, 844), (1280, 900)):
+        context = new_context()
+        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto("/login")
+        page.get_by_label("Email").fill(moderator.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
+        for url, what in (
+            ("/actions/", "the actions list"),
+            ("/actions/mine", "my actions"),
+            (f"/decisions/{decision.id}", "a decision"),
+            (f"/decisions/{decision.id}/history", "a decision's history"),
+        ):
+            page.goto(url)
+            assert_accessible(page, f"{what} at {width} px")
+            if width == 390:
+                _no_overflow(page, what)
+
+
+def test_the_owner_edits_the_decision_in_the_browser(signed_in, moderator, expert):
+    decision = make_decision(moderator, title="Book the venue", owner_id=expert.id, due_on=date(2016, 3, 1))
+    page = signed_in(expert)
+    page.goto(f"/decisions/{decision.id}")
+    page.get_by_role("link", name="Edit the decision").click()
+    expect(page.get_by_text("Only the author of the decision or a moderator hands it to another")).to_be_visible()
+    expect(page.locator("select[name=owner_id]")).to_have_count(0)
+    page.get_by_label("Due date").fill("2016-04-15")
+    page.get_by_role("button", name="Save the decision").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Book the venue")
+    page.get_by_role("link", name="history of the decision").click()
+    row = page.locator(".change-table tr", has_text="Due date")
+    expect(row).to_contain_text("1 Mar 2016")
+    expect(row).to_contain_text("15 Apr 2016")
+    assert_accessible(page, "the history with a change of the due date")
+    db.session.rollback()
+    assert db.session.get(Decision, decision.id).due_on == date(2016, 4, 15)

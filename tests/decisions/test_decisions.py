@@ -221,7 +221,7 @@ def test_an_unknown_status_is_refused(moderator_client, expert):
 
 def test_superseding_points_at_the_replacement(moderator_client, expert):
     old = make_decision(expert, title="First training in St Petersburg", status="agreed")
-    new = make_decision(expert, title="First training in Riga")
+    new = make_decision(expert, title="First training in Riga", status="agreed")  # a replacement is agreed
     response = moderator_client.post(
         f"/decisions/{old.id}/status", data={"status": "superseded", "superseded_by_id": str(new.id)}
     )
@@ -260,8 +260,8 @@ def test_superseding_without_a_replacement_or_with_a_missing_one_is_refused(mode
 
 
 def test_superseding_in_a_cycle_is_refused(moderator_client, expert):
-    a = make_decision(expert, title="A")
-    b = make_decision(expert, title="B")
+    a = make_decision(expert, title="A", status="agreed")
+    b = make_decision(expert, title="B", status="agreed")  # a replacement must be agreed (or implemented)
     assert (
         moderator_client.post(
             f"/decisions/{a.id}/status", data={"status": "superseded", "superseded_by_id": b.id}
@@ -276,7 +276,7 @@ def test_superseding_in_a_cycle_is_refused(moderator_client, expert):
     message = response.get_data(as_text=True)
     assert "cycle" in message
     db.session.expire_all()
-    assert db.session.get(Decision, b.id).status == "proposed"
+    assert db.session.get(Decision, b.id).status == "agreed"
 
 
 def test_a_missing_decision_is_404(expert_client, moderator_client):

@@ -90,7 +90,7 @@ def test_the_replacement_must_stand():
     for status in ("superseded", "withdrawn"):
         problem = rules.supersede_problem(1, 2, status, {})
         assert problem is not None and f"is {status} itself" in problem.message
-    for status in rules.STANDING_STATUSES:
+    for status in rules.SUPERSEDING_STATUSES:
         assert rules.supersede_problem(1, 2, status, {}) is None
 
 

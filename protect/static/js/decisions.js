@@ -1,10 +1,10 @@
-// The decision log: announce how many decisions a filter found, and show the "Superseded by" choice only
+// The decision log and the actions list: announce how many decisions or actions a filter found, and show the "Superseded by" choice only
 // when it applies. The pages work without this file.
 (() => {
   "use strict";
 
-  const announce = () => {
-    const summary = document.querySelector("#decision-results [data-results-summary]");
+  const announce = (results) => {
+    const summary = results.querySelector("[data-results-summary]");
     const status = document.getElementById("results-status");
     if (summary && status) status.textContent = summary.getAttribute("data-results-summary");
   };
@@ -34,8 +34,9 @@
 
   document.addEventListener("htmx:after:swap", (event) => {
     const target = event.detail.ctx?.target;
+    if (target?.id === "action-results") announce(target);
     if (target?.id === "decision-results") {
-      announce();
+      announce(target);
       const status = event.detail.ctx?.response?.status;
       const form = document.querySelector(".decision-filters");
       if (form && status && status < 400) clearFilterErrors(form);
