@@ -35,13 +35,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the data and short runs (< 2 minutes)")
     parser.add_argument("--seconds", type=int, help="seconds of load per request (default 15, quick 4)")
-    parser.add_argument("--only", help="comma-separated target names to run")
+    parser.add_argument("--only", help="comma-separated target names to run ('groupday': the group day)")
     args = parser.parse_args()
     if not wrk_available():
         print("wrk is not installed: apt-get install wrk (make bench does it where it can).", file=sys.stderr)
         return 2
 
-    from bench import datagen, targets
+    from bench import datagen, groupday, targets
 
     scale = datagen.QUICK if args.quick else datagen.FULL
     seconds = args.seconds or (4 if args.quick else 15)
@@ -67,8 +67,8 @@ def main() -> int:
 
         plan = contextvars.Context().run(targets.build, app, scale)
         ceiling_page = contextvars.Context().run(targets.ceiling_html, app, plan)
-        if args.only:
-            wanted = set(args.only.split(","))
+        wanted = set(args.only.split(",")) if args.only else None
+        if wanted is not None:
             plan = [t for t in plan if t.name in wanted]
         probes = {t.name: contextvars.Context().run(targets.probe, app, t) for t in plan}
 
@@ -92,15 +92,20 @@ def main() -> int:
                     run_wrk(url + target.warm_paths[0], warm, 2)
                 results[target.name] = run_wrk(url + target.path, script, seconds)
                 print(f"  {target.name}: {results[target.name].rps:,.0f} req/s", flush=True)
+            day = groupday.measure(app, url, workdir, seconds) if wanted is None or "groupday" in wanted else None
             memory = _worker_memory()
         # Measured again after the pages: the machine's speed drifts, and the faster of the two is the ceiling.
         ceilings.append(_ceiling(ceiling_env, workers, workdir, seconds))
         print(f"  ceiling: {' and '.join(f'{c.rps:,.0f}' for c in ceilings)} req/s", flush=True)
         ceiling = max(ceilings, key=lambda c: c.rps)
         report = _report(plan, probes, results, ceiling, memory, database_url, scale, seconds, workers, counts)
+        if day is not None:
+            report["group_day"] = groupday.report(day, ceiling)
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
         _print(report)
+        if day is not None:
+            groupday.print_report(report["group_day"])
         print(f"\nWritten to {RESULTS / 'latest.json'} ({time.monotonic() - started:.0f} s in all)")
         return 0
     finally:
