@@ -180,7 +180,7 @@ class _gunicorn:
             "--worker-class",
             "sync",
             # gunicorn.conf.py (read from the working directory) asks for threads, which would turn these into
-            # gthread workers, and for restarts every 5,000 requests, which would empty the caches mid-run.
+            # gthread workers, and (with PROTECT_MAX_REQUESTS set) for restarts, which would empty the caches mid-run.
             "--threads",
             "1",
             "--max-requests",
