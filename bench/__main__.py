@@ -227,13 +227,12 @@ def _worker_memory() -> dict[str, int]:
 
 
 def _report(plan, probes, results, ceiling, memory, database_url, scale, seconds, workers, counts) -> dict:
+    from bench import targets
+
     rows = []
     for target in plan:
         result, probe = results[target.name], probes[target.name]
-        # The share of the ceiling is a target for pages (GET): the issue's 40% of "each authenticated page", 70%
-        # of the public ones. The save is a write (a locked, durable transaction), held to the targets every
-        # request has: p95, queries and, as a fragment, its size.
-        limit = None if target.method != "GET" else 0.70 if target.public else 0.40
+        limit = targets.target_ratio(target)  # a share of the ceiling (bench/targets.py)
         rows.append(
             {
                 "name": target.name,
@@ -252,7 +251,7 @@ def _report(plan, probes, results, ceiling, memory, database_url, scale, seconds
                 "full_page_bytes": probe.get("full_page_bytes"),
             }
         )
-        rows[-1]["missed"] = missed(rows[-1])
+        rows[-1]["missed"] = targets.missed(rows[-1])
     return {
         "machine": _machine(),
         "taken": time.strftime("%Y-%m-%d %H:%M %Z"),
@@ -271,22 +270,6 @@ def _report(plan, probes, results, ceiling, memory, database_url, scale, seconds
         "worker_peak_memory_kib": memory,
         "requests": rows,
     }
-
-
-def missed(row: dict) -> list[str]:
-    """The targets a request's figures miss (none: it meets them all)."""
-    found = []
-    if row["target_ratio"] is not None and (row["ratio_to_ceiling"] or 0) < row["target_ratio"]:
-        found.append(f"ceiling < {row['target_ratio']:.2f}")
-    if row["p95_ms"] >= 50:
-        found.append("p95 >= 50 ms")
-    if row["queries"] > 12:
-        found.append("queries > 12")
-    if row["full_page_bytes"] and row["bytes"] > 0.15 * row["full_page_bytes"]:
-        found.append("fragment > 15% of its page")
-    if row["errors"]:
-        found.append(f"{row['errors']} errors")
-    return found
 
 
 def _machine() -> str:
@@ -325,7 +308,11 @@ def _print(report: dict) -> None:
         )
     memory = report["worker_peak_memory_kib"]
     if memory:
-        print("worker peak memory: " + ", ".join(f"{kib / 1024:.0f} MiB" for kib in memory.values()))
+        from bench.targets import MAX_WORKER_MIB
+
+        over = any(kib / 1024 >= MAX_WORKER_MIB for kib in memory.values())
+        print("worker peak memory: " + ", ".join(f"{kib / 1024:.0f} MiB" for kib in memory.values())
+              + (f"  NO: >= {MAX_WORKER_MIB} MiB" if over else f"  (target < {MAX_WORKER_MIB} MiB: yes)"))  # fmt: skip
 
 
 if __name__ == "__main__":
