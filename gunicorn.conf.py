@@ -4,7 +4,7 @@ import multiprocessing
 import os
 
 bind = os.environ.get("PROTECT_BIND", "127.0.0.1:5000")
-# Sync workers: one per core is the measured best for this app (see README, Performance).
+# Sync workers: one per core is the measured best for this app (see bench/README.md).
 workers = int(os.environ.get("PROTECT_WORKERS", multiprocessing.cpu_count()))
 # A few threads per worker keep the agenda and comment polling from queueing behind a slow request.
 threads = int(os.environ.get("PROTECT_THREADS", 4))
