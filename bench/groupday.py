@@ -437,6 +437,8 @@ response = function(status, headers, body)
   end
   if not out then return end
   write("r\t", p.kind, "\t", status, "\n")
+  if status == 409 and p.item then write("c\t", p.kind, "\t", p.item.id, "\n") end
+  if status == 409 and p.kind == "decision edit" then write("c\t", p.kind, "\t", m.dec.id, "\n") end
   local ok = (p.kind == "decision edit" and status == 303) or (p.kind ~= "decision edit" and status == 200)
   if ok then
     if p.kind == "agenda item save" then write("a\t", p.kind, "\t", p.item.id, "\t", p.marker, "\n")
@@ -467,13 +469,18 @@ class Day:
     answers: int
     members: int = 0
     missing: list[Ack] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # the objects of the 409s
 
 
 def measure(app: Flask, url: str, workdir: Path, seconds: int, count: int = MEMBERS) -> Day:
     """The whole group day against the served app: plan, warm-up, load, then the check of the writes."""
     print(f"  group day: signing {count} members in ...", flush=True)
     members = plan(app, count)
-    day = run(url, members, workdir, seconds=max(2 * seconds, 8), warm_seconds=seconds)
+    warm(url, members, workdir, seconds)
+    # Versions as they are now, after the warm-up: a save of the per-page run still in flight when its wrk
+    # stopped has landed by then (read earlier, it would make this member's first save a conflict).
+    refresh(app, members)
+    day = run(url, members, workdir, seconds=max(2 * seconds, 8))
     day.members = len(members)
     day.missing = missing_writes(day.acks, stored(app, members))
     print(f"  group day: {day.load.rps:,.0f} req/s, {len(day.acks):,} writes acknowledged, "
@@ -481,17 +488,59 @@ def measure(app: Flask, url: str, workdir: Path, seconds: int, count: int = MEMB
     return day
 
 
-def run(url: str, members: list[Member], workdir: Path, seconds: int, warm_seconds: int) -> Day:
-    """Warm the members' pages (reads only), then the group day itself."""
-    if warm_seconds:
-        warm = write_script(workdir / "groupday-warm.lua", "GET", {}, None, lua(members, None))
-        run_wrk(url + "/dashboard", warm, warm_seconds, connections=THREADS, threads=THREADS)
+def warm(url: str, members: list[Member], workdir: Path, seconds: int) -> None:
+    """Each member shows each of their pages in turn (reads only), as on a server that has been up a while."""
+    script = write_script(workdir / "groupday-warm.lua", "GET", {}, None, lua(members, None))
+    run_wrk(url + "/dashboard", script, seconds, connections=THREADS, threads=THREADS)
+
+
+def refresh(app: Flask, members: list[Member]) -> None:
+    """Read again what the members' pages hold (versions, the polls' ``since``): the run starts from it, and the
+    check afterwards counts the writes from it."""
+    contextvars.Context().run(_refresh, app, members)
+
+
+def _refresh(app: Flask, members: list[Member]) -> None:
+    from protect.agendas.models import AgendaItem, TrainingEvent
+    from protect.decisions.models import Decision
+    from protect.guidelines.models import SectionRevision
+    from protect.polls.models import Ballot
+
+    with app.app_context():
+        events = dict(db.session.execute(select(TrainingEvent.id, TrainingEvent.agenda_version)).all())
+        seqs = dict(db.session.execute(select(SectionRevision.id, SectionRevision.comment_seq)).all())
+        items = {it["id"]: it for m in members for it in m.items}
+        for item_id, version in db.session.execute(
+            select(AgendaItem.id, AgendaItem.version).where(AgendaItem.id.in_(items))
+        ):
+            items[item_id]["v"] = items[item_id]["v0"] = version
+        decisions = {m.decision["id"]: m.decision for m in members if m.decision}
+        for decision_id, version in db.session.execute(
+            select(Decision.id, Decision.version).where(Decision.id.in_(decisions))
+        ):
+            decisions[decision_id]["v"] = decisions[decision_id]["v0"] = version
+        voters = {(m.ballot["poll"], m.user_id): m.ballot for m in members if m.ballot}
+        for poll_id, voter, revision in db.session.execute(
+            select(Ballot.poll_id, Ballot.voter_id, Ballot.revision).where(
+                Ballot.poll_id.in_({poll for poll, _ in voters}), Ballot.voter_id.in_({v for _, v in voters})
+            )
+        ):
+            if (poll_id, voter) in voters:
+                voters[(poll_id, voter)]["revision"] = revision
+        for m in members:
+            m.agenda_since = events[m.event_id]
+            m.comment_seq = seqs.get(m.revision_id, 0)
+        db.session.remove()
+
+
+def run(url: str, members: list[Member], workdir: Path, seconds: int) -> Day:
+    """The group day itself; then each thread's log of answers and acknowledged writes, read back."""
     log_dir = workdir / "groupday-logs"
     log_dir.mkdir(exist_ok=True)
     script = write_script(workdir / "groupday.lua", "GET", {}, None, lua(members, log_dir))
     load = run_wrk(url + "/dashboard", script, seconds, connections=THREADS, threads=THREADS)
     statuses: dict[str, Counter] = defaultdict(Counter)
-    acks, answers = [], 0
+    acks, answers, conflicts = [], 0, []
     for path in sorted(log_dir.glob("groupday-*.log"), key=lambda p: int(p.stem.rsplit("-", 1)[1])):
         for line in path.read_text().splitlines():
             parts = line.split("\t")
@@ -500,7 +549,9 @@ def run(url: str, members: list[Member], workdir: Path, seconds: int, warm_secon
                 answers += 1
             elif parts[0] == "a":
                 acks.append(Ack(parts[1], parts[2], parts[3]))
-    return Day(load, dict(statuses), acks, answers)
+            elif parts[0] == "c":
+                conflicts.append(f"{parts[1]} {parts[2]}")
+    return Day(load, dict(statuses), acks, answers, conflicts=conflicts)
 
 
 # The check afterwards ------------------------------------------------------------------------------------------
@@ -666,6 +717,7 @@ def report(day: Day, ceiling: Any) -> dict[str, Any]:
         "errors": errors,
         "socket_errors": load.socket_errors,
         "conflicts_409": conflicts,
+        "conflict_examples": day.conflicts[:10],
         "polls_204_share": round(sum(c.get(204, 0) for c in polls) / asked, 3) if asked else None,
         "writes_acknowledged": dict(Counter(ack.kind for ack in day.acks)),
         "writes_missing": len(day.missing),
