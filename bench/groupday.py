@@ -742,7 +742,7 @@ def missed(row: dict[str, Any]) -> list[str]:
 
 
 def print_report(row: dict[str, Any]) -> None:
-    writes = ", ".join(f"{n:,} {kind}s" for kind, n in row["writes_acknowledged"].items()) or "none"
+    writes = ", ".join(f"{kind} {n:,}" for kind, n in row["writes_acknowledged"].items()) or "none"
     print(
         f"\ngroup day: {row['members']} members, {row['connections']} connections: {row['rps']:,.0f} req/s "
         f"= {row['ratio_to_ceiling'] or 0:.2f}/{row['target_ratio']:.2f} of the ceiling; "
