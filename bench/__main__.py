@@ -2,9 +2,12 @@
 
     python -m bench            full run (the issue's data sizes, 15 s per request)
     python -m bench --quick    a tenth of the data, 4 s per request (under 2 minutes)
+    python -m bench --markdown-only    only the Markdown section (in-process, about a minute)
 
 SQLite by default; PostgreSQL when PROTECT_BENCH_DATABASE_URL names a server (a throwaway database is made
-there). Prints a table and writes bench/results/latest.json.
+there). Prints a table and writes bench/results/latest.json. The Markdown section (bench/markdown.py: hostile
+texts at each field's limit against an ordinary text) runs in this process after the pages and goes into the same
+file under "markdown"; alone, it writes bench/results/markdown.json.
 """
 
 from __future__ import annotations
@@ -36,12 +39,15 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a tenth of the data and short runs (< 2 minutes)")
     parser.add_argument("--seconds", type=int, help="seconds of load per request (default 15, quick 4)")
     parser.add_argument("--only", help="comma-separated target names to run ('groupday': the group day)")
+    parser.add_argument("--markdown-only", action="store_true", help="only the Markdown section (no server)")
     args = parser.parse_args()
+    if args.markdown_only:
+        return _markdown_only()
     if not wrk_available():
         print("wrk is not installed: apt-get install wrk (make bench does it where it can).", file=sys.stderr)
         return 2
 
-    from bench import datagen, groupday, targets
+    from bench import datagen, groupday, markdown, targets
 
     scale = datagen.QUICK if args.quick else datagen.FULL
     seconds = args.seconds or (4 if args.quick else 15)
@@ -101,16 +107,33 @@ def main() -> int:
         report = _report(plan, probes, results, ceiling, memory, database_url, scale, seconds, workers, counts)
         if day is not None:
             report["group_day"] = groupday.report(day, ceiling)
+        print("Markdown: hostile texts at each field's limit ...", flush=True)
+        report["markdown"] = markdown.run(log=lambda line: print(line, flush=True))
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
         _print(report)
         if day is not None:
             groupday.print_report(report["group_day"])
+        markdown.print_report(report["markdown"])
         print(f"\nWritten to {RESULTS / 'latest.json'} ({time.monotonic() - started:.0f} s in all)")
         return 0
     finally:
         drop_database()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _markdown_only() -> int:
+    from bench import markdown
+
+    started = time.monotonic()
+    print("Markdown: hostile texts at each field's limit ...", flush=True)
+    section = markdown.run(log=lambda line: print(line, flush=True))
+    report = {"machine": _machine(), "taken": time.strftime("%Y-%m-%d %H:%M %Z"), "markdown": section}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "markdown.json").write_text(json.dumps(report, indent=2))
+    markdown.print_report(section)
+    print(f"\nWritten to {RESULTS / 'markdown.json'} ({time.monotonic() - started:.0f} s in all)")
+    return 1 if section["failures"] else 0
 
 
 def _ceiling(env: dict[str, str], workers: int, workdir: Path, seconds: int):

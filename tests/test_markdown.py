@@ -21,6 +21,17 @@ from protect.core.text import plain_excerpt, render_markdown
         ('<p style="position:fixed" data-x="1" onclick="x()">y</p>', "style="),
         ("<svg><script>alert(1)</script></svg>", "<svg"),
         ('<a href="JaVaScRiPt:alert(1)">x</a>', "alert"),
+        ("<SCRIPT>alert(1)</SCRIPT>", "alert"),
+        ("<script>alert(1)", "<script"),
+        ("<scr<x>ipt>alert(1)</script>", "<script"),
+        ("<<script>script>alert(1)<</script>/script>", "<script"),
+        ('<noscript><p title="</noscript><img src=x onerror=alert(1)>">', "onerror"),
+        ("<svg><style><img src=x onerror=alert(1)></style></svg>", "onerror"),
+        ("<!--><img src=x onerror=alert(1)>-->", "onerror"),
+        ('<b onclick="x()">bold</b>', "onclick"),
+        ('<a href="https://e.org" style="x" onmouseover="y()">z</a>', "onmouseover"),
+        ("[x](data:text/html;base64,PHNjcmlwdD4=)", "data:"),
+        ("<math><mi xlink:href='javascript:alert(1)'>x</mi></math>", "javascript"),
     ],
 )
 def test_dangerous_markup_is_made_harmless(source, forbidden):
@@ -69,3 +80,54 @@ def test_the_rendering_cache_is_bounded_by_what_it_holds_not_only_by_count(monke
     assert len(text._RENDERED) < 8
     again = render_markdown("7 " + "A long guideline paragraph. " * 3500)
     assert again.startswith("<p>7 A long")
+
+
+def test_tables_fenced_code_and_definition_lists_are_kept():
+    html = str(
+        render_markdown(
+            "| Left | Right |\n|:--|--:|\n| a | 1 |\n\n```python\nx = 1 < 2\n```\n\n"
+            "Barnahus\n: A child-friendly house.\n\n1. one\n   1. nested\n\n~~gone~~"
+        )
+    )
+    assert '<th align="left">Left</th>' in html and '<td align="right">1</td>' in html
+    assert "<pre><code>x = 1 &lt; 2\n</code></pre>" in html
+    assert "<dl>\n<dt>Barnahus</dt>\n<dd>A child-friendly house.</dd>\n</dl>" in html
+    assert "<ol>\n<li>one\n<ol>\n<li>nested</li>" in html and "<del>gone</del>" in html
+
+
+def test_raw_html_keeps_the_allowed_tags_and_only_the_text_of_the_others():
+    html = str(render_markdown('H<sub>2</sub>O, <abbr title="Child Advocacy Centre">CAC</abbr>, <span>plain</span>'))
+    assert html == '<p>H<sub>2</sub>O, <abbr title="Child Advocacy Centre">CAC</abbr>, plain</p>\n'
+    unclosed = str(render_markdown("a <b>bold, never closed\n\nnext"))
+    assert unclosed == "<p>a <b>bold, never closed</b></p>\n<p>next</p>\n"
+    assert str(render_markdown("a </b> b </i>")) == "<p>a  b </p>\n"  # nothing open to close
+    assert str(render_markdown("x <!-- hidden --> y")) == "<p>x  y</p>\n"
+    assert str(render_markdown("x <!-- never closed")) == "<p>x &lt;!-- never closed</p>\n"
+    assert str(render_markdown("<style>p{}</style>after")) == "after"
+
+
+def test_an_image_shows_its_text():
+    assert str(render_markdown("![the Riga venue](https://example.org/venue.png)")) == "<p>the Riga venue</p>\n"
+
+
+def test_a_lone_surrogate_does_not_raise():
+    assert str(render_markdown("a \ud800 *b*")) == "<p>a ? <em>b</em></p>\n"
+    assert plain_excerpt("a \udfff b") == "a ? b"
+
+
+def test_what_cannot_be_rendered_is_shown_as_escaped_text(monkeypatch, caplog):
+    from protect.core import text
+
+    def fail(source):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(text, "_html", fail)
+    source = "<script>alert(1)</script> **never** rendered"
+    html = str(render_markdown(source))
+    assert html == "<pre>&lt;script&gt;alert(1)&lt;/script&gt; **never** rendered</pre>"
+    assert "could not be rendered" in caplog.text
+    assert plain_excerpt(source) == source  # as text, which the templates escape
+
+
+def test_the_excerpt_is_plain_text_not_html():
+    assert plain_excerpt("Police & *social* services <div>met</div> 1 < 2") == "Police & social services met 1 < 2"
