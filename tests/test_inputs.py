@@ -79,11 +79,12 @@ def test_a_ballot_with_digits_that_are_not_ascii_is_refused_beside_the_ballot(cl
     from tests.polls.factories import make_poll
 
     poll = make_poll(moderator, method="schulze")
+    poll_id, first_option = poll.id, poll.options[0].id  # before signing in commits (and expires the poll)
     client = client_for(expert)
-    for data in ({"ranking": "²"}, {"rank-²": "1"}, {f"rank-{poll.options[0].id}": "²"}, {"ranking": HUGE}):
-        response = client.post(f"/polls/{poll.id}/ballot", data=data)
+    for data in ({"ranking": "²"}, {"rank-²": "1"}, {f"rank-{first_option}": "²"}, {"ranking": HUGE}):
+        response = client.post(f"/polls/{poll_id}/ballot", data=data)
         assert response.status_code == 422, data
-    response = client.post(f"/polls/{poll.id}/ballot/arrange", data={"move": "up:²"})
+    response = client.post(f"/polls/{poll_id}/ballot/arrange", data={"move": "up:²"})
     assert response.status_code == 422
 
 

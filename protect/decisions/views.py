@@ -33,6 +33,7 @@ from protect.auth import services as auth_services
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment
+from protect.core.inputs import parse_int
 from protect.core.pagecache import cached_page
 from protect.core.permissions import can, require, role_required
 from protect.core.timefmt import from_zone, to_zone, viewer_zone
@@ -227,14 +228,14 @@ def _names(log_filter: services.LogFilter) -> dict[str, str]:
 
 
 def _events(keep: int | None = None) -> list[Any]:
-    return services.event_choices(keep=request.values.get("event_id", type=int) or keep)
+    return services.event_choices(keep=parse_int(request.values.get("event_id")) or keep)
 
 
 def _decision_form(
     form_class: type[DecisionForm] = DecisionForm, keep_meeting: int | None = None, **kwargs: Any
 ) -> DecisionForm:
     """The form, its meetings the latest ones and the one chosen (sent back, linked to, or the decision's)."""
-    keep = request.values.get("meeting_id", type=int) or keep_meeting
+    keep = parse_int(request.values.get("meeting_id")) or keep_meeting
     meetings = services.meeting_choices(keep=keep)
     decision = kwargs.get("obj")
     return form_class(**kwargs).setup(

@@ -27,6 +27,7 @@ def test_a_save_that_waited_for_the_lock_compares_with_the_item_as_it_is_now(app
     form = item_form(item)  # the editor as opened: unchanged, at the item's version
     event_id, item_id, version = event.id, item.id, item.version
     db.session.commit()
+    client = client_for(expert)  # signing in writes a session: before the other one takes the write lock
     other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
     locked, release = threading.Event(), threading.Event()
 
@@ -47,7 +48,6 @@ def test_a_save_that_waited_for_the_lock_compares_with_the_item_as_it_is_now(app
     renaming = threading.Thread(target=someone_else_renames)
     renaming.start()
     assert locked.wait(10)
-    client = client_for(expert)
     answers = []
     saving = threading.Thread(
         target=lambda: answers.append(client.htmx("post", f"/events/{event_id}/items/{item_id}", data=form))

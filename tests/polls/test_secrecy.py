@@ -310,7 +310,9 @@ def test_the_tally_cache_holds_counts_only(moderator):
     for key, value in entries:
         flat = repr((key, value))
         assert not any(f"Voter {n}" in flat for n in range(len(people)))
-        assert "voter" not in flat.lower() and "receipt" not in flat.lower()
+        # Labels may speak of "voters" ("share of voters approving"); no voter's id, tag or receipt is there.
+        assert "voter_id" not in flat.lower() and "voter_tag" not in flat.lower() and "receipt" not in flat.lower()
+        assert not any(person.email in flat for person in people)
 
 
 # Receipts and pages ---------------------------------------------------------------------------------------------
