@@ -34,8 +34,6 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PROGRAMME_REGISTRATION_ATTEMPT_LIMIT": ("PROTECT_REGISTRATION_ATTEMPT_LIMIT", str),
     "LOG_LEVEL": ("PROTECT_LOG_LEVEL", str),
     "PAGE_CACHE_MB": ("PROTECT_PAGE_CACHE_MB", int),
-    "PUBLIC_RECHECK_SECONDS": ("PROTECT_PUBLIC_RECHECK_SECONDS", float),
-    "PUBLIC_FRONT_CACHE": ("PROTECT_PUBLIC_FRONT_CACHE", bool),
 }
 
 
@@ -85,11 +83,6 @@ class Defaults:
     # Members' pages kept per worker (core/pagecache.py), in megabytes; PAGE_CACHE = False keeps none.
     PAGE_CACHE = True
     PAGE_CACHE_MB = 64
-    # The public pages read what is live at most this often per worker (a change made in the same worker
-    # shows at once); 0: at every request.
-    PUBLIC_RECHECK_SECONDS = 0.1
-    # The public list's finished responses for visitors without a cookie, served before Flask (programme/frontcache.py).
-    PUBLIC_FRONT_CACHE = True
 
 
 def _parse(value: str, kind: type):
