@@ -71,7 +71,11 @@ class Defaults:
     PROGRAMME_REGISTRATION_LIMIT = "5 per hour"  # accepted registrations of interest per address
     PROGRAMME_REGISTRATION_ATTEMPT_LIMIT = "30 per hour"  # any posts of the form per address
     LOG_LEVEL = "INFO"
-    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no lost form after a long edit
+    # A form's CSRF token is accepted for 24 hours after its page was loaded: a member who opens an agenda in the
+    # morning and keeps it open all day (or until the same time the next morning) can still save from it, and a
+    # token that leaked with a page (a saved copy, a proxy log) stops working a day later. htmx requests refused
+    # for an expired token say "reload" in the page's alert area and leave the form as typed (core/errors.py).
+    WTF_CSRF_TIME_LIMIT = 24 * 3600
     WTF_CSRF_SSL_STRICT = True
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True

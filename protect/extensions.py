@@ -4,10 +4,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from protect.core.csrf import CSRFProtect
 from protect.core.ratelimit import ViewLimiter
 
 # Named constraints, so that migrations can drop and alter them on SQLite (batch mode) and PostgreSQL alike.
