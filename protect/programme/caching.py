@@ -30,6 +30,7 @@ TEMPLATES = (
     "base.html",
     "_macros.html",
     "programme/_training.html",
+    "programme/_list_item.html",
     "programme/page.html",
     "programme/print.html",
     "programme/index.html",

@@ -681,11 +681,15 @@ def waiting_for(user: Any, limit: int = 6) -> list[ProgrammePage]:
 # The public site ----------------------------------------------------------------------------------------------
 
 
-def _live() -> Select:
-    """Published snapshots that are live now: the only rows the public site reads."""
-    return select(ProgrammeSnapshot).join(
-        ProgrammePage,
-        (ProgrammePage.id == ProgrammeSnapshot.page_id) & (ProgrammePage.live_version == ProgrammeSnapshot.version),
+def _live(*columns: Any) -> Select:
+    """Published snapshots that are live now (or the given columns of them): the only rows the public site reads."""
+    return (
+        select(*(columns or (ProgrammeSnapshot,)))
+        .select_from(ProgrammeSnapshot)
+        .join(
+            ProgrammePage,
+            (ProgrammePage.id == ProgrammeSnapshot.page_id) & (ProgrammePage.live_version == ProgrammeSnapshot.version),
+        )
     )
 
 
@@ -737,21 +741,35 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def published_trainings(
-    country: str | None = None, audience: str | None = None, query: str | None = None
-) -> list[ProgrammeSnapshot]:
-    """Live snapshots, by first day, filtered. Search looks only at published text, never at a draft."""
-    statement = _live()
+def _filtered(statement: Select, country: str | None, audience: str | None, query: str | None) -> Select:
+    """By first day, filtered. Search looks only at published text, never at a draft."""
     if country in COUNTRIES:
         statement = statement.where(ProgrammeSnapshot.country == country)
     if audience in AUDIENCES:
         statement = statement.where(ProgrammeSnapshot.audiences_key.like(f"%,{audience},%"))
     for word in fold(query or "").split()[:8]:
         statement = statement.where(ProgrammeSnapshot.search_text.like(_like(word), escape="\\"))
+    return statement.order_by(ProgrammeSnapshot.first_day, ProgrammeSnapshot.title)
+
+
+def published_trainings(
+    country: str | None = None, audience: str | None = None, query: str | None = None
+) -> list[ProgrammeSnapshot]:
+    """Live snapshots, by first day, filtered (the feed and the sitemap)."""
     # The search text is only searched, never shown: it stays in the database.
-    statement = statement.options(defer(ProgrammeSnapshot.search_text))
-    statement = statement.order_by(ProgrammeSnapshot.first_day, ProgrammeSnapshot.title)
+    statement = _filtered(_live().options(defer(ProgrammeSnapshot.search_text)), country, audience, query)
     return list(db.session.execute(statement).scalars())
+
+
+def public_listing(
+    country: str | None = None, audience: str | None = None, query: str | None = None
+) -> list[PublicSnapshot]:
+    """The public list's rows: as ``published_trainings``, with each content as text, parsed only for a snapshot
+    whose card is not rendered yet (``views._card``): parsing every content at every visit was most of the
+    list's time."""
+    columns = (*_PUBLIC_COLUMNS, cast(ProgrammeSnapshot.content, Text))
+    rows = db.session.execute(_filtered(_live(*columns), country, audience, query))
+    return [PublicSnapshot(*row[:-1], text=row[-1]) for row in rows]
 
 
 @dataclass
@@ -766,14 +784,27 @@ class PublicSnapshot:
     published_at: Any
     first_day: date
     last_day: date
+    text: str | None = None  # the content as JSON text, when it was read with the columns
 
     @cached_property
     def content(self) -> dict[str, Any]:
         # As text, parsed here (the same on SQLite and PostgreSQL, whose driver would parse JSON itself); read
-        # only when the page is rendered, not on the requests the page cache serves.
-        return json.loads(db.session.execute(_SNAPSHOT_CONTENT, {"id": self.id}).scalar_one())
+        # only when asked for: not for a 304, nor for a list card already rendered.
+        text = self.text
+        if text is None:
+            text = db.session.execute(_SNAPSHOT_CONTENT, {"id": self.id}).scalar_one()
+        return json.loads(text)
 
 
+_PUBLIC_COLUMNS = (
+    ProgrammeSnapshot.id,
+    ProgrammeSnapshot.page_id,
+    ProgrammeSnapshot.version,
+    ProgrammeSnapshot.digest,
+    ProgrammeSnapshot.published_at,
+    ProgrammeSnapshot.first_day,
+    ProgrammeSnapshot.last_day,
+)
 _SNAPSHOT_CONTENT = select(cast(ProgrammeSnapshot.content, Text)).where(ProgrammeSnapshot.id == bindparam("id", 0))
 
 

@@ -95,6 +95,16 @@ def _training_body(snapshot: services.PublicSnapshot, variant: str, is_open: boo
 # The list -----------------------------------------------------------------------------------------------------
 
 
+def _card(snapshot: services.PublicSnapshot) -> Any:
+    """A training's entry in the list, rendered once per snapshot: it never changes, so it is cached."""
+    return caching.render_cache().get_or_compute(
+        ("card", snapshot.id, snapshot.digest),
+        lambda: Markup(  # noqa: S704 - the output of our own autoescaping template
+            render_template("programme/_list_item.html", training=Training(snapshot.content, snapshot.version))
+        ),
+    )
+
+
 @bp.get("/programme/")
 @public
 def index():
@@ -114,12 +124,9 @@ def index():
     if unchanged is not None:
         return unchanged
 
-    found = [
-        (snapshot, Training(snapshot.content, snapshot.version))
-        for snapshot in (services.published_trainings(country, audience, query) if live else [])
-    ]
-    upcoming = [pair for pair in found if not pair[1].is_over(today)]
-    past = [pair for pair in reversed(found) if pair[1].is_over(today)]
+    found = services.public_listing(country, audience, query) if live else []
+    upcoming = [_card(snapshot) for snapshot in found if snapshot.last_day >= today]
+    past = [_card(snapshot) for snapshot in reversed(found) if snapshot.last_day < today]
     response = make_response(
         render_template(
             "programme/index.html",

@@ -136,6 +136,20 @@ def test_the_rendered_snapshot_is_cached_per_version(client, app, expert, modera
     assert tuple(a - b for a, b in zip(after, before, strict=True)) == (1, 1)
 
 
+def test_the_lists_entries_are_rendered_once_per_version(client, app, expert, moderator):
+    page = a_published_training(expert, moderator)
+    cards = caching.render_cache(app)
+    cards.clear()
+    first = client.get("/programme/").get_data(as_text=True)
+    misses = cards.misses
+    assert client.get("/programme/?q=nothing+matches").status_code == 200
+    assert client.get("/programme/").get_data(as_text=True) == first and cards.misses == misses
+    page = approve(submit(edit(page, expert, title="Training in Riga, new dates"), expert), moderator)
+    publish(page, moderator)
+    assert "Training in Riga, new dates" in client.get("/programme/").get_data(as_text=True)
+    assert cards.misses == misses + 1
+
+
 def test_the_list_separates_upcoming_and_past_trainings(client, expert, moderator):
     today = utcnow().date()
     published_page(
