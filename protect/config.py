@@ -34,8 +34,6 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PROGRAMME_REGISTRATION_ATTEMPT_LIMIT": ("PROTECT_REGISTRATION_ATTEMPT_LIMIT", str),
     "LOG_LEVEL": ("PROTECT_LOG_LEVEL", str),
     "PAGE_CACHE_MB": ("PROTECT_PAGE_CACHE_MB", int),
-    "PUBLIC_RECHECK_SECONDS": ("PROTECT_PUBLIC_RECHECK_SECONDS", float),
-    "PUBLIC_FRONT_CACHE": ("PROTECT_PUBLIC_FRONT_CACHE", bool),
 }
 
 
@@ -73,7 +71,11 @@ class Defaults:
     PROGRAMME_REGISTRATION_LIMIT = "5 per hour"  # accepted registrations of interest per address
     PROGRAMME_REGISTRATION_ATTEMPT_LIMIT = "30 per hour"  # any posts of the form per address
     LOG_LEVEL = "INFO"
-    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session: no lost form after a long edit
+    # A form's CSRF token is accepted for 24 hours after its page was loaded: a member who opens an agenda in the
+    # morning and keeps it open all day (or until the same time the next morning) can still save from it, and a
+    # token that leaked with a page (a saved copy, a proxy log) stops working a day later. htmx requests refused
+    # for an expired token say "reload" in the page's alert area and leave the form as typed (core/errors.py).
+    WTF_CSRF_TIME_LIMIT = 24 * 3600
     WTF_CSRF_SSL_STRICT = True
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     SESSION_COOKIE_HTTPONLY = True
@@ -85,11 +87,6 @@ class Defaults:
     # Members' pages kept per worker (core/pagecache.py), in megabytes; PAGE_CACHE = False keeps none.
     PAGE_CACHE = True
     PAGE_CACHE_MB = 64
-    # The public pages read what is live at most this often per worker (a change made in the same worker
-    # shows at once); 0: at every request.
-    PUBLIC_RECHECK_SECONDS = 0.1
-    # The public list's finished responses for visitors without a cookie, served before Flask (programme/frontcache.py).
-    PUBLIC_FRONT_CACHE = True
 
 
 def _parse(value: str, kind: type):

@@ -66,9 +66,6 @@ TEST_CONFIG = {
     # Fast hashing: the tests sign in hundreds of times. Production uses scrypt.
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "RATELIMIT_ENABLED": False,
-    # The public pages read the live set at every request here (tests change it between requests; see
-    # tests/programme/test_recheck.py for the 0.1 s of production).
-    "PUBLIC_RECHECK_SECONDS": 0,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SERVER_NAME": None,
 }

@@ -5,7 +5,7 @@ HTML depends on that can change (the event's versions and fields, each item's ve
 people's names, who else is editing what, the viewer's right to edit). A key that no longer matches the
 database is simply never asked for again and falls out of the cache, oldest first.
 
-The HTML is cached with ``core.csrf.TOKEN_PLACEHOLDER`` where each form's CSRF token goes (tokens belong to a
+The HTML is cached with ``core.pagecache.TOKEN_PLACEHOLDER`` where each form's CSRF token goes (tokens belong to a
 session), and each request puts its own in.
 """
 

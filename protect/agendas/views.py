@@ -41,12 +41,11 @@ from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
 from protect.agendas.models import AUDIENCES, DAYS_MAX, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
 from protect.auth import services as auth_services
-from protect.core.csrf import TOKEN_PLACEHOLDER
 from protect.core.database import writing
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, trigger
-from protect.core.pagecache import cached_page
+from protect.core.pagecache import TOKEN_PLACEHOLDER, cached_page
 from protect.core.permissions import can, require, role_required
 from protect.core.regions import COUNTRIES
 from protect.extensions import db

@@ -91,13 +91,22 @@ def _http_error(error: HTTPException) -> Response:
     return response
 
 
+# Flask-WTF refuses a missing, expired or forged token, or one from another session. For a member it almost always
+# means a page left open longer than WTF_CSRF_TIME_LIMIT (or from before a sign-out): say what to do about it.
+CSRF_TITLE = "Security check failed"
+CSRF_EXPIRED_HTMX = (
+    "This page has expired: reload it to send this again (nothing was saved). What you typed is still in the form "
+    "until you reload: copy anything long first."
+)
+CSRF_EXPIRED_PAGE = (
+    "This page has expired and nothing was saved. What you typed is kept: go back with your browser's back "
+    "button, copy it, reload the page, paste it in and send it again."
+)
+
+
 def _csrf_error(error: CSRFError) -> Response:
-    return error_response(
-        400,
-        "The form's security token is missing or has expired, so nothing was saved. Go back, reload the "
-        "page and send it again (copy anything long you typed first).",
-        "Security check failed",
-    )
+    # An htmx request gets the alert in #alerts (error_response retargets it there), so the form stays as typed.
+    return error_response(400, CSRF_EXPIRED_HTMX if is_htmx() else CSRF_EXPIRED_PAGE, CSRF_TITLE)
 
 
 def _rate_limited(error: RateLimitExceeded) -> Response:

@@ -20,6 +20,7 @@ in; the placeholder is also replaced on responses that are not kept.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -31,9 +32,12 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from protect.core import changes
-from protect.core.csrf import TOKEN_PLACEHOLDER, token_field
 from protect.core.lru import LRU
 
+# A form's CSRF token while a page is rendered for a cache; random per process, so no text a member types can
+# match it. Whoever renders with it replaces it with ``generate_csrf()`` (this request's token) before the page
+# leaves: here for whole pages, in agendas/views.py for the agenda's days.
+TOKEN_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 _PLACEHOLDER_BYTES = TOKEN_PLACEHOLDER.encode()
 _SKIPPED_HEADERS = frozenset({"set-cookie", "content-length", "date"})
 
@@ -105,7 +109,9 @@ def _may_cache() -> bool:
 
 
 def _render(view: Callable, args: tuple, kwargs: dict) -> Response:
-    field = token_field()
+    # Flask-WTF's generate_csrf() gives the token it finds in g under the field's name (its documented cache
+    # for the request): the placeholder, while the view renders the page that is kept.
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     token = g.get(field)
     setattr(g, field, TOKEN_PLACEHOLDER)  # what generate_csrf() gives for the rest of the view
     try:

@@ -25,10 +25,8 @@ def dashboard_panel(user: Any) -> dict[str, Any] | None:
 def init_app(app: Flask) -> None:
     from protect.programme import cli, models, moderation, services, views  # noqa: F401 - routes and rules register
     from protect.programme.demo import seed_programme
-    from protect.programme.frontcache import FrontCache
 
     app.register_blueprint(views.bp)
-    app.wsgi_app = app.extensions["programme_front_cache"] = FrontCache(app, app.wsgi_app)  # type: ignore[method-assign]
     cli.init_app(app)
     add_nav(app, NavItem("Programme", "programme.index", role=None, order=50, active_prefix="/programme"))
     add_nav(app, NavItem("Publishing", "programme.manage", role="expert", order=55, active_prefix="/publishing"))

@@ -5,20 +5,19 @@ depends on it, and a fingerprint of the templates, so a new release changes it t
 public content last changed. A visitor who is not signed in gets ``Cache-Control: public``; signed-in members
 keep the foundation's ``no-store`` and never get a 304 (their pages carry their name).
 
-Rendered HTML is kept in each process (``render_cache``: a snapshot's body; ``page_cache``: a whole page as
-every visitor who is not signed in gets it). Every key is computed from the database on each request — the
-live snapshot's id and digest (sha256 of its content), or the digests of every live snapshot for the list —
-so a publication or a withdrawal changes the key in every worker at once: nothing is ever invalidated, an old
-entry just stops being asked for and ages out.
+Each request reads what is live from the database, so a publication or a withdrawal shows at the very next
+request in every worker. What is rendered from a published snapshot is kept in each process (``render_cache``),
+keyed by the snapshot's id and digest (sha256 of its content): a snapshot never changes, so an entry is never
+stale; one that is no longer live just stops being asked for and ages out. Whole responses are not kept here:
+that is the job of HTTP caches and a reverse proxy, which the validators above let revalidate cheaply.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
-from flask import Flask, Response, current_app, make_response, request, session
+from flask import Flask, Response, current_app, make_response, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -31,6 +30,7 @@ TEMPLATES = (
     "base.html",
     "_macros.html",
     "programme/_training.html",
+    "programme/_list_item.html",
     "programme/page.html",
     "programme/print.html",
     "programme/index.html",
@@ -44,27 +44,6 @@ def render_cache(app: Flask | None = None) -> LRU[Markup]:
     if "programme_render_cache" not in app.extensions:
         app.extensions["programme_render_cache"] = LRU(size=256, max_weight=16 * 1024 * 1024, weigh=len)
     return app.extensions["programme_render_cache"]
-
-
-def page_cache(app: Flask | None = None) -> LRU[bytes]:
-    """Whole public pages as UTF-8 bytes, at most 16 MB of them."""
-    app = app or current_app
-    if "programme_page_cache" not in app.extensions:
-        app.extensions["programme_page_cache"] = LRU(size=4096, max_weight=16 * 1024 * 1024, weigh=len)
-    return app.extensions["programme_page_cache"]
-
-
-def shared_page(kind: str, etag: str, render: Callable[[], str]) -> Response:
-    """The page as a visitor who is not signed in gets it, rendered once per process for its ETag.
-
-    Only for anonymous requests without a flashed message: then nothing in the page depends on who asks (no
-    name, no CSRF token, no message) — only on what the ETag names and on the address the site is reached at
-    (absolute links: the request's and BASE_URL), which are part of the key with the query string (the filter
-    form shows it as typed). Members' pages are always rendered."""
-    if not is_anonymous() or session.get("_flashes"):
-        return make_response(render())
-    key = (kind, etag, request.url_root, current_app.config.get("BASE_URL"), request.query_string)
-    return make_response(page_cache().get_or_compute(key, lambda: render().encode()))
 
 
 def fingerprint() -> str:

@@ -17,24 +17,21 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
-from flask import current_app, has_request_context, request, url_for
+from flask import url_for
 from sqlalchemy import Select, String, Text, bindparam, cast, delete, func, literal_column, select, update
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas.models import AUDIENCES, TrainingEvent, current_items
 from protect.auth.models import User
-from protect.core import audit, changes, fastdb
+from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
-from protect.core.lru import LRU
 from protect.core.permissions import can, has_role, rule
 from protect.core.regions import COUNTRIES, SECTORS
 from protect.core.text import plain_excerpt
@@ -684,11 +681,15 @@ def waiting_for(user: Any, limit: int = 6) -> list[ProgrammePage]:
 # The public site ----------------------------------------------------------------------------------------------
 
 
-def _live() -> Select:
-    """Published snapshots that are live now: the only rows the public site reads."""
-    return select(ProgrammeSnapshot).join(
-        ProgrammePage,
-        (ProgrammePage.id == ProgrammeSnapshot.page_id) & (ProgrammePage.live_version == ProgrammeSnapshot.version),
+def _live(*columns: Any) -> Select:
+    """Published snapshots that are live now (or the given columns of them): the only rows the public site reads."""
+    return (
+        select(*(columns or (ProgrammeSnapshot,)))
+        .select_from(ProgrammeSnapshot)
+        .join(
+            ProgrammePage,
+            (ProgrammePage.id == ProgrammeSnapshot.page_id) & (ProgrammePage.live_version == ProgrammeSnapshot.version),
+        )
     )
 
 
@@ -700,38 +701,10 @@ class PublicState:
     changed: Any  # when anything public last changed: a publication, or a withdrawal (which `live` shows too)
 
 
-def recently_read(key: Any, read: Callable[[], Any], *, for_get: bool = False) -> Any:
-    """``read()``, or its value from the last ``PUBLIC_RECHECK_SECONDS`` (0.1 s) in this process, for the GET
-    requests of the public pages: at thousands of visits a second the live set is read about ten times a
-    second per worker instead of at every visit. A publication or a withdrawal made in this process shows at
-    once; made in another, within that time. Never for a request that changes something. ``for_get``: the
-    caller serves a GET outside a request context (``frontcache``)."""
-    seconds = current_app.config["PUBLIC_RECHECK_SECONDS"]
-    for_get = for_get or (has_request_context() and request.method in ("GET", "HEAD"))
-    if not seconds or not for_get:
-        return read()
-    memo = current_app.extensions.get("programme_recently_read")
-    if memo is None:
-        memo = current_app.extensions["programme_recently_read"] = LRU(size=1024)
-    now, seen = time.monotonic(), changes.generation("programme")  # before the read: never newer than it
-    found = memo.get(key)
-    if found is not None and found[0] > now and found[1] == seen:
-        return found[2]
-    value = read()
-    latest = memo.get(key)
-    if latest is None or latest[3] <= now:  # never over what a read begun later (another thread's) put there
-        memo.put(key, (now + seconds, seen, value, now))
-    return value
-
-
-def public_state(*, for_get: bool = False) -> PublicState:
+def public_state() -> PublicState:
     """The live set in one row: two lists that name the same live versions with the same content get the same
     value, any publication or withdrawal (in any process) another. One query, read from indexes on SQLite."""
-    return recently_read("state", _public_state, for_get=for_get)
-
-
-def _public_state() -> PublicState:
-    entries, changed = fastdb.rows(db.engine, _PUBLIC_STATE)[0]
+    entries, changed = db.session.execute(_PUBLIC_STATE).one()
     if not entries:
         return PublicState("", changed)
     # The database joins them in no promised order: sorted, the same set always gives the same value.
@@ -768,21 +741,35 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def published_trainings(
-    country: str | None = None, audience: str | None = None, query: str | None = None
-) -> list[ProgrammeSnapshot]:
-    """Live snapshots, by first day, filtered. Search looks only at published text, never at a draft."""
-    statement = _live()
+def _filtered(statement: Select, country: str | None, audience: str | None, query: str | None) -> Select:
+    """By first day, filtered. Search looks only at published text, never at a draft."""
     if country in COUNTRIES:
         statement = statement.where(ProgrammeSnapshot.country == country)
     if audience in AUDIENCES:
         statement = statement.where(ProgrammeSnapshot.audiences_key.like(f"%,{audience},%"))
     for word in fold(query or "").split()[:8]:
         statement = statement.where(ProgrammeSnapshot.search_text.like(_like(word), escape="\\"))
+    return statement.order_by(ProgrammeSnapshot.first_day, ProgrammeSnapshot.title)
+
+
+def published_trainings(
+    country: str | None = None, audience: str | None = None, query: str | None = None
+) -> list[ProgrammeSnapshot]:
+    """Live snapshots, by first day, filtered (the feed and the sitemap)."""
     # The search text is only searched, never shown: it stays in the database.
-    statement = statement.options(defer(ProgrammeSnapshot.search_text))
-    statement = statement.order_by(ProgrammeSnapshot.first_day, ProgrammeSnapshot.title)
+    statement = _filtered(_live().options(defer(ProgrammeSnapshot.search_text)), country, audience, query)
     return list(db.session.execute(statement).scalars())
+
+
+def public_listing(
+    country: str | None = None, audience: str | None = None, query: str | None = None
+) -> list[PublicSnapshot]:
+    """The public list's rows: as ``published_trainings``, with each content as text, parsed only for a snapshot
+    whose card is not rendered yet (``views._card``): parsing every content at every visit was most of the
+    list's time."""
+    columns = (*_PUBLIC_COLUMNS, cast(ProgrammeSnapshot.content, Text))
+    rows = db.session.execute(_filtered(_live(*columns), country, audience, query))
+    return [PublicSnapshot(*row[:-1], text=row[-1]) for row in rows]
 
 
 @dataclass
@@ -797,14 +784,27 @@ class PublicSnapshot:
     published_at: Any
     first_day: date
     last_day: date
+    text: str | None = None  # the content as JSON text, when it was read with the columns
 
     @cached_property
     def content(self) -> dict[str, Any]:
         # As text, parsed here (the same on SQLite and PostgreSQL, whose driver would parse JSON itself); read
-        # only when the page is rendered, not on the requests the page cache serves.
-        return json.loads(fastdb.rows(db.engine, _SNAPSHOT_CONTENT, {"id": self.id})[0][0])
+        # only when asked for: not for a 304, nor for a list card already rendered.
+        text = self.text
+        if text is None:
+            text = db.session.execute(_SNAPSHOT_CONTENT, {"id": self.id}).scalar_one()
+        return json.loads(text)
 
 
+_PUBLIC_COLUMNS = (
+    ProgrammeSnapshot.id,
+    ProgrammeSnapshot.page_id,
+    ProgrammeSnapshot.version,
+    ProgrammeSnapshot.digest,
+    ProgrammeSnapshot.published_at,
+    ProgrammeSnapshot.first_day,
+    ProgrammeSnapshot.last_day,
+)
 _SNAPSHOT_CONTENT = select(cast(ProgrammeSnapshot.content, Text)).where(ProgrammeSnapshot.id == bindparam("id", 0))
 
 
@@ -845,10 +845,10 @@ def public_lookup(slug: str) -> PublicLookup | None:
     A page that was never published answers exactly like a slug that does not exist. The withdrawal notice
     shows the date and the moderator's reason for visitors, never the page's title or text: a page may be
     withdrawn precisely because of what it said. One query."""
-    found = recently_read(("lookup", slug), lambda: fastdb.rows(db.engine, _PUBLIC_LOOKUP, {"slug": slug}))
-    if not found:
+    found = db.session.execute(_PUBLIC_LOOKUP, {"slug": slug}).first()
+    if found is None:
         return None
-    page_id, withdrawn_at, reason, snapshot_id, version, digest_, published_at, first_day, last_day = found[0]
+    page_id, withdrawn_at, reason, snapshot_id, version, digest_, published_at, first_day, last_day = found
     if snapshot_id is not None:
         return PublicLookup(PublicSnapshot(snapshot_id, page_id, version, digest_, published_at, first_day, last_day))
     if withdrawn_at is None:

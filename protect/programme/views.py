@@ -34,7 +34,7 @@ from protect.core.errors import RuleViolation
 from protect.core.permissions import public
 from protect.core.regions import COUNTRIES
 from protect.extensions import db, limiter
-from protect.programme import caching, frontcache, services
+from protect.programme import caching, services
 from protect.programme.content import Training
 from protect.programme.forms import FilterForm, RegistrationForm
 from protect.programme.ical import feed_calendar, training_calendar
@@ -95,9 +95,14 @@ def _training_body(snapshot: services.PublicSnapshot, variant: str, is_open: boo
 # The list -----------------------------------------------------------------------------------------------------
 
 
-def list_generation(*, for_get: bool = False) -> tuple[services.PublicState, Any, str]:
-    """What the list shows depends on, beside its address: the live set, today's date, the templates."""
-    return services.public_state(for_get=for_get), _today(), caching.fingerprint()
+def _card(snapshot: services.PublicSnapshot) -> Any:
+    """A training's entry in the list, rendered once per snapshot: it never changes, so it is cached."""
+    return caching.render_cache().get_or_compute(
+        ("card", snapshot.id, snapshot.digest),
+        lambda: Markup(  # noqa: S704 - the output of our own autoescaping template
+            render_template("programme/_list_item.html", training=Training(snapshot.content, snapshot.version))
+        ),
+    )
 
 
 @bp.get("/programme/")
@@ -109,9 +114,7 @@ def index():
     audience = request.args.get("audience", "")
     audience = audience if audience in AUDIENCES else ""
     query = " ".join((request.args.get("q") or "").split())[:100]
-    # What the list is made for: as the front cache read it (programme/frontcache.py), or read now.
-    generation = request.environ.get(frontcache.GENERATION) or list_generation()
-    state, today = generation[0], generation[1]
+    state, today = services.public_state(), _today()
     # The live snapshots by page, version and content digest: the list shows exactly these (and today's split
     # into upcoming and past), so a list rendered for the same ones is the same list.
     live = state.live
@@ -121,14 +124,11 @@ def index():
     if unchanged is not None:
         return unchanged
 
-    def render() -> str:
-        found = [
-            (snapshot, Training(snapshot.content, snapshot.version))
-            for snapshot in (services.published_trainings(country, audience, query) if live else [])
-        ]
-        upcoming = [pair for pair in found if not pair[1].is_over(today)]
-        past = [pair for pair in reversed(found) if pair[1].is_over(today)]
-        return render_template(
+    found = services.public_listing(country, audience, query) if live else []
+    upcoming = [_card(snapshot) for snapshot in found if snapshot.last_day >= today]
+    past = [_card(snapshot) for snapshot in reversed(found) if snapshot.last_day < today]
+    response = make_response(
+        render_template(
             "programme/index.html",
             filters=FilterForm(request.args),
             filtered=bool(country or audience or query),
@@ -137,8 +137,8 @@ def index():
             past=past,
             total=len(found),
         )
-
-    return caching.cacheable(caching.shared_page("list", etag, render), etag, last_modified)
+    )
+    return caching.cacheable(response, etag, last_modified)
 
 
 # One training -------------------------------------------------------------------------------------------------
@@ -166,16 +166,16 @@ def public_page(slug: str):
     if unchanged is not None:
         return unchanged
 
-    def render() -> str:
-        return render_template(
+    response = make_response(
+        render_template(
             "programme/page.html",
             training=Training(snapshot.content, snapshot.version),
             body=_training_body(snapshot, "page", is_open),
             canonical=_external("programme.public_page", slug=slug),
             is_open=is_open,
         )
-
-    return caching.cacheable(caching.shared_page("page", etag, render), etag, last_modified)
+    )
+    return caching.cacheable(response, etag, last_modified)
 
 
 @bp.get("/programme/<slug>/print")
@@ -190,15 +190,15 @@ def print_page(slug: str):
     if unchanged is not None:
         return unchanged
 
-    def render() -> str:
-        return render_template(
+    response = make_response(
+        render_template(
             "programme/print.html",
             training=Training(snapshot.content, snapshot.version),
             body=_training_body(snapshot, "print", is_open),
             canonical=_external("programme.public_page", slug=slug),
         )
-
-    return caching.cacheable(caching.shared_page("print", etag, render), etag, last_modified)
+    )
+    return caching.cacheable(response, etag, last_modified)
 
 
 def _calendar_response(body: bytes, filename: str, etag: str, last_modified: Any) -> Response:

@@ -144,7 +144,7 @@ def test_each_viewer_gets_their_own_form_token(client_for, expert):
 
 
 def test_the_placeholder_in_a_title_is_not_replaced(client_for, expert):
-    from protect.core.csrf import TOKEN_PLACEHOLDER
+    from protect.core.pagecache import TOKEN_PLACEHOLDER
 
     event = make_event(expert)
     make_item(event, expert, title="csrf-placeholder-0123456789abcdef0123456789abcdef")

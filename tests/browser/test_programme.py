@@ -5,8 +5,10 @@ the public list, the training page and the registration form."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -269,3 +271,39 @@ def test_the_publishing_list_fits_a_phone_with_its_states_readable(signed_in, ex
     expect(reviewer.get_by_role("row", name=re.compile("Ieva Kalniņa"))).to_be_visible()
     assert_fits_the_phone(reviewer, "the registrations")
     assert_accessible(reviewer, "the registrations on a phone")
+
+
+def test_a_page_left_open_too_long_says_reload_and_keeps_what_was_typed(app, signed_in, expert, moderator):
+    """The CSRF token of a page loaded 25 hours ago has expired: the htmx send-back is refused with an alert in
+    the alert area, and the form with the moderator's comment stays as typed (nothing is swapped over it)."""
+    page = page_in_state("in_review", expert, moderator, make_event(slug="tartu-2027-training"))
+    reviewer = signed_in(moderator)
+    reviewer.goto(f"/publishing/{page.id}")
+    serializer = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token")
+    raw = serializer.loads(reviewer.locator('meta[name="csrf-token"]').get_attribute("content"))
+    then = int(time.time()) - 25 * 3600
+
+    class Then(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return then
+
+    expired = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token", signer=Then).dumps(raw)
+    reviewer.evaluate(
+        """token => {
+            document.querySelector('meta[name="csrf-token"]').content = token;
+            document.querySelectorAll('input[name="csrf_token"]').forEach((field) => { field.value = token; });
+        }""",
+        expired,
+    )
+    comment = reviewer.get_by_label("What needs to change")
+    comment.fill("Please add the venue and the second day's speakers.")
+    with reviewer.expect_response(re.compile(r"/send-back$")) as answer:
+        reviewer.get_by_role("button", name="Send back with comments").click()
+    assert answer.value.status == 400
+    expect(reviewer.locator("#alerts")).to_contain_text("This page has expired: reload it")
+    expect(reviewer.locator("#alerts")).to_contain_text("What you typed is still in the form")
+    expect(comment).to_have_value("Please add the venue and the second day's speakers.")
+    expect(reviewer.locator("#workspace .workflow__state")).to_contain_text("In review")
+    assert_accessible(reviewer, "the expired-page alert")
+    db.session.rollback()
+    assert db.session.get(ProgrammePage, page.id).state == "in_review"
