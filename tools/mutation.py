@@ -169,6 +169,15 @@ def score(target: Target, home: Path) -> Score:
     return result
 
 
+def by_function(names: list[str]) -> dict[str, list[str]]:
+    """``x_cast_ballot__mutmut_7`` and ``x_cast_ballot__mutmut_12`` -> {"x_cast_ballot": ["7", "12"]}."""
+    grouped: dict[str, list[str]] = {}
+    for name in names:
+        function, _, number = name.rpartition("__mutmut_")
+        grouped.setdefault(function, []).append(number)
+    return {function: sorted(numbers, key=int) for function, numbers in grouped.items()}
+
+
 def report(target: Target, result: Score, home: Path) -> None:
     print(
         f"  killed {result.killed + result.timeout}"
@@ -178,16 +187,14 @@ def report(target: Target, result: Score, home: Path) -> None:
         + f", equivalent (documented) {result.equivalent}"
     )
     print(f"  {result.percent:.1f} % of the {result.meaningful} non-equivalent mutants killed")
-    for label, names in (
-        ("survived", result.survived),
-        ("not reached", result.no_tests),
-        ("other", result.other),
-        ("stale", result.stale),
-    ):
-        for name in names:
-            print(f"    {label}: {name}")
+    for label, names in (("survived", result.survived), ("not reached", result.no_tests)):
+        for function, numbers in by_function(names).items():
+            print(f"    {label}: {function} {' '.join(numbers)}")
+    for label, lines in (("other", result.other), ("stale", result.stale)):
+        for line in lines:
+            print(f"    {label}: {line}")
     if result.survived or result.no_tests:
-        print(f"  see one: (cd {home.relative_to(ROOT)} && {MUTMUT} show {target.dotted}.<name>)")
+        print(f"  see one: (cd {home.relative_to(ROOT)} && {MUTMUT} show {target.dotted}.<function>__mutmut_<n>)")
 
 
 def main(argv: list[str]) -> int:
