@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app protect
 
-.PHONY: run test lint format bench bench-quick wrk install clean-venv
+.PHONY: run test lint format mutation bench bench-quick wrk install clean-venv
 
 $(BIN)/activate:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -60,6 +60,11 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## make mutation: mutmut over each core module against its own unit tests (docs/mutation.md); not part of make test.
+## TARGETS="permissions diff" runs only those; MUTATION_JOBS=N sets the workers (default 2).
+mutation: $(VENV)/.dev
+	$(BIN)/python tools/mutation.py $(TARGETS)
 
 ## make bench: the load benchmark against a bare-Flask ceiling (make bench-quick, or QUICK=1, for the short run)
 ## PROTECT_BENCH_DATABASE_URL=postgresql://... runs it on PostgreSQL (a throwaway database is made there).
