@@ -55,7 +55,7 @@ def active_members() -> tuple[Member, ...]:
     tuple until the members change (their area's change token, read at the start of the request, before
     them): a list of thousands is not read again for every form shown, and its options are written once."""
     global _members
-    token = changes.current().get(changes.scope_of(User.__tablename__))
+    token = changes.current().get(changes.area_of(User.__table__))
     cached = _members
     if token is not None and cached is not None and cached[0] == token:
         return cached[1]
