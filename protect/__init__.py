@@ -54,10 +54,11 @@ def _init_logging(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from protect.core import errors, inputs, security, timefmt
+    from protect.core import errors, inputs, lru, security, timefmt
     from protect.core.database import init_database
     from protect.extensions import csrf, db, limiter, login_manager, migrate
 
+    lru.init_app(app)
     inputs.init_app(app)
     init_database(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)

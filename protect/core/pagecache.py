@@ -33,7 +33,7 @@ from flask_wtf.csrf import generate_csrf
 
 from protect.core import changes
 from protect.core.csrf import TOKEN_PLACEHOLDER, token_field
-from protect.core.lru import LRU
+from protect.core.lru import LRU, app_cache
 
 _PLACEHOLDER_BYTES = TOKEN_PLACEHOLDER.encode()
 _SKIPPED_HEADERS = frozenset({"set-cookie", "content-length", "date"})
@@ -47,14 +47,12 @@ class Entry:
 
 
 def page_cache(app: Flask | None = None) -> LRU[Entry]:
-    app = app or current_app
-    cache = app.extensions.get("protect_page_cache")
-    if cache is None:
-        megabytes = app.config["PAGE_CACHE_MB"]
-        cache = app.extensions["protect_page_cache"] = LRU(
-            size=4096, max_weight=megabytes * 1024 * 1024, weigh=lambda entry: len(entry.body)
-        )
-    return cache
+    megabytes = (app or current_app).config["PAGE_CACHE_MB"]
+    return app_cache("pages", 4096, max_weight=megabytes * 1024 * 1024, weigh=_weigh, app=app)
+
+
+def _weigh(entry: Entry) -> int:
+    return len(entry.body)
 
 
 def cached_page(*scopes: str, seconds: int = 60) -> Callable:
