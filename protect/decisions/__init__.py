@@ -9,7 +9,7 @@ from protect.core.registry import NavItem, PagePanel, Panel, Seeder, add_nav, ad
 
 def init_app(app: Flask) -> None:
     # Imported here, not at the top: importing any module of the feature (its models, say) runs this file
-    # first, and the views import the whole app's models. Every feature's init_app does the same.
+    # first, and the views import much of the app. Every feature's init_app does the same.
     from protect.decisions import log, services, views
     from protect.decisions.demo import seed_decisions
 

@@ -41,6 +41,7 @@ from protect.decisions.models import (
 from protect.extensions import db
 from protect.guidelines.models import SectionRevision
 from protect.polls.models import Poll
+from protect.polls.services import result_summary
 
 TEXT_FIELDS = ("title", "text", "rationale", "tags")
 DECISION_FIELDS = (
@@ -250,8 +251,6 @@ def poll_panel(poll: Poll, user: Any) -> dict[str, Any] | None:
 
 def poll_prefill(actor: Any, poll_id: int) -> dict[str, Any]:
     """What a decision recording a closed poll's result starts from (the polls feature's own summary)."""
-    from protect.polls.services import result_summary
-
     poll = db.session.get(Poll, poll_id)
     if poll is None:
         raise LookupError(f"no poll {poll_id}")
