@@ -11,7 +11,15 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from protect import cli
 from protect.config import load_config
+from protect.core import errors, inputs, lru, security, timefmt
+from protect.core.database import init_database
+from protect.core.permissions import ROLE_LABELS, can, has_role
+from protect.core.regions import country_name, sector_name
+from protect.core.registry import nav_for
+from protect.core.text import plain_excerpt, render_markdown
+from protect.extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -39,8 +47,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _init_templates(app)
 
-    from protect import cli
-
     cli.init_app(app)
     for name in FEATURES:
         importlib.import_module(name).init_app(app)
@@ -54,10 +60,7 @@ def _init_logging(app: Flask) -> None:
 
 
 def _init_extensions(app: Flask) -> None:
-    from protect.core import errors, inputs, security, timefmt
-    from protect.core.database import init_database
-    from protect.extensions import csrf, db, limiter, login_manager, migrate
-
+    lru.init_app(app)
     inputs.init_app(app)
     init_database(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
@@ -74,11 +77,6 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _init_templates(app: Flask) -> None:
-    from protect.core.permissions import ROLE_LABELS, can, has_role
-    from protect.core.regions import country_name, sector_name
-    from protect.core.registry import nav_for
-    from protect.core.text import plain_excerpt, render_markdown
-
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.filters["markdown"] = render_markdown

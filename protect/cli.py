@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from protect.auth.models import User
 from protect.core import changes
 from protect.core.database import writing
 from protect.core.registry import registry
@@ -29,7 +30,6 @@ def init_app(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Only when the database has no users yet (first run).")
     def seed_demo(if_empty: bool) -> None:
         """Load the demo data. Safe to repeat: what exists already is left as it is."""
-        from protect.auth.models import User
 
         if if_empty and db.session.execute(select(func.count()).select_from(User)).scalar_one():
             click.echo("Demo data not loaded: the database has users already (your data is kept).")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from protect.core.lru import LRU
+from protect import create_app
+from protect.core.lru import LRU, app_cache
+from protect.core.text import plain_excerpt, render_markdown
+from protect.extensions import db
+from tests.conftest import TEST_CONFIG
 
 
 def test_the_least_recently_used_entry_goes_first():
@@ -54,3 +58,19 @@ def test_threads_never_see_more_entries_than_the_size():
     for thread in threads:
         thread.join()
     assert len(cache) == 8
+
+
+def test_every_cache_belongs_to_one_application_and_none_to_a_module(app, database_url):
+    """Each app has its own caches (``app.extensions``): what one app rendered, counted or listed is never
+    served by another app in the same process."""
+    other = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    render_markdown("Kept by **this** app")
+    plain_excerpt("Kept by **this** app")
+    names = set(app.extensions["protect_caches"])
+    assert {"markdown", "markdown.excerpts"} <= names
+    with other.app_context():
+        assert other.extensions["protect_caches"] == {}
+        render_markdown("Kept by **this** app")
+        assert app_cache("markdown") is not app_cache("markdown", app=app)
+        assert (app_cache("markdown").misses, app_cache("markdown").hits) == (1, 0)
+        db.engine.dispose()

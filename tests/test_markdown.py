@@ -73,11 +73,11 @@ def test_plain_excerpt_strips_markup_and_shortens():
 def test_the_rendering_cache_is_bounded_by_what_it_holds_not_only_by_count(monkeypatch):
     from protect.core import text
 
-    monkeypatch.setattr(text._RENDERED, "max_weight", 300_000)  # 32 MB in production
+    monkeypatch.setattr(text._rendered(), "max_weight", 300_000)  # 32 MB in production
     for n in range(8):
         render_markdown(f"{n} " + "A long guideline paragraph. " * 3500)  # ~100,000 characters each
-    assert text._RENDERED.weight <= text._RENDERED.max_weight
-    assert len(text._RENDERED) < 8
+    assert text._rendered().weight <= text._rendered().max_weight
+    assert len(text._rendered()) < 8
     again = render_markdown("7 " + "A long guideline paragraph. " * 3500)
     assert again.startswith("<p>7 A long")
 

@@ -493,6 +493,25 @@ def test_dashboard_a_ballot_cast_here_shows_on_the_other_workers_cached_page(oth
     assert "You voted" in panel and "Not voted yet" not in panel
 
 
+def test_dashboard_someone_editing_or_reading_elsewhere_keeps_it_but_new_work_does_not(client_for, expert, revision):
+    """The dashboard shows every feature's area but not presence, visits or sessions (areas apart): a heartbeat
+    or a visit keeps its cached page; an audited change (the activity list) makes it again."""
+    event = make_event(expert)
+    item = make_item(event, expert, title="Hearing the child")
+    colleague, moderator = make_user("expert"), make_user("moderator")
+    client = client_for(expert)
+    cached(client, "/dashboard")
+    counted = Counted(client.application)
+    agenda_services.touch_presence(colleague.id, event.id, item.id)
+    visits.mark_seen(expert.id, [revision.section_id])
+    db.session.commit()
+    show(client, "/dashboard")
+    assert counted.hits == 1
+    make_decision(moderator, title="Trainings last two days")
+    assert "Trainings last two days" in show(client, "/dashboard")
+    assert counted.misses == 1
+
+
 # What is never kept ----------------------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
+from protect.core.changes import area
 from protect.core.database import utcnow
 from protect.core.timefmt import date_range
 from protect.extensions import db
@@ -177,3 +178,8 @@ def current_items(event_id: int) -> list[AgendaItem]:
         .order_by(AgendaItem.day, AgendaItem.start, AgendaItem.position, AgendaItem.id)
     )
     return list(db.session.execute(query).scalars())
+
+
+# The change areas of these tables (core.changes): a commit that writes one renews its area's token.
+area("agendas", TrainingEvent, AgendaItem, AgendaChange)
+area("presence", AgendaPresence, apart=True)

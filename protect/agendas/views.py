@@ -36,7 +36,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas import services, timeplan
-from protect.agendas.cache import DAYS_CACHE
+from protect.agendas.cache import days_cache
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
 from protect.agendas.models import AUDIENCES, DAYS_MAX, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
@@ -324,7 +324,7 @@ def _days_html(event: TrainingEvent, presence: list[services.Presence], context:
         layout = _event_layout(event, {}, {})
         return render_block(TEMPLATE, "days", **{**context, "layout": layout, "form_token": TOKEN_PLACEHOLDER})
 
-    html = DAYS_CACHE.get_or_compute(key, render).replace(TOKEN_PLACEHOLDER, generate_csrf())
+    html = days_cache().get_or_compute(key, render).replace(TOKEN_PLACEHOLDER, generate_csrf())
     return Markup(html)  # noqa: S704 - the output of our own autoescaping template; the token is URL-safe
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from protect.core.changes import area
 from protect.core.database import utcnow
 from protect.core.regions import country_name, sector_name
 from protect.extensions import db
@@ -51,7 +52,7 @@ class User(UserMixin, db.Model):
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_login_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None] = mapped_column(info={"quiet_change": True})  # on no cached page
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
@@ -111,7 +112,7 @@ class UserSession(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Written at most every SESSION_TOUCH_SECONDS, so that a page view is not a write each time.
-    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, info={"quiet_change": True})  # auth.views._touch
     ip_address: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     ended_at: Mapped[datetime | None]
@@ -199,3 +200,8 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None]
 
     user = relationship("User", foreign_keys=[user_id], lazy="joined")
+
+
+# The change areas of these tables (core.changes): a commit that writes one renews its area's token.
+area("auth", User, Invitation, PasswordReset)
+area("sessions", UserSession, apart=True)

@@ -14,6 +14,7 @@ from protect.auth.models import Invitation, PasswordReset, User, UserSession, ha
 from protect.core import audit, changes
 from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation
+from protect.core.lru import app_cache
 from protect.core.permissions import ROLE_LABELS, ROLES
 from protect.extensions import db
 
@@ -47,25 +48,21 @@ class Member(NamedTuple):
     display_name: str
 
 
-_members: tuple[str, tuple[Member, ...]] | None = None  # the active members as of a change token of their area
-
-
 def active_members() -> tuple[Member, ...]:
     """The active members (id and name, by name): whom to choose as responsible, owner or attendee. The same
     tuple until the members change (their area's change token, read at the start of the request, before
     them): a list of thousands is not read again for every form shown, and its options are written once."""
-    global _members
-    token = changes.current().get(changes.scope_of(User.__tablename__))
-    cached = _members
-    if token is not None and cached is not None and cached[0] == token:
-        return cached[1]
+    token = changes.current().get(changes.area_of(User.__table__))
+    if token is None:
+        return _read_active_members()
+    return app_cache("auth.members", 2).get_or_compute(token, _read_active_members)
+
+
+def _read_active_members() -> tuple[Member, ...]:
     rows = db.session.execute(
         select(User.id, User.display_name).where(User.active.is_(True)).order_by(User.display_name, User.id)
     )
-    members = tuple(Member(member_id, name) for member_id, name in rows)
-    if token is not None:
-        _members = (token, members)
-    return members
+    return tuple(Member(member_id, name) for member_id, name in rows)
 
 
 _dummy_hash: str | None = None

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, and_, insert, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from protect.core import fastdb
+from protect.core.changes import area
 from protect.core.database import utcnow
 from protect.extensions import db
 
@@ -41,6 +42,11 @@ class AuditEvent(db.Model):
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.object_type}:{self.object_id}>"
+
+
+# An event is always written with the change it records, which renews its feature's area: the log needs no
+# area of its own (a token renewed by every audited write would be one row that every write queues on).
+area(None, AuditEvent)
 
 
 def record(

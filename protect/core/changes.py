@@ -8,9 +8,12 @@ serves a page for data that has moved on, in any process or on any machine. Toke
 no two states of the data share one; ``flask init-db`` renews them all (migrations and restores change data
 without passing here), and the README's restore steps restart the app.
 
-Areas are the features' groups of tables (``SCOPES``); a table not listed is an area of its own, so a new table
-is never missed. Presence heartbeats and section visits are areas apart: they change often and only a few
-pages show them.
+Areas are the features' groups of tables, declared by each feature next to its models (``area()``, kept in
+SQLAlchemy's ``Table.info``); a table declared in none is an area of its own, so a new table is never missed (and
+``tests/test_change_stamps.py`` fails until it is declared). Presence heartbeats, section visits and sessions are
+areas *apart*: they change often and only a few pages show them, so "every area" (the dashboard) leaves them
+out. A column whose changes no cached page shows carries ``info={"quiet_change": True}``: an UPDATE of only such
+columns changes no token (a sign-in would otherwise make every member's pages be made again).
 """
 
 from __future__ import annotations
@@ -23,45 +26,15 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import String, event, func, select
+from sqlalchemy import String, Table, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from protect.core import fastdb
 from protect.extensions import db
 
-SCOPES: dict[str, str] = {
-    **dict.fromkeys(("users", "invitation", "password_reset"), "auth"),
-    **dict.fromkeys(("training_event", "agenda_item", "agenda_change"), "agendas"),
-    "agenda_presence": "presence",
-    **dict.fromkeys(("guideline", "guideline_section", "section_revision", "guideline_comment"), "guidelines"),
-    "guideline_section_visit": "visits",
-    **dict.fromkeys(
-        ("poll", "poll_option", "poll_participation", "ballot", "ballot_mark", "poll_schedule_change"), "polls"
-    ),
-    **dict.fromkeys(
-        (
-            "meeting",
-            "meeting_attendee",
-            "decision",
-            "decision_tag",
-            "decision_version",
-            "decision_status_change",
-            "action_item",
-        ),
-        "decisions",
-    ),
-    **dict.fromkeys(
-        ("programme_page", "programme_snapshot", "programme_transition", "interest_registration"), "programme"
-    ),
-    "audit_event": "audit",
-}
-# Columns whose changes no cached page shows: an UPDATE of only these changes no token (a sign-in would
-# otherwise make every member's pages be made again).
-QUIET_COLUMNS: dict[str, frozenset[str]] = {
-    "users": frozenset({"last_login_at"}),
-    "user_session": frozenset({"last_seen_at"}),  # a session seen again (auth.views._touch)
-}
+AREA = "change_area"  # the key in ``Table.info``: the name of the table's area, or None (see ``area``)
+_APART = "change_area_apart"
 _NOTED = "protect_changed_scopes"
 _paused: ContextVar[bool] = ContextVar("protect_changes_paused", default=False)
 _generations: dict[str, int] = {}
@@ -86,8 +59,26 @@ ALL_STAMPS_TEXT = (
 )
 
 
-def scope_of(table: str) -> str:
-    return SCOPES.get(table, table)
+def area(name: str | None, *models: Any, apart: bool = False) -> None:
+    """Declare that the tables of ``models`` belong to the area ``name``. None: a write to them renews no token,
+    because it is always made with a change to an area that does (the audit log) or it is the tokens' own
+    table. ``apart``: left out of "every area" (see the module's text)."""
+    for model in models:
+        model.__table__.info[AREA] = name
+        model.__table__.info[_APART] = apart
+
+
+area(None, ChangeStamp)
+
+
+def area_of(table: Table) -> str | None:
+    return table.info.get(AREA, table.name)
+
+
+def everyday_areas() -> list[str]:
+    """Every declared area but those apart: what "every area" means to a page cached under ``"*"``."""
+    tables = db.metadata.tables.values()
+    return sorted({table.info[AREA] for table in tables if table.info.get(AREA) and not table.info.get(_APART)})
 
 
 def remember(text: str | None) -> None:
@@ -110,27 +101,28 @@ def _note(conn, _cursor, _statement, _parameters, context, _executemany) -> None
         return
     compiled = context.compiled
     table = getattr(getattr(compiled, "statement", None), "table", None)
-    name = getattr(table, "name", None)
-    if name is None or name == ChangeStamp.__tablename__:
+    if not isinstance(table, Table):
         return
-    if context.isupdate and name in QUIET_COLUMNS and _only_quiet(table, name, context.compiled_parameters):
+    name = area_of(table)
+    if name is None or (context.isupdate and _only_quiet(table, context.compiled_parameters)):
         return
-    conn.info.setdefault(_NOTED, set()).add(scope_of(name))
+    conn.info.setdefault(_NOTED, set()).add(name)
 
 
 def _note_written(conn, table) -> None:
     """``_note`` for the writes ``fastdb.write_in`` runs without SQLAlchemy's cursor events. Every one counts,
     quiet columns or not: the names given do not tell what the statement's own ``.values()`` set."""
-    if table.name != ChangeStamp.__tablename__:
-        conn.info.setdefault(_NOTED, set()).add(scope_of(table.name))
+    name = area_of(table)
+    if name is not None:
+        conn.info.setdefault(_NOTED, set()).add(name)
 
 
-def _only_quiet(table, name: str, parameters: list[dict[str, Any]]) -> bool:
-    """Whether an UPDATE sets nothing but columns no cached page shows. A parameter named like any column
-    counts as set (a WHERE value so named makes the change count: never the other way round)."""
-    columns = set(table.c.keys())
+def _only_quiet(table: Table, parameters: list[dict[str, Any]]) -> bool:
+    """Whether an UPDATE sets nothing but columns no cached page shows (``quiet_change``). A parameter named like
+    any column counts as set (a WHERE value so named makes the change count: never the other way round)."""
+    columns = table.c
     changed = {key for row in parameters for key in row if key in columns}
-    return bool(changed) and changed <= QUIET_COLUMNS[name]
+    return bool(changed) and all(columns[key].info.get("quiet_change") for key in changed)
 
 
 @contextmanager
@@ -146,7 +138,8 @@ def paused() -> Iterator[None]:
 def renew_all() -> None:
     """A new token for every area, in a transaction of its own: after a migration or a restore, when data may
     have changed without a commit through this code (``flask init-db`` does it)."""
-    scopes = sorted({*SCOPES.values(), *current()})
+    declared = {area_of(table) for table in db.metadata.tables.values()} - {None}
+    scopes = sorted({*declared, *current()})
     with db.engine.begin() as conn:
         _write_tokens(conn, scopes)
 

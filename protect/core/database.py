@@ -29,7 +29,7 @@ from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import CursorResult, Engine
 
-from protect.core import fastdb
+from protect.core import changes, fastdb
 from protect.extensions import db
 
 _begin_immediate: ContextVar[bool] = ContextVar("protect_begin_immediate", default=False)
@@ -225,8 +225,6 @@ def init_database(app: Flask) -> None:
                 fastdb.write_hooks.append(_sqlite_write_run_directly)
         elif engine.dialect.name == "postgresql":
             _check_pooled_connections(engine)
-        from protect.core import changes
-
         changes.watch(engine)
 
     @app.before_request

@@ -6,6 +6,7 @@ from flask import Flask, Response, current_app, g, render_template
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -128,6 +129,12 @@ def _server_error(error: Exception) -> Response:
     return error_response(500)
 
 
+_PLAIN_UNAVAILABLE = Markup(
+    '<!doctype html><html lang="en"><meta charset="utf-8"><title>Briefly unavailable</title>'
+    "<h1>Briefly unavailable</h1><p>{}</p></html>"
+)
+
+
 def _database_unavailable(error: Exception) -> Response:
     """The database could not be reached or the connection was lost (a restart, a failover, a network cut):
     503 with Retry-After, never a 500. The pool replaces the lost connections by itself (core.database), so a
@@ -138,12 +145,7 @@ def _database_unavailable(error: Exception) -> Response:
         response = error_response(503, DATABASE_UNAVAILABLE, "Briefly unavailable")
     except Exception:  # the page itself needed the database (an expired member, say): a plain page then
         current_app.logger.warning("The error page could not be rendered", exc_info=True)
-        response = Response(
-            f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Briefly unavailable</title>'
-            f"<h1>Briefly unavailable</h1><p>{DATABASE_UNAVAILABLE}</p></html>",
-            503,
-            mimetype="text/html",
-        )
+        response = Response(_PLAIN_UNAVAILABLE.format(DATABASE_UNAVAILABLE), 503, mimetype="text/html")
     response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
     response.headers["Cache-Control"] = "no-store"
     return response

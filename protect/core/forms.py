@@ -11,6 +11,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
 from protect.core.inputs import parse_int
+from protect.core.lru import app_cache
 
 MARKDOWN_HELP = "Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…)."
 
@@ -47,22 +48,18 @@ OPTION, SELECTED_OPTION = Markup('<option value="'), Markup('<option selected va
 CLOSE_TAG, END_OPTION = Markup('">'), Markup("</option>")
 
 OPTIONS_CACHE_MAX = 32
-# Written <option> lists, keyed by the rows they are written from: a new or renamed meeting or member is another
-# key, so no process ever serves an outdated list; the oldest lists are simply forgotten.
-_options_cache: dict[tuple, Markup] = {}
 
 
 def written_options(key: tuple, pairs: Callable[[], Iterable[tuple[str, str]]]) -> Markup:
-    """The ``<option>``s of ``pairs()`` (value, label), written once for each distinct ``key``."""
-    found = _options_cache.get(key)
-    if found is None:
-        if len(_options_cache) >= OPTIONS_CACHE_MAX:
-            _options_cache.clear()
-        found = Markup("").join(
+    """The ``<option>``s of ``pairs()`` (value, label), written once for each distinct ``key``: the rows they are
+    written from, so a new or renamed meeting or member is another key and no outdated list is ever served; the
+    least recently used lists are forgotten."""
+    return app_cache("options", OPTIONS_CACHE_MAX).get_or_compute(
+        key,
+        lambda: Markup("").join(
             OPTION + escape(value) + CLOSE_TAG + escape(label or value) + END_OPTION for value, label in pairs()
-        )
-        _options_cache[key] = found
-    return found
+        ),
+    )
 
 
 def member_options(people: Iterable, nobody: str) -> Markup:

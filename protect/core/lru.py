@@ -1,8 +1,11 @@
-"""One small in-process cache for derived data: a thread-safe least-recently-used map.
+"""One small in-process cache for derived data: a thread-safe least-recently-used map, and ``app_cache()``, where
+every cache of the application lives.
 
-Every worker process has its own. The features key their entries on everything the value depends on (a
-content digest, version columns, a fingerprint read from the database in the same request), so an entry can
-never be served for data it was not made from; old keys are simply never asked for again and age out.
+Every worker process has its own, and every application object its own (``app.extensions``), so two apps in one
+process (the tests' "other worker") never share an entry. The features key their entries on everything the
+value depends on (a content digest, version columns, a fingerprint read from the database in the same
+request), so an entry can never be served for data it was not made from; old keys are simply never asked for
+again and age out.
 Bounded by the number of entries and, optionally, by their total weight (e.g. bytes).
 """
 
@@ -11,7 +14,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from flask import Flask, current_app, has_app_context
 
 V = TypeVar("V")
 
@@ -73,3 +78,32 @@ class LRU(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+_HOME = "protect_caches"
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[_HOME] = {}
+
+
+def app_cache(
+    name: str,
+    size: int = 256,
+    *,
+    max_weight: int | None = None,
+    weigh: Callable[[Any], int] | None = None,
+    app: Flask | None = None,
+) -> LRU:
+    """The application's cache ``name`` (of the current app, or of ``app``), made with these bounds at its
+    first use. Outside an application nothing is kept (a script or a unit test of a pure function computes
+    every time)."""
+    if app is None:
+        if not has_app_context():
+            return LRU(size=0)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+    caches = app.extensions[_HOME]
+    found = caches.get(name)
+    if found is None:
+        found = caches.setdefault(name, LRU(size, max_weight=max_weight, weigh=weigh))
+    return found

@@ -5,7 +5,8 @@ key of everything it can depend on, and a request with the same key gets the sam
 view. The key holds:
 
 - the change tokens (``core.changes``) of the areas the page shows, and always of ``auth`` (names, roles): any
-  commit that touches them, in any process, makes a new key. ``"*"`` means every area (the dashboard);
+  commit that touches them, in any process, makes a new key. ``"*"`` means every area but those apart
+  (presence, visits, sessions: the dashboard shows none of them);
 - the member (a page is only ever served to the member it was made for, in any of their live sessions: the
   session itself is checked before, in auth.views.load_user), the address asked for with its query string,
   the site's address and every ``HX-`` request header;
@@ -32,7 +33,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from protect.core import changes
-from protect.core.lru import LRU
+from protect.core.lru import LRU, app_cache
 
 # A form's CSRF token while a page is rendered for a cache; random per process, so no text a member types can
 # match it. Whoever renders with it replaces it with ``generate_csrf()`` (this request's token) before the page
@@ -50,27 +51,28 @@ class Entry:
 
 
 def page_cache(app: Flask | None = None) -> LRU[Entry]:
-    app = app or current_app
-    cache = app.extensions.get("protect_page_cache")
-    if cache is None:
-        megabytes = app.config["PAGE_CACHE_MB"]
-        cache = app.extensions["protect_page_cache"] = LRU(
-            size=4096, max_weight=megabytes * 1024 * 1024, weigh=lambda entry: len(entry.body)
-        )
-    return cache
+    megabytes = (app or current_app).config["PAGE_CACHE_MB"]
+    return app_cache("pages", 4096, max_weight=megabytes * 1024 * 1024, weigh=_weigh, app=app)
+
+
+def _weigh(entry: Entry) -> int:
+    return len(entry.body)
 
 
 def cached_page(*scopes: str, seconds: int = 60) -> Callable:
-    everything = "*" in scopes
-    wanted = tuple(sorted({"auth", *scopes}))
+    wanted: tuple[str, ...] = ()
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
+            nonlocal wanted
             if not _may_cache():
                 return view(*args, **kwargs)
+            if not wanted:  # at the first request, when every feature has declared its areas
+                everyday = changes.everyday_areas() if "*" in scopes else ()
+                wanted = tuple(sorted({"auth", *everyday, *scopes} - {"*"}))
             stamps = changes.current()
-            state = tuple(sorted(stamps.items())) if everything else tuple(stamps.get(s) for s in wanted)
+            state = tuple(stamps.get(s) for s in wanted)
             user = current_user._get_current_object()  # type: ignore[attr-defined]
             key = (
                 request.endpoint,

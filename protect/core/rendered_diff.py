@@ -150,16 +150,25 @@ def _html(tokens: list[Tok]) -> str:
 # Marks ----------------------------------------------------------------------------------------------------------
 
 
+# The marks, as Markup: ``kind`` is "ins" or "del"; what they wrap is already HTML (tokens of sanitised HTML).
+_SPACE_MARK = Markup(
+    '<{0} class="diff-space"><span aria-hidden="true">␣</span><span class="sr-only">[{1}]</span></{0}>'
+)
+_MARK = Markup('<{0}><span class="sr-only">[{1}: </span>{2}<span class="sr-only">]</span></{0}>')
+_FORMAT_MARK = Markup(
+    '<ins class="diff-format"><span aria-hidden="true">✎</span><span class="sr-only">[{0}]</span></ins>'
+)
+_BLOCK_MARK = Markup(
+    '<{0} class="diff-block"><span class="sr-only">[{1}: </span>{2}<span class="sr-only">]</span></{0}>'
+)
+
+
 def _mark(kind: str, text: str) -> str:
     if text.isspace():
-        said = "space added" if kind == "ins" else "space removed"
-        mark = (
-            f'<{kind} class="diff-space"><span aria-hidden="true">␣</span>'
-            f'<span class="sr-only">[{said}]</span></{kind}>'
-        )
+        mark = str(_SPACE_MARK.format(kind, "space added" if kind == "ins" else "space removed"))
         return mark + text if kind == "ins" else mark
     said = "added" if kind == "ins" else "removed"
-    return f'<{kind}><span class="sr-only">[{said}: </span>{text}<span class="sr-only">]</span></{kind}>'
+    return str(_MARK.format(kind, said, Markup(text)))  # noqa: S704 - a run of sanitised HTML
 
 
 def _format_mark(old: list[Tok], new: list[Tok]) -> str:
@@ -170,7 +179,7 @@ def _format_mark(old: list[Tok], new: list[Tok]) -> str:
         said = "paragraph or block changed"
     else:
         said = "formatting changed"
-    return f'<ins class="diff-format"><span aria-hidden="true">✎</span><span class="sr-only">[{said}]</span></ins>'
+    return str(_FORMAT_MARK.format(said))
 
 
 class _Writer:
@@ -468,10 +477,7 @@ def _join(blocks: list[str]) -> list[Tok]:
 def _whole(kind: str, blocks: list[str]) -> str:
     """Whole blocks added or removed."""
     said = "added" if kind == "ins" else "removed"
-    return (
-        f'<{kind} class="diff-block"><span class="sr-only">[{said}: </span>{"".join(blocks)}'
-        f'<span class="sr-only">]</span></{kind}>'
-    )
+    return str(_BLOCK_MARK.format(kind, said, Markup("".join(blocks))))  # noqa: S704 - blocks of sanitised HTML
 
 
 def diff_html(old_html: str, new_html: str, *, side_by_side: bool = False) -> RenderedDiff:

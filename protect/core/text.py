@@ -29,7 +29,7 @@ import nh3
 import pyromark
 from markupsafe import Markup
 
-from protect.core.lru import LRU
+from protect.core.lru import LRU, app_cache
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,17 @@ def render_markdown(source: str | None) -> Markup:
     ``javascript:``/``data:`` URL survives, and links get ``rel="noopener noreferrer nofollow"``."""
     if not source:
         return Markup("")
-    return _RENDERED.get_or_compute(_digest(source), lambda: _render_or_escape(source))
+    return _rendered().get_or_compute(_digest(source), lambda: _render_or_escape(source))
 
 
 # Rendered Markdown and excerpts, keyed on a digest of the source (an edited text is a new key) and bounded by
 # what they hold: a guideline body may have 100,000 characters, so a count alone could reach gigabytes.
-_RENDERED: LRU[Markup] = LRU(size=4096, max_weight=32 * 1024 * 1024, weigh=len)
-_EXCERPTS: LRU[str] = LRU(size=8192, max_weight=4 * 1024 * 1024, weigh=len)
+def _rendered() -> LRU[Markup]:
+    return app_cache("markdown", 4096, max_weight=32 * 1024 * 1024, weigh=len)
+
+
+def _excerpts() -> LRU[str]:
+    return app_cache("markdown.excerpts", 8192, max_weight=4 * 1024 * 1024, weigh=len)
 
 
 def _digest(source: str) -> bytes:
@@ -229,7 +233,7 @@ def plain_excerpt(source: str | None, length: int = 200) -> str:
     """A short plain-text summary of Markdown (for lists, meta descriptions and feeds)."""
     if not source:
         return ""
-    return _EXCERPTS.get_or_compute((_digest(source), length), lambda: _plain_excerpt(source, length))
+    return _excerpts().get_or_compute((_digest(source), length), lambda: _plain_excerpt(source, length))
 
 
 def _plain_excerpt(source: str, length: int) -> str:

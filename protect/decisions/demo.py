@@ -17,7 +17,7 @@ from protect.agendas.models import TrainingEvent
 from protect.auth.demo import demo_user
 from protect.core.audit import AuditEvent
 from protect.core.timefmt import from_zone
-from protect.decisions import services
+from protect.decisions import actions, meetings, services
 from protect.decisions.models import (
     ActionItem,
     Decision,
@@ -314,7 +314,7 @@ def _meeting(spec: dict[str, Any]) -> Meeting:
         return existing
     recorder = demo_user(spec["recorded_by"])
     attendees = [demo_user(email).id for email in spec["attendees"]]
-    meeting = services.record_meeting(
+    meeting = meetings.record_meeting(
         recorder,
         {
             "title": spec["title"],
@@ -324,7 +324,7 @@ def _meeting(spec: dict[str, Any]) -> Meeting:
             "online": spec["online"],
             "minutes": spec["minutes"],
             "attendee_ids": attendees,
-            "guests": [services.Guest(name, organisation) for name, organisation in spec["guests"]],
+            "guests": [meetings.Guest(name, organisation) for name, organisation in spec["guests"]],
         },
     )
     recorded = meeting.starts_at + timedelta(days=2)
@@ -440,7 +440,7 @@ def _action(
     if db.session.execute(select(ActionItem.id).where(parent, ActionItem.what == what)).first():
         return
     person = demo_user(owner)
-    action = services.add_action(
+    action = actions.add_action(
         person,
         what=what,
         owner_id=person.id,

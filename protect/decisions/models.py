@@ -10,6 +10,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protect.agendas.models import TrainingEvent
+from protect.core.changes import area
 from protect.core.database import utcnow
 from protect.decisions.rules import STATUSES
 from protect.extensions import db
@@ -252,3 +253,7 @@ class ActionItem(db.Model):
     @property
     def done(self) -> bool:
         return self.done_at is not None
+
+
+# The change areas of these tables (core.changes): a commit that writes one renews its area's token.
+area("decisions", Meeting, MeetingAttendee, Decision, DecisionTag, DecisionVersion, DecisionStatusChange, ActionItem)

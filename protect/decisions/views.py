@@ -37,7 +37,7 @@ from protect.core.inputs import parse_int
 from protect.core.pagecache import cached_page
 from protect.core.permissions import can, require, role_required
 from protect.core.timefmt import from_zone, to_zone, viewer_zone
-from protect.decisions import exports, rules, services
+from protect.decisions import actions, exports, log, meetings, rules, services
 from protect.decisions.forms import (
     ActionFilterForm,
     ActionForm,
@@ -103,7 +103,7 @@ def _decision_or_404(decision_id: int) -> Decision:
 
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = services.load_meeting(meeting_id)
+    meeting = meetings.load_meeting(meeting_id)
     if meeting is None:
         abort(404, "There is no such meeting.")
     return meeting
@@ -122,13 +122,13 @@ def _with_notice(response: Response, message: str) -> Response:
 # The log ------------------------------------------------------------------------------------------------------
 
 
-def _filter_form(log_filter: services.LogFilter, tags: list[str]) -> FilterForm:
+def _filter_form(log_filter: log.LogFilter, tags: list[str]) -> FilterForm:
     form = FilterForm(formdata=None)
-    form.setup(services.meeting_choices(keep=log_filter.meeting_id), tags)
+    form.setup(meetings.meeting_choices(keep=log_filter.meeting_id), tags)
     form.q.data = log_filter.q
     form.status.data = log_filter.status or ""
     # A link's owner id shows as the owner's name: sent back, the exact name keeps to that person.
-    owner = services.owner_name(log_filter.owner_id) if log_filter.owner_id else None
+    owner = log.owner_name(log_filter.owner_id) if log_filter.owner_id else None
     form.owner.data = owner or (str(log_filter.owner_id) if log_filter.owner_id else log_filter.owner_name)
     form.meeting.data = str(log_filter.meeting_id or "")
     chosen = log_filter.tag or ""
@@ -149,8 +149,8 @@ def _filter_form(log_filter: services.LogFilter, tags: list[str]) -> FilterForm:
 @role_required("expert")
 @cached_page("decisions")
 def list_decisions():
-    log_filter = services.parse_filter(request.args)
-    page = services.log_page(log_filter)
+    log_filter = log.parse_filter(request.args)
+    page = log.log_page(log_filter)
     status = 422 if log_filter.problems else 200
     context: dict[str, Any] = {"log": page, "filter": log_filter}
     # htmx restoring history after Back wants the whole page (it swaps the body); other htmx requests the results.
@@ -158,7 +158,7 @@ def list_decisions():
         response = render_fragment(LOG, "results", status=status, **context)
         response.headers["HX-Push-Url"] = url_for("decisions.list_decisions", **log_filter.params())
         return response
-    tags = services.tag_choices()
+    tags = log.tag_choices()
     context["form"] = _filter_form(log_filter, tags)
     context["may_propose"] = can(current_user, "decisions.propose")
     response = make_response(render_template(LOG, **context), status)
@@ -166,8 +166,8 @@ def list_decisions():
     return response
 
 
-def _export_filter() -> services.LogFilter:
-    log_filter = services.parse_filter(request.args)
+def _export_filter() -> log.LogFilter:
+    log_filter = log.parse_filter(request.args)
     if log_filter.problems:
         abort(422, next(iter(log_filter.problems.values())))
     return log_filter
@@ -186,7 +186,7 @@ def _download(body: str | bytes, mimetype: str, extension: str) -> Response:
 @role_required("expert")
 def export_csv():
     log_filter = _export_filter()
-    decisions = services.export_decisions(log_filter)
+    decisions = log.export_decisions(log_filter)
     return _download(exports.decisions_csv(decisions, _absolute), "text/csv", "csv")
 
 
@@ -194,7 +194,7 @@ def export_csv():
 @role_required("expert")
 def export_markdown():
     log_filter = _export_filter()
-    decisions = services.export_decisions(log_filter)
+    decisions = log.export_decisions(log_filter)
     body = exports.decisions_markdown(decisions, _absolute, exports.describe_filter(log_filter, _names(log_filter)))
     return _download(body, "text/markdown", "md")
 
@@ -203,19 +203,19 @@ def export_markdown():
 @role_required("expert")
 def calendar():
     log_filter = _export_filter()
-    decisions = services.export_decisions(log_filter)
-    actions = services.open_actions_with_due_dates(None if not log_filter.active else [d.id for d in decisions])
-    return _download(exports.due_calendar(decisions, actions, _absolute), "text/calendar", "ics")
+    decisions = log.export_decisions(log_filter)
+    due = log.open_actions_with_due_dates(None if not log_filter.active else [d.id for d in decisions])
+    return _download(exports.due_calendar(decisions, due, _absolute), "text/calendar", "ics")
 
 
 def _absolute(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def _names(log_filter: services.LogFilter) -> dict[str, str]:
+def _names(log_filter: log.LogFilter) -> dict[str, str]:
     names: dict[str, str] = {}
     if log_filter.owner_id:
-        names["owner"] = services.owner_name(log_filter.owner_id) or f"#{log_filter.owner_id}"
+        names["owner"] = log.owner_name(log_filter.owner_id) or f"#{log_filter.owner_id}"
     elif log_filter.owner_name:
         names["owner"] = f"“{log_filter.owner_name}”"
     if log_filter.meeting_id:
@@ -236,10 +236,10 @@ def _decision_form(
 ) -> DecisionForm:
     """The form, its meetings the latest ones and the one chosen (sent back, linked to, or the decision's)."""
     keep = parse_int(request.values.get("meeting_id")) or keep_meeting
-    meetings = services.meeting_choices(keep=keep)
+    choices = meetings.meeting_choices(keep=keep)
     decision = kwargs.get("obj")
     return form_class(**kwargs).setup(
-        auth_services.active_members(), meetings, _events(getattr(decision, "event_id", None))
+        auth_services.active_members(), choices, _events(getattr(decision, "event_id", None))
     )
 
 
@@ -559,16 +559,16 @@ def _actions_context(
         form = ActionForm(formdata=None)
     form.setup(people)
     if decision is not None:
-        actions = services.actions_of(decision_id=decision.id)
+        rows = actions.actions_of(decision_id=decision.id)
         post_url = url_for("decisions.add_decision_action", decision_id=decision.id)
         parent_key = f"decision-{decision.id}"
     else:
         assert meeting is not None
-        actions = services.actions_of(meeting_id=meeting.id)
+        rows = actions.actions_of(meeting_id=meeting.id)
         post_url = url_for("decisions.add_meeting_action", meeting_id=meeting.id)
         parent_key = f"meeting-{meeting.id}"
     return {
-        "actions": actions,
+        "actions": rows,
         "action_form": form,
         "action_post_url": post_url,
         "actions_key": parent_key,
@@ -589,7 +589,7 @@ def _add_action(decision: Decision | None, meeting: Meeting | None) -> Response:
     message = None
     if form.validate_on_submit():
         try:
-            action = services.add_action(
+            action = actions.add_action(
                 current_user,
                 what=form.what.data,
                 owner_id=form.owner_id.data,
@@ -644,7 +644,7 @@ def add_meeting_action(meeting_id: int):
 
 
 def _action_or_404(action_id: int) -> ActionItem:
-    action = services.load_action(action_id)
+    action = actions.load_action(action_id)
     if action is None:
         abort(404, "There is no such action. It may have been removed.")
     return action
@@ -662,7 +662,7 @@ def set_action_done(action_id: int):
     action = _action_or_404(action_id)
     require("decisions.update_action", action)
     done = request.form.get("done") == "1"
-    services.set_action_done(current_user, action.id, done)
+    actions.set_action_done(current_user, action.id, done)
     message = f"{'Done' if done else 'Reopened'}: {action.what}"
     if not is_htmx():
         flash(message, "success")
@@ -679,7 +679,7 @@ def delete_action(action_id: int):
     require("decisions.update_action", action)
     back = _action_back(action).split("#")[0] + "#actions"
     what = action.what
-    services.delete_action(current_user, action.id)
+    actions.delete_action(current_user, action.id)
     if not is_htmx():
         flash(f"Removed the action “{what}”.", "success")
         return redirect(back, 303)
@@ -692,7 +692,7 @@ def delete_action(action_id: int):
 @bp.get("/meetings/")
 @role_required("expert")
 def list_meetings():
-    page = services.meetings_page(request.args.get("page", type=int) or 1)
+    page = meetings.meetings_page(request.args.get("page", type=int) or 1)
     return render_template(
         "decisions/meetings.html",
         meetings=page.rows,
@@ -735,7 +735,7 @@ def new_meeting():
         form.attendee_ids.data = [current_user.id]
     if form.validate_on_submit():
         try:
-            meeting = services.record_meeting(current_user, _meeting_values(form))
+            meeting = meetings.record_meeting(current_user, _meeting_values(form))
         except RuleViolation as error:
             db.session.rollback()
             _meeting_field(form, error)
@@ -747,7 +747,7 @@ def new_meeting():
 
 
 def _meeting_page(meeting: Meeting, form: ActionForm | None = None, status: int = 200) -> Response:
-    decisions, decision_total = services.decisions_of_meeting(meeting.id)
+    decisions, decision_total = meetings.decisions_of_meeting(meeting.id)
     page = render_template(
         "decisions/meeting.html",
         meeting=meeting,
@@ -777,12 +777,12 @@ def edit_meeting(meeting_id: int):
         form.starts_on.data = local.date()
         form.starts_time.data = local.time().replace(tzinfo=None)
         form.attendee_ids.data = [a.user_id for a in meeting.attendees if a.user_id is not None]
-        form.guests.data = services.guests_text(meeting)
+        form.guests.data = meetings.guests_text(meeting)
         form.version.data = meeting.version
     if form.validate_on_submit():
         try:
-            services.edit_meeting(current_user, meeting.id, form.version.data, _meeting_values(form))
-        except services.MeetingConflict:
+            meetings.edit_meeting(current_user, meeting.id, form.version.data, _meeting_values(form))
+        except meetings.MeetingConflict:
             db.session.rollback()
             current = _meeting_or_404(meeting_id)
             mine = (form.minutes.data or "").replace("\r\n", "\n").strip()
@@ -821,9 +821,9 @@ actions_bp.register_error_handler(LookupError, _not_here)
 ACTIONS_PAGE = "decisions/actions.html"
 
 
-def _action_filter_form(action_filter: services.ActionFilter, mine: bool) -> ActionFilterForm:
+def _action_filter_form(action_filter: actions.ActionFilter, mine: bool) -> ActionFilterForm:
     form = ActionFilterForm(formdata=None)
-    form.setup(auth_services.active_members(), services.meeting_choices(keep=action_filter.meeting_id))
+    form.setup(auth_services.active_members(), meetings.meeting_choices(keep=action_filter.meeting_id))
     form.owner.data = str(action_filter.owner_id or "")
     form.state.data = action_filter.state or ""
     form.overdue.data = action_filter.overdue
@@ -834,9 +834,9 @@ def _action_filter_form(action_filter: services.ActionFilter, mine: bool) -> Act
     return form
 
 
-def _actions_list(action_filter: services.ActionFilter, mine: bool, endpoint: str) -> Response:
+def _actions_list(action_filter: actions.ActionFilter, mine: bool, endpoint: str) -> Response:
     today = services.today_for(current_user)
-    listing = services.actions_page(action_filter, today)
+    listing = actions.actions_page(action_filter, today)
 
     def own_params(**changes: Any) -> dict[str, Any]:
         params = action_filter.params(**changes)
@@ -853,7 +853,7 @@ def _actions_list(action_filter: services.ActionFilter, mine: bool, endpoint: st
         "endpoint": endpoint,
         "page_url": lambda number: url_for(endpoint, **own_params(page=number)),
         "export_params": action_filter.params(page=None),
-        "calendar_max": services.ACTIONS_CALENDAR_MAX,
+        "calendar_max": actions.ACTIONS_CALENDAR_MAX,
     }
     if is_htmx() and request.headers.get("HX-History-Restore-Request") != "true":
         response = render_fragment(ACTIONS_PAGE, "results", **context)
@@ -869,14 +869,14 @@ def _actions_list(action_filter: services.ActionFilter, mine: bool, endpoint: st
 @role_required("expert")
 def list_actions():
     """Every action, filtered by owner, state, overdue and meeting: open ones first, soonest due first."""
-    return _actions_list(services.parse_action_filter(request.args), False, "actions.list_actions")
+    return _actions_list(actions.parse_action_filter(request.args), False, "actions.list_actions")
 
 
 @actions_bp.get("/mine")
 @role_required("expert")
 def my_actions():
     """The signed-in member's open actions, the overdue ones first."""
-    action_filter = services.parse_action_filter(request.args)
+    action_filter = actions.parse_action_filter(request.args)
     action_filter.owner_id = current_user.id
     action_filter.state = "open"
     return _actions_list(action_filter, True, "actions.my_actions")
@@ -895,13 +895,13 @@ def _actions_download(body: str | bytes, mimetype: str, extension: str) -> Respo
 @role_required("expert")
 def export_actions_csv():
     today = services.today_for(current_user)
-    actions = services.export_actions(services.parse_action_filter(request.args), today)
-    return _actions_download(exports.actions_csv(actions, _absolute, today), "text/csv", "csv")
+    rows = actions.export_actions(actions.parse_action_filter(request.args), today)
+    return _actions_download(exports.actions_csv(rows, _absolute, today), "text/csv", "csv")
 
 
 @actions_bp.get("/calendar.ics")
 @role_required("expert")
 def export_actions_calendar():
     today = services.today_for(current_user)
-    actions = services.export_actions(services.parse_action_filter(request.args), today, calendar=True)
-    return _actions_download(exports.actions_calendar(actions, _absolute), "text/calendar", "ics")
+    rows = actions.export_actions(actions.parse_action_filter(request.args), today, calendar=True)
+    return _actions_download(exports.actions_calendar(rows, _absolute), "text/calendar", "ics")

@@ -11,7 +11,7 @@ from difflib import SequenceMatcher
 
 from protect.core import diff as core_diff
 from protect.core.diff import DEL, INS, SAME, Diff, Segment, normalise, tokens
-from protect.core.lru import LRU
+from protect.core.lru import LRU, app_cache
 from protect.core.rendered_diff import RenderedDiff, rendered_diff
 
 __all__ = [
@@ -38,12 +38,15 @@ __all__ = [
 # stale. Bounded by entries and by the characters they hold (a body may have up to BODY_MAX characters).
 DIFF_CACHE_SIZE = 256
 DIFF_CACHE_CHARS = 4_000_000
-_diffs: LRU[Diff] = LRU(
-    size=DIFF_CACHE_SIZE,
-    max_weight=DIFF_CACHE_CHARS,
-    # Characters, plus what each segment object costs beside its text (about 100 bytes).
-    weigh=lambda diff: sum(len(s.text) + 100 for s in diff.segments),
-)
+
+
+def _diffs() -> LRU[Diff]:
+    # Weighed in characters, plus what each segment object costs beside its text (about 100 bytes).
+    return app_cache("guidelines.diffs", DIFF_CACHE_SIZE, max_weight=DIFF_CACHE_CHARS, weigh=_diff_weight)
+
+
+def _diff_weight(diff: Diff) -> int:
+    return sum(len(s.text) + 100 for s in diff.segments)
 
 
 def _digest(text: str | None) -> bytes:
@@ -55,29 +58,30 @@ def word_diff(old: str, new: str) -> Diff:
 
     Every caller gets its own copy (its own list of its own segments), so nothing a caller does to the result
     can change what the next one gets."""
-    found = _diffs.get_or_compute((_digest(old), _digest(new)), lambda: core_diff.word_diff(old, new))
+    found = _diffs().get_or_compute((_digest(old), _digest(new)), lambda: core_diff.word_diff(old, new))
     return Diff([Segment(s.kind, s.text) for s in found.segments], found.whitespace_only)
 
 
 def clear_diff_cache() -> None:
-    _diffs.clear()
-    _rendered.clear()
+    _diffs().clear()
+    _rendered().clear()
 
 
 # The differences as the texts read (rendered Markdown), cached as the word diff is: keyed on both texts'
 # digests and the view; weighed by the HTML held.
-_rendered: LRU[RenderedDiff] = LRU(
-    size=64,
-    max_weight=DIFF_CACHE_CHARS,
-    weigh=lambda found: len(found.inline) + sum(len(r.old) + len(r.new) for r in found.rows),
-)
+def _rendered() -> LRU[RenderedDiff]:
+    return app_cache("guidelines.rendered_diffs", 64, max_weight=DIFF_CACHE_CHARS, weigh=_rendered_weight)
+
+
+def _rendered_weight(found: RenderedDiff) -> int:
+    return len(found.inline) + sum(len(r.old) + len(r.new) for r in found.rows)
 
 
 def rendered(old: str, new: str, *, side_by_side: bool = False) -> RenderedDiff:
     """``protect.core.rendered_diff.rendered_diff`` of the two texts, computed once per pair and view in this
     process (the result is read only: its HTML and rows are not changed by the pages)."""
     key = (_digest(old), _digest(new), side_by_side)
-    return _rendered.get_or_compute(key, lambda: rendered_diff(old, new, side_by_side=side_by_side))
+    return _rendered().get_or_compute(key, lambda: rendered_diff(old, new, side_by_side=side_by_side))
 
 
 # Paragraph blocks -------------------------------------------------------------------------------------------

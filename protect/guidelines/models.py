@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from protect.core.changes import area
 from protect.core.database import utcnow
 from protect.extensions import db
 
@@ -196,3 +197,8 @@ class SectionVisit(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     section_id: Mapped[int] = mapped_column(ForeignKey("guideline_section.id", ondelete="CASCADE"), index=True)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# The change areas of these tables (core.changes): a commit that writes one renews its area's token.
+area("guidelines", Guideline, GuidelineSection, SectionRevision, Comment)
+area("visits", SectionVisit, apart=True)

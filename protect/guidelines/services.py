@@ -1009,3 +1009,10 @@ def dashboard_items(user: User, limit: int = 6) -> dict[str, Any]:
         "to_rebase": to_rebase[:limit],
         "commented_ids": commented_ids,
     }
+
+
+def dashboard_panel(user: Any) -> dict[str, Any] | None:
+    """Proposals waiting for review, proposals the user has not commented on, replies to the user (2 queries)."""
+    if not has_role(user, "expert"):
+        return None
+    return dashboard_items(user)

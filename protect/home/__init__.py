@@ -6,6 +6,8 @@ from protect.core.registry import NavItem, add_nav
 
 
 def init_app(app: Flask) -> None:
+    # Imported here, not at the top: importing any module of the feature (its models, say) runs this file
+    # first, and the views import much of the app. Every feature's init_app does the same.
     from protect.home import views
 
     app.register_blueprint(views.bp)

@@ -14,18 +14,10 @@ Entries are shared between requests: callers must treat a cached Tally as read-o
 
 from __future__ import annotations
 
-from flask import current_app
-
-from protect.core.lru import LRU
+from protect.core.lru import LRU, app_cache
 from protect.polls.tally import Tally
-
-SIZE = 256
-EXTENSION = "polls.tallies"
 
 
 def tallies() -> LRU[Tally]:
-    """The application's tally cache (one per application object, so two apps never share entries)."""
-    cache = current_app.extensions.get(EXTENSION)
-    if cache is None:
-        cache = current_app.extensions.setdefault(EXTENSION, LRU(size=SIZE))
-    return cache
+    """The application's tally cache."""
+    return app_cache("polls.tallies", 256)

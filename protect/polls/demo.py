@@ -13,6 +13,7 @@ from protect.core.timefmt import from_zone
 from protect.extensions import db
 from protect.polls import secrecy
 from protect.polls.models import Ballot, BallotMark, Poll, PollOption, PollParticipation, new_ballot_id
+from protect.polls.services import seal_locked_poll
 from protect.polls.tally import RANKED_METHODS
 
 FIRST_TRAINING_QUESTION = "Where should the first two-day training take place?"
@@ -183,8 +184,6 @@ def _make_poll(
             )
     db.session.flush()
     if secret and closes_at <= utcnow():
-        from protect.polls.services import seal_locked_poll
-
         seal_locked_poll(poll, utcnow())  # a closed secret poll is sealed: nothing links its voters to its ballots
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from protect.core.changes import area
 from protect.core.database import utcnow
 from protect.core.regions import country_name
 from protect.extensions import db
@@ -248,3 +249,7 @@ class PollScheduleChange(db.Model):
 
     poll: Mapped[Poll] = relationship(back_populates="schedule_changes", lazy="raise")
     actor = relationship("User", lazy="raise")
+
+
+# The change areas of these tables (core.changes): a commit that writes one renews its area's token.
+area("polls", Poll, PollOption, PollParticipation, Ballot, BallotMark, PollScheduleChange)

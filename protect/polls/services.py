@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
@@ -1208,3 +1208,8 @@ def _round_text(result: Tally, r) -> str:
         tail = " — tie."
     exhausted = f" · exhausted: {r.exhausted}" if r.exhausted else ""
     return f"Round {r.number}: {counts}{exhausted}{tail}"
+
+
+def dashboard_panel(user: Any) -> dict[str, Any] | None:
+    """The polls open now and whether ``user`` has voted in each (one query)."""
+    return {"polls": open_polls_for(user)}

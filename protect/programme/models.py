@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from protect.core.changes import area
 from protect.core.database import utcnow
 from protect.extensions import db
 
@@ -201,3 +202,7 @@ class InterestRegistration(db.Model):
     snapshot_version: Mapped[int]
     # The training's last day (kept in step with each new published version): the retention clock.
     training_ends_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+# The change areas of these tables (core.changes): a commit that writes one renews its area's token.
+area("programme", ProgrammePage, ProgrammeSnapshot, ProgrammeTransition, InterestRegistration)

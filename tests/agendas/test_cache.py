@@ -1,4 +1,4 @@
-"""The rendered agenda days are cached (views.DAYS_CACHE); nothing a viewer sees may come from a state that has
+"""The rendered agenda days are cached (agendas.cache); nothing a viewer sees may come from a state that has
 moved on. Each test shows the page once (filling the cache), changes something, and shows it again."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from datetime import time
 from sqlalchemy import delete, select, update
 
 from protect.agendas import services
+from protect.agendas.cache import days_cache
 from protect.agendas.models import AgendaItem, TrainingEvent
-from protect.agendas.views import DAYS_CACHE
 from protect.auth.models import User
 from protect.core.pagecache import page_cache
 from protect.extensions import db
@@ -33,11 +33,11 @@ def test_the_second_view_of_an_unchanged_agenda_comes_from_the_cache(client_for,
     event = make_event(expert)
     make_item(event, expert, title="Hearing the child")
     client = client_for(expert)
-    DAYS_CACHE.clear()
+    days_cache().clear()
     first = page(client, event)
     page_cache().clear()  # the whole page is cached too (core.pagecache): here the days must be rendered again
     second = page(client, event)
-    assert (DAYS_CACHE.misses, DAYS_CACHE.hits) == (1, 1)
+    assert (days_cache().misses, days_cache().hits) == (1, 1)
     # The same page, but for the form token: it carries the second it was signed in.
     assert without_token(second) == without_token(first) and "Hearing the child" in second
 

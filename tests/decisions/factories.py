@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from protect.auth.models import User
-from protect.decisions import services
+from protect.decisions import actions, meetings, services
 from protect.decisions.models import ActionItem, Decision, DecisionTag, Meeting
 from protect.extensions import db
 
@@ -28,7 +28,7 @@ def make_meeting(recorder: User, **fields) -> Meeting:
         "guests": "",
     }
     values.update(fields)
-    return services.record_meeting(recorder, values)
+    return meetings.record_meeting(recorder, values)
 
 
 def make_decision(author: User, **fields) -> Decision:
@@ -69,14 +69,14 @@ def make_action(
     values = {"what": f"Action {next(_numbers)}", "owner_id": creator.id, "due_on": date(2016, 1, 15)}
     values.update(fields)
     done = values.pop("done", False)
-    action = services.add_action(
+    action = actions.add_action(
         creator,
         decision_id=decision.id if decision else None,
         meeting_id=meeting.id if meeting else None,
         **values,
     )
     if done:
-        services.set_action_done(creator, action.id, True)
+        actions.set_action_done(creator, action.id, True)
     return db.session.get(ActionItem, action.id)
 
 

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from icalendar import Calendar
 
-from protect.decisions import services
+from protect.decisions import actions, services
 from protect.decisions.models import ActionItem
 from protect.extensions import db
 from tests.conftest import count_queries
@@ -91,15 +91,15 @@ def test_htmx_gets_the_results_and_the_address_of_the_view(expert_client, modera
 def test_the_list_is_paged(expert_client, moderator):
     decision = make_decision(moderator)
     meeting = make_meeting(moderator)
-    for n in range(services.ACTIONS_PAGE_SIZE + 5):
+    for n in range(actions.ACTIONS_PAGE_SIZE + 5):
         parent = {"decision": decision} if n % 2 else {"meeting": meeting}
         make_action(moderator, what=f"Action {n:02d}", due_on=date(2016, 1, 1) + timedelta(days=n), **parent)
     first = expert_client.get("/actions/").get_data(as_text=True)
-    assert len(_whats(first)) == services.ACTIONS_PAGE_SIZE and "Page 1 of 2" in first
+    assert len(_whats(first)) == actions.ACTIONS_PAGE_SIZE and "Page 1 of 2" in first
     assert 'href="/actions/?page=2"' in first
     second = expert_client.get("/actions/?page=2").get_data(as_text=True)
     assert _whats(second) == [
-        f"Action {n:02d}" for n in range(services.ACTIONS_PAGE_SIZE, services.ACTIONS_PAGE_SIZE + 5)
+        f"Action {n:02d}" for n in range(actions.ACTIONS_PAGE_SIZE, actions.ACTIONS_PAGE_SIZE + 5)
     ]
 
 
@@ -178,7 +178,7 @@ def test_a_page_of_actions_runs_a_fixed_number_of_queries(expert_client, moderat
 
 
 def test_the_calendar_takes_the_first_dated_actions_only(expert_client, moderator, monkeypatch):
-    monkeypatch.setattr(services, "ACTIONS_CALENDAR_MAX", 2)
+    monkeypatch.setattr(actions, "ACTIONS_CALENDAR_MAX", 2)
     decision = make_decision(moderator)
     for n in range(4):
         make_action(moderator, decision=decision, what=f"Step {n}", owner_id=None, due_on=date(2016, 1, 4 - n))

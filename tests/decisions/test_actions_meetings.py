@@ -8,7 +8,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from protect.core.database import utcnow
-from protect.decisions import dashboard_panel
+from protect.decisions import log
+from protect.decisions.log import dashboard_panel
 from protect.decisions.models import ActionItem, Meeting, MeetingAttendee
 from protect.extensions import db
 from tests.conftest import count_queries
@@ -294,8 +295,6 @@ def test_the_dashboard_panel_runs_at_most_two_queries(expert, moderator):
 
 
 def test_the_dashboard_lists_the_soonest_first_those_without_a_date_last(expert, moderator):
-    from protect.decisions import services
-
     today = utcnow().date()
     decision = make_decision(moderator, title="Venue")
     dated = [5, -2, 9, 0, 3, 12, 1]
@@ -305,15 +304,15 @@ def test_the_dashboard_lists_the_soonest_first_those_without_a_date_last(expert,
         make_action(moderator, decision=decision, what=f"Someday {n}", owner_id=expert.id, due_on=None)
     make_action(moderator, decision=decision, what="Done", owner_id=expert.id, due_on=today - timedelta(9), done=True)
     make_action(moderator, decision=decision, what="Not mine", owner_id=moderator.id, due_on=today - timedelta(9))
-    shown = [action.what for action in services.my_open_actions(expert, limit=8)]
+    shown = [action.what for action in log.my_open_actions(expert, limit=8)]
     assert shown == [f"In {days}" for days in sorted(dated)] + ["Someday 0"]
-    assert [a.what for a in services.my_open_actions(expert, limit=12)][-3:] == ["Someday 0", "Someday 1", "Someday 2"]
-    assert services.my_open_actions(expert)[0].decision_title == "Venue"
+    assert [a.what for a in log.my_open_actions(expert, limit=12)][-3:] == ["Someday 0", "Someday 1", "Someday 2"]
+    assert log.my_open_actions(expert)[0].decision_title == "Venue"
 
     for days, status in [(4, "agreed"), (-7, "proposed"), (2, "proposed"), (-1, "agreed"), (8, "agreed")]:
         make_decision(moderator, title=f"Due {days}", status=status, due_on=today + timedelta(days))
     make_decision(moderator, title="Implemented", status="implemented", due_on=today - timedelta(20))
     make_decision(moderator, title="Later", status="proposed", due_on=today + timedelta(30))
-    due = services.decisions_due_soon(today, limit=4)
+    due = log.decisions_due_soon(today, limit=4)
     assert [d.title for d in due] == ["Due -7", "Due -1", "Due 2", "Due 4"]
-    assert [d.title for d in services.decisions_due_soon(today)] == ["Due -7", "Due -1", "Due 2", "Due 4", "Due 8"]
+    assert [d.title for d in log.decisions_due_soon(today)] == ["Due -7", "Due -1", "Due 2", "Due 4", "Due 8"]

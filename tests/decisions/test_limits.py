@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from protect.decisions import services
+from protect.decisions import log, meetings
 from protect.decisions.models import ACTIONS_MAX, GUESTS_MAX, TAGS_MAX, ActionItem, Decision, Meeting
 from protect.extensions import db
 from tests.decisions.factories import decision_form, make_action, make_decision, make_meeting
@@ -52,7 +52,7 @@ def test_a_meeting_holds_a_bounded_number_of_actions(expert_client, moderator):
 
 
 def test_attendees_are_bounded_and_the_form_kept(expert_client, expert, moderator, monkeypatch):
-    monkeypatch.setattr(services, "ATTENDEES_MAX", 2)
+    monkeypatch.setattr(meetings, "ATTENDEES_MAX", 2)
     third = make_user("expert")
     data = {**NEW_MEETING, "attendee_ids": [str(expert.id), str(moderator.id), str(third.id)]}
     response = expert_client.post("/decisions/meetings/new", data=data)
@@ -84,7 +84,7 @@ def test_tags_are_bounded_and_kept(expert_client):
 
 
 def test_the_meetings_list_is_paged(expert_client, moderator, monkeypatch):
-    monkeypatch.setattr(services, "MEETINGS_PAGE_SIZE", 3)
+    monkeypatch.setattr(meetings, "MEETINGS_PAGE_SIZE", 3)
     for n in range(7):
         make_meeting(moderator, title=f"Meeting no. {n}", starts_at=datetime(2016, 1, 1) + timedelta(days=n))
     first = expert_client.get("/decisions/meetings/").get_data(as_text=True)
@@ -95,7 +95,7 @@ def test_the_meetings_list_is_paged(expert_client, moderator, monkeypatch):
 
 
 def test_a_meeting_page_lists_a_bounded_number_of_decisions(expert_client, moderator, monkeypatch):
-    monkeypatch.setattr(services, "MEETING_DECISIONS_SHOWN", 2)
+    monkeypatch.setattr(meetings, "MEETING_DECISIONS_SHOWN", 2)
     meeting = make_meeting(moderator)
     for n in range(4):
         make_decision(moderator, title=f"Taken there {n}", meeting_id=meeting.id)
@@ -107,7 +107,7 @@ def test_a_meeting_page_lists_a_bounded_number_of_decisions(expert_client, moder
 def test_the_meetings_to_choose_from_are_bounded_and_keep_the_chosen_one(
     expert_client, moderator_client, moderator, monkeypatch
 ):
-    monkeypatch.setattr(services, "MEETING_CHOICES_MAX", 2)
+    monkeypatch.setattr(meetings, "MEETING_CHOICES_MAX", 2)
     oldest = make_meeting(moderator, title="Oldest meeting", starts_at=datetime(2015, 1, 1))
     for n in range(3):
         make_meeting(moderator, title=f"Recent {n}", starts_at=datetime(2016, 1, 1) + timedelta(days=n))
@@ -118,12 +118,12 @@ def test_the_meetings_to_choose_from_are_bounded_and_keep_the_chosen_one(
     decision = make_decision(moderator, meeting_id=oldest.id)
     edit = moderator_client.get(f"/decisions/{decision.id}/edit").get_data(as_text=True)
     assert f'<option selected value="{oldest.id}">Oldest meeting' in edit
-    log = expert_client.get(f"/decisions/?meeting={oldest.id}").get_data(as_text=True)
-    assert f'<option selected value="{oldest.id}">Oldest meeting' in log
+    page = expert_client.get(f"/decisions/?meeting={oldest.id}").get_data(as_text=True)
+    assert f'<option selected value="{oldest.id}">Oldest meeting' in page
 
 
 def test_the_tags_to_filter_by_are_bounded_and_keep_the_chosen_one(expert_client, expert, monkeypatch):
-    monkeypatch.setattr(services, "TAG_CHOICES_MAX", 2)
+    monkeypatch.setattr(log, "TAG_CHOICES_MAX", 2)
     make_decision(expert, tags="alpha, beta, gamma")
     page = expert_client.get("/decisions/").get_data(as_text=True)
     assert '<option value="alpha">' in page and '<option value="beta">' in page and ">gamma</option>" not in page

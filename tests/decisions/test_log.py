@@ -10,7 +10,8 @@ from datetime import date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from protect.decisions.services import PAGE_SIZE
+from protect.decisions import log, meetings, services
+from protect.decisions.log import PAGE_SIZE
 from tests.conftest import count_queries
 from tests.decisions.factories import make_action, make_decision, make_decisions, make_meeting
 from tests.factories import make_user
@@ -119,8 +120,6 @@ def test_the_log_lists_only_what_it_shows(expert_client, expert, moderator):
 
 
 def test_an_edited_text_shows_its_new_excerpt_at_once(expert_client, expert, moderator):
-    from protect.decisions import services
-
     decision = make_decision(expert, title="Venue", text="The venue is **Riga**.")
     assert "The venue is Riga." in expert_client.get("/decisions/").get_data(as_text=True)
     values = {name: getattr(decision, name) for name in services.DECISION_FIELDS if name != "tags"}
@@ -128,8 +127,8 @@ def test_an_edited_text_shows_its_new_excerpt_at_once(expert_client, expert, mod
     page = expert_client.get("/decisions/").get_data(as_text=True)
     assert "Now Tallinn." in page and "The venue is Riga." not in page
     # The cache is keyed by the text itself: the same text, whatever its decision, has one excerpt.
-    assert services.excerpt("Now **Tallinn**.") == "Now Tallinn."
-    assert services.excerpt("Now **Tallinn**!") == "Now Tallinn!"
+    assert log.excerpt("Now **Tallinn**.") == "Now Tallinn."
+    assert log.excerpt("Now **Tallinn**!") == "Now Tallinn!"
 
 
 def test_a_due_date_filter_that_is_not_a_date_is_refused_beside_the_field(expert_client, expert):
@@ -375,8 +374,6 @@ def test_the_quick_selects_write_what_wtforms_writes(app):
 
 
 def test_a_renamed_or_new_meeting_is_in_the_filter_at_once(expert_client, expert, moderator):
-    from protect.decisions import services
-
     launch = make_meeting(moderator, title="Launch meeting")
     page = expert_client.get(f"/decisions/?meeting={launch.id}").get_data(as_text=True)
     assert f'<option selected value="{launch.id}">Launch meeting (' in page
@@ -390,7 +387,7 @@ def test_a_renamed_or_new_meeting_is_in_the_filter_at_once(expert_client, expert
         "attendee_ids": [],
         "guests": [],
     }
-    services.edit_meeting(moderator, launch.id, launch.version, values)
+    meetings.edit_meeting(moderator, launch.id, launch.version, values)
     second = make_meeting(moderator, title="Second meeting")
     page = expert_client.get("/decisions/").get_data(as_text=True)
     assert f'<option value="{launch.id}">Kick-off meeting (' in page and "Launch meeting (" not in page

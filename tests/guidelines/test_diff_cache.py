@@ -66,11 +66,11 @@ def test_the_revision_page_shows_the_changes_of_the_texts_it_has_now(expert_clie
 
 def test_the_cache_stays_within_its_bounds(monkeypatch):
     diff.clear_diff_cache()
-    monkeypatch.setattr(diff._diffs, "size", 3)
-    monkeypatch.setattr(diff._diffs, "max_weight", 700)  # each small diff weighs 2 segments × 100 + its letters
+    monkeypatch.setattr(diff._diffs(), "size", 3)
+    monkeypatch.setattr(diff._diffs(), "max_weight", 700)  # each small diff weighs 2 segments × 100 + its letters
     for n in range(6):
         assert pairs(diff.word_diff(f"old{n}", f"new{n}")) == [("del", f"old{n}"), ("ins", f"new{n}")]
-    assert len(diff._diffs) == 3
+    assert len(diff._diffs()) == 3
     diff.word_diff("x" * 400, "y" * 400)  # 1,000: more than the budget on its own, so kept by nobody
-    assert diff._diffs.weight <= 700 and len(diff._diffs) <= 3
+    assert diff._diffs().weight <= 700 and len(diff._diffs()) <= 3
     diff.clear_diff_cache()

@@ -307,7 +307,7 @@ def test_the_dashboard_shows_what_waits_for_whom(client_for, moderator, expert):
 
 
 def test_the_dashboard_lists_replies_only_in_threads_the_member_wrote_in_after_they_did(moderator, expert):
-    from protect.guidelines import dashboard_panel
+    from protect.guidelines.services import dashboard_panel
 
     section = first_section(make_guideline(moderator))
     revision = propose(make_user("expert"), section, "Proposed text")
@@ -328,7 +328,7 @@ def test_the_dashboard_lists_replies_only_in_threads_the_member_wrote_in_after_t
 
 
 def test_the_dashboard_panel_runs_at_most_two_queries(moderator, expert):
-    from protect.guidelines import dashboard_panel
+    from protect.guidelines.services import dashboard_panel
 
     section = first_section(make_guideline(moderator))
     for number in range(5):

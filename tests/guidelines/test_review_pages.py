@@ -184,7 +184,7 @@ def _links(section_html: str) -> list[str]:
 
 
 def test_the_dashboard_lists_each_open_proposal_once(client_for, moderator, expert):
-    from protect.guidelines import dashboard_panel
+    from protect.guidelines.services import dashboard_panel
 
     section = first_section(make_guideline(moderator))
     proposer = make_user("expert", display_name="Pia Proposer")

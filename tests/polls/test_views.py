@@ -619,7 +619,7 @@ def test_the_list_groups_polls_and_says_where_you_voted(expert_client, expert, m
 
 
 def test_the_dashboard_panel_lists_open_votes_in_two_queries(app, expert, moderator, expert_client):
-    from protect.polls import dashboard_panel
+    from protect.polls.services import dashboard_panel
 
     voted = make_poll(moderator, question="Voted already")
     cast(voted, expert, "Riga")
