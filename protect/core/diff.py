@@ -33,14 +33,15 @@ def tokens(text: str) -> list[str]:
 def _key(token: str) -> str:
     if token.isspace():
         flat = token.replace("\r", "")
+        # A line's indentation nests a list or starts a code block, after a blank line too: it may change the text.
+        indent = len(flat.rsplit("\n", 1)[1].expandtabs(4)) if "\n" in flat else 0
+        nested = " " * indent if indent >= 2 else ""
         if _BLANK_LINES.search(flat):
-            return "\n\n"
+            return "\n\n" + nested
         if _HARD_BREAK.match(flat):
             return "  \n"  # two spaces before a line end: Markdown's hard line break (<br>), not a plain space
-        if "\n" in flat:
-            indent = len(flat.rsplit("\n", 1)[1].expandtabs(4))
-            if indent >= 2:  # a line's indentation nests a list or starts a code block: it may change the text
-                return "\n" + " " * indent
+        if nested:
+            return "\n" + nested
         return " "
     return token
 

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from protect.guidelines.diff import DEL, INS, SAME, blocks, merge3, side_by_side, tokens, word_diff
+import pytest
+
+from protect.guidelines.diff import (
+    DEL,
+    INS,
+    SAME,
+    blocks,
+    clear_diff_cache,
+    merge3,
+    side_by_side,
+    tokens,
+    word_diff,
+)
+
+
+@pytest.fixture(autouse=True)
+def _diffs_computed_afresh():
+    """word_diff here is the cached one: each test computes its diffs, never reads one an earlier test (or a
+    mutation-testing parent process) left behind."""
+    clear_diff_cache()
+    yield
+    clear_diff_cache()
 
 
 def pairs(diff):

@@ -369,3 +369,173 @@ def test_schulze_groups_keep_a_strict_order_and_a_perfect_cycle_is_one_rank():
     # a tie below a tie: 1 = A, B; 3 = C, D
     tied = count(SCHULZE, four(), _expand([(2, (A, B, C, D)), (2, (B, A, D, C))]))
     assert tied.pairwise.ranks() == [(1, [A, B]), (3, [C, D])]
+
+
+# Issue 17: what the results page says, word for word, and the tie-breaks beyond the first round ----------------
+
+
+def test_each_method_names_its_columns_as_the_results_table_shows_them():
+    single = count(SINGLE, three(), [(A,), (B,)])
+    assert (single.method, single.count_label, single.share_label) == (SINGLE, "Votes", "Share of ballots")
+    approval = count(APPROVAL, three(), [(A, B), (B,)])
+    assert (approval.method, approval.count_label) == (APPROVAL, "Approvals")
+    assert approval.share_label == "Share of voters approving"
+    for method in (IRV, SCHULZE):
+        ranked = count(method, three(), [(A, B), (B,), (A,), (A, C)])
+        assert (ranked.method, ranked.count_label, ranked.share_label) == (
+            method,
+            "First preferences",
+            "Share of ballots",
+        )
+        # the chart shows each location's first preferences as a share of all ballots
+        assert [(row.label, row.count, row.share) for row in ranked.rows] == [
+            ("A", 3, Fraction(3, 4)),
+            ("B", 1, Fraction(1, 4)),
+            ("C", 0, 0),
+        ]
+
+
+def test_every_method_names_the_locations_by_their_labels_and_nothing_for_an_unknown_one():
+    for method in (SINGLE, APPROVAL, IRV, SCHULZE):
+        result = count(method, three(), [(B,)])
+        assert [row.label for row in result.rows] == ["A", "B", "C"], method
+        assert result.label(B) == "B" and result.label(C) == "C", method
+        assert result.label(None) == "" and result.label(99) == "", method
+
+
+@pytest.mark.parametrize(
+    ("method", "ballot", "message"),
+    [
+        (SCHULZE, (A, 99), "The ballot names a location that is not an option of this poll."),
+        (IRV, (A, B, A), "The ballot names the same location twice."),
+        (APPROVAL, (), "The ballot is empty."),
+        (SINGLE, (A, C), "Choose exactly one location."),
+    ],
+)
+def test_a_refused_ballot_says_why_in_a_sentence(method, ballot, message):
+    with pytest.raises(BallotError) as refused:
+        check_ballot(method, [A, B, C], ballot)
+    assert str(refused.value) == message
+
+
+def test_runoff_tie_for_fewest_is_broken_by_a_later_round_when_the_first_had_them_equal():
+    # Round 1: B and C both 3. E's ballot goes to B (round 2: B 4, C 3), D's to C (round 3: B 4, C 4).
+    # In round 3 B and C tie for the fewest: round 1 cannot tell them apart, round 2 can: C goes, no lot.
+    ballots = [(A,)] * 5 + [(B,)] * 3 + [(C, A)] * 3 + [(D, C), (D,), (E, B)]
+    result = count(IRV, CANDIDATES, ballots, seed="s")
+    assert [r.counts for r in result.rounds[:3]] == [
+        {A: 5, B: 3, C: 3, D: 2, E: 1},
+        {A: 5, B: 4, C: 3, D: 2},
+        {A: 5, B: 4, C: 4},
+    ]
+    third = result.rounds[2]
+    assert third.eliminated == C and not third.by_lot and result.lot_text() == ""
+    assert third.note == (
+        "B and C are tied for the fewest votes (4 votes each). C had fewer votes in round 2, the earliest round "
+        "where they differed: eliminated."
+    )
+    assert result.winner == A
+    assert result.runoff_detail() == " in round 4 with 8 of 12 votes still counting"
+
+
+def test_runoff_tie_of_three_narrowed_to_two_names_the_two_the_lot_chose_between():
+    # Round 2: B, C and D all have 4; in round 1 C and D had 3 and B 4, so only C and D go to the lot.
+    ballots = [(A,)] * 5 + [(B,)] * 4 + [(C,)] * 3 + [(D,)] * 3 + [(E, C), (E, D)]
+    result = count(IRV, CANDIDATES, ballots, seed="s")
+    second = result.rounds[1]
+    assert second.tied_fewest == (B, C, D) and second.drawn_from == (C, D)
+    assert second.eliminated == next(oid for oid in lot_order("s", [A, B, C, D, E]) if oid in (C, D)) == C
+    assert second.note == (
+        "B, C and D are tied for the fewest votes (4 votes each). Of them, C and D had the same votes in every "
+        "round, so the published lot order decides: C, drawn first of them, is eliminated."
+    )
+    assert result.lot_text() == (
+        "The published lot order broke a tie: in round 2, C and D had the same votes in every round and the "
+        "published lot order eliminated C. Any other draw gives the same result."
+    )
+
+
+def test_runoff_with_two_draws_names_both_and_tries_every_other_draw():
+    # A 2, B 1, C 1, D 1: the lot takes one of B, C, D, then one of the other two; A wins whatever it draws.
+    ballots = [(A,), (A,), (B,), (C,), (D,)]
+    result = count(IRV, four(), ballots, seed="s")
+    assert [r.drawn_from for r in result.rounds] == [(B, C, D), (C, D), ()]
+    assert result.rounds[0].note == (
+        "B, C and D are tied for the fewest votes (1 vote each). They had the same votes in every round, so the "
+        "published lot order decides: B, drawn first of them, is eliminated."
+    )
+    assert result.lot_decisive is False
+    assert result.lot_text() == (
+        "The published lot order broke a tie: in round 1, B, C and D had the same votes in every round and the "
+        "published lot order eliminated B; in round 2, C and D had the same votes in every round and the "
+        "published lot order eliminated C. Any other draw gives the same result."
+    )
+
+
+def test_runoff_tries_exactly_lot_runs_other_draws_before_saying_it_may_depend_on_them(monkeypatch):
+    # The other draws: C or D in round 1 (2 counts), D in round 2 (1), and in each of the first two counts
+    # the other one of round 2 (2 more): 5 counts tell that A wins whatever is drawn; 4 cannot tell.
+    from protect.polls import tally
+
+    ballots = [(A,), (A,), (B,), (C,), (D,)]
+    monkeypatch.setattr(tally, "LOT_RUNS", 5)
+    assert count(IRV, four(), ballots, seed="s").lot_decisive is False
+    monkeypatch.setattr(tally, "LOT_RUNS", 4)
+    assert count(IRV, four(), ballots, seed="s").lot_decisive is None
+
+
+def test_runoff_decided_by_a_draw_in_a_later_round_says_so():
+    # Round 1: D out (fewest). Round 2: B and C have 2 each, and had in round 1: the lot. B out: A wins with
+    # B's ballots; C out: B wins with C's. The draw of round 2 decided the result.
+    ballots = [(A,)] * 3 + [(B, A)] * 2 + [(C, B)] * 2 + [(D,)]
+    result = count(IRV, four(), ballots, seed="s")
+    assert [r.by_lot for r in result.rounds] == [False, True, False]
+    assert result.lot_decisive is True and result.decided_by_lot
+    assert result.lot_text() == (
+        "Decided by lot: in round 2, B and C had the same votes in every round and the published lot order "
+        "eliminated B. Another draw would have given a different result."
+    )
+
+
+def test_runoff_names_only_the_draw_that_mattered_not_one_among_locations_without_votes():
+    # D and E (no votes) go out first, by lot between them; later B and C (1 vote each) are drawn too.
+    result = count(IRV, CANDIDATES, [(A,), (A,), (B,), (C,)], seed="s")
+    assert [r.drawn_from for r in result.rounds] == [(D, E), (), (B, C), ()]
+    assert result.lot_text() == (
+        "The published lot order broke a tie: in round 3, B and C had the same votes in every round and the "
+        "published lot order eliminated B. Any other draw gives the same result."
+    )
+
+
+def test_runoff_without_ballots_says_there_is_no_winner_and_no_runoff_detail():
+    result = count(IRV, three(), [])
+    assert result.rounds[0].note == "No ballot is counting: there is no winner."
+    assert result.runoff_detail() == ""
+
+
+def test_runoff_detail_is_only_for_an_instant_runoff_winner():
+    tie = count(IRV, [Candidate(A, "A"), Candidate(B, "B")], [(A,), (B,)])
+    assert tie.tie and tie.runoff_detail() == ""
+    assert count(SCHULZE, three(), [(A, B)]).runoff_detail() == ""
+    assert count(SINGLE, three(), [(A,)]).runoff_detail() == ""
+
+
+def test_schulze_with_one_voter_follows_that_voters_ranking():
+    result = count(SCHULZE, three(), [(B, C)])
+    pw = result.pairwise
+    assert result.winners == [B] and result.winner == B and not result.tie
+    assert pw.ranks() == [(1, [B]), (2, [C]), (3, [A])]
+    assert pw.wins(B, C) and pw.wins(C, A) and pw.wins(B, A)
+    assert not pw.wins(C, B) and not pw.wins(A, B)
+    assert [row.winner for row in result.rows] == [False, True, False]
+
+
+def test_schulze_two_voters_who_disagree_on_the_top_tie_the_two_and_not_the_third():
+    # One voter A > B > C, the other B > A > C: A and B are 1-1 head to head, both beat C 2-0.
+    result = count(SCHULZE, three(), [(A, B, C), (B, A, C)])
+    pw = result.pairwise
+    assert pw.strongest[(A, B)] == pw.strongest[(B, A)] == 0
+    assert not pw.wins(A, B) and not pw.wins(B, A) and pw.wins(A, C)
+    assert result.tie and result.winners == [A, B]
+    assert [row.tied for row in result.rows] == [True, True, False]
+    assert pw.ranks() == [(1, [A, B]), (3, [C])]
