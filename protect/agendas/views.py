@@ -1007,12 +1007,41 @@ def _history_entry(change, items: dict[int, AgendaItem], names: dict[int, str]) 
 
 
 def _history_row(name: str, old: str, new: str) -> dict[str, Any]:
+    """A changed field's row: before | after, the changed words marked. In a long text only the changes and a
+    few words around each are shown (the whole texts are one click away)."""
     row = {"label": services.FIELD_LABELS.get(name, name), "old": old, "new": new, "long": len(old) + len(new) > 300}
     row["old_segments"] = row["new_segments"] = None
     if name in ("title", "speakers", "notes", "description", "venue") and len(old) + len(new) <= HISTORY_DIFF_MAX:
-        difference = word_diff(old, new)
-        row["old_segments"], row["new_segments"] = difference.side("old"), difference.side("new")
+        segments = word_diff(old, new).segments
+        if row["long"]:
+            segments = _in_context(segments)
+        row["old_segments"] = [segment for segment in segments if segment.kind != "ins"]
+        row["new_segments"] = [segment for segment in segments if segment.kind != "del"]
     return row
+
+
+CONTEXT_WORDS = 6
+
+
+def _in_context(segments: list) -> list:
+    """The segments with each long unchanged stretch cut to a few words either side of the changes around it."""
+    shown = []
+    last = len(segments) - 1
+    for index, segment in enumerate(segments):
+        words = segment.text.split()
+        keep_head = CONTEXT_WORDS if index > 0 else 0  # the words after the change before it
+        keep_tail = CONTEXT_WORDS if index < last else 0  # the words before the change after it
+        if segment.kind != "same" or len(words) <= keep_head + keep_tail + 2:
+            shown.append(segment)
+            continue
+        parts = [*words[:keep_head], "…", *words[len(words) - keep_tail :]]
+        text = " ".join(parts)
+        if segment.text[:1].isspace():
+            text = " " + text
+        if segment.text[-1:].isspace():
+            text += " "
+        shown.append(type(segment)("same", text))
+    return shown
 
 
 def _json_value(name: str, value: Any) -> Any:

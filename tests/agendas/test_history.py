@@ -224,3 +224,19 @@ def test_only_those_who_may_edit_the_agenda_restore(client_for, expert, moderato
     assert "Corrected" in page and "Restore this version" not in page  # read, not restore
     assert client_for(expert).post(f"/events/{event.id}/history/{created}/restore").status_code == 403
     assert fresh(item).title == "Corrected"
+
+
+def test_a_long_text_shows_its_changes_in_context_and_the_whole_texts_one_click_away(client_for, expert):
+    notes = " ".join(f"Sentence number {n} of the notes." for n in range(60))
+    event = make_event(expert)
+    item = make_item(event, expert, title="Workshop", notes=notes)
+    client = client_for(expert)
+    changed = notes.replace("Sentence number 30 of", "Sentence number thirty of")
+    client.post(f"/events/{event.id}/items/{item.id}", data=item_form(item, notes=changed))
+    entry = entries(client.get(f"/events/{event.id}/history").get_data(as_text=True))[change_id(item, "item.updated")]
+    before, after = field_row(entry, "Notes")
+    assert "[removed: </span>30<" in before and "[added: </span>thirty<" in after
+    assert "…" in before and "Sentence number 5 of" not in before and "Sentence number 55 of" not in after
+    assert len(before) < 600 and len(after) < 600  # a few words around the change, not 2,000 characters
+    assert "Notes: the whole text before and after</summary>" in entry
+    assert notes in entry and changed in entry
