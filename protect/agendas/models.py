@@ -40,6 +40,9 @@ TITLE_MAX = 200
 NOTES_MAX = 20_000
 SPEAKERS_MAX = 300
 DAYS_MAX = 5
+# Items (not deleted) one agenda day may hold: a full day in 15-minute slots is 32; an agenda page thus stays
+# bounded (5 days x 40 items) however much members add.
+ITEMS_PER_DAY_MAX = 40
 # "Being edited by NAME" lapses after this long without activity in the editor.
 PRESENCE_TTL = timedelta(minutes=2)
 

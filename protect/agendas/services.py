@@ -31,6 +31,7 @@ from protect.agendas.models import (
     DAYS_MAX,
     EVENT_STATUSES,
     ITEM_KINDS,
+    ITEMS_PER_DAY_MAX,
     NOTES_MAX,
     PRESENCE_TTL,
     SPEAKERS_MAX,
@@ -514,6 +515,23 @@ def _check_item(event: TrainingEvent, values: dict[str, Any], current: AgendaIte
         raise RuleViolation(message, field=name, status=422)
 
 
+def check_room(event: TrainingEvent, day: int, *, field: str | None = "day") -> None:
+    """Refuse (422) a change that would put more than ``ITEMS_PER_DAY_MAX`` items on ``day`` of the event.
+    Called under the event's lock, so concurrent additions cannot pass it together."""
+    count = db.session.execute(
+        select(func.count())
+        .select_from(AgendaItem)
+        .where(AgendaItem.event_id == event.id, AgendaItem.day == day, AgendaItem.deleted_at.is_(None))
+    ).scalar_one()
+    if count >= ITEMS_PER_DAY_MAX:
+        raise RuleViolation(
+            f"Day {day} has {count} items already, the most one agenda day can hold ({ITEMS_PER_DAY_MAX}). "
+            "Delete or merge an item of that day, or choose another day.",
+            field=field,
+            status=422,
+        )
+
+
 def clean_item_values(values: dict[str, Any]) -> dict[str, Any]:
     cleaned = {name: values.get(name) for name in ITEM_FIELDS}
     cleaned["title"] = (cleaned["title"] or "").strip()
@@ -609,6 +627,7 @@ def create_item(actor: User, event_id: int, values: dict[str, Any]) -> Saved:
     event = lock_agenda(actor, event_id)
     values = clean_item_values(values)
     _check_item(event, values)
+    check_room(event, values["day"])
     last = db.session.execute(
         select(func.max(AgendaItem.position)).where(AgendaItem.event_id == event.id, AgendaItem.day == values["day"])
     ).scalar_one()
@@ -672,6 +691,8 @@ def save_item(
         conflict = EditConflict(item, values, base_snapshot(item.id, version))
         db.session.rollback()
         raise conflict
+    if values["day"] != item.day:
+        check_room(event, values["day"])
     before = item_snapshot(item)
     changes = {name: value for name, value in values.items() if getattr(item, name) != value}
     if not changes:
@@ -737,6 +758,7 @@ def recreate_item(actor: User, event_id: int, item_id: int, values: dict[str, An
         conflict = EditConflict(item, values, None)
         db.session.rollback()
         raise conflict
+    check_room(event, values["day"])
     before = item_snapshot(item)
     for name, value in values.items():
         setattr(item, name, value)
@@ -760,8 +782,9 @@ MOVES = ("earlier", "later", "day")
 
 def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: int | None = None) -> Saved:
     """Move an item one place earlier or later in its day (it swaps slots with its neighbour, both keeping
-    their lengths), or to another day at the same time. Works on the agenda as it is now, under the event's
-    lock: two people moving at once never lose or duplicate an item."""
+    their lengths), or to another day (at the same time if that is free there, else after its last item).
+    Works on the agenda as it is now, under the event's lock: two people moving at once never lose or
+    duplicate an item."""
     locked, found = lock_event_with_item(event_id, item_id)  # one statement: the event, then the item
     event = lock_agenda(actor, event_id, locked)
     item = found if found is not None else _fresh_item(event.id, item_id)  # none: LookupError, as a 404
@@ -772,14 +795,10 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
             raise RuleViolation(f"Choose a day of the event (1 to {event.days}).", field="day", status=422)
         if to_day == item.day:
             raise RuleViolation(f"“{item.title}” is on day {to_day} already.", status=409)
+        check_room(event, to_day, field=None)
         before = item_snapshot(item)
-        last = db.session.execute(
-            select(func.max(AgendaItem.position)).where(AgendaItem.event_id == event.id, AgendaItem.day == to_day)
-        ).scalar_one()
-        item.day = to_day
-        item.position = (last or 0) + 1
+        message = _place_on_day(event, item, to_day)
         moved = [(item, before)]
-        message = f"Moved “{item.title}” to day {to_day}, {_slot_text(item)}."
     elif direction in ("earlier", "later"):
         ordered = _day_items(event.id, item.day)
         previous, current, following = timeplan.neighbours(ordered, item.id)
@@ -814,6 +833,36 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
     return Saved(
         item, event=event, agenda_version=version, reordered=True, message=message, moved=[m for m, _ in moved]
     )
+
+
+def _place_on_day(event: TrainingEvent, item: AgendaItem, to_day: int) -> str:
+    """Put ``item`` on day ``to_day``: at the same time when that time is free there, else right after the
+    day's last item (same length). Says what it did; refuses (409) when the item would run past midnight."""
+    others = _day_items(event.id, to_day)
+    span = _span(item)
+    clash = next((other for other in others if _span(other).start < span.end and span.start < _span(other).end), None)
+    item.position = max((other.position for other in others), default=0) + 1
+    if clash is None:
+        item.day = to_day
+        return f"Moved “{item.title}” to day {to_day}, at the same time ({_slot_text(item)}), which was free there."
+    start = max(timeplan.minutes(other.end) for other in others)
+    end = start + span.length
+    if end >= 24 * 60:
+        raise RuleViolation(
+            f"“{item.title}” was not moved: on day {to_day}, {_slot_text(item)} is taken by “{clash.title}”, and "
+            f"after the day's last item (which ends at {timeplan.format_clock(timeplan.clock(start))}) it would run "
+            "past midnight. Make room on that day first, or edit the item's times.",
+            status=409,
+        )
+    taken = _slot_text(item)
+    item.day, item.start, item.end = to_day, timeplan.clock(start), timeplan.clock(end)
+    message = (
+        f"Moved “{item.title}” to day {to_day}. {taken} was taken there by “{clash.title}”, so it now follows "
+        f"the day's last item: {_slot_text(item)}."
+    )
+    if end > timeplan.minutes(event.day_end):
+        message += f" That is after the day's end ({timeplan.format_clock(event.day_end)}): check the times."
+    return message
 
 
 def _slot_text(item: AgendaItem) -> str:
@@ -851,6 +900,7 @@ def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
         db.session.commit()
         return Saved(item, event=event, agenda_version=None, message=f"“{item.title}” is on the agenda already.")
     _check_day(event, item.day)
+    check_room(event, item.day, field=None)
     before = item_snapshot(item)
     item.deleted_at = None
     item.version = before["version"] + 1
@@ -894,6 +944,8 @@ def restore_version(actor: User, event_id: int, change_id: int) -> Saved:
     item = _fresh_item(event.id, change.item_id)
     values = values_from_snapshot(state)
     _check_day(event, values["day"])
+    if item.deleted_at is not None or values["day"] != item.day:
+        check_room(event, values["day"], field=None)
     before = item_snapshot(item)
     for name, value in values.items():
         setattr(item, name, value)
@@ -1124,45 +1176,119 @@ def upcoming_events(today: date, limit: int = 4) -> list[tuple[TrainingEvent, in
     return [(event, count) for event, count in rows]
 
 
-def list_events(country: str | None = None, status: str | None = None) -> list[tuple[TrainingEvent, int]]:
-    counts = (
-        select(AgendaItem.event_id, func.count(AgendaItem.id).label("item_count"))
-        .where(AgendaItem.deleted_at.is_(None))
-        .group_by(AgendaItem.event_id)
-        .subquery()
-    )
-    query = (
-        select(TrainingEvent, func.coalesce(counts.c.item_count, 0))
-        .outerjoin(counts, counts.c.event_id == TrainingEvent.id)
-        .order_by(TrainingEvent.first_day.desc(), TrainingEvent.id.desc())
-    )
+EVENTS_PAGE_SIZE = 50
+
+
+@dataclass
+class EventsPage:
+    events: list[tuple[TrainingEvent, int]]
+    total: int
+    page: int
+    pages: int
+
+
+def list_events(
+    country: str | None = None, status: str | None = None, page: int = 1, per_page: int = EVENTS_PAGE_SIZE
+) -> EventsPage:
+    """One page of the events (latest first) with their item counts; a page past the last shows the last."""
+    conditions = []
     if country:
-        query = query.where(TrainingEvent.country == country)
+        conditions.append(TrainingEvent.country == country)
     if status:
-        query = query.where(TrainingEvent.status == status)
-    return [(event, count) for event, count in db.session.execute(query).all()]
-
-
-def event_history(event_id: int, limit: int = 300) -> list[AgendaChange]:
-    return list(
-        db.session.execute(
-            select(AgendaChange)
-            .options(joinedload(AgendaChange.user))
-            .where(AgendaChange.event_id == event_id)
-            .order_by(AgendaChange.id.desc())
-            .limit(limit)
-        ).scalars()
+        conditions.append(TrainingEvent.status == status)
+    total = db.session.execute(select(func.count()).select_from(TrainingEvent).where(*conditions)).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    count = (
+        select(func.count(AgendaItem.id))
+        .where(AgendaItem.event_id == TrainingEvent.id, AgendaItem.deleted_at.is_(None))
+        .correlate(TrainingEvent)
+        .scalar_subquery()
     )
+    rows = db.session.execute(
+        select(TrainingEvent, count)
+        .where(*conditions)
+        .order_by(TrainingEvent.first_day.desc(), TrainingEvent.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return EventsPage([(event, count) for event, count in rows], total, page, pages)
+
+
+HISTORY_PAGE_SIZE = 20
+# The history's item filter lists at most this many items (every current one fits: 5 days x 40 items).
+HISTORY_ITEM_CHOICES_MAX = 300
+
+
+@dataclass
+class HistoryPage:
+    changes: list[AgendaChange]
+    total: int
+    page: int
+    pages: int
+
+
+def event_history(
+    event_id: int, *, item_id: int | None = None, user_id: int | None = None, page: int = 1,
+    per_page: int = HISTORY_PAGE_SIZE,
+) -> HistoryPage:  # fmt: skip
+    """One page of the event's recorded changes, newest first, of one item and/or by one person if asked.
+    A page past the last shows the last."""
+    condition = AgendaChange.event_id == event_id
+    if item_id is not None:
+        condition &= AgendaChange.item_id == item_id
+    if user_id is not None:
+        condition &= AgendaChange.user_id == user_id
+    total = db.session.execute(select(func.count()).select_from(AgendaChange).where(condition)).scalar_one()
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    changes = db.session.execute(
+        select(AgendaChange)
+        .options(joinedload(AgendaChange.user))
+        .where(condition)
+        .order_by(AgendaChange.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).scalars()
+    return HistoryPage(list(changes), total, page, pages)
+
+
+def history_item_choices(event_id: int) -> list[tuple[int, str, bool]]:
+    """The items the history can be filtered by: (id, "Day 1, 09:00: title", deleted), current ones first."""
+    rows = db.session.execute(
+        select(AgendaItem.id, AgendaItem.day, AgendaItem.start, AgendaItem.title, AgendaItem.deleted_at)
+        .where(AgendaItem.event_id == event_id)
+        .order_by(AgendaItem.deleted_at.is_not(None), AgendaItem.day, AgendaItem.start, AgendaItem.id)
+        .limit(HISTORY_ITEM_CHOICES_MAX)
+    ).all()
+    return [
+        (item_id, f"Day {day}, {timeplan.format_clock(start)}: {title}", deleted_at is not None)
+        for item_id, day, start, title, deleted_at in rows
+    ]
+
+
+def history_people(event_id: int) -> list[tuple[int, str]]:
+    """Everyone who changed the event or its agenda: (id, name), by name."""
+    rows = db.session.execute(
+        select(User.id, User.display_name)
+        .where(User.id.in_(select(AgendaChange.user_id).where(AgendaChange.event_id == event_id)))
+        .order_by(User.display_name, User.id)
+    ).all()
+    return [(user_id, name) for user_id, name in rows]
+
+
+def items_by_id(event_id: int, ids: set[int]) -> dict[int, AgendaItem]:
+    if not ids:
+        return {}
+    return {
+        item.id: item
+        for item in db.session.execute(
+            select(AgendaItem).where(AgendaItem.event_id == event_id, AgendaItem.id.in_(ids))
+        ).scalars()
+    }
 
 
 def people_by_id(ids: set[int]) -> dict[int, User]:
     if not ids:
         return {}
     return {user.id: user for user in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
-
-
-def all_items_by_id(event_id: int) -> dict[int, AgendaItem]:
-    return {
-        item.id: item
-        for item in db.session.execute(select(AgendaItem).where(AgendaItem.event_id == event_id)).scalars()
-    }

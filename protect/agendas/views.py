@@ -45,6 +45,7 @@ from protect.core.database import writing
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, trigger
+from protect.core.inputs import parse_int
 from protect.core.pagecache import TOKEN_PLACEHOLDER, cached_page
 from protect.core.permissions import can, require, role_required
 from protect.core.regions import COUNTRIES
@@ -431,10 +432,22 @@ def list_events():
     filters = FilterForm(request.args)
     country = filters.country.data if filters.country.data in COUNTRIES else None
     status = filters.status.data if filters.status.data in EVENT_STATUSES else None
-    events = services.list_events(country=country, status=status)
+    found = services.list_events(
+        country=country,
+        status=status,
+        page=parse_int(request.args.get("page"), minimum=1) or 1,
+        per_page=services.EVENTS_PAGE_SIZE,
+    )
+    kept = {"country": country, "status": status}
+
+    def page_url(number: int) -> str:
+        return url_for("agendas.list_events", **kept, page=number if number > 1 else None)
+
     return render_template(
         "agendas/list.html",
-        events=events,
+        events=found.events,
+        found=found,
+        page_url=page_url,
         filters=filters,
         today=date.today(),
         may_propose=can(current_user, "agendas.propose_event"),
@@ -815,7 +828,6 @@ def new_item(event_id: int):
     end = min(start + 60, 24 * 60 - 1)
     key = _new_key(day, after)
     form = _edit_form(event, None, day=day, start=timeplan.clock(start), end=timeplan.clock(end), kind="plenary")
-    form.responsible_id.data = current_user.id
     editor = Editor(key, _scope(form, key), day=day)
     if is_htmx():
         return _editor_fragment(event, editor)
@@ -883,83 +895,152 @@ def undo_delete(event_id: int, item_id: int):
 # History ------------------------------------------------------------------------------------------------------
 
 
+def _history_filters(values) -> dict[str, int]:
+    """The history's filters and page as the URL (or a restore form) gives them; anything else is left out."""
+    filters = {}
+    for name in ("item", "person", "page"):
+        number = parse_int(values.get(name), minimum=1)
+        if number is not None:
+            filters[name] = number
+    return filters
+
+
 @bp.get("/<int:event_id>/history")
 @role_required("expert")
 def history(event_id: int):
     event = _event_or_404(event_id)
-    changes = services.event_history(event.id)
-    items = services.all_items_by_id(event.id)
+    filters = _history_filters(request.args)
+    found = services.event_history(
+        event.id, item_id=filters.get("item"), user_id=filters.get("person"), page=filters.get("page", 1)
+    )
+    items = services.items_by_id(event.id, {change.item_id for change in found.changes if change.item_id})
     people_ids = set()
-    for change in changes:
+    for change in found.changes:
         for state in (change.before, change.after):
             if state and state.get("responsible_id"):
                 people_ids.add(state["responsible_id"])
     names = {person_id: user.display_name for person_id, user in services.people_by_id(people_ids).items()}
-    entries = [_history_entry(change, items, names) for change in changes]
+    item_choices = services.history_item_choices(event.id)
+    if "item" in filters and all(choice[0] != filters["item"] for choice in item_choices):
+        item_choices.append((filters["item"], f"Item {filters['item']}", False))
+    people = services.history_people(event.id)
+    kept = {name: value for name, value in filters.items() if name != "page"}
+
+    def page_url(number: int) -> str:
+        return url_for("agendas.history", event_id=event.id, **kept, page=number if number > 1 else None)
+
     return render_template(
         "agendas/history.html",
         event=event,
-        entries=entries,
+        entries=[_history_entry(change, items, names) for change in found.changes],
+        found=found,
+        shown_ids={change.id for change in found.changes},
+        filters=filters,
+        kept=kept,
+        page_url=page_url,
+        item_choices=item_choices,
+        people=people,
+        filtered_item=next((label for i, label, _ in item_choices if i == filters.get("item")), None),
+        filtered_person=next((name for i, name in people if i == filters.get("person")), None),
         may_restore=can(current_user, "agendas.edit_agenda", event),
     )
 
 
-ACTION_LABELS = {
-    "event.created": "proposed the event",
-    "event.updated": "changed the event",
-    "item.created": "added",
-    "item.updated": "edited",
-    "item.moved": "moved",
-    "item.deleted": "deleted",
-    "item.restored": "restored",
-    "item.recreated": "re-created",
+# The kind of each recorded change, as the history names it.
+CHANGE_KINDS = {
+    "event.created": "Event proposed",
+    "event.updated": "Event changed",
+    "item.created": "Added",
+    "item.updated": "Edited",
+    "item.moved": "Moved",
+    "item.deleted": "Deleted",
+    "item.restored": "Restored",
+    "item.recreated": "Re-created",
 }
+# Longer texts are not compared word by word on the history page (a comparison of two long texts takes up to a
+# second; a page shows twenty changes): both versions are shown whole.
+HISTORY_DIFF_MAX = 4_000
 
 
 def _history_entry(change, items: dict[int, AgendaItem], names: dict[int, str]) -> dict[str, Any]:
     before, after = change.before or {}, change.after or {}
     item = items.get(change.item_id) if change.item_id else None
     rows = []
-    if change.item_id is None:
-        for name in change.fields:
-            old, new = _event_text_json(name, before.get(name)), _event_text_json(name, after.get(name))
-            rows.append(
-                {"label": services.FIELD_LABELS.get(name, name), "old": old, "new": new, "diff": _diff(name, old, new)}
-            )
-    else:
+    summary = ""
+    if change.action == "item.created":
+        summary = _state_summary(after, names)
+    elif change.action == "item.deleted":
+        summary = _state_summary(before, names)
+    elif change.action != "event.created":
         for name in change.fields:
             if name == "deleted":
                 continue
-            old = _item_text(name, _json_value(name, before.get(name)), names)
-            new = _item_text(name, _json_value(name, after.get(name)), names)
-            rows.append(
-                {"label": services.FIELD_LABELS.get(name, name), "old": old, "new": new, "diff": _diff(name, old, new)}
-            )
+            if change.item_id is None:
+                old, new = _event_text_json(name, before.get(name)), _event_text_json(name, after.get(name))
+            else:
+                old = _item_text(name, _json_value(name, before.get(name)), names)
+                new = _item_text(name, _json_value(name, after.get(name)), names)
+            rows.append(_history_row(name, old, new))
     state = services.restorable_state(change)
     current = services.item_snapshot(item) if item is not None else None
-    is_current = bool(
-        state
-        and current
-        and not current["deleted"]
-        and all(state.get(name) == current.get(name) for name in services.ITEM_FIELDS)
-    )
+    live = current is not None and not current["deleted"]
+    same_as_now = bool(state and live and all(state.get(name) == current.get(name) for name in services.ITEM_FIELDS))
+    deletion = change.action == "item.deleted"
+    if deletion:
+        note = "It is on the agenda again, as it was before this deletion." if same_as_now else ""
+    else:
+        note = "This is how the item is now." if same_as_now else ""
     return {
         "change": change,
-        "label": ACTION_LABELS.get(change.action, change.action),
+        "kind": CHANGE_KINDS.get(change.action, change.action),
+        "kind_class": change.action.split(".")[1],
         "title": after.get("title") or before.get("title") or "",
+        "summary": summary,
         "rows": rows,
-        "restorable": state is not None and not is_current,
-        "is_current": is_current,
-        "restore_label": "Restore the deleted item" if change.action == "item.deleted" else "Restore this version",
-        "when_state": _state_summary(state, names) if state else "",
+        "restorable": state is not None and not same_as_now,
+        "note": note,
+        "restore_label": "Restore the deleted item" if deletion and not live else "Restore this version",
+        "when_state": _state_line(state) if state else "",
         "restored_from": after.get("restored_from"),
     }
 
 
-def _diff(name: str, old: str, new: str) -> list | None:
-    if name in ("title", "speakers", "notes", "description", "venue"):
-        return word_diff(old, new).segments
-    return None
+def _history_row(name: str, old: str, new: str) -> dict[str, Any]:
+    """A changed field's row: before | after, the changed words marked. In a long text only the changes and a
+    few words around each are shown (the whole texts are one click away)."""
+    row = {"label": services.FIELD_LABELS.get(name, name), "old": old, "new": new, "long": len(old) + len(new) > 300}
+    row["old_segments"] = row["new_segments"] = None
+    if name in ("title", "speakers", "notes", "description", "venue") and len(old) + len(new) <= HISTORY_DIFF_MAX:
+        segments = word_diff(old, new).segments
+        if row["long"]:
+            segments = _in_context(segments)
+        row["old_segments"] = [segment for segment in segments if segment.kind != "ins"]
+        row["new_segments"] = [segment for segment in segments if segment.kind != "del"]
+    return row
+
+
+CONTEXT_WORDS = 6
+
+
+def _in_context(segments: list) -> list:
+    """The segments with each long unchanged stretch cut to a few words either side of the changes around it."""
+    shown = []
+    last = len(segments) - 1
+    for index, segment in enumerate(segments):
+        words = segment.text.split()
+        keep_head = CONTEXT_WORDS if index > 0 else 0  # the words after the change before it
+        keep_tail = CONTEXT_WORDS if index < last else 0  # the words before the change after it
+        if segment.kind != "same" or len(words) <= keep_head + keep_tail + 2:
+            shown.append(segment)
+            continue
+        parts = [*words[:keep_head], "…", *words[len(words) - keep_tail :]]
+        text = " ".join(parts)
+        if segment.text[:1].isspace():
+            text = " " + text
+        if segment.text[-1:].isspace():
+            text += " "
+        shown.append(type(segment)("same", text))
+    return shown
 
 
 def _json_value(name: str, value: Any) -> Any:
@@ -980,8 +1061,20 @@ def _event_text_json(name: str, value: Any) -> str:
     return _event_text(name, value)
 
 
-def _state_summary(state: dict[str, Any], names: dict[int, str]) -> str:
+def _state_line(state: dict[str, Any]) -> str:
     return f"Day {state.get('day')}, {state.get('start')}–{state.get('end')}: {state.get('title')}"
+
+
+def _state_summary(state: dict[str, Any], names: dict[int, str]) -> str:
+    """An item's state in one line: where it was and what it was."""
+    parts = [f"Day {state.get('day')}, {state.get('start')}–{state.get('end')}", ITEM_KINDS.get(state.get("kind"), "")]
+    if state.get("speakers"):
+        parts.append(f"speakers: {state['speakers']}")
+    if state.get("responsible_id"):
+        parts.append(f"responsible: {names.get(state['responsible_id'], 'a former member')}")
+    if state.get("notes"):
+        parts.append(f"notes: {len(state['notes']):,} characters")
+    return " · ".join(part for part in parts if part)
 
 
 @bp.post("/<int:event_id>/history/<int:change_id>/restore")
@@ -989,14 +1082,15 @@ def _state_summary(state: dict[str, Any], names: dict[int, str]) -> str:
 def restore(event_id: int, change_id: int):
     event = _event_or_404(event_id)
     require("agendas.edit_agenda", event)
+    back = url_for("agendas.history", event_id=event.id, **_history_filters(request.form))
     try:
         saved = services.restore_version(current_user, event.id, change_id)
     except RuleViolation as error:
         db.session.rollback()
         flash(error.message, "error")
-        return redirect(url_for("agendas.history", event_id=event.id), 303)
+        return redirect(back, 303)
     flash(f"{saved.message} The restore is in the history too.", "success")
-    return redirect(url_for("agendas.history", event_id=event.id), 303)
+    return redirect(back, 303)
 
 
 # Export -------------------------------------------------------------------------------------------------------

@@ -169,17 +169,25 @@ def test_add_move_delete_and_undo_by_keyboard(signed_in, expert):
         page.keyboard.press("Enter")
     items = page.locator("#day-1-items > li.item h4")
     expect(items).to_have_text(["Identification of victims", first.title, second.title])
-    # the first item has no "Earlier"; focus went to a control that exists
+    # the first item has no "Earlier"; focus went to the other move button, not to the page
     expect(page.get_by_role("button", name="Move “Identification of victims” earlier")).to_have_count(0)
+    expect(page.get_by_role("button", name="Move “Identification of victims” later")).to_be_focused()
 
-    # to the other day
-    page.get_by_role("button", name="Move “Identification of victims” to day 2").focus()
+    # to the other day, from the item's "More" menu (a disclosure: opened by keyboard)
+    page.keyboard.press("Tab")
+    expect(page.get_by_text("More actions for “Identification of victims”")).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Move “Identification of victims” to day 2")).to_be_focused()
     with page.expect_response(re.compile(r"/move$")):
         page.keyboard.press("Enter")
     expect(page.locator("#day-2-items")).to_contain_text("Identification of victims")
+    expect(page.locator("#agenda-notice")).to_contain_text("at the same time (09:00–10:00), which was free there")
+    expect(page.get_by_role("link", name="Edit “Identification of victims”")).to_be_focused()
     assert saved(new).day == 2
 
     # delete, then undo: the undo button has the focus
+    page.locator(f"#item-{new.id}-more > summary").click()
     page.get_by_role("button", name="Delete “Identification of victims”").focus()
     with page.expect_response(re.compile(r"/delete$")):
         page.keyboard.press("Enter")
@@ -241,6 +249,7 @@ def test_editing_works_without_javascript(browser, live_server, expert):
         assert saved(item).title == "Opening and welcome"
         page.get_by_role("button", name="Move “Opening and welcome” later").click()
         expect(page.locator("#alerts")).to_contain_text("now 10:00–11:00")
+        page.get_by_text("More actions for “Opening and welcome”").click()
         page.get_by_role("button", name="Delete “Opening and welcome”").click()
         page.get_by_role("button", name="Undo deleting “Opening and welcome”").click()
         expect(page.get_by_role("heading", name="Opening and welcome")).to_be_visible()
@@ -281,6 +290,7 @@ def test_a_new_item_form_survives_the_refresh_and_clicking_an_item_opens_it(sign
         page.goto(f"/events/{event.id}")
 
     # Kadri starts adding an item after the opening and types a title
+    second.get_by_text(f"More actions for “{opening.title}”").click()
     second.get_by_role("link", name=f"Add after “{opening.title}”").click()
     title = second.locator(f"#new-after-{opening.id}").get_by_label("Title")
     expect(title).to_be_focused()
@@ -343,3 +353,176 @@ def test_choosing_the_responsible_member_from_the_long_list(signed_in, expert):
     expect(page.get_by_role("link", name="Edit “Interviewing children”")).to_be_visible()
     expect(item_entry(page, item)).not_to_contain_text("Responsible:")
     assert saved(item).responsible_id is None
+
+
+def test_moving_later_until_last_keeps_the_focus_on_a_move_button(signed_in, expert):
+    event = make_event(expert)
+    first, _second, _third = make_day(event, expert, slots=[("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00")])
+    page = signed_in(expert)
+    page.goto(f"/events/{event.id}")
+    page.get_by_role("button", name=f"Move “{first.title}” later").focus()
+    for _ in range(2):
+        with page.expect_response(re.compile(r"/move$")):
+            page.keyboard.press("Enter")
+        expect(page.locator("#agenda-notice")).to_contain_text("Moved")
+    expect(page.locator("#day-1-items > li.item h4").last).to_have_text(first.title)
+    # last now: "Later" is gone and the keyboard is on "Earlier", not on the page
+    expect(page.get_by_role("button", name=f"Move “{first.title}” later")).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Move “{first.title}” earlier")).to_be_focused()
+    with page.expect_response(re.compile(r"/move$")):
+        page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name=f"Move “{first.title}” earlier")).to_be_focused()
+
+
+def test_a_skip_link_reaches_the_agenda_in_three_key_presses(signed_in, expert):
+    event = make_event(expert)
+    first, _ = make_day(event, expert, slots=[("09:00", "10:00"), ("10:00", "11:00")])
+    page = signed_in(expert)
+    page.goto(f"/events/{event.id}")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the agenda")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport()  # shown while it has the focus
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Agenda", exact=True)).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name=f"Edit “{first.title}”")).to_be_focused()
+
+
+CSP_WATCH = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = `${e.sourceFile}:${e.columnNumber}`;
+  window.__cspViolations.push(`${e.violatedDirective} ${where} ${e.target?.id || e.target?.nodeName}`);
+});
+"""
+# What a resized text box or a browser extension does: an inline style given through the CSSOM (which the CSP
+# allows). htmx's settle used to copy such styles onto the swapped-in elements with setAttribute (which it
+# forbids): one error per element and swap.
+STYLE_THE_PAGE = "document.querySelectorAll('main [id]').forEach((e) => { e.style.outline = '1px solid transparent'; })"
+
+
+def watch_csp(page: Page) -> list[str]:
+    messages: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            messages.append(message.text)
+            if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text
+            else None
+        ),
+    )
+    page.add_init_script(CSP_WATCH)
+    return messages
+
+
+def csp_violations(page: Page, messages: list[str]) -> list[str]:
+    return messages + page.evaluate("window.__cspViolations")
+
+
+def test_htmx_swaps_raise_no_content_security_policy_error(signed_in, expert, moderator):
+    from protect.guidelines import services as guideline_services
+    from tests.guidelines.factories import current, first_section, make_guideline
+
+    event = make_event(expert)
+    first, second = make_day(event, expert, slots=[("09:00", "10:00"), ("10:00", "11:00")])
+    revision = current(first_section(make_guideline(moderator)))
+    guideline_services.add_comment(expert, revision.id, "Mine", paragraph=1)
+    guideline_services.add_comment(moderator, revision.id, "Theirs")
+    db.session.rollback()
+    page = signed_in(expert)
+    messages = watch_csp(page)
+
+    page.goto(f"/events/{event.id}")
+    page.evaluate(STYLE_THE_PAGE)
+    with page.expect_response(re.compile(r"/move$")):
+        page.get_by_role("button", name=f"Move “{first.title}” later").click()
+    expect(page.locator("#agenda-notice")).to_contain_text("Moved")
+    assert csp_violations(page, messages) == []
+    page.evaluate(STYLE_THE_PAGE)
+    page.get_by_role("link", name=f"Edit “{second.title}”").click()
+    page.get_by_label("End").fill("08:00")
+    page.evaluate(STYLE_THE_PAGE)
+    with page.expect_response(re.compile(rf"/items/{second.id}$")) as answer:
+        page.get_by_role("button", name="Save").click()
+    assert answer.value.status == 422
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("link", name=f"Edit “{second.title}”")).to_be_visible()
+    page.evaluate(STYLE_THE_PAGE)
+    page.locator(f"#item-{second.id}-more > summary").click()
+    with page.expect_response(re.compile(r"/delete$")):
+        page.get_by_role("button", name=f"Delete “{second.title}”").click()
+    page.evaluate(STYLE_THE_PAGE)
+    with page.expect_response(re.compile(r"/undo$")):
+        page.get_by_role("button", name=f"Undo deleting “{second.title}”").click()
+    expect(page.get_by_role("link", name=f"Edit “{second.title}”")).to_be_visible()
+    assert csp_violations(page, messages) == []
+
+    page.goto(f"/guidelines/revisions/{revision.id}")
+    page.evaluate(STYLE_THE_PAGE)
+    for name in ("Mine", "All"):
+        with page.expect_response(re.compile(r"/guidelines/revisions/")):
+            page.locator(".comment-filter").get_by_role("link", name=name, exact=True).click()
+        expect(page.locator(".comment-filter [aria-current]")).to_have_text(name)
+        page.evaluate(STYLE_THE_PAGE)
+    assert csp_violations(page, messages) == []
+
+
+def test_the_agenda_on_a_phone_has_one_row_of_actions_per_item(new_context, live_server, expert):
+    from tests.factories import PASSWORD
+
+    event = make_event(expert, days=3)
+    items = make_day(event, expert, slots=[("09:00", "10:00"), ("10:00", "11:00"), ("11:00", "12:00")])
+    make_item(event, expert, 2, "09:00", "10:00", title="Interviewing children", notes="Role play.")
+    context = new_context()
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/login")
+    page.get_by_label("Email").fill(expert.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"/events/{event.id}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page, "the agenda at 390 px")
+    middle = items[1]
+    controls = page.locator(f"#item-{middle.id} .item__actions").locator("a:visible, button:visible, summary:visible")
+    tops = {round(box["y"]) for box in (control.bounding_box() for control in controls.all())}
+    assert controls.count() == 4 and len(tops) == 1, tops  # Edit, Earlier, Later, More: one row
+    # the rarer actions open by keyboard, each with its own name
+    page.locator(f"#item-{middle.id}-more > summary").focus()
+    page.keyboard.press("Enter")
+    for name in ("to day 2", "to day 3"):
+        expect(page.get_by_role("button", name=f"Move “{middle.title}” {name}")).to_be_visible()
+    expect(page.get_by_role("link", name=f"Add after “{middle.title}”")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Delete “{middle.title}”")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page, "the agenda at 390 px with an item's menu open")
+    page.goto(f"/events/{event.id}/history")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert_accessible(page, "the history at 390 px")
+
+
+def test_the_history_filters_work_without_javascript(browser, live_server, expert):
+    from tests.factories import PASSWORD
+
+    event = make_event(expert)
+    opening, closing = make_day(event, expert, slots=[("09:00", "10:00"), ("10:00", "11:00")])
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(expert.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.goto(f"/events/{event.id}/history")
+        expect(page.locator(".history__entry")).to_have_count(3)
+        page.get_by_label("Item").select_option(label=f"Day 1, 10:00: {closing.title}")
+        page.get_by_label("Changed by").select_option(label=expert.display_name)
+        page.get_by_role("button", name="Show").click()
+        expect(page).to_have_url(re.compile(rf"item={closing.id}&person={expert.id}"))
+        expect(page.locator(".history__entry")).to_have_count(1)
+        expect(page.locator(".history__entry")).to_contain_text(f"Added “{closing.title}”")
+    finally:
+        context.close()
