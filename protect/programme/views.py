@@ -34,9 +34,9 @@ from protect.core.errors import RuleViolation
 from protect.core.permissions import public
 from protect.core.regions import COUNTRIES
 from protect.extensions import db, limiter
-from protect.programme import caching, services
+from protect.programme import caching, forms, services
 from protect.programme.content import Training
-from protect.programme.forms import FilterForm, RegistrationForm
+from protect.programme.forms import RegistrationForm
 from protect.programme.ical import feed_calendar, training_calendar
 
 bp = Blueprint("programme", __name__)
@@ -108,12 +108,12 @@ def _card(snapshot: services.PublicSnapshot) -> Any:
 @bp.get("/programme/")
 @public
 def index():
-    # What the filter form reads (its first value of each), without building the form unless the page is made.
+    # The filters, as the list applies them (the form shows what was sent: see below).
     country = request.args.get("country", "")
     country = country if country in COUNTRIES else ""
     audience = request.args.get("audience", "")
     audience = audience if audience in AUDIENCES else ""
-    query = " ".join((request.args.get("q") or "").split())[:100]
+    query = " ".join((request.args.get("q") or "").split())[: forms.SEARCH_MAX]
     state, today = services.public_state(), _today()
     # The live snapshots by page, version and content digest: the list shows exactly these (and today's split
     # into upcoming and past), so a list rendered for the same ones is the same list.
@@ -130,7 +130,10 @@ def index():
     response = make_response(
         render_template(
             "programme/index.html",
-            filters=FilterForm(request.args),
+            search=request.args.get("q", ""),
+            search_max=forms.SEARCH_MAX,
+            country_options=forms.chosen(forms.COUNTRY_OPTIONS, request.args.get("country")),
+            audience_options=forms.chosen(forms.AUDIENCE_OPTIONS, request.args.get("audience")),
             filtered=bool(country or audience or query),
             query=query,
             upcoming=upcoming,
