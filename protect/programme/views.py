@@ -114,19 +114,18 @@ def index():
     audience = request.args.get("audience", "")
     audience = audience if audience in AUDIENCES else ""
     query = " ".join((request.args.get("q") or "").split())[: forms.SEARCH_MAX]
-    state, today = services.public_state(), _today()
-    # The live snapshots by page, version and content digest: the list shows exactly these (and today's split
-    # into upcoming and past), so a list rendered for the same ones is the same list.
-    live = state.live
-    etag = caching.make_etag("list", live, country, audience, query, today)
-    last_modified = caching.latest(today, state.changed)
+    listing, today = services.public_listing(country, audience, query), _today()
+    upcoming = [snapshot for snapshot in listing.snapshots if snapshot.last_day >= today]
+    past = [snapshot for snapshot in reversed(listing.snapshots) if snapshot.last_day < today]
+    # The list shows exactly these snapshots (each immutable: its id and digest), split so: the same ones give the
+    # same list. Answered before anything is rendered when the visitor has it already.
+    shown = [(snapshot.id, snapshot.digest) for snapshot in upcoming], [(one.id, one.digest) for one in past]
+    etag = caching.make_etag("list", country, audience, query, shown)
+    last_modified = caching.latest(today, listing.changed)
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
 
-    found = services.public_listing(country, audience, query) if live else []
-    upcoming = [_card(snapshot) for snapshot in found if snapshot.last_day >= today]
-    past = [_card(snapshot) for snapshot in reversed(found) if snapshot.last_day < today]
     response = make_response(
         render_template(
             "programme/index.html",
@@ -136,9 +135,9 @@ def index():
             audience_options=forms.chosen(forms.AUDIENCE_OPTIONS, request.args.get("audience")),
             filtered=bool(country or audience or query),
             query=query,
-            upcoming=upcoming,
-            past=past,
-            total=len(found),
+            upcoming=[_card(snapshot) for snapshot in upcoming],
+            past=[_card(snapshot) for snapshot in past],
+            total=len(listing.snapshots),
         )
     )
     return caching.cacheable(response, etag, last_modified)
