@@ -9,7 +9,7 @@ cacheable (ETag, Last-Modified, 304); the registration form is the one page with
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 from flask import (
@@ -78,18 +78,26 @@ def _external(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def _training_body(snapshot: services.PublicSnapshot, variant: str, is_open: bool) -> Any:
-    """The snapshot rendered once per version (and variant): it never changes, so it is cached."""
-    training = Training(snapshot.content, snapshot.version)
-    key = (variant, snapshot.id, snapshot.digest, is_open)
-    return caching.render_cache().get_or_compute(
-        key,
-        lambda: Markup(  # noqa: S704 - the output of our own autoescaping template
-            render_template(
-                "programme/_training.html", training=training, variant=variant, is_open=is_open, slug=training.slug
-            )
-        ),
-    )
+class TrainingParts(NamedTuple):
+    """What the page and its print view show of a snapshot: its title and description (for the head) and body."""
+
+    title: str
+    description: str
+    body: Markup
+
+
+def _training_parts(snapshot: services.PublicSnapshot, variant: str, is_open: bool) -> TrainingParts:
+    """The snapshot rendered once per version (and variant): it never changes, so it is cached, and a page served
+    from the cache neither reads nor parses the snapshot's content."""
+
+    def render() -> TrainingParts:
+        training = Training(snapshot.content, snapshot.version)
+        body = render_template(
+            "programme/_training.html", training=training, variant=variant, is_open=is_open, slug=training.slug
+        )
+        return TrainingParts(training.title, training.meta_description, Markup(body))  # noqa: S704 - our template
+
+    return caching.render_cache().get_or_compute((variant, snapshot.id, snapshot.digest, is_open), render)
 
 
 # The list -----------------------------------------------------------------------------------------------------
@@ -171,10 +179,9 @@ def public_page(slug: str):
     response = make_response(
         render_template(
             "programme/page.html",
-            training=Training(snapshot.content, snapshot.version),
-            body=_training_body(snapshot, "page", is_open),
+            training=_training_parts(snapshot, "page", is_open),
+            slug=slug,
             canonical=_external("programme.public_page", slug=slug),
-            is_open=is_open,
         )
     )
     return caching.cacheable(response, etag, last_modified)
@@ -195,8 +202,8 @@ def print_page(slug: str):
     response = make_response(
         render_template(
             "programme/print.html",
-            training=Training(snapshot.content, snapshot.version),
-            body=_training_body(snapshot, "print", is_open),
+            training=_training_parts(snapshot, "print", is_open),
+            slug=slug,
             canonical=_external("programme.public_page", slug=slug),
         )
     )

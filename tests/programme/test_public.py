@@ -136,6 +136,20 @@ def test_the_rendered_snapshot_is_cached_per_version(client, app, expert, modera
     assert tuple(a - b for a, b in zip(after, before, strict=True)) == (1, 1)
 
 
+def test_a_rendered_page_is_served_without_reading_the_snapshots_content(client, app, expert, moderator):
+    page = a_published_training(expert, moderator)
+    caching.render_cache(app).clear()
+    for url in (f"/programme/{page.slug}", f"/programme/{page.slug}/print"):
+        first = client.get(url).get_data(as_text=True)
+        assert "<title>Protecting children on the move: training in Riga" in first, url
+        with count_queries() as statements:
+            assert client.get(url).get_data(as_text=True) == first
+        assert len(statements) == 1 and "content" not in statements[0].lower(), (url, statements)
+    with count_queries() as statements:
+        assert client.get("/programme/").status_code == 200
+    assert len(statements) == 1, statements
+
+
 def test_the_lists_entries_are_rendered_once_per_version(client, app, expert, moderator):
     page = a_published_training(expert, moderator)
     cards = caching.render_cache(app)
