@@ -103,14 +103,27 @@ def _training_parts(snapshot: services.PublicSnapshot, variant: str, is_open: bo
 # The list -----------------------------------------------------------------------------------------------------
 
 
-def _card(snapshot: services.PublicSnapshot) -> Any:
-    """A training's entry in the list, rendered once per snapshot: it never changes, so it is cached."""
-    return caching.render_cache().get_or_compute(
-        ("card", snapshot.id, snapshot.digest),
-        lambda: Markup(  # noqa: S704 - the output of our own autoescaping template
-            render_template("programme/_list_item.html", training=Training(snapshot.content, snapshot.version))
-        ),
-    )
+def _cards(snapshots: list[services.PublicSnapshot]) -> dict[int, Markup]:
+    """Each snapshot's entry in the list, by snapshot id: rendered once per snapshot (it never changes, so it is
+    cached); the contents of those not rendered yet are read in one query."""
+    cache = caching.render_cache()
+    cards, missing = {}, []
+    for snapshot in snapshots:
+        card = cache.get(("card", snapshot.id, snapshot.digest))
+        if card is None:
+            missing.append(snapshot)
+        else:
+            cards[snapshot.id] = card
+    texts = services.public_contents([snapshot.id for snapshot in missing]) if missing else {}
+    for snapshot in missing:
+        if snapshot.id not in texts:  # deleted with its event since the list was read (a statement later)
+            continue
+        snapshot.text = texts[snapshot.id]
+        training = Training(snapshot.content, snapshot.version)
+        card = Markup(render_template("programme/_list_item.html", training=training))  # noqa: S704 - our template
+        cache.put(("card", snapshot.id, snapshot.digest), card)
+        cards[snapshot.id] = card
+    return cards
 
 
 @bp.get("/programme/")
@@ -134,6 +147,7 @@ def index():
     if unchanged is not None:
         return unchanged
 
+    cards = _cards(listing.snapshots)
     response = make_response(
         render_template(
             "programme/index.html",
@@ -143,9 +157,9 @@ def index():
             audience_options=forms.chosen(forms.AUDIENCE_OPTIONS, request.args.get("audience")),
             filtered=bool(country or audience or query),
             query=query,
-            upcoming=[_card(snapshot) for snapshot in upcoming],
-            past=[_card(snapshot) for snapshot in past],
-            total=len(listing.snapshots),
+            upcoming=[cards[snapshot.id] for snapshot in upcoming if snapshot.id in cards],
+            past=[cards[snapshot.id] for snapshot in past if snapshot.id in cards],
+            total=len(cards),
         )
     )
     return caching.cacheable(response, etag, last_modified)
