@@ -695,7 +695,7 @@ def _live(*columns: Any) -> Select:
 
 @dataclass(frozen=True)
 class PublicState:
-    """What the public list, feed and sitemap show, in brief: which versions are live, with which content."""
+    """What the feed and the sitemap show, in brief: which versions are live, with which content."""
 
     live: str  # a digest of every live page's id, version and content digest ("" when nothing is live)
     changed: Any  # when anything public last changed: a publication, or a withdrawal (which `live` shows too)
