@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from flask import Flask, Response, current_app, make_response, request
 from flask_login import current_user
-from markupsafe import Markup
 
 from protect.core.lru import LRU
 
@@ -38,12 +38,18 @@ TEMPLATES = (
 )
 
 
-def render_cache(app: Flask | None = None) -> LRU[Markup]:
-    """Rendered snapshot bodies: keys name an immutable snapshot, so entries never go stale."""
+def render_cache(app: Flask | None = None) -> LRU[Any]:
+    """What is rendered from snapshots (a list entry, a page's parts): keys name an immutable snapshot, so entries
+    never go stale."""
     app = app or current_app
     if "programme_render_cache" not in app.extensions:
-        app.extensions["programme_render_cache"] = LRU(size=256, max_weight=16 * 1024 * 1024, weigh=len)
+        app.extensions["programme_render_cache"] = LRU(size=256, max_weight=16 * 1024 * 1024, weigh=_characters)
     return app.extensions["programme_render_cache"]
+
+
+def _characters(value: str | tuple[str, ...]) -> int:
+    """An entry's weight: the characters of a fragment, or of all the parts of a tuple of them."""
+    return len(value) if isinstance(value, str) else sum(len(part) for part in value)
 
 
 def fingerprint() -> str:

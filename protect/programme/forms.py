@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from protect.agendas.models import AUDIENCES
-from protect.core.forms import MARKDOWN_HELP, VersionField, choices
+from protect.core.forms import CLOSE_TAG, END_OPTION, MARKDOWN_HELP, OPTION, SELECTED_OPTION, VersionField, choices
 from protect.core.regions import COUNTRY_CHOICES, SECTOR_CHOICES
 from protect.programme.models import (
     COMMENT_MAX,
@@ -74,15 +75,25 @@ class WithdrawForm(FlaskForm):
     )
 
 
-class FilterForm(FlaskForm):
-    class Meta:
-        csrf = False
+# The public list's filters are a plain GET form (no WTForms: nothing is validated, the view reads the arguments
+# itself). Their options never change, so they are written once, here, as WTForms would write them.
+SEARCH_MAX = 100
 
-    q = StringField("Search", validators=[Optional(), Length(max=100)])
-    country = SelectField("Country", choices=choices([("", "All countries")] + COUNTRY_CHOICES), validate_choice=False)
-    audience = SelectField(
-        "Audience", choices=choices([("", "All audiences")] + list(AUDIENCES.items())), validate_choice=False
-    )
+
+def _options(pairs: list[tuple[str, str]]) -> Markup:
+    return Markup("").join(OPTION + escape(value) + CLOSE_TAG + escape(label) + END_OPTION for value, label in pairs)
+
+
+COUNTRY_OPTIONS = _options([("", "All countries"), *COUNTRY_CHOICES])
+AUDIENCE_OPTIONS = _options([("", "All audiences"), *AUDIENCES.items()])
+
+
+def chosen(options: Markup, value: str | None) -> Markup:
+    """``options`` with the one whose value is ``value`` selected (none when no option has that value)."""
+    if value is None:
+        return options
+    value = escape(value)
+    return options.replace(OPTION + value + CLOSE_TAG, SELECTED_OPTION + value + CLOSE_TAG, 1)
 
 
 class RegistrationForm(FlaskForm):

@@ -695,7 +695,7 @@ def _live(*columns: Any) -> Select:
 
 @dataclass(frozen=True)
 class PublicState:
-    """What the public list, feed and sitemap show, in brief: which versions are live, with which content."""
+    """What the feed and the sitemap show, in brief: which versions are live, with which content."""
 
     live: str  # a digest of every live page's id, version and content digest ("" when nothing is live)
     changed: Any  # when anything public last changed: a publication, or a withdrawal (which `live` shows too)
@@ -761,15 +761,29 @@ def published_trainings(
     return list(db.session.execute(statement).scalars())
 
 
-def public_listing(
-    country: str | None = None, audience: str | None = None, query: str | None = None
-) -> list[PublicSnapshot]:
-    """The public list's rows: as ``published_trainings``, with each content as text, parsed only for a snapshot
-    whose card is not rendered yet (``views._card``): parsing every content at every visit was most of the
-    list's time."""
-    columns = (*_PUBLIC_COLUMNS, cast(ProgrammeSnapshot.content, Text))
-    rows = db.session.execute(_filtered(_live(*columns), country, audience, query))
-    return [PublicSnapshot(*row[:-1], text=row[-1]) for row in rows]
+@dataclass
+class PublicListing:
+    """The public list's rows, and when anything public last changed (as ``PublicState.changed``)."""
+
+    snapshots: list[PublicSnapshot]
+    changed: Any
+
+
+def public_listing(country: str | None = None, audience: str | None = None, query: str | None = None) -> PublicListing:
+    """The public list: as ``published_trainings``, the columns only. Each card is rendered once per snapshot
+    (``views._cards``), which reads the contents it still lacks with ``public_contents``: reading every content at
+    every visit was most of the list's time (150 trainings: 1.5 MB of JSON). One query; two when nothing matches
+    (the time of the last change then comes from ``public_state``)."""
+    rows = db.session.execute(_filtered(_LISTING, country, audience, query)).all()
+    if not rows:
+        return PublicListing([], public_state().changed)
+    return PublicListing([PublicSnapshot(*row[:-1]) for row in rows], rows[0][-1])
+
+
+def public_contents(ids: list[int]) -> dict[int, str]:
+    """The contents (as JSON text) of the snapshots ``ids``, by id. One query."""
+    rows = db.session.execute(select(ProgrammeSnapshot.id, _CONTENT_TEXT).where(ProgrammeSnapshot.id.in_(ids)))
+    return {snapshot_id: text for snapshot_id, text in rows}
 
 
 @dataclass
@@ -805,7 +819,12 @@ _PUBLIC_COLUMNS = (
     ProgrammeSnapshot.first_day,
     ProgrammeSnapshot.last_day,
 )
-_SNAPSHOT_CONTENT = select(cast(ProgrammeSnapshot.content, Text)).where(ProgrammeSnapshot.id == bindparam("id", 0))
+_CONTENT_TEXT = cast(ProgrammeSnapshot.content, Text)
+_SNAPSHOT_CONTENT = select(_CONTENT_TEXT).where(ProgrammeSnapshot.id == bindparam("id", 0))
+# The live snapshots' columns, and on each row when anything public last changed: a publication or a withdrawal,
+# of any page (not only the listed ones: a withdrawal takes a row away). Not correlated with the outer query.
+_LAST_PUBLIC_CHANGE = select(func.max(ProgrammePage.public_changed_at)).scalar_subquery().correlate(None)
+_LISTING = _live(*_PUBLIC_COLUMNS, _LAST_PUBLIC_CHANGE)
 
 
 @dataclass

@@ -9,7 +9,7 @@ cacheable (ETag, Last-Modified, 304); the registration form is the one page with
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax.saxutils import escape
 
 from flask import (
@@ -34,9 +34,9 @@ from protect.core.errors import RuleViolation
 from protect.core.permissions import public
 from protect.core.regions import COUNTRIES
 from protect.extensions import db, limiter
-from protect.programme import caching, services
+from protect.programme import caching, forms, services
 from protect.programme.content import Training
-from protect.programme.forms import FilterForm, RegistrationForm
+from protect.programme.forms import RegistrationForm
 from protect.programme.ical import feed_calendar, training_calendar
 
 bp = Blueprint("programme", __name__)
@@ -78,64 +78,88 @@ def _external(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def _training_body(snapshot: services.PublicSnapshot, variant: str, is_open: bool) -> Any:
-    """The snapshot rendered once per version (and variant): it never changes, so it is cached."""
-    training = Training(snapshot.content, snapshot.version)
-    key = (variant, snapshot.id, snapshot.digest, is_open)
-    return caching.render_cache().get_or_compute(
-        key,
-        lambda: Markup(  # noqa: S704 - the output of our own autoescaping template
-            render_template(
-                "programme/_training.html", training=training, variant=variant, is_open=is_open, slug=training.slug
-            )
-        ),
-    )
+class TrainingParts(NamedTuple):
+    """What the page and its print view show of a snapshot: its title and description (for the head) and body."""
+
+    title: str
+    description: str
+    body: Markup
+
+
+def _training_parts(snapshot: services.PublicSnapshot, variant: str, is_open: bool) -> TrainingParts:
+    """The snapshot rendered once per version (and variant): it never changes, so it is cached, and a page served
+    from the cache neither reads nor parses the snapshot's content."""
+
+    def render() -> TrainingParts:
+        training = Training(snapshot.content, snapshot.version)
+        body = render_template(
+            "programme/_training.html", training=training, variant=variant, is_open=is_open, slug=training.slug
+        )
+        return TrainingParts(training.title, training.meta_description, Markup(body))  # noqa: S704 - our template
+
+    return caching.render_cache().get_or_compute((variant, snapshot.id, snapshot.digest, is_open), render)
 
 
 # The list -----------------------------------------------------------------------------------------------------
 
 
-def _card(snapshot: services.PublicSnapshot) -> Any:
-    """A training's entry in the list, rendered once per snapshot: it never changes, so it is cached."""
-    return caching.render_cache().get_or_compute(
-        ("card", snapshot.id, snapshot.digest),
-        lambda: Markup(  # noqa: S704 - the output of our own autoescaping template
-            render_template("programme/_list_item.html", training=Training(snapshot.content, snapshot.version))
-        ),
-    )
+def _cards(snapshots: list[services.PublicSnapshot]) -> dict[int, Markup]:
+    """Each snapshot's entry in the list, by snapshot id: rendered once per snapshot (it never changes, so it is
+    cached); the contents of those not rendered yet are read in one query."""
+    cache = caching.render_cache()
+    cards, missing = {}, []
+    for snapshot in snapshots:
+        card = cache.get(("card", snapshot.id, snapshot.digest))
+        if card is None:
+            missing.append(snapshot)
+        else:
+            cards[snapshot.id] = card
+    texts = services.public_contents([snapshot.id for snapshot in missing]) if missing else {}
+    for snapshot in missing:
+        if snapshot.id not in texts:  # deleted with its event since the list was read (a statement later)
+            continue
+        snapshot.text = texts[snapshot.id]
+        training = Training(snapshot.content, snapshot.version)
+        card = Markup(render_template("programme/_list_item.html", training=training))  # noqa: S704 - our template
+        cache.put(("card", snapshot.id, snapshot.digest), card)
+        cards[snapshot.id] = card
+    return cards
 
 
 @bp.get("/programme/")
 @public
 def index():
-    # What the filter form reads (its first value of each), without building the form unless the page is made.
+    # The filters, as the list applies them (the form shows what was sent: see below).
     country = request.args.get("country", "")
     country = country if country in COUNTRIES else ""
     audience = request.args.get("audience", "")
     audience = audience if audience in AUDIENCES else ""
-    query = " ".join((request.args.get("q") or "").split())[:100]
-    state, today = services.public_state(), _today()
-    # The live snapshots by page, version and content digest: the list shows exactly these (and today's split
-    # into upcoming and past), so a list rendered for the same ones is the same list.
-    live = state.live
-    etag = caching.make_etag("list", live, country, audience, query, today)
-    last_modified = caching.latest(today, state.changed)
+    query = " ".join((request.args.get("q") or "").split())[: forms.SEARCH_MAX]
+    listing, today = services.public_listing(country, audience, query), _today()
+    upcoming = [snapshot for snapshot in listing.snapshots if snapshot.last_day >= today]
+    past = [snapshot for snapshot in reversed(listing.snapshots) if snapshot.last_day < today]
+    # The list shows exactly these snapshots (each immutable: its id and digest), split so: the same ones give the
+    # same list. Answered before anything is rendered when the visitor has it already.
+    shown = [(snapshot.id, snapshot.digest) for snapshot in upcoming], [(one.id, one.digest) for one in past]
+    etag = caching.make_etag("list", country, audience, query, shown)
+    last_modified = caching.latest(today, listing.changed)
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
 
-    found = services.public_listing(country, audience, query) if live else []
-    upcoming = [_card(snapshot) for snapshot in found if snapshot.last_day >= today]
-    past = [_card(snapshot) for snapshot in reversed(found) if snapshot.last_day < today]
+    cards = _cards(listing.snapshots)
     response = make_response(
         render_template(
             "programme/index.html",
-            filters=FilterForm(request.args),
+            search=request.args.get("q", ""),
+            search_max=forms.SEARCH_MAX,
+            country_options=forms.chosen(forms.COUNTRY_OPTIONS, request.args.get("country")),
+            audience_options=forms.chosen(forms.AUDIENCE_OPTIONS, request.args.get("audience")),
             filtered=bool(country or audience or query),
             query=query,
-            upcoming=upcoming,
-            past=past,
-            total=len(found),
+            upcoming=[cards[snapshot.id] for snapshot in upcoming if snapshot.id in cards],
+            past=[cards[snapshot.id] for snapshot in past if snapshot.id in cards],
+            total=len(cards),
         )
     )
     return caching.cacheable(response, etag, last_modified)
@@ -169,10 +193,9 @@ def public_page(slug: str):
     response = make_response(
         render_template(
             "programme/page.html",
-            training=Training(snapshot.content, snapshot.version),
-            body=_training_body(snapshot, "page", is_open),
+            training=_training_parts(snapshot, "page", is_open),
+            slug=slug,
             canonical=_external("programme.public_page", slug=slug),
-            is_open=is_open,
         )
     )
     return caching.cacheable(response, etag, last_modified)
@@ -193,8 +216,8 @@ def print_page(slug: str):
     response = make_response(
         render_template(
             "programme/print.html",
-            training=Training(snapshot.content, snapshot.version),
-            body=_training_body(snapshot, "print", is_open),
+            training=_training_parts(snapshot, "print", is_open),
+            slug=slug,
             canonical=_external("programme.public_page", slug=slug),
         )
     )

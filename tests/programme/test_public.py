@@ -136,6 +136,23 @@ def test_the_rendered_snapshot_is_cached_per_version(client, app, expert, modera
     assert tuple(a - b for a, b in zip(after, before, strict=True)) == (1, 1)
 
 
+def test_rendered_pages_and_list_entries_are_served_without_reading_the_snapshots_content(
+    client, app, expert, moderator
+):
+    page = a_published_training(expert, moderator)
+    caching.render_cache(app).clear()
+    for url in (f"/programme/{page.slug}", f"/programme/{page.slug}/print"):
+        first = client.get(url).get_data(as_text=True)
+        assert "<title>Protecting children on the move: training in Riga" in first, url
+        with count_queries() as statements:
+            assert client.get(url).get_data(as_text=True) == first
+        assert len(statements) == 1 and "content" not in statements[0].lower(), (url, statements)
+    first = client.get("/programme/").get_data(as_text=True)
+    with count_queries() as statements:
+        assert client.get("/programme/").get_data(as_text=True) == first
+    assert len(statements) == 1 and "content" not in statements[0].lower(), statements
+
+
 def test_the_lists_entries_are_rendered_once_per_version(client, app, expert, moderator):
     page = a_published_training(expert, moderator)
     cards = caching.render_cache(app)
@@ -268,6 +285,7 @@ def test_the_about_page_and_the_navigation_lead_to_the_programme(client):
 
 
 def _queries(client, url: str) -> int:
+    caching.render_cache(client.application).clear()  # the most a visit takes: nothing rendered yet
     with count_queries() as statements:
         assert client.get(url).status_code == 200
     return len(statements)
@@ -298,3 +316,24 @@ def test_a_withdrawal_makes_the_list_newer_for_date_based_revalidation(client, e
         assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 200, url
     assert client.get("/programme/", headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
     assert "0 trainings published." in client.get("/programme/").get_data(as_text=True)
+
+
+def test_a_filtered_list_revalidates_on_what_it_shows(client, expert, moderator):
+    """The list's ETag is made from the trainings it shows: another country's news leaves it valid (304), the
+    withdrawal of one it shows does not, by ETag or by date, whichever it was and even when none is left."""
+    riga = a_published_training(expert, moderator)
+    jurmala = published_page(expert, moderator, make_event(slug="jurmala-2027", country="LV"), title="In Jurmala")
+    url = "/programme/?country=LV"
+    first = client.get(url)
+    assert first.status_code == 200 and "2 trainings match." in first.get_data(as_text=True)
+    published_page(expert, moderator, make_event(slug="tallinn-2027", country="EE"), title="In Tallinn")
+    assert client.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    for seconds, page, left in ((5, jurmala, "1 training matches."), (10, riga, "0 trainings match.")):
+        before = client.get(url)
+        etag, modified = before.headers["ETag"], before.headers["Last-Modified"]
+        assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+        services.withdraw(moderator, page.id, "Cancelled.", when=utcnow() + timedelta(seconds=seconds))
+        db.session.commit()
+        assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
+        assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 200
+        assert left in client.get(url).get_data(as_text=True)
