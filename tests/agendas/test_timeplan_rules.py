@@ -36,6 +36,8 @@ def test_clock_times_are_minutes_since_midnight_both_ways():
     assert timeplan.minutes(time(9, 30)) == 570
     assert timeplan.minutes(time(23, 59)) == 1439
     assert timeplan.clock(0) == time(0, 0)
+    assert timeplan.clock(60) == time(1, 0)
+    assert timeplan.clock(600) == time(10, 0)
     assert timeplan.clock(570) == time(9, 30)
     assert timeplan.clock(1439) == time(23, 59)
     assert timeplan.day_length(time(9), time(17, 30)) == 510
