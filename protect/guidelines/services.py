@@ -847,16 +847,17 @@ class Thread:
         return max([self.root.seq, *(r.seq for r in self.replies)])
 
 
+_COMMENTS_OF = (
+    select(Comment)
+    .options(joinedload(Comment.author).load_only(User.id, User.display_name))
+    .where(Comment.revision_id == bindparam("revision_id"))
+    .order_by(Comment.created_at, Comment.id)
+)
+
+
 def comments_of(revision_id: int) -> list[Comment]:
-    """Every comment on the revision with its author's name, oldest first (one query)."""
-    return list(
-        db.session.execute(
-            select(Comment)
-            .options(joinedload(Comment.author).load_only(User.id, User.display_name))
-            .where(Comment.revision_id == revision_id)
-            .order_by(Comment.created_at, Comment.id)
-        ).scalars()
-    )
+    """Every comment on the revision with its author's name, oldest first (one query, built once)."""
+    return list(db.session.execute(_COMMENTS_OF, {"revision_id": revision_id}).scalars())
 
 
 def threads_of(comments: list[Comment]) -> list[Thread]:

@@ -29,7 +29,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from protect.core.errors import RuleViolation, error_response
@@ -106,29 +106,37 @@ def _section_or_404(section_id: int) -> GuidelineSection:
     return section
 
 
+# Built once (statements this size cost more to build than to run): a revision with what its page shows of it.
+_REVISION_PAGE = (
+    select(SectionRevision)
+    .options(
+        joinedload(SectionRevision.section).joinedload(GuidelineSection.guideline),
+        joinedload(SectionRevision.section).joinedload(GuidelineSection.current_revision),
+        joinedload(SectionRevision.author),
+        joinedload(SectionRevision.decided_by),
+        joinedload(SectionRevision.base_revision),
+        joinedload(SectionRevision.rebased_from),
+    )
+    .where(SectionRevision.id == bindparam("revision_id"))
+)
+# The revision and its section: all the comments' htmx answers show of them.
+_REVISION_FOR_COMMENTS = (
+    select(SectionRevision)
+    .options(joinedload(SectionRevision.section))
+    .where(SectionRevision.id == bindparam("revision_id"))
+)
+
+
 def _revision_or_404(revision_id: int) -> SectionRevision:
-    revision = db.session.execute(
-        select(SectionRevision)
-        .options(
-            joinedload(SectionRevision.section).joinedload(GuidelineSection.guideline),
-            joinedload(SectionRevision.section).joinedload(GuidelineSection.current_revision),
-            joinedload(SectionRevision.author),
-            joinedload(SectionRevision.decided_by),
-            joinedload(SectionRevision.base_revision),
-            joinedload(SectionRevision.rebased_from),
-        )
-        .where(SectionRevision.id == revision_id)
-    ).scalar_one_or_none()
-    if revision is None:
-        abort(404, "There is no such revision.")
-    return revision
+    return _revision_by(_REVISION_PAGE, revision_id)
 
 
 def _revision_with_section_or_404(revision_id: int) -> SectionRevision:
-    """The revision and its section: all the comments' htmx answers show of them."""
-    revision = db.session.execute(
-        select(SectionRevision).options(joinedload(SectionRevision.section)).where(SectionRevision.id == revision_id)
-    ).scalar_one_or_none()
+    return _revision_by(_REVISION_FOR_COMMENTS, revision_id)
+
+
+def _revision_by(statement: Any, revision_id: int) -> SectionRevision:
+    revision = db.session.execute(statement, {"revision_id": revision_id}).scalar_one_or_none()
     if revision is None:
         abort(404, "There is no such revision.")
     return revision
