@@ -98,7 +98,7 @@ def _plan(app: Flask, count: int) -> list[Member]:
     from protect.core.database import utcnow
     from protect.decisions.models import Decision
     from protect.guidelines.models import SectionRevision
-    from protect.polls.models import Ballot, Poll, PollOption
+    from protect.polls.models import Poll, PollOption, PollParticipation
 
     with app.app_context():
         authors = Counter(db.session.execute(select(Decision.author_id)).scalars())
@@ -140,8 +140,8 @@ def _plan(app: Flask, count: int) -> list[Member]:
         ballots = {
             (poll_id, voter): revision
             for poll_id, voter, revision in db.session.execute(
-                select(Ballot.poll_id, Ballot.voter_id, Ballot.revision).where(
-                    Ballot.poll_id.in_([p.id for p in open_polls])
+                select(PollParticipation.poll_id, PollParticipation.voter_id, PollParticipation.revision).where(
+                    PollParticipation.poll_id.in_([p.id for p in open_polls])
                 )
             )
         }
@@ -504,7 +504,7 @@ def _refresh(app: Flask, members: list[Member]) -> None:
     from protect.agendas.models import AgendaItem, TrainingEvent
     from protect.decisions.models import Decision
     from protect.guidelines.models import SectionRevision
-    from protect.polls.models import Ballot
+    from protect.polls.models import PollParticipation
 
     with app.app_context():
         events = dict(db.session.execute(select(TrainingEvent.id, TrainingEvent.agenda_version)).all())
@@ -521,8 +521,9 @@ def _refresh(app: Flask, members: list[Member]) -> None:
             decisions[decision_id]["v"] = decisions[decision_id]["v0"] = version
         voters = {(m.ballot["poll"], m.user_id): m.ballot for m in members if m.ballot}
         for poll_id, voter, revision in db.session.execute(
-            select(Ballot.poll_id, Ballot.voter_id, Ballot.revision).where(
-                Ballot.poll_id.in_({poll for poll, _ in voters}), Ballot.voter_id.in_({v for _, v in voters})
+            select(PollParticipation.poll_id, PollParticipation.voter_id, PollParticipation.revision).where(
+                PollParticipation.poll_id.in_({poll for poll, _ in voters}),
+                PollParticipation.voter_id.in_({v for _, v in voters}),
             )
         ):
             if (poll_id, voter) in voters:
@@ -606,7 +607,7 @@ def _stored(app: Flask, members: list[Member]) -> Stored:
     from protect.agendas.models import AgendaChange, AgendaItem
     from protect.decisions.models import Decision, DecisionVersion
     from protect.guidelines.models import Comment
-    from protect.polls.models import Ballot, BallotMark, Poll
+    from protect.polls.models import Ballot, BallotMark, Poll, PollParticipation
 
     found = Stored()
 
@@ -653,10 +654,20 @@ def _stored(app: Flask, members: list[Member]) -> Stored:
                 found.history.add(("comment", f"/guidelines/revisions/{revision_id}", mark))
 
         voters = {(m.ballot["poll"], m.user_id): m.ballot for m in members if m.ballot}
+        polls, users = {poll for poll, _ in voters}, {v for _, v in voters}
+        # How many times each member voted: the participation row (a secret poll's ballot names nobody).
+        for poll_id, voter, revision in db.session.execute(
+            select(PollParticipation.poll_id, PollParticipation.voter_id, PollParticipation.revision).where(
+                PollParticipation.poll_id.in_(polls), PollParticipation.voter_id.in_(users)
+            )
+        ):
+            if (poll_id, voter) in voters:
+                found.applied[("ballot", f"{poll_id}:{voter}")] = revision - voters[(poll_id, voter)]["revision"]
+        # What they chose now: open polls' ballots only (a secret one cannot be told apart from the others).
         rows = db.session.execute(
-            select(Ballot.id, Ballot.poll_id, Ballot.voter_id, Ballot.revision, Poll.method)
+            select(Ballot.id, Ballot.poll_id, Ballot.voter_id, Poll.method)
             .join(Poll, Poll.id == Ballot.poll_id)
-            .where(Ballot.poll_id.in_({poll for poll, _ in voters}), Ballot.voter_id.in_({v for _, v in voters}))
+            .where(Ballot.poll_id.in_(polls), Ballot.voter_id.in_(users))
         ).all()
         marks: dict[int, list[tuple[int | None, int]]] = defaultdict(list)
         for ballot_id, option_id, rank in db.session.execute(
@@ -668,11 +679,9 @@ def _stored(app: Flask, members: list[Member]) -> Stored:
         for row in rows:
             if (row.poll_id, row.voter_id) not in voters:
                 continue
-            key = ("ballot", f"{row.poll_id}:{row.voter_id}")
-            found.applied[key] = row.revision - voters[(row.poll_id, row.voter_id)]["revision"]
             ranked = row.method in ("schulze", "irv")
             chosen = sorted(marks[row.id]) if ranked else sorted((0, option) for _, option in marks[row.id])
-            found.current[key] = ballot_key(option for _, option in chosen)
+            found.current[("ballot", f"{row.poll_id}:{row.voter_id}")] = ballot_key(option for _, option in chosen)
         for poll_id, voter in voters:  # never stored at all: counted as no writes
             found.applied.setdefault(("ballot", f"{poll_id}:{voter}"), 0)
         db.session.remove()

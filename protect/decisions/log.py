@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, union_all
+from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from protect.auth.models import User
@@ -322,16 +322,19 @@ class OpenAction:
     meeting_title: str | None
 
 
-def my_open_actions(user: User, limit: int = 8) -> list[OpenAction]:
-    """The user's open actions, soonest due first, those without a due date last: one query.
+DASHBOARD_ACTIONS = 8
+
+
+def _my_open_actions_statement(limit: int) -> Select:
+    """The user's (``owner_id``) open actions, soonest due first, those without a due date last.
 
     Each half (with a due date, by date; without, by id) walks the open-actions index of the owner in order and
     stops at ``limit``, however many actions the user has; only those rows are joined and sorted."""
-    mine = select(ActionItem.id).where(ActionItem.owner_id == user.id, ActionItem.done_at.is_(None))
+    mine = select(ActionItem.id).where(ActionItem.owner_id == bindparam("owner_id"), ActionItem.done_at.is_(None))
     dated = mine.where(ActionItem.due_on.is_not(None)).order_by(ActionItem.due_on, ActionItem.id).limit(limit)
     undated = mine.where(ActionItem.due_on.is_(None)).order_by(ActionItem.id).limit(limit)
     first = union_all(select(dated.subquery().c.id), select(undated.subquery().c.id)).subquery()
-    rows = db.session.execute(
+    return (
         select(
             ActionItem.id,
             ActionItem.what,
@@ -346,8 +349,17 @@ def my_open_actions(user: User, limit: int = 8) -> list[OpenAction]:
         .where(ActionItem.id.in_(select(first.c.id)))
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
         .limit(limit)
-    ).all()
-    return [OpenAction(*row) for row in rows]
+    )
+
+
+# Built once: the dashboard asks on every visit, and building a statement this size costs more than running it.
+_MY_OPEN_ACTIONS = _my_open_actions_statement(DASHBOARD_ACTIONS)
+
+
+def my_open_actions(user: User, limit: int = DASHBOARD_ACTIONS) -> list[OpenAction]:
+    """The user's open actions, soonest due first, those without a due date last: one query."""
+    statement = _MY_OPEN_ACTIONS if limit == DASHBOARD_ACTIONS else _my_open_actions_statement(limit)
+    return [OpenAction(*row) for row in db.session.execute(statement, {"owner_id": user.id})]
 
 
 @dataclass(slots=True)
@@ -359,15 +371,17 @@ class DueDecision:
     owner_name: str | None
 
 
-def decisions_due_soon(today: date, limit: int = 6) -> list[DueDecision]:
-    """Open decisions due within two weeks, and those overdue, soonest first: one query.
+DASHBOARD_DUE = 6
+
+
+def _due_soon_statement(limit: int) -> Select:
+    """Open decisions due on or before ``until``, soonest first.
 
     One part per open status walks the (status, due date) index in order and stops at ``limit``."""
-    until = today + timedelta(days=DUE_SOON_DAYS)
     parts = [
         select(
             select(Decision.id, Decision.due_on)
-            .where(Decision.status == status, Decision.due_on.is_not(None), Decision.due_on <= until)
+            .where(Decision.status == status, Decision.due_on.is_not(None), Decision.due_on <= bindparam("until"))
             .order_by(Decision.due_on, Decision.id)
             .limit(limit)
             .subquery()
@@ -376,14 +390,23 @@ def decisions_due_soon(today: date, limit: int = 6) -> list[DueDecision]:
         for status in rules.OPEN_STATUSES
     ]
     first = union_all(*parts).subquery()
-    rows = db.session.execute(
+    return (
         select(Decision.id, Decision.title, Decision.status, Decision.due_on, User.display_name)
         .outerjoin(User, User.id == Decision.owner_id)
         .where(Decision.id.in_(select(first.c.id)))
         .order_by(Decision.due_on, Decision.id)
         .limit(limit)
-    ).all()
-    return [DueDecision(*row) for row in rows]
+    )
+
+
+_DUE_SOON = _due_soon_statement(DASHBOARD_DUE)
+
+
+def decisions_due_soon(today: date, limit: int = DASHBOARD_DUE) -> list[DueDecision]:
+    """Open decisions due within two weeks, and those overdue, soonest first: one query."""
+    statement = _DUE_SOON if limit == DASHBOARD_DUE else _due_soon_statement(limit)
+    until = today + timedelta(days=DUE_SOON_DAYS)
+    return [DueDecision(*row) for row in db.session.execute(statement, {"until": until})]
 
 
 def dashboard_panel(user: Any) -> dict[str, Any] | None:

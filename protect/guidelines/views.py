@@ -29,7 +29,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from protect.core.errors import RuleViolation, error_response
@@ -106,19 +106,37 @@ def _section_or_404(section_id: int) -> GuidelineSection:
     return section
 
 
+# Built once (statements this size cost more to build than to run): a revision with what its page shows of it.
+_REVISION_PAGE = (
+    select(SectionRevision)
+    .options(
+        joinedload(SectionRevision.section).joinedload(GuidelineSection.guideline),
+        joinedload(SectionRevision.section).joinedload(GuidelineSection.current_revision),
+        joinedload(SectionRevision.author),
+        joinedload(SectionRevision.decided_by),
+        joinedload(SectionRevision.base_revision),
+        joinedload(SectionRevision.rebased_from),
+    )
+    .where(SectionRevision.id == bindparam("revision_id"))
+)
+# The revision and its section: all the comments' htmx answers show of them.
+_REVISION_FOR_COMMENTS = (
+    select(SectionRevision)
+    .options(joinedload(SectionRevision.section))
+    .where(SectionRevision.id == bindparam("revision_id"))
+)
+
+
 def _revision_or_404(revision_id: int) -> SectionRevision:
-    revision = db.session.execute(
-        select(SectionRevision)
-        .options(
-            joinedload(SectionRevision.section).joinedload(GuidelineSection.guideline),
-            joinedload(SectionRevision.section).joinedload(GuidelineSection.current_revision),
-            joinedload(SectionRevision.author),
-            joinedload(SectionRevision.decided_by),
-            joinedload(SectionRevision.base_revision),
-            joinedload(SectionRevision.rebased_from),
-        )
-        .where(SectionRevision.id == revision_id)
-    ).scalar_one_or_none()
+    return _revision_by(_REVISION_PAGE, revision_id)
+
+
+def _revision_with_section_or_404(revision_id: int) -> SectionRevision:
+    return _revision_by(_REVISION_FOR_COMMENTS, revision_id)
+
+
+def _revision_by(statement: Any, revision_id: int) -> SectionRevision:
+    revision = db.session.execute(statement, {"revision_id": revision_id}).scalar_one_or_none()
     if revision is None:
         abort(404, "There is no such revision.")
     return revision
@@ -516,15 +534,9 @@ def _revision_context(
     decision: str | None = None,
     cv_extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    section = revision.section
-    paragraphs = diff.blocks(revision.body)
-    comments = services.comments_of(revision.id)
-    threads = services.threads_of(comments)
-    which = _filter_arg()
-    on = _paragraph_arg(len(paragraphs))
-    pages = services.thread_pages(services.filter_threads(threads, which, current_user.id, on))
-    page_number = min(max(parse_int(request.values.get("cpage", "")) or 1, 1), len(pages))
-    shown = pages[page_number - 1]
+    """The whole revision page: its comments (``_comments_context``), and the text, changes and forms around."""
+    context = _comments_context(revision, cv_extra=cv_extra)
+    section = context["section"]
     successor = None
     if revision.status == "outdated":
         successor = (
@@ -536,6 +548,39 @@ def _revision_context(
             .scalars()
             .first()
         )
+    base = revision.base_revision
+    changes_shown = _show_arg("changes")
+    cv = context["cv"]
+    context.update(
+        guideline=section.guideline,
+        current=section.current_revision,
+        base=base,
+        changes=diff.word_diff(base.body, revision.body) if base is not None else None,
+        changes_shown=changes_shown,
+        rendered_changes=(
+            diff.rendered(base.body, revision.body) if base is not None and changes_shown == "rendered" else None
+        ),
+        comment_form=comment_form or _comment_form(context["paragraphs"], context["on"], formdata=None),
+        decision_form=decision_form or DecisionForm(formdata=None),
+        decision=decision,
+        successor=successor,
+        may_moderate=cv.may_moderate,
+        may_withdraw=can(current_user, "guidelines.withdraw", revision),
+        may_rebase=can(current_user, "guidelines.rebase", revision) and successor is None,
+    )
+    return context
+
+
+def _comments_context(revision: SectionRevision, *, cv_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the comment threads need (the whole page's threads region, and the htmx answers about comments)."""
+    section = revision.section
+    paragraphs = diff.blocks(revision.body)
+    comments = services.comments_of(revision.id)
+    threads = services.threads_of(comments)
+    which = _filter_arg()
+    on = _paragraph_arg(len(paragraphs))
+    pages = services.thread_pages(services.filter_threads(threads, which, current_user.id, on))
+    page_number = min(max(parse_int(request.values.get("cpage", "")) or 1, 1), len(pages))
     cv = CommentsView(
         me=current_user,
         revision=revision,
@@ -543,22 +588,12 @@ def _revision_context(
         seen=visits.last_seen(current_user.id, [section.id]).get(section.id),
         **(cv_extra or {}),
     )
-    base = revision.base_revision
-    changes_shown = _show_arg("changes")
     return {
         "revision": revision,
         "section": section,
-        "guideline": section.guideline,
-        "current": section.current_revision,
-        "base": base,
-        "changes": diff.word_diff(base.body, revision.body) if base is not None else None,
-        "changes_shown": changes_shown,
-        "rendered_changes": (
-            diff.rendered(base.body, revision.body) if base is not None and changes_shown == "rendered" else None
-        ),
         "paragraphs": paragraphs,
         "counts": services.paragraph_counts(comments),
-        "threads": shown,
+        "threads": pages[page_number - 1],
         "thread_page": page_number,
         "thread_pages": len(pages),
         "every_thread": threads,
@@ -567,14 +602,7 @@ def _revision_context(
         "which": which,
         "on": on,
         "filters": services.FILTERS,
-        "comment_form": comment_form or _comment_form(paragraphs, on, formdata=None),
-        "decision_form": decision_form or DecisionForm(formdata=None),
-        "decision": decision,
         "cv": cv,
-        "successor": successor,
-        "may_moderate": cv.may_moderate,
-        "may_withdraw": can(current_user, "guidelines.withdraw", revision),
-        "may_rebase": can(current_user, "guidelines.rebase", revision) and successor is None,
     }
 
 
@@ -704,7 +732,7 @@ def _ints(name: str) -> set[int]:
 def _changes_context(revision: SectionRevision, *, skip: set[int] = frozenset(), cv_extra=None) -> dict[str, Any]:
     """What changed in the comments since the page's ``since``: threads to refresh, threads to add, counts."""
     since_seq = parse_int(request.values.get("since", "")) or 0
-    context = _revision_context(revision, cv_extra=cv_extra)
+    context = _comments_context(revision, cv_extra=cv_extra)
     shown = _ints("shown")
     editing = _ints("editing") - skip
     in_filter = {t.id for t in context["threads"]}
@@ -723,13 +751,22 @@ def _changes_context(revision: SectionRevision, *, skip: set[int] = frozenset(),
         if c.created_seq > since_seq and c.author_id != current_user.id
     ]
     names = sorted({c.author.display_name for c in newcomers if c.author is not None})
-    context.update(refresh=refresh, append=append, newcomers=len(newcomers), newcomer_names=names, since_seq=since_seq)
+    # Every change to a comment moves its thread's seq: only the paragraphs of those threads changed count.
+    changed = {t.root.paragraph for t in context["every_thread"] if t.seq > since_seq}
+    context.update(
+        refresh=refresh,
+        append=append,
+        newcomers=len(newcomers),
+        newcomer_names=names,
+        since_seq=since_seq,
+        changed_paragraphs=sorted(n for n in changed if n is not None and 1 <= n <= len(context["paragraphs"])),
+    )
     return context
 
 
 def _changed_response(revision_id: int, main_block: str | None, *, skip: set[int] = frozenset(), status=200, **extra):
     """An htmx answer: ``main_block`` (if any) for the request's own target, then the changes as partials."""
-    revision = _revision_or_404(revision_id)
+    revision = _revision_with_section_or_404(revision_id)
     context = _changes_context(revision, cv_extra=extra.pop("cv_extra", None), skip=skip)
     context.update(extra)
     blocks = [main_block] if main_block else []

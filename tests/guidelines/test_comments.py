@@ -203,6 +203,29 @@ def test_the_poll_answers_204_until_someone_comments(client_for, expert, moderat
     assert 'name="since" value="2"' in page
 
 
+def test_the_poll_updates_the_counts_of_the_paragraphs_whose_comments_changed_only(
+    client_for, expert, moderator, revision
+):
+    services.add_comment(moderator, revision.id, "On the first", paragraph=1)
+    reader = client_for(expert)
+    url = f"/guidelines/revisions/{revision.id}/comments/changes"
+    page = text(reader.htmx("get", url + "?since=0"))
+    assert re.findall(r'hx-target="#p-(\d+)-count"', page) == ["1"]
+    thread = services.add_comment(moderator, revision.id, "On the third", paragraph=3)
+    page = text(reader.htmx("get", url + "?since=1"))
+    assert re.findall(r'hx-target="#p-(\d+)-count"', page) == ["3"]
+    assert re.search(r'id="p-3-count"[^>]*>.*?<span class="para__count">1</span> comment<', page, re.S)
+    # Hiding a comment changes its paragraph's count: the count goes back to 0 and is sent again.
+    services.hide_comment(moderator, thread.id, "Off topic.")
+    page = text(reader.htmx("get", url + "?since=2"))
+    assert re.findall(r'hx-target="#p-(\d+)-count"', page) == ["3"]
+    assert re.search(r'id="p-3-count"[^>]*>.*?<span class="para__count">0</span> comments<', page, re.S)
+    # A comment on the revision as a whole changes no paragraph's count.
+    services.add_comment(moderator, revision.id, "On the whole")
+    page = text(reader.htmx("get", url + "?since=3"))
+    assert "-count" not in page and "On the whole" in page
+
+
 def test_the_poll_fragment_is_small_beside_the_page(client_for, expert, moderator, revision):
     for number in range(12):
         services.add_comment(moderator, revision.id, f"Comment number {number} with some words in it.", paragraph=1)
