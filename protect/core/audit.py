@@ -70,7 +70,7 @@ def record(
         object_type = obj.__tablename__
         object_id = obj.id
     actor_id = getattr(actor, "id", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
-    db.session.execute(
+    db.session.connection().execute(  # Core, in the session's transaction: no object to track
         _INSERT,
         {
             "created_at": when or utcnow(),

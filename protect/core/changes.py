@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import String, Table, event, func, select
+from sqlalchemy import String, Table, bindparam, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -174,15 +174,25 @@ def _after_commit(_session) -> None:
 
 
 _UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_upserts: dict[tuple[str, int], Any] = {}  # (dialect, number of areas) -> statement: built once each
+
+
+def _upsert(dialect: str, count: int) -> Any:
+    statement = _upserts.get((dialect, count))
+    if statement is None:
+        rows = [{"scope": bindparam(f"scope_{n}"), "token": bindparam("token")} for n in range(count)]
+        insert = _UPSERTS[dialect](ChangeStamp).values(rows)
+        statement = insert.on_conflict_do_update(index_elements=["scope"], set_={"token": insert.excluded.token})
+        _upserts[(dialect, count)] = statement
+    return statement
 
 
 def _write_tokens(conn, ordered: list[str]) -> None:
     """One new token for the areas ``ordered``: one INSERT ... ON CONFLICT DO UPDATE (both databases have it)
     on ``conn``, in its transaction. ``ordered``: the same order in every transaction, so concurrent commits
     never deadlock."""
-    token = secrets.token_hex(8)
-    statement = _UPSERTS[conn.dialect.name](ChangeStamp).values([{"scope": scope, "token": token} for scope in ordered])
-    conn.execute(statement.on_conflict_do_update(index_elements=["scope"], set_={"token": statement.excluded.token}))
+    params = {f"scope_{n}": scope for n, scope in enumerate(ordered)}
+    conn.execute(_upsert(conn.dialect.name, len(ordered)), {**params, "token": secrets.token_hex(8)})
 
 
 def _forget(conn) -> None:
