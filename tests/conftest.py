@@ -29,7 +29,6 @@ from werkzeug.datastructures import Headers
 from protect import create_app
 from protect.auth.models import User
 from protect.auth.services import start_session
-from protect.core import fastdb
 from protect.extensions import db, limiter
 from tests.factories import make_user
 
@@ -208,9 +207,7 @@ def count_queries() -> Iterator[list[str]]:
             statements.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", before)
-    fastdb.observers.append(statements.append)  # and those run as the driver's SQL (core.fastdb)
     try:
         yield statements
     finally:
         event.remove(db.engine, "before_cursor_execute", before)
-        fastdb.observers.remove(statements.append)

@@ -6,15 +6,14 @@ from typing import Any
 
 from flask import Flask
 
+from protect.agendas.services import upcoming_events
+from protect.core.database import utcnow
+from protect.core.permissions import has_role
 from protect.core.registry import NavItem, Panel, Seeder, add_nav, add_panel, add_seeder
 
 
 def dashboard_panel(user: Any) -> dict[str, Any] | None:
     """Upcoming trainings with their item counts (one query)."""
-    from protect.agendas.services import upcoming_events
-    from protect.core.database import utcnow
-    from protect.core.permissions import has_role
-
     if not has_role(user, "expert"):
         return None
     return {"events": upcoming_events(utcnow().date())}

@@ -16,14 +16,14 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, time
 from typing import Any, NamedTuple
 
 from flask import url_for
 from sqlalchemy import bindparam, delete, func, insert, select, update
-from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
 from protect.agendas import timeplan
 from protect.agendas.models import (
@@ -42,9 +42,8 @@ from protect.agendas.models import (
     TrainingEvent,
 )
 from protect.auth.models import User
-from protect.core import audit, fastdb
-from protect.core.changes import write_tokens
-from protect.core.database import pipelined, rowcount, utcnow
+from protect.core import audit
+from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.permissions import can, has_role, rule
 from protect.core.regions import COUNTRIES, TIME_ZONES, country_time_zone
@@ -366,48 +365,20 @@ def lock_event_with_item(event_id: int, item_id: int) -> tuple[TrainingEvent, Ag
     PostgreSQL a statement that waited for a lock returns the newest version of each row it locks; a row it
     only joined would be read as it was when the statement began (a save that waited answered 200 with the
     old item instead of 409). SQLite's write transaction took the write lock when it began, so nothing read in
-    it can be older than the lock.
-
-    Read as the driver's SQL in the session's transaction (``fastdb.rows_in``) and put into the session as
-    though the ORM had loaded both rows (its statement building and loading were a tenth of a save's time);
-    rows the session holds already are refreshed with what the lock read, as ``populate_existing`` would."""
-    session = db.session
-    if session.new or session.dirty or session.deleted:  # what the ORM's own query would have flushed first
-        session.flush()
-    found = fastdb.rows_in(session.connection(), _LOCK_ROWS, {"event_id": event_id, "item_id": item_id})
-    if not found:  # no such event, or no such item in it (FOR UPDATE does not go with an outer join)
+    it can be older than the lock. Rows the session holds already are refreshed (``populate_existing``)."""
+    found = db.session.execute(_LOCK_ROWS, {"event_id": event_id, "item_id": item_id}).first()
+    if found is None:  # no such event, or no such item in it (FOR UPDATE does not go with an outer join)
         return lock_event(event_id), None
-    split = len(_EVENT_COLUMNS)
-    event = _as_loaded(TrainingEvent, _EVENT_COLUMNS, found[0][:split])
-    item = _as_loaded(AgendaItem, _ITEM_COLUMNS, found[0][split:])
+    event, item = found
     return event, item
 
 
-def _as_loaded(model: type, columns: tuple[str, ...], row: tuple) -> Any:
-    """The instance of ``model`` with the values ``row`` read, in the session as though the ORM had loaded it."""
-    values = dict(zip(columns, row, strict=True))
-    existing = db.session.identity_map.get(identity_key(model, values["id"]))
-    if existing is not None:
-        for name, value in values.items():
-            set_committed_value(existing, name, value)
-        return existing
-    instance = model(**values)
-    make_transient_to_detached(instance)  # no pending changes: as read
-    db.session.add(instance)
-    return instance
-
-
-# Every column the ORM would load of the event and of the item, locked as an UPDATE locks them (see above).
-_EVENT_COLUMNS = tuple(a.key for a in TrainingEvent.__mapper__.column_attrs if not a.deferred)
-_ITEM_COLUMNS = tuple(a.key for a in AgendaItem.__mapper__.column_attrs if not a.deferred)
 _LOCK_ROWS = (
-    select(
-        *(getattr(TrainingEvent, key) for key in _EVENT_COLUMNS),
-        *(getattr(AgendaItem, key) for key in _ITEM_COLUMNS),
-    )
-    .join(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == bindparam("item_id", 0)))
-    .where(TrainingEvent.id == bindparam("event_id", 0))
+    select(TrainingEvent, AgendaItem)
+    .join(AgendaItem, (AgendaItem.event_id == TrainingEvent.id) & (AgendaItem.id == bindparam("item_id")))
+    .where(TrainingEvent.id == bindparam("event_id"))
     .with_for_update(of=[TrainingEvent, AgendaItem], key_share=True)
+    .execution_options(populate_existing=True)
 )
 
 
@@ -434,15 +405,16 @@ def bump_agenda(event_id: int) -> int:
     return db.session.connection().execute(_BUMP_AGENDA, {"event_id": event_id}).scalar_one()
 
 
-# Statements the agenda's changes run, built once: run on the session's connection, they skip the ORM's work of
-# building, keying and routing each statement (a third of a save's time went to that).
-# The bump without reading the new version back (a save knows it: the event is locked since it was read).
-_BUMP_AGENDA_ONLY = (
+# Statements the agenda's changes run, built once (SQLAlchemy caches their compiled form). The writes run as
+# Core statements on the session's connection (``db.session.connection().execute``): in its transaction, seen
+# by every engine event, without the ORM's bulk-DML layer, which they do not need (nothing of theirs is
+# tracked in the session) and which doubled their cost.
+_BUMP_AGENDA = (
     update(TrainingEvent)
     .where(TrainingEvent.id == bindparam("event_id"))
     .values(agenda_version=TrainingEvent.agenda_version + 1)
+    .returning(TrainingEvent.agenda_version)
 )
-_BUMP_AGENDA = _BUMP_AGENDA_ONLY.returning(TrainingEvent.agenda_version)
 _RECORD_CHANGE = insert(AgendaChange).inline()  # inline: no RETURNING of the new id, which nothing reads
 _CLEAR_PRESENCE = delete(AgendaPresence).where(
     AgendaPresence.user_id == bindparam("user_id"), AgendaPresence.item_id == bindparam("item_id")
@@ -508,11 +480,20 @@ def item_problems(
     return problems
 
 
+class ItemProblems(RuleViolation):
+    """An item's values break the agenda's rules (422): ``problems`` has every message by field; the first is
+    the violation's own message and field."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        name, message = next(iter(problems.items()))
+        super().__init__(message, field=name, status=422)
+        self.problems = problems
+
+
 def _check_item(event: TrainingEvent, values: dict[str, Any], current: AgendaItem | None = None) -> None:
     problems = item_problems(event, values, current=current)
     if problems:
-        name, message = next(iter(problems.items()))
-        raise RuleViolation(message, field=name, status=422)
+        raise ItemProblems(problems)
 
 
 def check_room(event: TrainingEvent, day: int, *, field: str | None = "day") -> None:
@@ -564,8 +545,7 @@ def _day_items(event_id: int, day: int) -> list[AgendaItem]:
 
 def _record(actor: User | None, item: AgendaItem, action: str, before: dict | None, after: dict | None) -> None:
     # A plain INSERT: nothing reads the new row back in this transaction, so the ORM need not track it.
-    fastdb.write_in(
-        db.session.connection(),
+    db.session.connection().execute(
         _RECORD_CHANGE,
         {
             "event_id": item.event_id,
@@ -596,31 +576,6 @@ class Saved:
     reordered: bool = False
     message: str = ""
     moved: list[AgendaItem] = field(default_factory=list)
-    # What the item's fragment shows beside it, asked with the save's writes (see ``ask_beside``).
-    beside: Beside | None = None
-
-
-@dataclass
-class Beside:
-    """What a saved item's fragment shows beside the item, asked for in the save's pipeline: the other items
-    of its day (with the item's responsible person) and who else is editing which item of the event."""
-
-    slots: fastdb.Asked
-    presence: fastdb.Asked
-
-    def collect(self) -> None:
-        self.slots.collect()
-        self.presence.collect()
-
-
-def ask_beside(event_id: int, item: AgendaItem, viewer_id: int) -> Beside:
-    """Inside ``pipelined()``, after the writes: on PostgreSQL both go with them (no round trips of their own
-    after the commit), on SQLite they are read when the fragment is made, after the commit."""
-    connection = db.session.connection()
-    return Beside(
-        slots=fastdb.ask(connection, _DAY_SLOTS, _day_slots_params(event_id, item)),
-        presence=fastdb.ask(connection, _LIVE_PRESENCE, _presence_params(event_id, viewer_id)),
-    )
 
 
 def create_item(actor: User, event_id: int, values: dict[str, Any]) -> Saved:
@@ -668,24 +623,15 @@ class EditConflict(RuleViolation):
         return self.current.deleted_at is not None
 
 
-def save_item(
-    actor: User,
-    event_id: int,
-    item_id: int,
-    version: int,
-    values: dict[str, Any],
-    *,
-    locked: TrainingEvent | None = None,
-    locked_item: AgendaItem | None = None,
-) -> Saved:
-    """Save an edit begun from ``version``. Raises EditConflict (409) when the item moved on meanwhile.
-
-    ``locked``: the event, already locked by ``lock_event`` in this transaction (see ``lock_agenda``);
-    ``locked_item``: the item as ``lock_event_with_item`` read it with the event, under the lock."""
+def save_item(actor: User, event_id: int, item_id: int, version: int, values: dict[str, Any]) -> Saved:
+    """Save an edit of the item begun from ``version``, in one transaction: lock the event and the item, check
+    the values (ItemProblems, 422) and the version (EditConflict, 409, with both texts: nothing saved), write
+    the item only if it is still at ``version`` (compare-and-set), record the change, clear the editor's
+    presence, raise the agenda version, audit, commit. LookupError: no such event or item."""
+    locked, found = lock_event_with_item(event_id, item_id)  # one statement: the event, then the item
     event = lock_agenda(actor, event_id, locked)
+    item = found if found is not None else _fresh_item(event.id, item_id)  # none: LookupError, as a 404
     values = clean_item_values(values)
-    fresh = locked is not None and locked_item is not None and locked_item.id == item_id
-    item = locked_item if fresh else _fresh_item(event.id, item_id)
     _check_item(event, values, current=item)
     if item.deleted_at is not None or item.version != version:
         conflict = EditConflict(item, values, base_snapshot(item.id, version))
@@ -693,58 +639,40 @@ def save_item(
         raise conflict
     if values["day"] != item.day:
         check_room(event, values["day"])
-    before = item_snapshot(item)
     changes = {name: value for name, value in values.items() if getattr(item, name) != value}
     if not changes:
         clear_presence(actor.id, item.id)
         db.session.commit()
         return Saved(item, event=event, agenda_version=None, message=f"No changes to “{item.title}”.")
-    # The compare-and-set itself: the row changes only if it is still at the version the editor began from.
-    # Under the lock it cannot miss (the version was checked above), so the writes go to the database together
-    # (pipelined: one round trip on PostgreSQL) and its row count is checked once they have all run, before the
-    # commit. What they write is worked out first: nothing may be loaded inside the block.
+    before = item_snapshot(item)
     now = utcnow()
-    # The row is what the UPDATE makes it: say so to the loaded object instead of reading it back (a rollback
-    # below expires it again).
+    result = db.session.connection().execute(
+        _SAVE_ITEM,
+        {
+            **{f"new_{name}": value for name, value in values.items()},
+            "new_updated_at": now,
+            "new_updated_by_id": actor.id,
+            "item_id": item.id,
+            "base_version": version,
+        },
+    )
+    if result.rowcount != 1:  # cannot happen under the lock; kept as the compare-and-set it is
+        db.session.rollback()
+        raise EditConflict(_fresh_item(event_id, item_id), values, base_snapshot(item_id, version))
+    # The row is what the UPDATE made it: say so to the loaded object instead of reading it back.
     for name, value in {**changes, "version": version + 1, "updated_at": now, "updated_by_id": actor.id}.items():
         set_committed_value(item, name, value)
-    after = item_snapshot(item)
-    summary = f"edited “{item.title}” on the agenda of “{event.title}”"
-    url = event_url(event.id, f"item-{item.id}")
-    with pipelined():
-        result = fastdb.write_in(
-            db.session.connection(),
-            _SAVE_ITEM,
-            {
-                **{f"new_{name}": value for name, value in values.items()},
-                "new_updated_at": now,
-                "new_updated_by_id": actor.id,
-                "item_id": item.id,
-                "base_version": version,
-            },
-        )
-        _record(actor, item, "item.updated", before, after)
-        clear_presence(actor.id, item.id)
-        fastdb.write_in(db.session.connection(), _BUMP_AGENDA_ONLY, {"event_id": event.id})
-        audit.record(actor, "agendas.item_edited", item, summary=summary, url=url)
-        write_tokens()  # with the writes, not in a round trip of their own at the commit
-        beside = ask_beside(event.id, item, actor.id)
-    if rowcount(result) != 1:
-        db.session.rollback()
-        current = _fresh_item(event_id, item_id)
-        raise EditConflict(current, values, base_snapshot(item_id, version))
-    beside.collect()  # off the connection before the commit hands it back to the pool
-    new_version = event.agenda_version + 1  # what the bump made it: the event is locked since it was read
-    set_committed_value(event, "agenda_version", new_version)
+    _record(actor, item, "item.updated", before, item_snapshot(item))
+    clear_presence(actor.id, item.id)
+    set_committed_value(event, "agenda_version", bump_agenda(event.id))
+    _audit(actor, "agendas.item_edited", item, event, f"edited “{item.title}” on the agenda of “{event.title}”")
     db.session.commit()
-    reordered = any(name in changes for name in ("day", "start", "end"))
     return Saved(
         item,
         event=event,
-        agenda_version=new_version,
-        reordered=reordered,
+        agenda_version=event.agenda_version,
+        reordered=any(name in changes for name in ("day", "start", "end")),
         message=f"Saved “{item.title}”.",
-        beside=beside,
     )
 
 
@@ -1007,12 +935,8 @@ def merge_values(
 def touch_presence(user_id: int, event_id: int, item_id: int) -> None:
     """Note that ``user_id`` has the item open in an editor now (insert or refresh, one statement)."""
     now = utcnow()
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(AgendaPresence).values(event_id=event_id, item_id=item_id, user_id=user_id, seen_at=now)
+    upsert = postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = upsert(AgendaPresence).values(event_id=event_id, item_id=item_id, user_id=user_id, seen_at=now)
     db.session.execute(statement.on_conflict_do_update(index_elements=["item_id", "user_id"], set_={"seen_at": now}))
     db.session.execute(
         delete(AgendaPresence).where(AgendaPresence.event_id == event_id, AgendaPresence.seen_at < now - PRESENCE_TTL)
@@ -1020,7 +944,7 @@ def touch_presence(user_id: int, event_id: int, item_id: int) -> None:
 
 
 def clear_presence(user_id: int, item_id: int) -> None:
-    fastdb.write_in(db.session.connection(), _CLEAR_PRESENCE, {"user_id": user_id, "item_id": item_id})
+    db.session.connection().execute(_CLEAR_PRESENCE, {"user_id": user_id, "item_id": item_id})
 
 
 @dataclass(frozen=True)
@@ -1034,27 +958,18 @@ _LIVE_PRESENCE = (
     select(AgendaPresence.item_id, AgendaPresence.user_id, User.display_name)
     .join(User, User.id == AgendaPresence.user_id)
     .where(
-        AgendaPresence.event_id == bindparam("event_id", 0),
-        AgendaPresence.seen_at >= bindparam("since", datetime(2000, 1, 1)),
-        AgendaPresence.user_id != bindparam("exclude", 0),
+        AgendaPresence.event_id == bindparam("event_id"),
+        AgendaPresence.seen_at >= bindparam("since"),
+        AgendaPresence.user_id != bindparam("exclude"),
     )
     .order_by(AgendaPresence.item_id, User.display_name)
 )
 
 
-def live_presence(event_id: int, exclude_user_id: int | None, asked: fastdb.Asked | None = None) -> list[Presence]:
-    """Who else has which item of the event open in an editor, active within the last two minutes. Read as of
-    now, outside the request's transaction (core.fastdb): the page, its polling and every saved item's
-    fragment ask, and presence is a hint, not data. ``asked``: the same question, asked earlier (``ask_beside``)."""
-    if asked is None:
-        rows = fastdb.rows(db.engine, _LIVE_PRESENCE, _presence_params(event_id, exclude_user_id))
-    else:
-        rows = asked.rows()
-    return [Presence(item_id, user_id, name) for item_id, user_id, name in rows]
-
-
-def _presence_params(event_id: int, exclude_user_id: int | None) -> dict[str, Any]:
-    return {"event_id": event_id, "since": utcnow() - PRESENCE_TTL, "exclude": exclude_user_id or 0}
+def live_presence(event_id: int, exclude_user_id: int | None) -> list[Presence]:
+    """Who else has which item of the event open in an editor, active within the last two minutes."""
+    params = {"event_id": event_id, "since": utcnow() - PRESENCE_TTL, "exclude": exclude_user_id or 0}
+    return [Presence(*row) for row in db.session.execute(_LIVE_PRESENCE, params)]
 
 
 def presence_token(presence: list[Presence]) -> str:
@@ -1109,47 +1024,24 @@ class SlotRow(NamedTuple):
     position: int
 
 
+# The items of a day, and the responsible person of one of them (``item_id``), in one statement.
 _DAY_SLOTS = (
-    select(
-        AgendaItem.id,
-        AgendaItem.day,
-        AgendaItem.start,
-        AgendaItem.end,
-        AgendaItem.title,
-        AgendaItem.position,
-        User.id,
-        User.display_name,
-    )
-    .outerjoin(User, (User.id == AgendaItem.responsible_id) & (AgendaItem.id == bindparam("item_id", 0)))
+    select(AgendaItem.id, AgendaItem.day, AgendaItem.start, AgendaItem.end, AgendaItem.title, AgendaItem.position, User)
+    .outerjoin(User, (User.id == AgendaItem.responsible_id) & (AgendaItem.id == bindparam("item_id")))
     .where(
-        AgendaItem.event_id == bindparam("event_id", 0),
-        AgendaItem.day == bindparam("day", 0),
+        AgendaItem.event_id == bindparam("event_id"),
+        AgendaItem.day == bindparam("day"),
         AgendaItem.deleted_at.is_(None),
     )
 )
 
 
-def day_slots(event_id: int, item: AgendaItem, asked: fastdb.Asked | None = None) -> tuple[list[SlotRow], User | None]:
-    """The current items of ``item``'s day as light rows, and ``item``'s responsible person (their name) as
-    the database has them now: one statement, as of now, outside the request's transaction (core.fastdb): a
-    saved item's fragment is rendered after its commit. ``asked``: the same question, asked with the save's
-    writes (``ask_beside``)."""
-    if asked is None:
-        rows = fastdb.rows(db.engine, _DAY_SLOTS, _day_slots_params(event_id, item))
-    else:
-        rows = asked.rows()
-    responsible = None
-    for row in rows:
-        if row[0] == item.id and row[6] is not None:
-            responsible = db.session.identity_map.get(identity_key(User, row[6]))
-            if responsible is None:  # as if loaded: only the name is shown; anything else loads on access
-                responsible = User(id=row[6], display_name=row[7])
-                make_transient_to_detached(responsible)
+def day_slots(event_id: int, item: AgendaItem) -> tuple[list[SlotRow], User | None]:
+    """The other current items of ``item``'s day as light rows (enough to place and flag ``item``'s slot), and
+    ``item``'s responsible person, as the database has them now: one statement."""
+    rows = db.session.execute(_DAY_SLOTS, {"event_id": event_id, "day": item.day, "item_id": item.id}).all()
+    responsible = next((row[6] for row in rows if row[0] == item.id), None)
     return [SlotRow(*row[:6]) for row in rows if row[0] != item.id], responsible
-
-
-def _day_slots_params(event_id: int, item: AgendaItem) -> dict[str, Any]:
-    return {"event_id": event_id, "day": item.day, "item_id": item.id}
 
 
 def upcoming_events(today: date, limit: int = 4) -> list[tuple[TrainingEvent, int]]:

@@ -11,8 +11,7 @@ when the item changed or was deleted meanwhile.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from typing import Any
 
 from flask import (
@@ -33,13 +32,23 @@ from jinja2_fragments.flask import render_block, render_blocks
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas import services, timeplan
 from protect.agendas.cache import days_cache
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
 from protect.agendas.models import AUDIENCES, DAYS_MAX, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
+from protect.agendas.presentation import (
+    Conflict,
+    ConflictRow,
+    Editor,
+    Entry,
+    editing_by,
+    event_layout,
+    held_editors,
+    item_text,
+    slot_for,
+)
 from protect.auth import services as auth_services
 from protect.core.database import writing
 from protect.core.diff import word_diff
@@ -53,8 +62,6 @@ from protect.extensions import db
 
 bp = Blueprint("agendas", __name__, url_prefix="/events")
 TEMPLATE = "agendas/event.html"
-OPEN_EDITOR = re.compile(r"^(item-\d+:\d+|new-\d+|new-after-\d+:\d+)$")
-MAX_OPEN_EDITORS = 30
 
 
 @bp.context_processor
@@ -117,136 +124,6 @@ def _item_or_404(event: TrainingEvent, item_id: int, *, deleted_too: bool = Fals
     return item
 
 
-# The agenda's layout ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class ConflictRow:
-    name: str
-    label: str
-    mine: str
-    theirs: str
-    mine_segments: list = field(default_factory=list)
-    their_segments: list = field(default_factory=list)
-    clash: bool = False
-
-
-@dataclass
-class Conflict:
-    deleted: bool
-    current: AgendaItem
-    mine: dict[str, Any]
-    rows: list[ConflictRow]
-    clashes: list[str]
-
-    @property
-    def mine_fields(self) -> dict[str, str]:
-        """The user's values as the form posts them (for "keep mine" and "re-create")."""
-        fields = {}
-        for name in services.ITEM_FIELDS:
-            value = self.mine.get(name)
-            if name in ("start", "end"):
-                fields[name] = timeplan.format_clock(value)
-            elif value is None:
-                fields[name] = "None" if name == "responsible_id" else ""
-            else:
-                fields[name] = str(value)
-        return fields
-
-
-@dataclass
-class Editor:
-    """An open form on the agenda: editing an item (maybe in conflict), or adding one."""
-
-    key: str  # element id of its list entry: item-5, new-1, new-after-5
-    form: ItemForm
-    item: AgendaItem | None = None
-    conflict: Conflict | None = None
-    day: int | None = None
-
-    @property
-    def open_value(self) -> str:
-        if self.item is not None:
-            version = self.conflict.current.version if self.conflict else self.form.version.data
-            return f"{self.key}:{version}"
-        if self.key.startswith("new-after-"):
-            return f"{self.key}:{self.day}"
-        return self.key
-
-
-@dataclass
-class Entry:
-    kind: str  # item | editor | held | gone | new | new-held
-    key: str
-    slot: timeplan.SlotView | None = None
-    editor: Editor | None = None
-    changed: bool = False  # held: the item is no longer at the version the editor began from
-
-
-@dataclass
-class DayLayout:
-    day: timeplan.DayView
-    entries: list[Entry]
-
-
-def _held_editors(values: list[str]) -> dict[str, int | None]:
-    """The editors the page says it has open: key -> version (items) or day (new items)."""
-    held: dict[str, int | None] = {}
-    for value in values[:MAX_OPEN_EDITORS]:
-        if not OPEN_EDITOR.match(value or ""):
-            continue
-        key, _, number = value.partition(":")
-        held[key] = int(number) if number else None
-    return held
-
-
-def _layout(
-    days: list[timeplan.DayView], gone: list[AgendaItem], editors: dict[str, Editor], held: dict[str, int | None]
-) -> list[DayLayout]:
-    placed: set[str] = set()
-    layouts = []
-    for day in days:
-        entries: list[Entry] = []
-        for slot in day.slots:
-            key = f"item-{slot.item.id}"
-            if key in editors:
-                entries.append(Entry("editor", key, slot, editors[key]))
-            elif key in held:
-                entries.append(Entry("held", key, slot, changed=held[key] != slot.item.version))
-            else:
-                entries.append(Entry("item", key, slot))
-            placed.add(key)
-            entries.extend(_new_entry(f"new-after-{slot.item.id}", editors, held, placed))
-        for item in gone:
-            key = f"item-{item.id}"
-            if item.day == day.number and key in held and key not in placed:
-                at = next((i for i, e in enumerate(entries) if e.slot and e.slot.item.start > item.start), len(entries))
-                entries.insert(at, Entry("gone", key, timeplan.SlotView(item)))
-                placed.add(key)
-        # New items after an item that is gone or on another day now: at the end of their day.
-        for key, number in held.items():
-            if key.startswith("new-after-") and number == day.number and key not in placed:
-                entries.extend(_new_entry(key, editors, held, placed))
-        for key, editor in editors.items():
-            if key.startswith("new-after-") and editor.day == day.number and key not in placed:
-                entries.extend(_new_entry(key, editors, held, placed))
-        entries.extend(_new_entry(f"new-{day.number}", editors, held, placed))
-        layouts.append(DayLayout(day, entries))
-    return layouts
-
-
-def _new_entry(key: str, editors: dict[str, Editor], held: dict[str, int | None], placed: set[str]) -> list[Entry]:
-    if key in placed:
-        return []
-    if key in editors:
-        placed.add(key)
-        return [Entry("new", key, editor=editors[key])]
-    if key in held:
-        placed.add(key)
-        return [Entry("new-held", key)]
-    return []
-
-
 def _agenda_context(
     event: TrainingEvent,
     *,
@@ -265,15 +142,12 @@ def _agenda_context(
     editors = editors or {}
     if presence is None:
         presence = services.live_presence(event.id, current_user.id)
-    editing_by: dict[int, list[str]] = {}
-    for entry in presence:
-        editing_by.setdefault(entry.item_id, []).append(entry.name)
     context = {
         "event": event,
         "event_path": _event_path(event.id),
         "since": since,
         "presence_token": services.presence_token(presence),
-        "editing_by": editing_by,
+        "editing_by": editing_by(presence),
         "layout": None,
         "days_html": None,
         "may_edit": can(current_user, "agendas.edit_agenda", event),
@@ -284,17 +158,8 @@ def _agenda_context(
     if not editors and not held and focus is None:
         context["days_html"] = _days_html(event, presence, context)
     else:
-        context["layout"] = _event_layout(event, editors, held)
+        context["layout"] = event_layout(event, editors, held)
     return context
-
-
-def _event_layout(event: TrainingEvent, editors: dict[str, Editor], held: dict[str, int | None]) -> list[DayLayout]:
-    also = {int(key[5:]) for key in list(held) + list(editors) if key.startswith("item-")}
-    items = services.agenda_items(event.id, also)
-    current = [item for item in items if item.deleted_at is None]
-    gone = [item for item in items if item.deleted_at is not None]
-    days = timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, current)
-    return _layout(days, gone, editors, held)
 
 
 def _days_html(event: TrainingEvent, presence: list[services.Presence], context: dict[str, Any]) -> Markup:
@@ -322,7 +187,7 @@ def _days_html(event: TrainingEvent, presence: list[services.Presence], context:
     )
 
     def render() -> str:
-        layout = _event_layout(event, {}, {})
+        layout = event_layout(event, {}, {})
         return render_block(TEMPLATE, "days", **{**context, "layout": layout, "form_token": TOKEN_PLACEHOLDER})
 
     html = days_cache().get_or_compute(key, render).replace(TOKEN_PLACEHOLDER, generate_csrf())
@@ -335,42 +200,21 @@ def _page_context(event: TrainingEvent, **state: Any) -> dict[str, Any]:
     return context
 
 
-def _slot_for(event: TrainingEvent, item: AgendaItem, beside: services.Beside | None = None) -> timeplan.SlotView:
-    """The item's place in its day (overlaps, hours), from the agenda as it is now: the other items of its
-    day as light rows, and the item itself with its responsible person as the database has them now."""
-    others, responsible = services.day_slots(event.id, item, beside.slots if beside else None)
-    set_committed_value(item, "responsible", responsible)
-    for day in timeplan.build_days(event.first_day, event.days, event.day_start, event.day_end, [*others, item]):
-        for slot in day.slots:
-            if slot.item is item:
-                return slot
-    return timeplan.SlotView(item)
-
-
-def _item_fragment(
-    event: TrainingEvent,
-    item: AgendaItem,
-    *,
-    status: int = 200,
-    focus: str | None = None,
-    beside: services.Beside | None = None,
-) -> Response:
-    """``beside``: what the fragment shows beside the item, asked with a save's writes."""
-    presence = services.live_presence(event.id, current_user.id, beside.presence if beside else None)
-    editing_by: dict[int, list[str]] = {}
-    for entry in presence:
-        editing_by.setdefault(entry.item_id, []).append(entry.name)
+def _item_fragment(event: TrainingEvent, item: AgendaItem, *, status: int = 200, focus: str | None = None) -> Response:
+    """The item's entry as the agenda shows it now (its slot in its day, who else is editing): read after the
+    change's commit. A deleted item's entry is hidden, and the page fetches the days again."""
     if item.deleted_at is not None:
-        response = make_response(f'<li id="item-{item.id}" class="item item--gone" hidden></li>', status)
-        return trigger(response, "agenda:refresh")
+        gone = render_fragment(TEMPLATE, "item", status=status, entry=Entry("removed", f"item-{item.id}"))
+        return trigger(gone, "agenda:refresh")
+    presence = services.live_presence(event.id, current_user.id)
     return render_fragment(
         TEMPLATE,
         "item",
         status=status,
-        entry=Entry("item", f"item-{item.id}", _slot_for(event, item, beside)),
+        entry=Entry("item", f"item-{item.id}", slot_for(event, item)),
         event=event,
         event_path=_event_path(event.id),
-        editing_by=editing_by,
+        editing_by=editing_by(presence),
         may_edit=can(current_user, "agendas.edit_agenda", event),
         focus=focus or f"item-{item.id}-edit",
     )
@@ -392,7 +236,7 @@ def _editor_fragment(event: TrainingEvent, editor: Editor, status: int = 200) ->
 
 def _agenda_fragment(saved: services.Saved, *, notice: dict[str, Any], focus: str | None) -> Response:
     event = saved.event
-    held = _held_editors(request.form.getlist("open_editor"))
+    held = held_editors(request.form.getlist("open_editor"))
     since = saved.agenda_version if saved.agenda_version is not None else _current_version(event.id)
     context = _agenda_context(event, held=held, notice=notice, focus=focus, since=since)
     body = render_blocks(TEMPLATE, ["agenda", "notice"], oob=True, **context)
@@ -571,7 +415,7 @@ def agenda_changes(event_id: int):
     if request.args.get("since", type=int) == version and request.args.get("p") == services.presence_token(presence):
         return Response(status=204)
     event = _event_or_404(event_id)
-    held = _held_editors(request.args.getlist("open_editor"))
+    held = held_editors(request.args.getlist("open_editor"))
     return render_fragment(TEMPLATE, "agenda", **_agenda_context(event, held=held, presence=presence))
 
 
@@ -631,38 +475,36 @@ def _agenda_rules(event: TrainingEvent, form: ItemForm) -> bool:
 @bp.post("/<int:event_id>/items/<int:item_id>")
 @role_required("expert")
 def save_item(event_id: int, item_id: int):
-    # The form's own rules first: they need no database, so SQLite's write lock (taken with the first
-    # statement of a POST) is not held while they run. Then the lock, with the item in the same statement: the
-    # form is checked against the event as it is under the lock, and the save goes on with both without
-    # reading again.
+    """The htmx save of an item: the form parsed, one service call (lock, check, write, audit, commit), then
+    the item's entry rendered from what the database says after the commit."""
     form, valid = _posted_form(EditItemForm)
-    try:
-        event, locked_item = services.lock_event_with_item(event_id, item_id)
-    except LookupError:
-        abort(404, "There is no such training event.")
-    require("agendas.edit_agenda", event)
     key = f"item-{item_id}"
-    if not _agenda_rules(event, form) or not valid:
+    if not valid:
+        event = _light_event_or_404(event_id)
+        require("agendas.edit_agenda", event)
+        _agenda_rules(event, form)  # every message at once, beside its field
         return _invalid_editor(
             event, Editor(key, _scope(form, key), item=_item_or_404(event, item_id, deleted_too=True))
         )
     since = request.form.get("since", type=int)
     try:
         saved = services.save_item(
-            current_user._get_current_object(),  # the member, not the proxy that looks them up on every read
-            event.id,
-            item_id,
-            form.version.data,
-            form.values(),
-            locked=event,
-            locked_item=locked_item,
+            current_user._get_current_object(), event_id, item_id, form.version.data, form.values()
         )
     except services.EditConflict as conflict:
-        return _conflict_response(event, key, conflict)
+        return _conflict_response(_light_event_or_404(event_id), key, conflict)
+    except services.ItemProblems as problems:
+        db.session.rollback()
+        event = _light_event_or_404(event_id)
+        for name, message in problems.problems.items():
+            getattr(form, name).errors.append(message)
+        item = _item_or_404(event, item_id, deleted_too=True)
+        return _invalid_editor(event, Editor(key, _scope(form, key), item=item), problems.status)
     except RuleViolation as error:
         if error.field is None:
             raise
         db.session.rollback()
+        event = _light_event_or_404(event_id)
         getattr(form, error.field).errors.append(error.message)
         item = _item_or_404(event, item_id, deleted_too=True)
         return _invalid_editor(event, Editor(key, _scope(form, key), item=item), error.status)
@@ -683,16 +525,14 @@ def _after_item_saved(saved: services.Saved, since: int | None) -> Response:
     if not is_htmx():
         flash(saved.message, "success")
         return redirect(url_for("agendas.show_event", event_id=event.id, _anchor=f"item-{saved.item.id}"), 303)
-    response = _item_fragment(event, saved.item, beside=saved.beside)
+    response = _item_fragment(event, saved.item)
     if saved.reordered:
         # Its place, the day's totals and flags may change: the page fetches the days at once.
         return trigger(response, "agenda:refresh")
     if saved.agenda_version is not None and since is not None and saved.agenda_version == since + 1:
         # Nobody else changed the agenda since the page's version: the page is current with this save.
-        extra = (
-            f'<input type="hidden" id="agenda-since" name="since" value="{saved.agenda_version}" hx-swap-oob="true">'
-        )
-        response.set_data(response.get_data(as_text=True) + extra)
+        since_input = render_block(TEMPLATE, "since", since=saved.agenda_version, since_oob=True)
+        response.set_data(response.get_data(as_text=True) + since_input)
     return response
 
 
@@ -707,8 +547,8 @@ def _conflict_response(event: TrainingEvent, key: str, conflict: services.EditCo
     merged, clashes = services.merge_values(conflict.base, conflict.mine, theirs)
     rows = []
     for name in services.ITEM_FIELDS:
-        mine_text = _item_text(name, conflict.mine.get(name), names)
-        their_text = _item_text(name, theirs.get(name), names)
+        mine_text = item_text(name, conflict.mine.get(name), names)
+        their_text = item_text(name, theirs.get(name), names)
         if current.deleted_at is None and mine_text == their_text:
             continue
         if current.deleted_at is not None and not mine_text:
@@ -735,20 +575,6 @@ def _conflict_response(event: TrainingEvent, key: str, conflict: services.EditCo
     event = _event_or_404(event.id)  # the whole page: with its header
     page = render_template(TEMPLATE, **_page_context(event, editors={key: editor}))
     return make_response(page, 409)
-
-
-def _item_text(name: str, value: Any, names: dict[int, str]) -> str:
-    if value is None or value == "":
-        return ""
-    if name == "day":
-        return f"Day {value}"
-    if name in ("start", "end"):
-        return timeplan.format_clock(value)
-    if name == "kind":
-        return ITEM_KINDS.get(value, value)
-    if name == "responsible_id":
-        return names.get(value, "a former member")
-    return str(value)
 
 
 @bp.post("/<int:event_id>/items/<int:item_id>/recreate")
@@ -978,8 +804,8 @@ def _history_entry(change, items: dict[int, AgendaItem], names: dict[int, str]) 
             if change.item_id is None:
                 old, new = _event_text_json(name, before.get(name)), _event_text_json(name, after.get(name))
             else:
-                old = _item_text(name, _json_value(name, before.get(name)), names)
-                new = _item_text(name, _json_value(name, after.get(name)), names)
+                old = item_text(name, _json_value(name, before.get(name)), names)
+                new = item_text(name, _json_value(name, after.get(name)), names)
             rows.append(_history_row(name, old, new))
     state = services.restorable_state(change)
     current = services.item_snapshot(item) if item is not None else None
@@ -1045,8 +871,6 @@ def _in_context(segments: list) -> list:
 
 def _json_value(name: str, value: Any) -> Any:
     if value is not None and name in ("start", "end"):
-        from datetime import time
-
         return time.fromisoformat(value)
     return value
 

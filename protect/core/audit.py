@@ -1,8 +1,8 @@
 """The audit log: who did what to which object, and when.
 
 ``record()`` writes the event in the current transaction, so an event exists exactly when its change was
-committed. It is a plain INSERT (nothing reads the row back in that transaction, so the ORM need not track it:
-an ORM object cost every change a unit-of-work flush at commit). ``summary`` is the short sentence shown in
+committed. It is a plain INSERT through the session (nothing reads the row back in that transaction, so the
+ORM need not track an object for it). ``summary`` is the short sentence shown in
 activity lists; ``details`` (before/after values and the like) are kept for the record and shown only to
 administrators. Never put a secret ballot's content here.
 """
@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, and_, bindparam, insert, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
-from protect.core import fastdb
 from protect.core.changes import area
 from protect.core.database import utcnow
 from protect.extensions import db
@@ -71,8 +70,7 @@ def record(
         object_type = obj.__tablename__
         object_id = obj.id
     actor_id = getattr(actor, "id", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
-    fastdb.write_in(
-        db.session.connection(),
+    db.session.connection().execute(  # Core, in the session's transaction: no object to track
         _INSERT,
         {
             "created_at": when or utcnow(),

@@ -26,16 +26,18 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import String, Table, event, func, select
+from sqlalchemy import String, Table, bindparam, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from protect.core import fastdb
 from protect.extensions import db
 
 AREA = "change_area"  # the key in ``Table.info``: the name of the table's area, or None (see ``area``)
 _APART = "change_area_apart"
 _NOTED = "protect_changed_scopes"
+# A connection's execution option: it only reads, so on SQLite its transactions begin deferred (core.database).
+READ_ONLY = {"protect_read_only": True}
 _paused: ContextVar[bool] = ContextVar("protect_changes_paused", default=False)
 _generations: dict[str, int] = {}
 _generations_lock = threading.Lock()
@@ -93,7 +95,9 @@ def current() -> dict[str, str]:
         stamps = g.get("protect_change_stamps")
         if stamps is not None:
             return stamps
-    return dict(fastdb.rows(db.engine, _ALL_STAMPS))
+    # As of now: on a connection of its own, whose read transaction (never SQLite's write lock) ends at once.
+    with db.engine.connect().execution_options(**READ_ONLY) as conn:
+        return {scope: token for scope, token in conn.execute(_ALL_STAMPS)}
 
 
 def _note(conn, _cursor, _statement, _parameters, context, _executemany) -> None:
@@ -107,14 +111,6 @@ def _note(conn, _cursor, _statement, _parameters, context, _executemany) -> None
     if name is None or (context.isupdate and _only_quiet(table, context.compiled_parameters)):
         return
     conn.info.setdefault(_NOTED, set()).add(name)
-
-
-def _note_written(conn, table) -> None:
-    """``_note`` for the writes ``fastdb.write_in`` runs without SQLAlchemy's cursor events. Every one counts,
-    quiet columns or not: the names given do not tell what the statement's own ``.values()`` set."""
-    name = area_of(table)
-    if name is not None:
-        conn.info.setdefault(_NOTED, set()).add(name)
 
 
 def _only_quiet(table: Table, parameters: list[dict[str, Any]]) -> bool:
@@ -150,12 +146,6 @@ def generation(scope: str) -> int:
     return _generations.get(scope, 0)
 
 
-def write_tokens() -> None:
-    """Write the change tokens of what the session's transaction changed so far now, not at its commit (inside
-    ``database.pipelined()``: they go with its writes). What it changes after this is stamped at commit."""
-    _stamp(db.session.connection())
-
-
 def _stamp(conn) -> None:
     """Before the commit: new tokens for the areas this transaction changed, in the same transaction."""
     scopes = conn.info.pop(_NOTED, None)
@@ -183,21 +173,26 @@ def _after_commit(_session) -> None:
         _advance(scopes)
 
 
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_upserts: dict[tuple[str, int], Any] = {}  # (dialect, number of areas) -> statement: built once each
+
+
+def _upsert(dialect: str, count: int) -> Any:
+    statement = _upserts.get((dialect, count))
+    if statement is None:
+        rows = [{"scope": bindparam(f"scope_{n}"), "token": bindparam("token")} for n in range(count)]
+        insert = _UPSERTS[dialect](ChangeStamp).values(rows)
+        statement = insert.on_conflict_do_update(index_elements=["scope"], set_={"token": insert.excluded.token})
+        _upserts[(dialect, count)] = statement
+    return statement
+
+
 def _write_tokens(conn, ordered: list[str]) -> None:
-    dialect = conn.dialect
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    token = secrets.token_hex(8)
-    # ``ordered``: the same order in every transaction, so concurrent commits never deadlock.
-    rows = ", ".join(f"({mark}, {mark})" for _ in ordered)  # placeholders only: the values are parameters
-    sql = f"INSERT INTO change_stamp (scope, token) VALUES {rows} ON CONFLICT (scope) DO UPDATE SET token = excluded.token"  # noqa: E501, S608
-    arguments: list[Any] = [value for scope in ordered for value in (scope, token)]
-    cursor = conn.connection.dbapi_connection.cursor()
-    try:
-        if fastdb.observers:
-            fastdb.observed(sql)
-        cursor.execute(sql, arguments)
-    finally:
-        cursor.close()
+    """One new token for the areas ``ordered``: one INSERT ... ON CONFLICT DO UPDATE (both databases have it)
+    on ``conn``, in its transaction. ``ordered``: the same order in every transaction, so concurrent commits
+    never deadlock."""
+    params = {f"scope_{n}": scope for n, scope in enumerate(ordered)}
+    conn.execute(_upsert(conn.dialect.name, len(ordered)), {**params, "token": secrets.token_hex(8)})
 
 
 def _forget(conn) -> None:
@@ -209,8 +204,6 @@ def watch(engine: Engine) -> None:
     if event.contains(engine, "after_cursor_execute", _note):
         return
     event.listen(engine, "after_cursor_execute", _note)
-    if _note_written not in fastdb.write_hooks:
-        fastdb.write_hooks.append(_note_written)
     event.listen(engine, "commit", _stamp)
     event.listen(engine, "rollback", _forget)
     if not event.contains(Session, "after_commit", _after_commit):

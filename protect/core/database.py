@@ -27,9 +27,9 @@ from datetime import UTC, datetime
 
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event, exc
-from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.engine import Engine
 
-from protect.core import changes, fastdb
+from protect.core import changes
 from protect.extensions import db
 
 _begin_immediate: ContextVar[bool] = ContextVar("protect_begin_immediate", default=False)
@@ -55,53 +55,6 @@ def writing() -> Iterator[None]:
         yield
     finally:
         _begin_immediate.reset(token)
-
-
-@contextmanager
-def pipelined() -> Iterator[None]:
-    """The session's statements inside this block go to PostgreSQL without waiting for each answer (psycopg's
-    pipeline mode); the answers come back together at the block's end. An error in any statement is raised
-    there at the latest, as SQLAlchemy's exception (though not through its ``handle_error`` hooks, and without
-    the statement); an error of the statements or of the code inside the block rolls the session back, so no
-    part of the block's writes can be committed afterwards.
-
-    Only for writes whose answers can wait until the block ends (a row count: ``rowcount()`` after it).
-    Nothing may be read inside it: a statement that returns rows, or an expired attribute loading, fails
-    there. Commit after the block, not in it (the commit would hand the connection back to the pool while it
-    is still in pipeline mode); ``core.changes.write_tokens()`` inside it sends the change tokens with the
-    writes. SQLite has no round trips to save: there the block does nothing but the rollback on an error."""
-    connection = db.session.connection()
-    try:
-        if connection.dialect.name != "postgresql":
-            yield
-            return
-        dbapi = connection.dialect.loaded_dbapi
-        raw = connection.connection.dbapi_connection
-        try:
-            with raw.pipeline():
-                yield
-        except dbapi.Error as error:  # the driver's own, raised as the block ends: as SQLAlchemy's
-            lost = connection.dialect.is_disconnect(error, raw, None)
-            if lost:
-                connection.invalidate(error)
-            raise exc.DBAPIError.instance(
-                None, None, error, dbapi.Error, connection_invalidated=lost, dialect=connection.dialect
-            ) from error
-    except BaseException:
-        db.session.rollback()
-        raise
-
-
-def rowcount(result: CursorResult | fastdb.Written) -> int:
-    """The rows an UPDATE or DELETE matched, also when it ran inside ``pipelined()``: SQLAlchemy notes the
-    driver's count when the statement is sent, which in a pipeline is before PostgreSQL has answered (-1); the
-    driver's cursor has the count once the block has ended. Read inside the block, it raises."""
-    count = result.rowcount
-    if count < 0 and isinstance(result, CursorResult):
-        count = result.context.cursor.rowcount
-    if count < 0:
-        raise RuntimeError("a row count of a statement in pipelined() is known only after the block")
-    return count
 
 
 def is_sqlite(engine: Engine | None = None) -> bool:
@@ -131,16 +84,6 @@ def _sqlite_write_in_deferred(conn, _cursor, _statement, _parameters, context, _
     ``writing()``. The tests fail on any that is not; in production it is logged."""
     if context is None or not (context.isinsert or context.isupdate or context.isdelete):
         return
-    _check_sqlite_write(conn)
-
-
-def _sqlite_write_run_directly(conn, _table) -> None:
-    """The same check for the writes ``fastdb.write_in`` runs without SQLAlchemy's cursor events."""
-    if conn.dialect.name == "sqlite":
-        _check_sqlite_write(conn)
-
-
-def _check_sqlite_write(conn) -> None:
     if not conn.info.get("protect_deferred") or not has_request_context():
         return
     message = f"a write in a deferred SQLite transaction during {request.method} {request.path}"
@@ -150,7 +93,8 @@ def _check_sqlite_write(conn) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    conn.info["protect_deferred"] = deferred = not (_begin_immediate.get() or _request_writes.get())
+    reading = conn.get_execution_options().get("protect_read_only", False)  # changes.READ_ONLY
+    conn.info["protect_deferred"] = deferred = reading or not (_begin_immediate.get() or _request_writes.get())
     if deferred:
         conn.exec_driver_sql("BEGIN")
         return
@@ -221,8 +165,6 @@ def init_database(app: Flask) -> None:
             event.listen(engine, "begin", _sqlite_begin)
             event.listen(engine, "commit", _sqlite_committed)
             event.listen(engine, "before_cursor_execute", _sqlite_write_in_deferred)
-            if _sqlite_write_run_directly not in fastdb.write_hooks:
-                fastdb.write_hooks.append(_sqlite_write_run_directly)
         elif engine.dialect.name == "postgresql":
             _check_pooled_connections(engine)
         changes.watch(engine)

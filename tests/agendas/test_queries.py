@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import time
 
 import pytest
+from sqlalchemy import event as sa_event
 
 from protect.agendas import services
 from protect.agendas.models import AgendaItem
@@ -112,26 +113,32 @@ def test_the_dashboard_panel_runs_at_most_two_queries(expert):
     assert [count for _event, count in context["events"]] == [6, 6, 6]
 
 
-def test_a_saved_items_fragment_reads_what_it_shows_beside_the_item_with_the_save(client_for, expert, monkeypatch):
-    """On PostgreSQL the day's other items and who else is editing go in the save's pipeline (no round trips
-    after the commit); on SQLite they are read after the commit. Either way the fragment shows them as saved."""
+def test_a_saved_items_fragment_reads_what_it_shows_beside_the_item_after_the_commit(client_for, expert):
+    """The save commits, then the view reads the day's other items and who else is editing: the fragment shows
+    them as the database has them after the save, and no read for the fragment holds the save's locks."""
     event = build(expert, items_per_day=3)[0]
     items = services.agenda_items(event.id)
     item, neighbour = items[0], items[1]
     client = client_for(expert)
-    read_alone = []
-    real_rows = services.fastdb.rows
-    monkeypatch.setattr(
-        services.fastdb,
-        "rows",
-        lambda engine, statement, params=None: read_alone.append(statement) or real_rows(engine, statement, params),
-    )
+    happened: list[str] = []
+
+    def statement(_conn, _cursor, sql, *_args) -> None:
+        happened.append(sql.lstrip().split()[0].upper())
+
+    def committed(_conn) -> None:
+        happened.append("COMMIT")
+
     # The item moves onto its neighbour's time: the fragment shows the overlap, which only the day's rows tell.
     form = item_form(item, start=neighbour.start.strftime("%H:%M"), end=neighbour.end.strftime("%H:%M"))
-    response = client.post(f"/events/{event.id}/items/{item.id}", data=form, headers={"HX-Request": "true"})
+    sa_event.listen(db.engine, "before_cursor_execute", statement)
+    sa_event.listen(db.engine, "commit", committed)
+    try:
+        response = client.post(f"/events/{event.id}/items/{item.id}", data=form, headers={"HX-Request": "true"})
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", statement)
+        sa_event.remove(db.engine, "commit", committed)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert "Overlaps" in body and neighbour.title in body
-    beside = {id(services._DAY_SLOTS), id(services._LIVE_PRESENCE)}
-    read_after = [s for s in read_alone if id(s) in beside]
-    assert len(read_after) == (0 if db.engine.dialect.name == "postgresql" else 2)
+    after_commit = happened[len(happened) - happened[::-1].index("COMMIT") :]  # after the save's (the last) commit
+    assert [verb for verb in after_commit if verb not in ("BEGIN", "ROLLBACK")] == ["SELECT", "SELECT"]
