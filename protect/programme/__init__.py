@@ -6,14 +6,13 @@ from typing import Any
 
 from flask import Flask
 
+from protect.core.permissions import has_role
 from protect.core.registry import NavItem, Panel, Seeder, add_nav, add_panel, add_seeder
+from protect.programme.services import waiting_for
 
 
 def dashboard_panel(user: Any) -> dict[str, Any] | None:
     """Moderators: pages waiting for review or for publishing. Experts: drafts not submitted yet. One query."""
-    from protect.core.permissions import has_role
-    from protect.programme.services import waiting_for
-
     if not has_role(user, "expert"):
         return None
     pages = waiting_for(user)
