@@ -155,6 +155,7 @@ def test_the_excerpt_is_plain_text_not_html():
         ("<script>a</script>b<script>c</script>d", "bd"),
         ("<script>\na</script>b\n\nafter <script>c</script> d", "b\n<p>after  d</p>\n"),
         ("before\n\n<script>\nx\n</script", "<p>before</p>\n"),  # a script never closed takes the rest
+        ("a <script>b and more", "<p>a b and more</p>\n"),  # inline, with no end tag: only the tag goes
         ("x </span> y", "<p>x  y</p>\n"),  # a stray end tag of an unknown element
         ("x <span>y</span> z <span>w</span>", "<p>x y z w</p>\n"),
         ("a <b>b</b> c </b> d", "<p>a <b>b</b> c  d</p>\n"),  # closed once; the second end tag closes nothing
@@ -165,6 +166,7 @@ def test_the_excerpt_is_plain_text_not_html():
         ("a  \nb\n\n---", "<p>a<br>\nb</p>\n<hr>\n"),  # a hard line break and a rule
         ("a<br/>b<br>c</br>d", "<p>a<br>b<br>cd</p>\n"),
         ('a <img src=\'x\'> b <img alt="the map" src="y"> ![](https://e.org/x.png)', "<p>a  b the map </p>\n"),
+        ('a <img src="x"> b', "<p>a  b</p>\n"),  # an image with no text shows nothing
         ('<abbr title="Baltic Sea" class="x">BSR</abbr>', '<p><abbr title="Baltic Sea">BSR</abbr></p>\n'),
     ],
 )
@@ -229,6 +231,12 @@ def test_a_long_text_full_of_ampersands_reads_the_same_without_any_trace_of_the_
         ("abc & d `x` aaaaaaaa & e & f", "<p>abc &amp; d <code>x</code> aaaaaaaa <!---->&amp; e &amp; f</p>\n"),
         ("x <!-- c --> aaaaaaa & b & c", "<p>x  aaaaaaa <!---->&amp; b &amp; c</p>\n"),  # a comment is no tag
         ("<div>\naaaaaaa & bb & c\n</div>", "\naaaaaaa & bb <!---->& c\n"),  # nor is a dropped raw tag
+        # Text on either side of a comment is one run: the count goes on, and after a cut starts from the cut.
+        ("aaaaa<!-- c -->bbbbb<!-- d --> & c & d", "<p>aaaaabbbbb <!---->&amp; c &amp; d</p>\n"),
+        ("aaaaaaaaaa<!-- c -->&b&c", "<p>aaaaaaaaaa<!---->&amp;b&amp;c</p>\n"),
+        ("aaaaaaaaaa&<!-- c -->bbbb&", "<p>aaaaaaaaaa<!---->&amp;bbbb&amp;</p>\n"),
+        ("aaaa<!-- x -->b&<!-- y -->&c", "<p>aaaab&amp;<!---->&amp;c</p>\n"),
+        ("x&yyyyyyy<!-- c -->zz & w & v", "<p>x&amp;yyyyyyyzz <!---->&amp; w &amp; v</p>\n"),
     ],
 )
 def test_the_html_handed_to_the_sanitiser_is_cut_before_an_ampersand_every_so_many_characters(
@@ -263,6 +271,15 @@ def test_the_log_says_how_long_the_text_was_that_could_not_be_rendered(monkeypat
     monkeypatch.setattr(text, "_html", fail)
     render_markdown("x" * 47)
     assert "Markdown could not be rendered (47 characters); shown as text" in caplog.messages
+
+
+def test_the_log_says_how_long_the_text_was_whose_excerpt_could_not_be_made(monkeypatch, caplog):
+    def fail(source):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(text, "_html", fail)
+    assert plain_excerpt("y" * 12) == "y" * 12
+    assert "Markdown excerpt could not be made (12 characters); the source is used" in caplog.messages
 
 
 # Excerpts --------------------------------------------------------------------------------------------------
