@@ -335,3 +335,61 @@ def test_the_seal_command_seals_at_the_time_it_is_given(moderator, expert):
     sealed = services.get_poll(poll.id)
     assert sealed.sealed_at == closes and sealed.ballot_salt is None
     assert all(row.voter_tag is None for row in ballot_rows(poll))
+
+
+def test_a_member_deactivated_while_their_request_runs_cannot_vote(moderator, expert):
+    poll = make_poll(moderator)
+    assert expert.active  # loaded, as the request loaded the member when it began
+    db.session.expunge(expert)
+    db.session.commit()
+    with db.engine.begin() as other_request:
+        other_request.execute(text("UPDATE users SET active = :no WHERE id = :id"), {"no": False, "id": expert.id})
+    expert = db.session.merge(expert, load=False)  # the session still holds the member as it was loaded
+    assert expert.active
+    error = _told(lambda: services.cast_ballot(poll.id, expert, option_ids(poll, "Riga")))
+    assert _as_told(error) == (403, None, "Only active members of the group can vote.")
+    assert ballot_rows(poll) == []
+
+
+def test_changing_a_ballot_in_one_poll_keeps_the_voters_ballot_in_another(moderator, expert):
+    first = make_poll(moderator, secret=False)
+    second = make_poll(moderator, secret=False, question="And the spring meeting?")
+    cast(second, expert, "Vilnius")
+    cast(first, expert, "Riga")
+    cast(first, expert, "Tallinn")
+    assert [row.choice() for row in ballot_rows(second)] == [tuple(option_ids(second, "Vilnius"))]
+    assert [row.choice() for row in ballot_rows(first)] == [tuple(option_ids(first, "Tallinn"))]
+
+
+def test_the_audit_line_names_the_voter(moderator, expert):
+    poll = make_poll(moderator)
+    cast(poll, expert, "Riga")
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "ballot.cast")).scalar_one()
+    assert event.actor_id == expert.id
+
+
+def test_sealing_one_poll_leaves_the_ballots_of_the_others(moderator, expert):
+    sealed = make_poll(moderator)
+    other = make_poll(moderator, question="Still open")
+    cast(sealed, expert, "Riga", "Tallinn")
+    cast(other, expert, "Vilnius", "Riga")
+    close_now(sealed)
+    with writing():
+        assert services.seal_poll(sealed.id)
+    assert [row.choice() for row in ballot_rows(other)] == [tuple(option_ids(other, "Vilnius", "Riga"))]
+    assert [row.choice() for row in ballot_rows(sealed)] == [tuple(option_ids(sealed, "Riga", "Tallinn"))]
+
+
+def test_a_database_error_while_sealing_hides_the_ballots_values(moderator, monkeypatch):
+    poll = make_poll(moderator)
+    for _ in range(2):
+        cast(poll, make_user("expert"), "Riga")
+    close_now(poll)
+    receipts = {row.receipt_hash for row in ballot_rows(poll)}
+    monkeypatch.setattr(services, "new_ballot_id", lambda: 4242)  # both rewritten ballots get one id
+    with pytest.raises(StatementError) as raised, writing():
+        services.seal_poll(poll.id)
+    db.session.rollback()
+    assert raised.value.hide_parameters and "SQL parameters hidden" in str(raised.value)
+    assert not any(receipt in str(raised.value) for receipt in receipts)
+    assert services.get_poll(poll.id).sealed_at is None and len(ballot_rows(poll)) == 2  # nothing half done
