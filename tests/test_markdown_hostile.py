@@ -23,6 +23,13 @@ TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
 VOID = {"br", "hr"}
 
 
+@pytest.fixture(autouse=True)
+def _render_afresh():
+    """Render for this test, not from a cache an earlier render (or mutation testing's first run) filled."""
+    text._rendered().clear()
+    text._excerpts().clear()
+
+
 def check_sane(source: str, out: str) -> None:
     """Only allowed tags, each closed in order, at most DEPTH_MAX deep; nothing that could start a tag."""
     stack: list[str] = []

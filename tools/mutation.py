@@ -45,6 +45,8 @@ class Target:
     tests: list[str]
     functions: list[str] = field(default_factory=list)
     equivalent: list[dict[str, str]] = field(default_factory=list)
+    # Other folders the tests import (e.g. "bench" for the hostile Markdown texts): linked and copied like tests/.
+    also_copy: list[str] = field(default_factory=list)
 
     @property
     def dotted(self) -> str:
@@ -74,13 +76,14 @@ def prepare(target: Target, shared: dict) -> Path:
     [tool.mutmut] in place of the shared one (pytest keeps reading its own section from the same file)."""
     home = WORK / target.name
     home.mkdir(parents=True, exist_ok=True)
-    for name in ("protect", "tests"):
+    for name in ("protect", "tests", *target.also_copy):
         link = home / name
         if not link.is_symlink():
             link.symlink_to(Path("..") / ".." / name, target_is_directory=True)
     settings = {
         **shared,
         "only_mutate": [target.module],
+        "also_copy": [*shared.get("also_copy", []), *target.also_copy],
         "pytest_add_cli_args_test_selection": target.tests,
     }
     text = (ROOT / "pyproject.toml").read_text("utf-8")
