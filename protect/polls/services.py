@@ -9,6 +9,7 @@ secret ballot is found again only through a keyed tag whose key is not in the da
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -57,6 +58,8 @@ from protect.polls.tally import (
     check_ballot,
     count,
 )
+
+log = logging.getLogger(__name__)
 
 LOCKED_AFTER_FIRST_BALLOT = (
     "The locations, the counting method and ballot secrecy cannot change once the first ballot is cast: voters "
@@ -1014,9 +1017,11 @@ def _checkpoint_sqlite() -> None:
         return
     try:
         with bind.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).first()
     except OperationalError:
-        pass  # another connection holds the log: SQLite checkpoints it later by itself
+        busy = (1,)
+    if busy and busy[0]:  # SQLite answers "busy" rather than raising while a reader holds the log
+        log.info("Sealed a poll; the write-ahead log is in use and keeps older pages until SQLite checkpoints it")
 
 
 def _ballot_message(method: str, error: BallotError, choice: list[int]) -> str:
