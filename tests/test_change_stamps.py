@@ -311,3 +311,15 @@ def test_a_sign_in_changes_no_token_but_any_other_change_to_a_member_does(expert
     db.session.execute(update(User).where(User.id == expert.id).values(last_login_at=utcnow(), role="moderator"))
     db.session.commit()
     assert changes.current()["auth"] != after["auth"]
+
+
+def test_a_rollback_on_a_connection_the_server_ended_does_not_raise(app):
+    """When the database ends a connection mid-request, SQLAlchemy invalidates it and the request's teardown
+    rolls back: forgetting the noted changes must not touch the dead connection (that raised, and turned the
+    database's restart into a 500 instead of the 503 page)."""
+    with db.engine.connect() as conn:
+        conn.begin()
+        conn.execute(text("SELECT 1"))
+        conn.invalidate()  # what SQLAlchemy does when it sees the server's goodbye
+        conn.rollback()
+        assert conn.invalidated

@@ -196,6 +196,8 @@ def _write_tokens(conn, ordered: list[str]) -> None:
 
 
 def _forget(conn) -> None:
+    if conn.invalidated:  # the server ended the connection: its info went with it (and reading it would raise)
+        return
     conn.info.pop(_NOTED, None)
 
 
