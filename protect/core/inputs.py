@@ -34,7 +34,12 @@ def clean_text(value: str) -> str:
 
 
 class Values(ImmutableMultiDict):
-    """Form and query values; ``.get(key, type=int)`` gives the default for a number the database can't hold."""
+    """Form and query values without control characters (tab and line breaks stay); ``.get(key, type=int)``
+    gives the default for a number the database can't hold."""
+
+    def __init__(self, mapping=None) -> None:
+        pairs = MultiDict(mapping).items(multi=True) if mapping is not None else ()
+        super().__init__([(k, clean_text(v) if isinstance(v, str) else v) for k, v in pairs])
 
     def get(self, key, default=None, type=None):
         if type is int:
@@ -47,23 +52,12 @@ class Values(ImmutableMultiDict):
         return super().get(key, default, type)
 
 
-def _cleaned(values: MultiDict) -> MultiDict:
-    return Values([(k, clean_text(v) if isinstance(v, str) else v) for k, v in values.items(multi=True)])
-
-
 class CleanRequest(Request):
     """A request whose form and query values carry no control characters (tab and line breaks stay) and
-    whose ``get(..., type=int)`` stays within the database's integers."""
+    whose ``get(..., type=int)`` stays within the database's integers: Werkzeug builds both with
+    ``parameter_storage_class``."""
 
-    def _load_form_data(self) -> None:
-        super()._load_form_data()
-        self.__dict__["form"] = _cleaned(self.__dict__["form"])
-
-    @property
-    def args(self) -> MultiDict:  # type: ignore[override]
-        if "_clean_args" not in self.__dict__:
-            self.__dict__["_clean_args"] = _cleaned(super().args)
-        return self.__dict__["_clean_args"]
+    parameter_storage_class = Values
 
 
 class IdConverter(IntegerConverter):
