@@ -93,6 +93,8 @@ def _sqlite_write_in_deferred(conn, _cursor, _statement, _parameters, context, _
 
 
 def _sqlite_begin(conn) -> None:
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # asked for no transaction (VACUUM, for one): each statement commits by itself
     reading = conn.get_execution_options().get("protect_read_only", False)  # changes.READ_ONLY
     conn.info["protect_deferred"] = deferred = reading or not (_begin_immediate.get() or _request_writes.get())
     if deferred:

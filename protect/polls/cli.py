@@ -42,10 +42,7 @@ def _vacuum() -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM FULL poll, poll_participation, ballot, ballot_mark"))
         return
-    raw = engine.raw_connection()  # pysqlite in autocommit (see core.database): VACUUM runs outside a transaction
-    try:
-        raw.driver_connection.execute("PRAGMA secure_delete = ON")
-        raw.driver_connection.execute("VACUUM")
-        raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        raw.close()
+    # VACUUM runs outside a transaction: an autocommit connection, as for PostgreSQL above.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for statement in ("PRAGMA secure_delete = ON", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)"):
+            connection.execute(text(statement))
