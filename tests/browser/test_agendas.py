@@ -448,6 +448,9 @@ def test_htmx_swaps_raise_no_content_security_policy_error(signed_in, expert, mo
     with page.expect_response(re.compile(rf"/items/{second.id}$")) as answer:
         page.get_by_role("button", name="Save").click()
     assert answer.value.status == 422
+    # The answer is swapped in after the response arrives: Escape means something once the error shows.
+    expect(page.get_by_label("End")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(".item-editor [role=alert]")).to_be_focused()
     page.keyboard.press("Escape")
     expect(page.get_by_role("link", name=f"Edit “{second.title}”")).to_be_visible()
     page.evaluate(STYLE_THE_PAGE)
