@@ -6,7 +6,13 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app protect
 
-.PHONY: run test lint format mutation bench bench-quick wrk install clean-venv
+.PHONY: run test lint format mutation bench bench-quick wrk install clean-venv translations messages-extract messages-update
+
+# The interface's catalogues (protect/translations/<language>/LC_MESSAGES/messages.po); the compiled .mo files
+# are built here, never committed.
+CATALOGUES := protect/translations
+POT := $(CATALOGUES)/messages.pot
+COMPILED := $(patsubst %.po,%.mo,$(wildcard $(CATALOGUES)/*/LC_MESSAGES/messages.po))
 
 $(BIN)/activate:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
@@ -23,8 +29,25 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 
 install: $(VENV)/.runtime
 
+## make translations: compile the catalogues that changed (make run and make test do it first)
+translations: $(COMPILED)
+
+%.mo: %.po | $(VENV)/.runtime
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+## make messages-extract: write the catalogue template from the code and the templates (tests check it is current)
+messages-extract: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --add-comments=Translators: --sort-by-file \
+		--add-location=file --no-wrap --project="PROTECT Workspace" --copyright-holder="PROTECT Workspace" -o $(POT) protect
+
+## make messages-update: bring every catalogue up to the template (new messages empty, gone ones dropped)
+messages-update: messages-extract
+	$(BIN)/pybabel update -i $(POT) -d $(CATALOGUES) --no-wrap --no-fuzzy-matching --ignore-obsolete \
+		--ignore-pot-creation-date
+	$(BIN)/python tools/english_catalogue.py $(POT) $(CATALOGUES)/en/LC_MESSAGES/messages.po
+
 ## make run: set up, migrate the database, load the demo data on first run, serve on http://$(HOST):$(PORT)
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime translations
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
 	@echo ""
@@ -44,7 +67,7 @@ run: $(VENV)/.runtime
 	PROTECT_WORKERS=$${PROTECT_WORKERS:-1} $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 ## make test: set up, lint, then the whole suite (on PostgreSQL too when PROTECT_TEST_DATABASE_URL is set)
-test: $(VENV)/.dev
+test: $(VENV)/.dev translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from protect import cli
 from protect.config import load_config
-from protect.core import errors, inputs, lru, security, timefmt
+from protect.core import errors, i18n, inputs, lru, security, timefmt
 from protect.core.database import init_database
 from protect.core.permissions import ROLE_LABELS, can, has_role
 from protect.core.regions import country_name, sector_name
@@ -63,10 +64,12 @@ def _init_extensions(app: Flask) -> None:
     lru.init_app(app)
     inputs.init_app(app)
     init_database(app)
+    i18n.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message = i18n.N_("Please sign in to continue.")
+    login_manager.localize_callback = gettext  # flashed in the visitor's language
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     csrf.init_app(app)

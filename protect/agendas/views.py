@@ -26,6 +26,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
@@ -184,6 +185,8 @@ def _days_html(event: TrainingEvent, presence: list[services.Presence], context:
         request.script_root,
         tuple(presence),
         services.agenda_fingerprint(event.id),
+        str(get_locale()),  # the days' words and dates are in the viewer's language
+        str(get_timezone()),
     )
 
     def render() -> str:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from protect.core.forms import choices
+from protect.core.i18n import LANGUAGES
 from protect.core.permissions import ROLE_CHOICES
 from protect.core.regions import COUNTRY_CHOICES, SECTOR_CHOICES, TIME_ZONE_CHOICES
 
@@ -55,6 +57,11 @@ class ProfileForm(FlaskForm):
     sector = SelectField("Sector", choices=choices(SECTOR_CHOICES))
     time_zone = SelectField(
         "Time zone", choices=choices(TIME_ZONE_CHOICES), description="Dates and times are shown to you in this zone."
+    )
+    language = SelectField(
+        lazy_gettext("Language"),
+        choices=[("", lazy_gettext("The language of your browser")), *LANGUAGES.items()],
+        description=lazy_gettext("The workspace speaks to you in this language, in its e-mails too."),
     )
 
 

@@ -50,6 +50,7 @@ class User(UserMixin, db.Model):
     sector: Mapped[str] = mapped_column(String(32), default="other")
     organisation: Mapped[str] = mapped_column(String(200), default="")
     time_zone: Mapped[str] = mapped_column(String(64), default="Europe/Copenhagen")
+    language: Mapped[str | None] = mapped_column(String(8))  # the interface's; None: the browser's (core.i18n)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(info={"quiet_change": True})  # on no cached page

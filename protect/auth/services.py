@@ -423,9 +423,9 @@ def use_password_reset(token: str, password: str, client: tuple[str, str] = ("",
 
 def update_profile(user: User, **fields: str) -> None:
     changed = {}
-    for name in ("display_name", "country", "sector", "organisation", "time_zone"):
+    for name in ("display_name", "country", "sector", "organisation", "time_zone", "language"):
         if name in fields and fields[name] is not None:
-            value = fields[name].strip()
+            value = fields[name].strip() or None if name == "language" else fields[name].strip()
             if getattr(user, name) != value:
                 changed[name] = [getattr(user, name), value]
                 setattr(user, name, value)

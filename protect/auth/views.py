@@ -304,6 +304,7 @@ def profile():
             country=form.country.data,
             sector=form.sector.data,
             time_zone=form.time_zone.data,
+            language=form.language.data or "",
         )
         flash("Your profile is saved.", "success")
         return redirect(url_for("auth.profile"), 303)

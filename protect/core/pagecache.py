@@ -29,6 +29,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, request, session
 from flask.globals import request_ctx
+from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -80,6 +81,8 @@ def cached_page(*scopes: str, seconds: int = 60) -> Callable:
                 request.host_url,
                 tuple(sorted((k, v) for k, v in request.headers.items() if k.lower().startswith("hx-"))),
                 user.id,
+                str(get_locale()),  # set in the profile (an auth change) or by ?lang=, the cookie, the browser
+                str(get_timezone()),
                 state,
                 int(time.time() // seconds),
             )

@@ -44,7 +44,7 @@ def test_an_expert_proposes_a_training_whose_zone_follows_the_city(expert_client
     assert db.session.execute(select(AuditEvent.action)).scalars().all() == ["agendas.event_proposed"]
     page = expert_client.get(f"/events/{event.id}").get_data(as_text=True)
     assert "<strong>North-West Russia</strong>" in page
-    assert "Europe/Moscow" in page and "16–17 March 2027" in page
+    assert "Europe/Moscow" in page and "16\u2009–\u200917 Mar 2027" in page
 
 
 def test_a_moderator_may_set_the_status_when_proposing(moderator_client):

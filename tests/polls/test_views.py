@@ -68,7 +68,7 @@ def test_a_moderator_creates_a_poll_with_times_in_a_named_zone(moderator_client)
     page = _text(moderator_client.get(f"/polls/{poll.id}"))
     assert "Riga, Latvia" in page and "Tallinn, Estonia" in page
     assert "1 Sep 2030 – 2 Sep 2030" in page
-    assert "(Europe/Copenhagen)" in page  # shown in the viewer's own zone, named
+    assert "(Copenhagen)" in page  # shown in the viewer's own zone, named
     assert "Voting opens" in page
     assert options.question in page
 
@@ -707,6 +707,6 @@ def test_times_are_shown_in_the_viewers_zone(client_for, moderator):
     db.session.commit()
     reykjavik = make_user("expert", time_zone="Atlantic/Reykjavik")
     moscow = make_user("expert", time_zone="Europe/Moscow")
-    assert "1 Jul 2040, 12:00 GMT (Atlantic/Reykjavik)" in _text(client_for(reykjavik).get(f"/polls/{poll.id}"))
-    assert "1 Jul 2040, 15:00 MSK (Europe/Moscow)" in _text(client_for(moscow).get(f"/polls/{poll.id}"))
+    assert "1 Jul 2040, 12:00 GMT (Reykjavik)" in _text(client_for(reykjavik).get(f"/polls/{poll.id}"))
+    assert "1 Jul 2040, 15:00 MSK (Moscow)" in _text(client_for(moscow).get(f"/polls/{poll.id}"))
     assert poll.closes_at > utcnow()

@@ -46,7 +46,7 @@ def test_a_training_page_shows_the_published_programme_with_days_side_by_side(cl
     assert response.status_code == 200
     body = response.get_data(as_text=True)
     assert '<h1 id="training-title">Protecting children on the move: training in Riga</h1>' in body
-    assert f"16–17 March {NEXT_MARCH_16.year}" in body and "Ministry of Welfare, Riga, Latvia" in body
+    assert f"16\u2009–\u200917 Mar {NEXT_MARCH_16.year}" in body and "Ministry of Welfare, Riga, Latvia" in body
     assert "Law enforcement, Child welfare" in body and "English" in body
     assert body.count('class="programme-day"') == 2
     assert "Identification of victims" in body and "Erik Lindqvist" in body
@@ -60,7 +60,7 @@ def test_meta_tags_give_shared_links_a_title_and_a_summary(client, expert, moder
     page = a_published_training(expert, moderator)
     body = client.get(f"/programme/{page.slug}").get_data(as_text=True)
     assert '<meta property="og:title" content="Protecting children on the move: training in Riga">' in body
-    description = f"16–17 March {NEXT_MARCH_16.year}, Riga, Latvia. Two days for the professionals of Latvia."
+    description = f"16\u2009–\u200917 Mar {NEXT_MARCH_16.year}, Riga, Latvia. Two days for the professionals of Latvia."
     assert f'<meta name="description" content="{description}">' in body
     assert f'<meta property="og:description" content="{description}">' in body
     assert f'<link rel="canonical" href="http://localhost/programme/{page.slug}">' in body

@@ -15,21 +15,28 @@
 
   const alerts = () => document.getElementById("alerts");
 
-  function showAlert(message, kind = "error") {
+  // The page's messages for its scripts, in the page's language (base.html writes them).
+  let messages = null;
+  const message = (key) => {
+    messages ??= JSON.parse(document.getElementById("js-messages")?.textContent || "{}");
+    return messages[key] ?? key;
+  };
+
+  function showAlert(text, kind = "error") {
     const box = alerts();
     if (!box) return;
     const alert = document.createElement("div");
     alert.className = `alert alert--${kind}`;
     alert.setAttribute("role", "alert");
-    const text = document.createElement("p");
-    text.textContent = message;
+    const paragraph = document.createElement("p");
+    paragraph.textContent = text;
     const close = document.createElement("button");
     close.type = "button";
     close.className = "alert__close";
     close.setAttribute("data-dismiss", "");
-    close.setAttribute("aria-label", "Dismiss this message");
+    close.setAttribute("aria-label", message("dismiss"));
     close.textContent = "×";
-    alert.append(text, close);
+    alert.append(paragraph, close);
     box.replaceChildren(alert);
   }
 
@@ -37,16 +44,16 @@
   document.addEventListener("htmx:response:error", (event) => {
     const status = event.detail.ctx.response?.status ?? 0;
     if (status === 503) {
-      showAlert("The workspace is briefly unavailable (its database is restarting). Nothing was saved by this; what you typed is still on the page. Please try again in a few seconds.");
+      showAlert(message("unavailable"));
     } else if (status >= 500) {
-      showAlert(`The server could not complete this (error ${status}). What you typed is still on the page; please try again in a moment.`);
+      showAlert(message("failed").replace("{status}", String(status)));
     }
   });
 
   // Network failures and time-outs.
   document.addEventListener("htmx:error", (event) => {
     if (!event.detail.ctx?.response) {
-      showAlert("The workspace could not be reached. Check your connection; what you typed is still on the page.");
+      showAlert(message("unreachable"));
     }
   });
 
@@ -111,8 +118,8 @@
       if (field) {
         field.select();
         navigator.clipboard?.writeText(field.value).then(
-          () => { copy.textContent = "Copied"; },
-          () => { copy.textContent = "Press Ctrl+C to copy"; },
+          () => { copy.textContent = message("copied"); },
+          () => { copy.textContent = message("copy_by_hand"); },
         );
       }
     }
