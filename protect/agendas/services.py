@@ -45,6 +45,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
+from protect.core.i18n import N_
 from protect.core.permissions import can, has_role, rule
 from protect.core.regions import COUNTRIES, TIME_ZONES, country_time_zone
 from protect.extensions import db
@@ -256,7 +257,8 @@ def create_event(actor: User, values: dict[str, Any], slug: str | None = None) -
         actor,
         "agendas.event_proposed",
         event,
-        summary=f"proposed the training “{event.title}”",
+        summary=N_("proposed the training “%(title)s”"),
+        params={"title": event.title},
         url=event_url(event.id),
     )
     db.session.commit()

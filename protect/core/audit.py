@@ -2,9 +2,10 @@
 
 ``record()`` writes the event in the current transaction, so an event exists exactly when its change was
 committed. It is a plain INSERT through the session (nothing reads the row back in that transaction, so the
-ORM need not track an object for it). ``summary`` is the short sentence shown in
-activity lists; ``details`` (before/after values and the like) are kept for the record and shown only to
-administrators. Never put a secret ballot's content here.
+ORM need not track an object for it). ``summary`` is the short sentence shown in activity lists, kept in
+English with named placeholders (``N_("proposed the training “%(title)s”")``) and its ``params`` apart, so
+that each reader sees it in their own language (``AuditEvent.text``); ``details`` (before/after values and
+the like) are kept for the record and shown only to administrators. Never put a secret ballot's content here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import JSON, ForeignKey, Index, String, and_, bindparam, insert, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
@@ -36,8 +38,18 @@ class AuditEvent(db.Model):
     url: Mapped[str | None] = mapped_column(String(300))
     audience: Mapped[str] = mapped_column(String(16), default="all")
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The values of the summary's placeholders; None for a summary without any (and for events before 0013).
+    summary_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     actor = relationship("User", lazy="raise")
+
+    @property
+    def text(self) -> str:
+        """The summary in the reader's language (the English one where the catalogue has no such message)."""
+        try:
+            return gettext(self.summary, **(self.summary_params or {}))
+        except (KeyError, ValueError, TypeError):  # a summary from before its placeholders were named
+            return self.summary
 
     def __repr__(self) -> str:
         return f"<AuditEvent {self.action} {self.object_type}:{self.object_id}>"
@@ -54,13 +66,15 @@ def record(
     obj: Any = None,
     *,
     summary: str = "",
+    params: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
     url: str | None = None,
     audience: str = "all",
     when: datetime | None = None,
 ) -> None:
     """Write an audit event for ``actor`` doing ``action`` to ``obj`` in the current transaction (``when``:
-    the time it happened, for imported history; now by default)."""
+    the time it happened, for imported history; now by default). ``summary`` is an English message marked
+    with ``N_`` whose ``%(name)s`` placeholders ``params`` fill when it is shown."""
     if audience not in AUDIENCES:
         raise ValueError(f"unknown audience {audience!r}")
     object_type = object_id = None
@@ -79,6 +93,7 @@ def record(
             "object_type": object_type,
             "object_id": object_id,
             "summary": summary[:300],
+            "summary_params": params or None,
             "details": details,
             "url": url,
             "audience": audience,
