@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from protect.core.forms import choices
@@ -60,7 +61,11 @@ class ProfileForm(FlaskForm):
     )
     language = SelectField(
         lazy_gettext("Language"),
-        choices=[("", lazy_gettext("The language of your browser")), *LANGUAGES.items()],
+        # Each language in its own name, marked as such for screen readers.
+        choices=[
+            SelectChoice("", lazy_gettext("The language of your browser")),
+            *(SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()),
+        ],
         description=lazy_gettext("The workspace speaks to you in this language, in its e-mails too."),
     )
 
