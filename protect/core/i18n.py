@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import Locale
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -74,6 +74,8 @@ def requested_language() -> str:
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # the command line, a test's or a job's application context: English
+        return _FORMAT_LOCALE[SOURCE_LANGUAGE]
     code = requested_language()
     return _FORMAT_LOCALE.get(code, code)
 

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from flask_babel import gettext
 from markupsafe import Markup
 
 from protect.core.text import render_markdown
@@ -163,22 +164,28 @@ _BLOCK_MARK = Markup(
 )
 
 
+def _said(kind: str) -> str:
+    """What a screen reader says before added or removed text (in the reader's language: a cache of these
+    diffs has the language in its key)."""
+    # Translators: said by screen readers before added text in a comparison, as in "[added: some words]".
+    return gettext("added") if kind == "ins" else gettext("removed")
+
+
 def _mark(kind: str, text: str) -> str:
     if text.isspace():
-        mark = str(_SPACE_MARK.format(kind, "space added" if kind == "ins" else "space removed"))
+        mark = str(_SPACE_MARK.format(kind, gettext("space added") if kind == "ins" else gettext("space removed")))
         return mark + text if kind == "ins" else mark
-    said = "added" if kind == "ins" else "removed"
-    return str(_MARK.format(kind, said, Markup(text)))  # noqa: S704 - a run of sanitised HTML
+    return str(_MARK.format(kind, _said(kind), Markup(text)))  # noqa: S704 - a run of sanitised HTML
 
 
 def _format_mark(old: list[Tok], new: list[Tok]) -> str:
     tags = {t.tag for t in (*old, *new) if t.is_tag}
     if "a" in tags:
-        said = "link changed"
+        said = gettext("link changed")
     elif tags & (BLOCKS | {"li"}):
-        said = "paragraph or block changed"
+        said = gettext("paragraph or block changed")
     else:
-        said = "formatting changed"
+        said = gettext("formatting changed")
     return str(_FORMAT_MARK.format(said))
 
 
@@ -476,8 +483,7 @@ def _join(blocks: list[str]) -> list[Tok]:
 
 def _whole(kind: str, blocks: list[str]) -> str:
     """Whole blocks added or removed."""
-    said = "added" if kind == "ins" else "removed"
-    return str(_BLOCK_MARK.format(kind, said, Markup("".join(blocks))))  # noqa: S704 - blocks of sanitised HTML
+    return str(_BLOCK_MARK.format(kind, _said(kind), Markup("".join(blocks))))  # noqa: S704 - blocks of sanitised HTML
 
 
 def diff_html(old_html: str, new_html: str, *, side_by_side: bool = False) -> RenderedDiff:

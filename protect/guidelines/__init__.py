@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from protect.core.i18n import N_
 from protect.core.registry import NavItem, Panel, Seeder, add_nav, add_panel, add_seeder
 
 
@@ -15,7 +16,8 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     add_nav(
-        app, NavItem("Guidelines", "guidelines.list_guidelines", role="expert", order=20, active_prefix="/guidelines")
+        app,
+        NavItem(N_("Guidelines"), "guidelines.list_guidelines", role="expert", order=20, active_prefix="/guidelines"),
     )
     add_panel(app, Panel("guidelines", "guidelines/_dashboard_panel.html", build=services.dashboard_panel, order=20))
     add_seeder(app, Seeder("guidelines", seed_guidelines, order=20))

@@ -9,6 +9,8 @@ import hashlib
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from flask_babel import get_locale
+
 from protect.core import diff as core_diff
 from protect.core.diff import DEL, INS, SAME, Diff, Segment, normalise, tokens
 from protect.core.lru import LRU, app_cache
@@ -68,7 +70,7 @@ def clear_diff_cache() -> None:
 
 
 # The differences as the texts read (rendered Markdown), cached as the word diff is: keyed on both texts'
-# digests and the view; weighed by the HTML held.
+# digests, the view and the language (the marks carry words for screen readers); weighed by the HTML held.
 def _rendered() -> LRU[RenderedDiff]:
     return app_cache("guidelines.rendered_diffs", 64, max_weight=DIFF_CACHE_CHARS, weigh=_rendered_weight)
 
@@ -80,7 +82,7 @@ def _rendered_weight(found: RenderedDiff) -> int:
 def rendered(old: str, new: str, *, side_by_side: bool = False) -> RenderedDiff:
     """``protect.core.rendered_diff.rendered_diff`` of the two texts, computed once per pair and view in this
     process (the result is read only: its HTML and rows are not changed by the pages)."""
-    key = (_digest(old), _digest(new), side_by_side)
+    key = (_digest(old), _digest(new), side_by_side, str(get_locale()))
     return _rendered().get_or_compute(key, lambda: rendered_diff(old, new, side_by_side=side_by_side))
 
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from flask_babel import LazyString, format_number, gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from protect.core.i18n import N_
 from protect.core.inputs import parse_int
 from protect.guidelines.models import (
     BODY_MAX,
@@ -14,8 +16,13 @@ from protect.guidelines.models import (
     TITLE_MAX,
 )
 
-MARKDOWN_HELP = (
+MARKDOWN_HELP = lazy_gettext(
     "Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…). A blank line starts a new paragraph."
+)
+# The messages of the length checks: English marked with N_, translated when a check fails.
+SECTION_TOO_LONG = N_("A section's text can be at most %(limit)s characters; this one has %(count)s.")
+COMMENT_TOO_LONG = N_(
+    "A comment can be at most %(limit)s characters; this one has %(count)s. Shorten it or split it into two comments."
 )
 
 
@@ -31,33 +38,44 @@ class IntegerHidden(HiddenField):
             self.data = -1 if number is None else number
 
 
-def _too_long(limit: int, what: str):
+def _too_long(limit: int, message: str):
+    """A check that the text has at most ``limit`` characters; ``message`` (marked with N_) has the
+    placeholders ``%(limit)s`` and ``%(count)s``."""
+
     def check(_form, field):
         if field.data and len(field.data) > limit:
-            raise ValidationError(f"{what} can be at most {limit:,} characters; this one has {len(field.data):,}.")
+            raise ValidationError(gettext(message, limit=format_number(limit), count=format_number(len(field.data))))
 
     return check
 
 
+def _at_most(limit: int) -> LazyString:
+    """The message of a ``Length`` check, translated (and its number formatted) when it is shown."""
+    return LazyString(lambda: gettext("At most %(limit)s characters.", limit=format_number(limit)))
+
+
 class GuidelineForm(FlaskForm):
     title = StringField(
-        "Title",
-        validators=[DataRequired("Enter a title."), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
+        lazy_gettext("Title"),
+        validators=[DataRequired(lazy_gettext("Enter a title.")), Length(max=TITLE_MAX, message=_at_most(TITLE_MAX))],
     )
-    summary = TextAreaField("Summary", validators=[Optional(), Length(max=2000, message="At most 2,000 characters.")])
+    summary = TextAreaField(lazy_gettext("Summary"), validators=[Optional(), Length(max=2000, message=_at_most(2000))])
 
 
 class SectionForm(FlaskForm):
     heading = StringField(
-        "Heading",
+        lazy_gettext("Heading"),
         validators=[
-            DataRequired("Enter a heading."),
-            Length(max=HEADING_MAX, message=f"At most {HEADING_MAX} characters."),
+            DataRequired(lazy_gettext("Enter a heading.")),
+            Length(max=HEADING_MAX, message=_at_most(HEADING_MAX)),
         ],
     )
     body = TextAreaField(
-        "Text of the section",
-        validators=[DataRequired("Write the text of the section."), _too_long(BODY_MAX, "A section's text")],
+        lazy_gettext("Text of the section"),
+        validators=[
+            DataRequired(lazy_gettext("Write the text of the section.")),
+            _too_long(BODY_MAX, SECTION_TOO_LONG),
+        ],
         description=MARKDOWN_HELP,
     )
 
@@ -65,29 +83,29 @@ class SectionForm(FlaskForm):
 class ProposalForm(FlaskForm):
     base_revision_id = IntegerHidden()
     body = TextAreaField(
-        "Proposed text",
+        lazy_gettext("Proposed text"),
         validators=[
-            DataRequired("Write the text of the section: an empty text cannot be proposed."),
-            _too_long(BODY_MAX, "A section's text"),
+            DataRequired(lazy_gettext("Write the text of the section: an empty text cannot be proposed.")),
+            _too_long(BODY_MAX, SECTION_TOO_LONG),
         ],
         description=MARKDOWN_HELP,
     )
     summary = StringField(
-        "Why this change",
+        lazy_gettext("Why this change"),
         validators=[
-            DataRequired("Say in a sentence why you propose this change."),
-            Length(max=SUMMARY_MAX, message=f"At most {SUMMARY_MAX} characters."),
+            DataRequired(lazy_gettext("Say in a sentence why you propose this change.")),
+            Length(max=SUMMARY_MAX, message=_at_most(SUMMARY_MAX)),
         ],
-        description="A sentence or two for the moderators and the group.",
+        description=lazy_gettext("A sentence or two for the moderators and the group."),
     )
 
 
 class DecisionForm(FlaskForm):
     reason = TextAreaField(
-        "Reason",
+        lazy_gettext("Reason"),
         validators=[
-            DataRequired("Give a reason: the author and the group will read it."),
-            Length(max=REASON_MAX, message=f"At most {REASON_MAX:,} characters."),
+            DataRequired(lazy_gettext("Give a reason: the author and the group will read it.")),
+            Length(max=REASON_MAX, message=_at_most(REASON_MAX)),
         ],
     )
 
@@ -95,26 +113,27 @@ class DecisionForm(FlaskForm):
 class RenameForm(FlaskForm):
     version = IntegerHidden()
     heading = StringField(
-        "Heading",
+        lazy_gettext("Heading"),
         validators=[
-            DataRequired("Enter a heading."),
-            Length(max=HEADING_MAX, message=f"At most {HEADING_MAX} characters."),
+            DataRequired(lazy_gettext("Enter a heading.")),
+            Length(max=HEADING_MAX, message=_at_most(HEADING_MAX)),
         ],
     )
 
 
 class CommentForm(FlaskForm):
-    paragraph = SelectField("About", validate_choice=False)
+    # Translators: what a comment is about (the revision as a whole, or one of its paragraphs).
+    paragraph = SelectField(lazy_gettext("About"), validate_choice=False)
     parent_id = IntegerHidden()
     body = TextAreaField(
-        "Comment",
-        validators=[DataRequired("Write a comment first."), _too_long(COMMENT_MAX, "A comment")],
-        description="Markdown works here too.",
+        lazy_gettext("Comment"),
+        validators=[DataRequired(lazy_gettext("Write a comment first.")), _too_long(COMMENT_MAX, COMMENT_TOO_LONG)],
+        description=lazy_gettext("Markdown works here too."),
     )
 
     def validate_paragraph(self, field) -> None:
         if self.paragraph_number() == -1:
-            raise ValidationError("Choose the revision as a whole or one of its paragraphs.")
+            raise ValidationError(gettext("Choose the revision as a whole or one of its paragraphs."))
 
     def paragraph_number(self) -> int | None:
         value = (self.paragraph.data or "").strip()
@@ -126,15 +145,16 @@ class CommentForm(FlaskForm):
 
 class EditCommentForm(FlaskForm):
     body = TextAreaField(
-        "Your comment", validators=[DataRequired("Write a comment first."), _too_long(COMMENT_MAX, "A comment")]
+        lazy_gettext("Your comment"),
+        validators=[DataRequired(lazy_gettext("Write a comment first.")), _too_long(COMMENT_MAX, COMMENT_TOO_LONG)],
     )
 
 
 class HideForm(FlaskForm):
     reason = StringField(
-        "Why hide it",
+        lazy_gettext("Why hide it"),
         validators=[
-            DataRequired("Give a reason: the author and the group will read it."),
-            Length(max=REASON_MAX, message=f"At most {REASON_MAX:,} characters."),
+            DataRequired(lazy_gettext("Give a reason: the author and the group will read it.")),
+            Length(max=REASON_MAX, message=_at_most(REASON_MAX)),
         ],
     )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protect.core.changes import area
 from protect.core.database import utcnow
+from protect.core.i18n import N_
 from protect.extensions import db
 
 TITLE_MAX = 200
@@ -29,12 +31,26 @@ COMMENTS_PER_REVISION = 500
 REPLIES_PER_THREAD = 100
 OPEN_PROPOSALS_PER_MEMBER = 5
 
+# A revision's status as a label (kept in English, translated where shown: ``status_label``), and as the word
+# that ends a sentence such as "Revision 3 is accepted." (``status_word``).
 STATUSES = {
-    "proposed": "Proposed",
-    "accepted": "Accepted",
-    "rejected": "Rejected",
-    "withdrawn": "Withdrawn",
-    "outdated": "Outdated",
+    "proposed": N_("Proposed"),
+    "accepted": N_("Accepted"),
+    "rejected": N_("Rejected"),
+    "withdrawn": N_("Withdrawn"),
+    "outdated": N_("Outdated"),
+}
+STATUS_WORDS = {
+    # Translators: a revision's status in a sentence, "Revision 3 is %(status)s".
+    "proposed": N_("proposed"),
+    # Translators: a revision's status in a sentence, "Revision 3 is %(status)s".
+    "accepted": N_("accepted"),
+    # Translators: a revision's status in a sentence, "Revision 3 is %(status)s".
+    "rejected": N_("rejected"),
+    # Translators: a revision's status in a sentence, "Revision 3 is %(status)s".
+    "withdrawn": N_("withdrawn"),
+    # Translators: a revision's status in a sentence, "Revision 3 is %(status)s".
+    "outdated": N_("outdated"),
 }
 
 
@@ -135,7 +151,13 @@ class SectionRevision(db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        """The status as a label ("Accepted"), in the reader's language."""
+        return gettext(STATUSES[self.status]) if self.status in STATUSES else self.status
+
+    @property
+    def status_word(self) -> str:
+        """The status as the word that ends a sentence ("accepted"), in the reader's language."""
+        return gettext(STATUS_WORDS[self.status]) if self.status in STATUS_WORDS else self.status
 
     @property
     def is_open(self) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import format_number, gettext, ngettext
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload, load_only
 
@@ -21,6 +22,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
+from protect.core.i18n import N_
 from protect.core.permissions import has_role, rule
 from protect.extensions import db
 from protect.guidelines import diff
@@ -134,9 +136,10 @@ def _comment(comment_id: int) -> Comment:
     return comment
 
 
-def _require(allowed: bool, message: str = "Your role does not allow this.") -> None:
+def _require(allowed: bool, message: str = N_("Your role does not allow this.")) -> None:
+    """``message``: an English message marked with ``N_``, translated when it is raised."""
     if not allowed:
-        raise RuleViolation(message, status=403)
+        raise RuleViolation(gettext(message), status=403)
 
 
 def _url(endpoint: str, **values: Any) -> str:
@@ -152,12 +155,14 @@ def revision_url(revision: SectionRevision | int, anchor: str | None = None) -> 
     return _url("guidelines.show_revision", revision_id=revision_id, _anchor=anchor)
 
 
-def section_label(section: GuidelineSection) -> str:
-    return f"§{section.position} “{section.heading}”"
+def section_params(section: GuidelineSection) -> dict[str, Any]:
+    """The placeholders ``%(position)s`` and ``%(heading)s`` of the messages about a section."""
+    return {"position": section.position, "heading": section.heading}
 
 
-def revision_label(revision: SectionRevision) -> str:
-    return f"revision {revision.number} of {section_label(revision.section)}"
+def revision_params(revision: SectionRevision) -> dict[str, Any]:
+    """The placeholders ``%(number)s``, ``%(position)s`` and ``%(heading)s`` of the messages about a revision."""
+    return {"number": revision.number, **section_params(revision.section)}
 
 
 # Checks on text -----------------------------------------------------------------------------------------------
@@ -170,10 +175,16 @@ def _clean_text(value: str | None) -> str:
 def check_body(body: str, field: str = "body") -> str:
     body = _clean_text(body)
     if not body:
-        raise RuleViolation("Write the text of the section: an empty text cannot be proposed.", field=field, status=422)
+        raise RuleViolation(
+            gettext("Write the text of the section: an empty text cannot be proposed."), field=field, status=422
+        )
     if len(body) > BODY_MAX:
         raise RuleViolation(
-            f"A section's text can be at most {BODY_MAX:,} characters; this one has {len(body):,}.",
+            gettext(
+                "A section's text can be at most %(limit)s characters; this one has %(count)s.",
+                limit=format_number(BODY_MAX),
+                count=format_number(len(body)),
+            ),
             field=field,
             status=422,
         )
@@ -183,28 +194,34 @@ def check_body(body: str, field: str = "body") -> str:
 def _check_summary(summary: str | None) -> str:
     summary = " ".join((summary or "").split())
     if not summary:
-        raise RuleViolation("Say in a sentence why you propose this change.", field="summary", status=422)
+        raise RuleViolation(gettext("Say in a sentence why you propose this change."), field="summary", status=422)
     if len(summary) > SUMMARY_MAX:
-        raise RuleViolation(f"At most {SUMMARY_MAX} characters.", field="summary", status=422)
+        raise RuleViolation(_at_most(SUMMARY_MAX), field="summary", status=422)
     return summary
 
 
 def _check_reason(reason: str | None, *, required: bool = True) -> str:
     reason = (reason or "").strip()
     if required and not reason:
-        raise RuleViolation("Give a reason: the author and the group will read it.", field="reason", status=422)
+        raise RuleViolation(
+            gettext("Give a reason: the author and the group will read it."), field="reason", status=422
+        )
     if len(reason) > REASON_MAX:
-        raise RuleViolation(f"At most {REASON_MAX:,} characters.", field="reason", status=422)
+        raise RuleViolation(_at_most(REASON_MAX), field="reason", status=422)
     return reason
 
 
 def _check_heading(heading: str | None) -> str:
     heading = " ".join((heading or "").split())
     if not heading:
-        raise RuleViolation("Enter a heading.", field="heading", status=422)
+        raise RuleViolation(gettext("Enter a heading."), field="heading", status=422)
     if len(heading) > HEADING_MAX:
-        raise RuleViolation(f"At most {HEADING_MAX} characters.", field="heading", status=422)
+        raise RuleViolation(_at_most(HEADING_MAX), field="heading", status=422)
     return heading
+
+
+def _at_most(limit: int) -> str:
+    return gettext("At most %(limit)s characters.", limit=format_number(limit))
 
 
 def same_text(a: str, b: str) -> bool:
@@ -232,12 +249,12 @@ def unique_slug(title: str) -> str:
 
 
 def create_guideline(actor: User, title: str, summary: str = "", slug: str | None = None) -> Guideline:
-    _require(has_role(actor, "moderator"), "Only moderators start a new guideline document.")
+    _require(has_role(actor, "moderator"), N_("Only moderators start a new guideline document."))
     title = " ".join((title or "").split())
     if not title:
-        raise RuleViolation("Enter a title.", field="title", status=422)
+        raise RuleViolation(gettext("Enter a title."), field="title", status=422)
     if len(title) > TITLE_MAX:
-        raise RuleViolation(f"At most {TITLE_MAX} characters.", field="title", status=422)
+        raise RuleViolation(_at_most(TITLE_MAX), field="title", status=422)
     guideline = Guideline(
         title=title, slug=slug or unique_slug(title), summary=(summary or "").strip(), created_by_id=actor.id
     )
@@ -247,7 +264,8 @@ def create_guideline(actor: User, title: str, summary: str = "", slug: str | Non
         actor,
         "guidelines.document_created",
         guideline,
-        summary=f"started the guideline document “{title}”",
+        summary=N_("started the guideline document “%(title)s”"),
+        params={"title": title},
         url=_url("guidelines.show_guideline", slug=guideline.slug),
     )
     db.session.commit()
@@ -256,7 +274,7 @@ def create_guideline(actor: User, title: str, summary: str = "", slug: str | Non
 
 def add_section(actor: User, guideline_id: int, heading: str, body: str, summary: str = "") -> GuidelineSection:
     """A new section at the end of the document; its first text is accepted at once (revision 1)."""
-    _require(has_role(actor, "moderator"), "Only moderators add sections.")
+    _require(has_role(actor, "moderator"), N_("Only moderators add sections."))
     heading = _check_heading(heading)
     body = check_body(body)
     guideline = db.session.execute(
@@ -293,7 +311,8 @@ def add_section(actor: User, guideline_id: int, heading: str, body: str, summary
         actor,
         "guidelines.section_added",
         section,
-        summary=f"added the section {section_label(section)} to “{guideline.title}”",
+        summary=N_("added the section §%(position)s “%(heading)s” to “%(title)s”"),
+        params={**section_params(section), "title": guideline.title},
         url=_url("guidelines.show_section", section_id=section.id),
     )
     db.session.commit()
@@ -301,19 +320,23 @@ def add_section(actor: User, guideline_id: int, heading: str, body: str, summary
 
 
 def rename_section(actor: User, section_id: int, heading: str, version: int) -> GuidelineSection:
-    _require(has_role(actor, "moderator"), "Only moderators change section headings.")
+    _require(has_role(actor, "moderator"), N_("Only moderators change section headings."))
     heading = _check_heading(heading)
     section = lock_section(section_id)
     before = section.heading
     if section.version != version:
         raise RuleViolation(
-            f"Someone changed this heading in the meantime; it is now “{before}”. Your heading “{heading}” "
-            "was not saved: check the current one and change it again if needed.",
+            gettext(
+                "Someone changed this heading in the meantime; it is now “%(current)s”. Your heading “%(heading)s” "
+                "was not saved: check the current one and change it again if needed.",
+                current=before,
+                heading=heading,
+            ),
             field="heading",
             status=409,
         )
     if heading == before:
-        raise RuleViolation("The heading is unchanged.", field="heading", status=422)
+        raise RuleViolation(gettext("The heading is unchanged."), field="heading", status=422)
     now = utcnow()
     db.session.execute(
         update(GuidelineSection)
@@ -326,7 +349,8 @@ def rename_section(actor: User, section_id: int, heading: str, version: int) -> 
         actor,
         "guidelines.section_renamed",
         section,
-        summary=f"renamed §{section.position} “{before}” to “{heading}”",
+        summary=N_("renamed §%(position)s “%(before)s” to “%(after)s”"),
+        params={"position": section.position, "before": before, "after": heading},
         details={"before": before, "after": heading},
         url=_url("guidelines.show_section", section_id=section.id),
     )
@@ -336,9 +360,9 @@ def rename_section(actor: User, section_id: int, heading: str, version: int) -> 
 
 def move_section(actor: User, section_id: int, direction: str) -> GuidelineSection:
     """Swap the section with its neighbour above (``up``) or below (``down``)."""
-    _require(has_role(actor, "moderator"), "Only moderators change the order of sections.")
+    _require(has_role(actor, "moderator"), N_("Only moderators change the order of sections."))
     if direction not in ("up", "down"):
-        raise RuleViolation("Move a section up or down.", status=422)
+        raise RuleViolation(gettext("Move a section up or down."), status=422)
     section = lock_section(section_id)
     siblings = list(
         db.session.execute(
@@ -351,8 +375,11 @@ def move_section(actor: User, section_id: int, direction: str) -> GuidelineSecti
     index = next(i for i, s in enumerate(siblings) if s.id == section.id)
     other_index = index - 1 if direction == "up" else index + 1
     if not 0 <= other_index < len(siblings):
-        where = "first" if direction == "up" else "last"
-        raise RuleViolation(f"{section_label(section)} is the {where} section already.", status=409)
+        if direction == "up":
+            message = gettext("§%(position)s “%(heading)s” is the first section already.", **section_params(section))
+        else:
+            message = gettext("§%(position)s “%(heading)s” is the last section already.", **section_params(section))
+        raise RuleViolation(message, status=409)
     other = siblings[other_index]
     now = utcnow()
     before = section.position
@@ -363,7 +390,8 @@ def move_section(actor: User, section_id: int, direction: str) -> GuidelineSecti
         actor,
         "guidelines.section_moved",
         section,
-        summary=f"moved “{section.heading}” from §{before} to §{section.position}",
+        summary=N_("moved “%(heading)s” from §%(before)s to §%(after)s"),
+        params={"heading": section.heading, "before": before, "after": section.position},
         details={"from": before, "to": section.position, "swapped_with": other.id},
         url=_url("guidelines.show_section", section_id=section.id),
     )
@@ -397,14 +425,18 @@ def propose_revision(
     base = db.session.get(SectionRevision, base_revision_id) if base_revision_id else None
     if base is None or base.section_id != section.id or base.status != "accepted":
         raise RuleViolation(
-            "The proposal must be based on an accepted text of this section. Reload the page and start again "
-            "from the current text.",
+            gettext(
+                "The proposal must be based on an accepted text of this section. Reload the page and start again "
+                "from the current text."
+            ),
             field="body",
             status=422,
         )
     if same_text(body, base.body):
         raise RuleViolation(
-            "Your text is the same as the text it is based on: change something, or leave the section as it is.",
+            gettext(
+                "Your text is the same as the text it is based on: change something, or leave the section as it is."
+            ),
             field="body",
             status=422,
         )
@@ -427,7 +459,8 @@ def propose_revision(
         author,
         "guidelines.revision_proposed",
         revision,
-        summary=f"proposed a revision of {section_label(section)}",
+        summary=N_("proposed a revision of §%(position)s “%(heading)s”"),
+        params=section_params(section),
         details={"base": base.id, "outdated_at_once": outdated},
         url=revision_url(revision),
     )
@@ -449,9 +482,16 @@ def _check_open_proposals(author: User, section: GuidelineSection) -> None:
     ).scalar_one()
     if waiting >= OPEN_PROPOSALS_PER_MEMBER:
         raise RuleViolation(
-            f"You have {waiting} proposals for {section_label(section)} waiting for review, the most one member "
-            "can have open at once. Withdraw one, or wait until the moderators decide on them; your text is kept "
-            "here.",
+            ngettext(
+                "You have %(num)d proposal for §%(position)s “%(heading)s” waiting for review, the most one member "
+                "can have open at once. Withdraw it, or wait until the moderators decide on it; your text is kept "
+                "here.",
+                "You have %(num)d proposals for §%(position)s “%(heading)s” waiting for review, the most one member "
+                "can have open at once. Withdraw one, or wait until the moderators decide on them; your text is kept "
+                "here.",
+                waiting,
+                **section_params(section),
+            ),
             field="body",
             status=422,
         )
@@ -462,10 +502,14 @@ def rebase_revision(author: User, revision_id: int, body: str, summary: str) -> 
     revision. The outdated one stays as it was, so nothing is lost."""
     old = _revision(revision_id)
     if old.author_id != author.id:
-        raise RuleViolation("Only the author of a proposal can rebase it.", status=403)
+        raise RuleViolation(gettext("Only the author of a proposal can rebase it."), status=403)
     if old.status != "outdated":
         raise RuleViolation(
-            f"Revision {old.number} is {old.status_label.lower()}, not outdated: only outdated proposals are rebased.",
+            gettext(
+                "Revision %(number)s is %(status)s, not outdated: only outdated proposals are rebased.",
+                number=old.number,
+                status=old.status_word,
+            ),
             status=409,
         )
     successor = db.session.execute(
@@ -474,17 +518,21 @@ def rebase_revision(author: User, revision_id: int, body: str, summary: str) -> 
         )
     ).scalar()
     if successor is not None:
-        raise RuleViolation(f"You rebased this proposal already: revision {successor}.", status=409)
+        raise RuleViolation(
+            gettext("You rebased this proposal already: revision %(number)s.", number=successor), status=409
+        )
     body = check_body(body)
     summary = _check_summary(summary)
     section = lock_section(old.section_id)
     _check_open_proposals(author, section)
     current = db.session.get(SectionRevision, section.current_revision_id)
     if current is None:  # pragma: no cover - every section has a current text
-        raise RuleViolation("The section has no current text to rebase onto.", status=409)
+        raise RuleViolation(gettext("The section has no current text to rebase onto."), status=409)
     if same_text(body, current.body):
         raise RuleViolation(
-            "Your text is the same as the current text: there is nothing left to propose.", field="body", status=422
+            gettext("Your text is the same as the current text: there is nothing left to propose."),
+            field="body",
+            status=422,
         )
     now = utcnow()
     revision = SectionRevision(
@@ -505,7 +553,8 @@ def rebase_revision(author: User, revision_id: int, body: str, summary: str) -> 
         author,
         "guidelines.revision_rebased",
         revision,
-        summary=f"updated an outdated proposal for {section_label(section)} to the current text",
+        summary=N_("updated an outdated proposal for §%(position)s “%(heading)s” to the current text"),
+        params=section_params(section),
         details={"from": old.id, "base": current.id},
         url=revision_url(revision),
     )
@@ -516,22 +565,29 @@ def rebase_revision(author: User, revision_id: int, body: str, summary: str) -> 
 def accept_revision(moderator: User, revision_id: int, reason: str) -> SectionRevision:
     """The proposal becomes the section's text; every other open proposal of the section, written against
     the older text, becomes outdated."""
-    _require(has_role(moderator, "moderator"), "Only moderators accept revisions.")
+    _require(has_role(moderator, "moderator"), N_("Only moderators accept revisions."))
     reason = _check_reason(reason)
     revision = _revision(revision_id)
     section = lock_section(revision.section_id)
     db.session.refresh(revision)
     if revision.status != "proposed":
         raise RuleViolation(
-            f"Revision {revision.number} is {revision.status_label.lower()}; only a proposed revision can be accepted.",
+            gettext(
+                "Revision %(number)s is %(status)s; only a proposed revision can be accepted.",
+                number=revision.number,
+                status=revision.status_word,
+            ),
             status=409,
         )
     if revision.base_revision_id != section.current_revision_id:
         revision.status = "outdated"
         db.session.commit()
         raise RuleViolation(
-            f"Revision {revision.number} was written against older text; it is now marked outdated for its "
-            "author to rebase.",
+            gettext(
+                "Revision %(number)s was written against older text; it is now marked outdated for its author to "
+                "rebase.",
+                number=revision.number,
+            ),
             status=409,
         )
     now = utcnow()
@@ -558,7 +614,8 @@ def accept_revision(moderator: User, revision_id: int, reason: str) -> SectionRe
         moderator,
         "guidelines.revision_accepted",
         revision,
-        summary=f"accepted {revision_label(revision)}",
+        summary=N_("accepted revision %(number)s of §%(position)s “%(heading)s”"),
+        params=revision_params(revision),
         details={"reason": reason, "previous": previous, "outdated": [o.id for o in outdated]},
         url=revision_url(revision),
     )
@@ -567,14 +624,18 @@ def accept_revision(moderator: User, revision_id: int, reason: str) -> SectionRe
 
 
 def reject_revision(moderator: User, revision_id: int, reason: str) -> SectionRevision:
-    _require(has_role(moderator, "moderator"), "Only moderators reject revisions.")
+    _require(has_role(moderator, "moderator"), N_("Only moderators reject revisions."))
     reason = _check_reason(reason)
     revision = _revision(revision_id)
     lock_section(revision.section_id)
     db.session.refresh(revision)
     if revision.status not in ("proposed", "outdated"):
         raise RuleViolation(
-            f"Revision {revision.number} is {revision.status_label.lower()} already; it cannot be rejected.",
+            gettext(
+                "Revision %(number)s is %(status)s already; it cannot be rejected.",
+                number=revision.number,
+                status=revision.status_word,
+            ),
             status=409,
         )
     now = utcnow()
@@ -587,7 +648,8 @@ def reject_revision(moderator: User, revision_id: int, reason: str) -> SectionRe
         moderator,
         "guidelines.revision_rejected",
         revision,
-        summary=f"rejected {revision_label(revision)}",
+        summary=N_("rejected revision %(number)s of §%(position)s “%(heading)s”"),
+        params=revision_params(revision),
         details={"reason": reason},
         url=revision_url(revision),
     )
@@ -598,12 +660,16 @@ def reject_revision(moderator: User, revision_id: int, reason: str) -> SectionRe
 def withdraw_revision(user: User, revision_id: int) -> SectionRevision:
     revision = _revision(revision_id)
     if revision.author_id != user.id:
-        raise RuleViolation("Only the author of a proposal can withdraw it.", status=403)
+        raise RuleViolation(gettext("Only the author of a proposal can withdraw it."), status=403)
     lock_section(revision.section_id)
     db.session.refresh(revision)
     if revision.status not in ("proposed", "outdated"):
         raise RuleViolation(
-            f"Revision {revision.number} is {revision.status_label.lower()}; it cannot be withdrawn any more.",
+            gettext(
+                "Revision %(number)s is %(status)s; it cannot be withdrawn any more.",
+                number=revision.number,
+                status=revision.status_word,
+            ),
             status=409,
         )
     now = utcnow()
@@ -615,7 +681,8 @@ def withdraw_revision(user: User, revision_id: int) -> SectionRevision:
         user,
         "guidelines.revision_withdrawn",
         revision,
-        summary=f"withdrew {revision_label(revision)}",
+        summary=N_("withdrew revision %(number)s of §%(position)s “%(heading)s”"),
+        params=revision_params(revision),
         url=revision_url(revision),
     )
     db.session.commit()
@@ -632,11 +699,15 @@ def paragraph_count(revision: SectionRevision) -> int:
 def check_comment_body(body: str | None) -> str:
     body = _clean_text(body)
     if not body:
-        raise RuleViolation("Write a comment first.", field="body", status=422)
+        raise RuleViolation(gettext("Write a comment first."), field="body", status=422)
     if len(body) > COMMENT_MAX:
         raise RuleViolation(
-            f"A comment can be at most {COMMENT_MAX:,} characters; this one has {len(body):,}. Shorten it or "
-            "split it into two comments.",
+            gettext(
+                "A comment can be at most %(limit)s characters; this one has %(count)s. Shorten it or split it "
+                "into two comments.",
+                limit=format_number(COMMENT_MAX),
+                count=format_number(len(body)),
+            ),
             field="body",
             status=422,
         )
@@ -669,7 +740,9 @@ def add_comment(
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
         if parent is None or parent.revision_id != revision.id:
-            raise RuleViolation("The comment you reply to is not on this revision.", field="parent", status=422)
+            raise RuleViolation(
+                gettext("The comment you reply to is not on this revision."), field="parent", status=422
+            )
         if parent.parent_id is not None:  # a reply to a reply joins the same thread
             parent = db.session.get(Comment, parent.parent_id)
         paragraph = parent.paragraph
@@ -677,7 +750,12 @@ def add_comment(
         count = paragraph_count(revision)
         if not 1 <= paragraph <= count:
             raise RuleViolation(
-                f"Revision {revision.number} has paragraphs 1 to {count}; there is no paragraph {paragraph}.",
+                gettext(
+                    "Revision %(number)s has paragraphs 1 to %(count)s; there is no paragraph %(paragraph)s.",
+                    number=revision.number,
+                    count=count,
+                    paragraph=paragraph,
+                ),
                 field="paragraph",
                 status=422,
             )
@@ -699,12 +777,25 @@ def add_comment(
         parent.seq = seq  # the thread changed: pages showing it fetch it again
     _touch_section(revision.section_id, now)
     db.session.flush()
-    where = f"paragraph {paragraph} of " if paragraph else ""
+    if parent and paragraph:
+        summary = N_(
+            "replied to a comment on paragraph %(paragraph)s of revision %(number)s of §%(position)s “%(heading)s”"
+        )
+    elif parent:
+        summary = N_("replied to a comment on revision %(number)s of §%(position)s “%(heading)s”")
+    elif paragraph:
+        summary = N_("commented on paragraph %(paragraph)s of revision %(number)s of §%(position)s “%(heading)s”")
+    else:
+        summary = N_("commented on revision %(number)s of §%(position)s “%(heading)s”")
+    params = revision_params(revision)
+    if paragraph:
+        params["paragraph"] = paragraph
     audit.record(
         author,
         "guidelines.comment_replied" if parent else "guidelines.comment_added",
         comment,
-        summary=f"{'replied to a comment' if parent else 'commented'} on {where}{revision_label(revision)}",
+        summary=summary,
+        params=params,
         url=revision_url(revision, f"comment-{comment.id}"),
     )
     db.session.commit()
@@ -727,15 +818,26 @@ def _check_comment_room(revision: SectionRevision, parent: Comment | None) -> No
     ).one()
     if total >= COMMENTS_PER_REVISION:
         raise RuleViolation(
-            f"Revision {revision.number} has {total:,} comments, the most one revision takes, so no more can be "
-            "added. Ask a moderator to decide on it, or take the discussion to the next meeting.",
+            ngettext(
+                "Revision %(number)s has %(num)d comment, the most one revision takes, so no more can be added. "
+                "Ask a moderator to decide on it, or take the discussion to the next meeting.",
+                "Revision %(number)s has %(num)d comments, the most one revision takes, so no more can be added. "
+                "Ask a moderator to decide on it, or take the discussion to the next meeting.",
+                total,
+                number=revision.number,
+            ),
             field="body",
             status=422,
         )
     if parent is not None and replies >= REPLIES_PER_THREAD:
         raise RuleViolation(
-            f"This thread has {replies} replies, the most one thread takes. Start a new thread on the same "
-            "paragraph to go on.",
+            ngettext(
+                "This thread has %(num)d reply, the most one thread takes. Start a new thread on the same "
+                "paragraph to go on.",
+                "This thread has %(num)d replies, the most one thread takes. Start a new thread on the same "
+                "paragraph to go on.",
+                replies,
+            ),
             field="body",
             status=422,
         )
@@ -750,12 +852,12 @@ def _thread_changed(comment: Comment, seq: int) -> None:
 def edit_comment(user: User, comment_id: int, body: str) -> Comment:
     comment = _comment(comment_id)
     if comment.author_id != user.id:
-        raise RuleViolation("Only the author of a comment can edit it.", status=403)
+        raise RuleViolation(gettext("Only the author of a comment can edit it."), status=403)
     if comment.hidden:
-        raise RuleViolation("A moderator hid this comment; it cannot be edited.", status=409)
+        raise RuleViolation(gettext("A moderator hid this comment; it cannot be edited."), status=409)
     body = check_comment_body(body)
     if body == comment.body:
-        raise RuleViolation("The comment is unchanged.", field="body", status=422)
+        raise RuleViolation(gettext("The comment is unchanged."), field="body", status=422)
     now = utcnow()
     before = comment.body
     comment.body = body
@@ -765,7 +867,8 @@ def edit_comment(user: User, comment_id: int, body: str) -> Comment:
         user,
         "guidelines.comment_edited",
         comment,
-        summary=f"edited a comment on {revision_label(comment.revision)}",
+        summary=N_("edited a comment on revision %(number)s of §%(position)s “%(heading)s”"),
+        params=revision_params(comment.revision),
         details={"before": before, "after": body},
         url=revision_url(comment.revision_id, f"comment-{comment.id}"),
     )
@@ -776,13 +879,15 @@ def edit_comment(user: User, comment_id: int, body: str) -> Comment:
 def set_resolved(user: User, comment_id: int, resolved: bool) -> Comment:
     thread = _comment(comment_id)
     if thread.parent_id is not None:
-        raise RuleViolation("Threads are resolved as a whole: resolve the thread's first comment.", status=422)
+        raise RuleViolation(gettext("Threads are resolved as a whole: resolve the thread's first comment."), status=422)
     if not _may_resolve(user, thread):
         raise RuleViolation(
-            "The thread's author, the revision's author and moderators resolve or reopen a thread.", status=403
+            gettext("The thread's author, the revision's author and moderators resolve or reopen a thread."),
+            status=403,
         )
     if thread.resolved == resolved:
-        raise RuleViolation(f"The thread is {'resolved' if resolved else 'open'} already.", status=409)
+        message = gettext("The thread is resolved already.") if resolved else gettext("The thread is open already.")
+        raise RuleViolation(message, status=409)
     now = utcnow()
     thread.resolved = resolved
     thread.resolved_by_id = user.id if resolved else None
@@ -792,7 +897,12 @@ def set_resolved(user: User, comment_id: int, resolved: bool) -> Comment:
         user,
         "guidelines.thread_resolved" if resolved else "guidelines.thread_reopened",
         thread,
-        summary=f"{'resolved' if resolved else 'reopened'} a comment thread on {revision_label(thread.revision)}",
+        summary=(
+            N_("resolved a comment thread on revision %(number)s of §%(position)s “%(heading)s”")
+            if resolved
+            else N_("reopened a comment thread on revision %(number)s of §%(position)s “%(heading)s”")
+        ),
+        params=revision_params(thread.revision),
         url=revision_url(thread.revision_id, f"comment-{thread.id}"),
     )
     db.session.commit()
@@ -801,11 +911,11 @@ def set_resolved(user: User, comment_id: int, resolved: bool) -> Comment:
 
 def hide_comment(moderator: User, comment_id: int, reason: str) -> Comment:
     """The comment's text leaves the page and the database row; it stays in the audit log, for moderators."""
-    _require(has_role(moderator, "moderator"), "Only moderators hide comments.")
+    _require(has_role(moderator, "moderator"), N_("Only moderators hide comments."))
     reason = _check_reason(reason)
     comment = _comment(comment_id)
     if comment.hidden:
-        raise RuleViolation("This comment is hidden already.", status=409)
+        raise RuleViolation(gettext("This comment is hidden already."), status=409)
     now = utcnow()
     text = comment.body
     comment.hidden = True
@@ -818,7 +928,8 @@ def hide_comment(moderator: User, comment_id: int, reason: str) -> Comment:
         moderator,
         "guidelines.comment_hidden",
         comment,
-        summary=f"hid a comment on {revision_label(comment.revision)}",
+        summary=N_("hid a comment on revision %(number)s of §%(position)s “%(heading)s”"),
+        params=revision_params(comment.revision),
         details={"reason": reason, "hidden_text": text, "author_id": comment.author_id},
         url=revision_url(comment.revision_id, f"comment-{comment.id}"),
         audience="moderator",
@@ -871,7 +982,16 @@ def threads_of(comments: list[Comment]) -> list[Thread]:
     return list(by_root.values())
 
 
-FILTERS = {"all": "All", "open": "Open", "resolved": "Resolved", "mine": "Mine"}
+# The comment filters (keys in URLs) and their labels (English, marked with N_; translated where shown).
+FILTERS = {
+    "all": N_("All"),
+    # Translators: a filter of comment threads, the ones not resolved yet.
+    "open": N_("Open"),
+    # Translators: a filter of comment threads.
+    "resolved": N_("Resolved"),
+    # Translators: a filter of comment threads, the ones the member wrote in.
+    "mine": N_("Mine"),
+}
 
 
 def filter_threads(threads: list[Thread], which: str, user_id: int, paragraph: int | None = None) -> list[Thread]:

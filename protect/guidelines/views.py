@@ -26,6 +26,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
@@ -64,7 +65,7 @@ def _guideline_helpers() -> dict[str, Any]:
 @bp.errorhandler(LookupError)
 def _not_here(_error: LookupError) -> Response:
     db.session.rollback()
-    return error_response(404, "There is no such guideline, section, revision or comment.")
+    return error_response(404, gettext("There is no such guideline, section, revision or comment."))
 
 
 def _form_error(form: Any, error: RuleViolation) -> None:
@@ -80,7 +81,7 @@ def _form_error(form: Any, error: RuleViolation) -> None:
 def _guideline_or_404(slug: str) -> Guideline:
     guideline = db.session.execute(select(Guideline).where(Guideline.slug == slug)).scalar_one_or_none()
     if guideline is None:
-        abort(404, "There is no such guideline document.")
+        abort(404, gettext("There is no such guideline document."))
     return guideline
 
 
@@ -102,7 +103,7 @@ def _section_or_404(section_id: int) -> GuidelineSection:
         .where(GuidelineSection.id == section_id)
     ).scalar_one_or_none()
     if section is None:
-        abort(404, "There is no such section.")
+        abort(404, gettext("There is no such section."))
     return section
 
 
@@ -138,7 +139,7 @@ def _revision_with_section_or_404(revision_id: int) -> SectionRevision:
 def _revision_by(statement: Any, revision_id: int) -> SectionRevision:
     revision = db.session.execute(statement, {"revision_id": revision_id}).scalar_one_or_none()
     if revision is None:
-        abort(404, "There is no such revision.")
+        abort(404, gettext("There is no such revision."))
     return revision
 
 
@@ -147,7 +148,7 @@ def _comment_or_404(comment_id: int) -> Comment:
         select(Comment).options(joinedload(Comment.revision)).where(Comment.id == comment_id)
     ).scalar_one_or_none()
     if comment is None:
-        abort(404, "There is no such comment.")
+        abort(404, gettext("There is no such comment."))
     return comment
 
 
@@ -204,7 +205,7 @@ def new_guideline():
             db.session.rollback()
             _form_error(form, error)
         else:
-            flash(f"“{guideline.title}” is started. Add its first section.", "success")
+            flash(gettext("“%(title)s” is started. Add its first section.", title=guideline.title), "success")
             return redirect(url_for("guidelines.new_section", slug=guideline.slug), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("guidelines/form.html", form=form, kind="guideline"), status
@@ -251,7 +252,12 @@ def new_section(slug: str):
             db.session.rollback()
             _form_error(form, error)
         else:
-            flash(f"Section {section.position} “{section.heading}” is added.", "success")
+            flash(
+                gettext(
+                    "Section %(position)s “%(heading)s” is added.", position=section.position, heading=section.heading
+                ),
+                "success",
+            )
             return redirect(
                 url_for("guidelines.show_guideline", slug=guideline.slug, _anchor=f"section-{section.id}"), 303
             )
@@ -320,7 +326,7 @@ def rename_section(section_id: int):
             db.session.rollback()
             _form_error(form, error)
             return _section_page(_section_or_404(section_id), form, error.status)
-        flash("The heading is changed.", "success")
+        flash(gettext("The heading is changed."), "success")
         return redirect_or_hx(url_for("guidelines.show_section", section_id=section_id))
     return _section_page(_section_or_404(section_id), form, 422)
 
@@ -337,7 +343,9 @@ def move_section(section_id: int):
         db.session.rollback()
         flash(error.message, "warning")
         return redirect_or_hx(url_for("guidelines.show_guideline", slug=slug, _anchor="contents"))
-    flash(f"“{moved.heading}” is now section {moved.position}.", "success")
+    flash(
+        gettext("“%(heading)s” is now section %(position)s.", heading=moved.heading, position=moved.position), "success"
+    )
     back = request.form.get("back") == "section"
     target = (
         url_for("guidelines.show_section", section_id=section_id)
@@ -390,7 +398,7 @@ def compare(section_id: int):
         old_id = revisions[0].base_revision_id or section.current_revision_id
     old, new = by_id.get(old_id or 0), by_id.get(new_id or 0)
     if (old_id and old is None) or (new_id and new is None):
-        abort(404, "Both revisions must belong to this section.")
+        abort(404, gettext("Both revisions must belong to this section."))
     comparison = None
     if old is not None and new is not None:
         comparison = {
@@ -437,12 +445,19 @@ def propose(section_id: int):
             return _propose_page(_section_or_404(section_id), form, error.status)
         if revision.status == "outdated":
             flash(
-                "Your proposal is saved, but another proposal was accepted while you wrote it, so yours is "
-                "outdated already. Rebase it onto the current text below.",
+                gettext(
+                    "Your proposal is saved, but another proposal was accepted while you wrote it, so yours is "
+                    "outdated already. Rebase it onto the current text below."
+                ),
                 "warning",
             )
             return redirect(url_for("guidelines.rebase", revision_id=revision.id), 303)
-        flash(f"Your proposal is saved as revision {revision.number}. The moderators will review it.", "success")
+        flash(
+            gettext(
+                "Your proposal is saved as revision %(number)s. The moderators will review it.", number=revision.number
+            ),
+            "success",
+        )
         return redirect(url_for("guidelines.show_revision", revision_id=revision.id), 303)
     return _propose_page(section, form, 422 if request.method == "POST" else 200)
 
@@ -513,8 +528,9 @@ def _paragraph_arg(count: int) -> int | None:
 
 def _comment_form(paragraphs: list[str], selected: int | None = None, formdata: Any = "default") -> CommentForm:
     form = CommentForm() if formdata == "default" else CommentForm(formdata=None)
-    form.paragraph.choices = [("", "The revision as a whole")] + [
-        (str(number), f"Paragraph {number}: {_excerpt(text)}") for number, text in enumerate(paragraphs, start=1)
+    form.paragraph.choices = [("", gettext("The revision as a whole"))] + [
+        (str(number), gettext("Paragraph %(number)s: %(excerpt)s", number=number, excerpt=_excerpt(text)))
+        for number, text in enumerate(paragraphs, start=1)
     ]
     if selected is not None:
         form.paragraph.data = str(selected)
@@ -627,7 +643,10 @@ def _decide(revision_id: int, action: str):
                 raise
             _form_error(form, error)
         else:
-            flash(f"Revision {decided.number} is {decided.status_label.lower()}.", "success")
+            flash(
+                gettext("Revision %(number)s is %(status)s.", number=decided.number, status=decided.status_word),
+                "success",
+            )
             return redirect_or_hx(url_for("guidelines.show_revision", revision_id=revision_id))
     context = _revision_context(_revision_or_404(revision_id), decision_form=form, decision=action)
     return make_response(render_template(REVISION, **context), 422)
@@ -649,7 +668,7 @@ def reject(revision_id: int):
 @role_required("expert")
 def withdraw(revision_id: int):
     revision = services.withdraw_revision(current_user, revision_id)
-    flash(f"Revision {revision.number} is withdrawn.", "success")
+    flash(gettext("Revision %(number)s is withdrawn.", number=revision.number), "success")
     return redirect_or_hx(url_for("guidelines.show_revision", revision_id=revision_id))
 
 
@@ -668,8 +687,10 @@ def rebase(revision_id: int):
         try:
             if form.base_revision_id.data != revision.section.current_revision_id:
                 raise RuleViolation(
-                    "Another proposal was accepted while you were rebasing. The views above show the newest text "
-                    "now; your text is kept in the form.",
+                    gettext(
+                        "Another proposal was accepted while you were rebasing. The views above show the newest "
+                        "text now; your text is kept in the form."
+                    ),
                     field="body",
                     status=409,
                 )
@@ -681,7 +702,11 @@ def rebase(revision_id: int):
             revision = _rebasable_or_error(revision_id)
         else:
             flash(
-                f"Your updated proposal is saved as revision {new.number}; revision {revision.number} stays as it was.",
+                gettext(
+                    "Your updated proposal is saved as revision %(number)s; revision %(old)s stays as it was.",
+                    number=new.number,
+                    old=revision.number,
+                ),
                 "success",
             )
             return redirect(url_for("guidelines.show_revision", revision_id=new.id), 303)
@@ -708,11 +733,15 @@ def rebase(revision_id: int):
 def _rebasable_or_error(revision_id: int) -> SectionRevision:
     revision = _revision_or_404(revision_id)
     if revision.author_id != current_user.id:
-        abort(403, "Only the author of a proposal can rebase it.")
+        abort(403, gettext("Only the author of a proposal can rebase it."))
     if revision.status != "outdated":
         abort(
             409,
-            f"Revision {revision.number} is {revision.status_label.lower()}, not outdated: there is nothing to rebase.",
+            gettext(
+                "Revision %(number)s is %(status)s, not outdated: there is nothing to rebase.",
+                number=revision.number,
+                status=revision.status_word,
+            ),
         )
     return revision
 
@@ -784,7 +813,7 @@ def comment_changes(revision_id: int):
         select(SectionRevision.comment_seq).where(SectionRevision.id == revision_id)
     ).scalar_one_or_none()
     if current is None:
-        abort(404, "There is no such revision.")
+        abort(404, gettext("There is no such revision."))
     if since is not None and since >= current:
         return Response(status=204)
     return _changed_response(revision_id, "announce")
@@ -809,7 +838,7 @@ def add_comment(revision_id: int):
             revision = _revision_or_404(revision_id)
         else:
             if not is_htmx():
-                flash("Your reply is posted." if parent_id else "Your comment is posted.", "success")
+                flash(gettext("Your reply is posted.") if parent_id else gettext("Your comment is posted."), "success")
                 return redirect(
                     url_for("guidelines.show_revision", revision_id=revision_id, _anchor=f"comment-{comment.id}"), 303
                 )
@@ -821,7 +850,7 @@ def add_comment(revision_id: int):
                 comment_form=fresh,
                 reply_form=fresh,
                 reply_thread_id=thread_id,
-                announce_text="Your reply is posted." if parent_id else "Your comment is posted.",
+                announce_text=gettext("Your reply is posted.") if parent_id else gettext("Your comment is posted."),
                 focus_comment=comment.id,
             )
     if not is_htmx():
@@ -870,7 +899,7 @@ def _thread_response(revision_id: int, thread_id: int, status: int = 200, cv_ext
 def edit_comment(comment_id: int):
     comment = _comment_or_404(comment_id)
     if not can(current_user, "guidelines.edit_comment", comment):
-        abort(403, "Only the author of a comment can edit it, and not once a moderator has hidden it.")
+        abort(403, gettext("Only the author of a comment can edit it, and not once a moderator has hidden it."))
     form = EditCommentForm()
     status = 200
     if request.method == "GET":
@@ -881,7 +910,7 @@ def edit_comment(comment_id: int):
             form,
             "editing",
             lambda: services.edit_comment(current_user, comment_id, form.body.data),
-            "Your comment is changed.",
+            gettext("Your comment is changed."),
         )
     else:
         status = 422
@@ -926,15 +955,19 @@ def resolve_comment(comment_id: int):
     resolved = request.form.get("resolved") == "1"
     thread = services.set_resolved(current_user, comment_id, resolved)
     if not is_htmx():
-        flash("The thread is resolved." if resolved else "The thread is open again.", "success")
+        flash(_resolved_text(resolved), "success")
         return redirect(
             url_for("guidelines.show_revision", revision_id=comment.revision_id, _anchor=f"comment-{thread.id}"), 303
         )
     return _thread_response(
         comment.revision_id,
         thread.id,
-        announce_text="The thread is resolved." if resolved else "The thread is open again.",
+        announce_text=_resolved_text(resolved),
     )
+
+
+def _resolved_text(resolved: bool) -> str:
+    return gettext("The thread is resolved.") if resolved else gettext("The thread is open again.")
 
 
 @bp.post("/comments/<int:comment_id>/hide")
@@ -948,8 +981,8 @@ def hide_comment(comment_id: int):
             form,
             "hiding",
             lambda: services.hide_comment(current_user, comment_id, form.reason.data),
-            "The comment is hidden.",
-            "The comment is hidden. Its text is kept in the audit log for moderators.",
+            gettext("The comment is hidden."),
+            gettext("The comment is hidden. Its text is kept in the audit log for moderators."),
             beside_field=True,
         )
     return _comment_form_response(comment, form, "hiding", 422)
