@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel import Locale
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -74,6 +74,8 @@ def requested_language() -> str:
 
 
 def _select_locale() -> str:
+    if not has_request_context():  # a service's message outside a request (the command line, a test): English
+        return _FORMAT_LOCALE[SOURCE_LANGUAGE]
     code = requested_language()
     return _FORMAT_LOCALE.get(code, code)
 
@@ -81,6 +83,8 @@ def _select_locale() -> str:
 def _select_timezone() -> str:
     from protect.core.timefmt import DEFAULT_TIME_ZONE
 
+    if not has_request_context():
+        return DEFAULT_TIME_ZONE
     return getattr(current_user, "time_zone", None) or DEFAULT_TIME_ZONE
 
 
