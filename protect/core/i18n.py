@@ -83,6 +83,8 @@ def _select_locale() -> str:
 def _select_timezone() -> str:
     from protect.core.timefmt import DEFAULT_TIME_ZONE
 
+    if not has_request_context():
+        return DEFAULT_TIME_ZONE
     return getattr(current_user, "time_zone", None) or DEFAULT_TIME_ZONE
 
 

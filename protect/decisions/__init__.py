@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 from protect.core.registry import NavItem, PagePanel, Panel, Seeder, add_nav, add_page_panel, add_panel, add_seeder
 
@@ -15,8 +16,15 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(views.actions_bp)
-    add_nav(app, NavItem("Decisions", "decisions.list_decisions", role="expert", order=40, active_prefix="/decisions"))
-    add_nav(app, NavItem("Actions", "actions.my_actions", role="expert", order=41, active_prefix="/actions"))
+    add_nav(
+        app,
+        NavItem(
+            lazy_gettext("Decisions"), "decisions.list_decisions", role="expert", order=40, active_prefix="/decisions"
+        ),
+    )
+    add_nav(
+        app, NavItem(lazy_gettext("Actions"), "actions.my_actions", role="expert", order=41, active_prefix="/actions")
+    )
     add_panel(app, Panel("decisions", "decisions/_dashboard_panel.html", build=log.dashboard_panel, order=40))
     add_seeder(app, Seeder("decisions", seed_decisions, order=40))
     # On a closed poll's page and its results: the decisions recording its result, "Record as a decision".

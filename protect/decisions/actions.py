@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import format_number, gettext, lazy_gettext
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload
 
@@ -12,6 +13,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
+from protect.core.i18n import N_
 from protect.core.permissions import has_role, rule
 from protect.decisions.models import (
     ACTIONS_MAX,
@@ -20,7 +22,16 @@ from protect.decisions.models import (
     Decision,
     Meeting,
 )
-from protect.decisions.services import EXPORT_MAX, decision_url, id_param, meeting_url, member_problem, plain_value
+from protect.decisions.services import (
+    DUE_NOT_A_DATE,
+    EXPORT_MAX,
+    decision_url,
+    id_param,
+    meeting_url,
+    member_problem,
+    plain_value,
+    too_long,
+)
 from protect.extensions import db
 
 # Permissions ----------------------------------------------------------------------------------------------
@@ -52,14 +63,18 @@ def add_action(
 ) -> ActionItem:
     what = " ".join((what or "").split())
     if not what:
-        raise RuleViolation("Say what is to be done.", field="what", status=422)
+        raise RuleViolation(gettext("Say what is to be done."), field="what", status=422)
     if len(what) > WHAT_MAX:
-        raise RuleViolation(f"At most {WHAT_MAX} characters.", field="what", status=422)
+        raise RuleViolation(too_long(WHAT_MAX), field="what", status=422)
     if due_on is not None and not isinstance(due_on, date):
-        raise RuleViolation("Enter the due date as a date, for example 2016-03-15.", field="due_on", status=422)
-    member_problem(owner_id, "owner_id", "person responsible")
+        raise RuleViolation(gettext(DUE_NOT_A_DATE), field="due_on", status=422)
+    member_problem(
+        owner_id,
+        "owner_id",
+        gettext("The person responsible must be a member of the workspace. Choose one from the list."),
+    )
     if (decision_id is None) == (meeting_id is None):
-        raise RuleViolation("An action belongs to one decision or one meeting.", status=422)
+        raise RuleViolation(gettext("An action belongs to one decision or one meeting."), status=422)
     # The parent, locked: two actions added at once are counted one after the other.
     model, parent_id = (Decision, decision_id) if decision_id else (Meeting, meeting_id)
     parent = db.session.execute(
@@ -69,10 +84,20 @@ def add_action(
         raise LookupError("no such decision or meeting")
     siblings = ActionItem.decision_id == decision_id if decision_id else ActionItem.meeting_id == meeting_id
     if db.session.execute(select(func.count()).select_from(ActionItem).where(siblings)).scalar_one() >= ACTIONS_MAX:
-        kind = "decision" if decision_id else "meeting"
+        if decision_id:
+            message = gettext(
+                "This decision has %(max)s actions already, the most one can hold. Remove one that is no longer "
+                "needed, or combine some.",
+                max=format_number(ACTIONS_MAX),
+            )
+        else:
+            message = gettext(
+                "This meeting has %(max)s actions already, the most one can hold. Remove one that is no longer "
+                "needed, or combine some.",
+                max=format_number(ACTIONS_MAX),
+            )
         raise RuleViolation(
-            f"This {kind} has {ACTIONS_MAX} actions already, the most one can hold. Remove one that is no longer "
-            "needed, or combine some.",
+            message,
             field="what",
             status=422,
         )
@@ -87,7 +112,12 @@ def add_action(
     db.session.add(action)
     url = decision_url(decision_id) if decision_id else meeting_url(meeting_id)  # type: ignore[arg-type]
     audit.record(
-        actor, "decisions.action_added", action, summary=f"added the action “{what}” to “{parent.title}”", url=url
+        actor,
+        "decisions.action_added",
+        action,
+        summary=N_("added the action “%(what)s” to “%(parent)s”"),
+        params={"what": what, "parent": parent.title},
+        url=url,
     )
     db.session.commit()
     return action
@@ -113,7 +143,9 @@ def _action_for_change(actor: User, action_id: int, refusal: str) -> ActionItem:
 
 def set_action_done(actor: User, action_id: int, done: bool) -> ActionItem:
     action = _action_for_change(
-        actor, action_id, "Only the person responsible, whoever added the action, or a moderator may tick it off."
+        actor,
+        action_id,
+        gettext("Only the person responsible, whoever added the action, or a moderator may tick it off."),
     )
     if done == action.done:
         return action
@@ -124,7 +156,8 @@ def set_action_done(actor: User, action_id: int, done: bool) -> ActionItem:
         actor,
         "decisions.action_done" if done else "decisions.action_reopened",
         action,
-        summary=f"{'completed' if done else 'reopened'} the action “{action.what}”",
+        summary=N_("completed the action “%(what)s”") if done else N_("reopened the action “%(what)s”"),
+        params={"what": action.what},
         url=decision_url(action.decision_id) if action.decision_id else meeting_url(parent.id),
     )
     db.session.commit()
@@ -133,13 +166,16 @@ def set_action_done(actor: User, action_id: int, done: bool) -> ActionItem:
 
 def delete_action(actor: User, action_id: int) -> ActionItem:
     action = _action_for_change(
-        actor, action_id, "Only whoever added the action, the person responsible or a moderator may remove it."
+        actor,
+        action_id,
+        gettext("Only whoever added the action, the person responsible or a moderator may remove it."),
     )
     audit.record(
         actor,
         "decisions.action_removed",
         action,
-        summary=f"removed the action “{action.what}”",
+        summary=N_("removed the action “%(what)s”"),
+        params={"what": action.what},
         url=decision_url(action.decision_id) if action.decision_id else meeting_url(action.meeting_id),  # type: ignore[arg-type]
         details={"what": action.what, "owner_id": action.owner_id, "due_on": plain_value(action.due_on)},
     )
@@ -166,7 +202,7 @@ def actions_of(*, decision_id: int | None = None, meeting_id: int | None = None)
 # The actions list -------------------------------------------------------------------------------------------
 
 ACTIONS_PAGE_SIZE = 25
-ACTION_STATES = {"open": "Open", "done": "Done"}
+ACTION_STATES = {"open": lazy_gettext("Open"), "done": lazy_gettext("Done")}
 
 
 @dataclass

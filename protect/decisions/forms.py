@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import datetime
+
+from flask_babel import LazyString, format_number, get_locale, gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from markupsafe import escape
 from wtforms import (
@@ -31,6 +34,7 @@ from protect.core.forms import (
     written_options,
 )
 from protect.core.regions import TIME_ZONE_CHOICES
+from protect.core.timefmt import format_date
 from protect.decisions.models import (
     GUEST_NAME_MAX,
     GUEST_ORG_MAX,
@@ -41,9 +45,21 @@ from protect.decisions.models import (
     TITLE_MAX,
     WHAT_MAX,
 )
-from protect.decisions.rules import STATUSES
+from protect.decisions.rules import STATUSES, status_word
 
-NOT_A_DATE = "Enter the date as a date, for example 2016-03-15."
+NOT_A_DATE = lazy_gettext("Enter the date as a date, for example 2016-03-15.")
+
+
+def at_most(limit: int) -> LazyString:
+    """A length validator's message, "At most 20,000 characters.", written when it is shown (in the reader's
+    language and way of writing numbers)."""
+    return lazy_gettext("At most %(max)s characters.", max=LazyString(format_number, limit))
+
+
+def meeting_label(title: str, starts) -> str:
+    """A meeting in a list to choose from: its title and its date in the reader's language."""
+    day = starts.date() if isinstance(starts, datetime) else starts  # the day as stored, not moved by a zone
+    return gettext("%(title)s (%(date)s)", title=title, date=format_date(day))
 
 
 class QuickSelect(Select):
@@ -69,7 +85,7 @@ class LenientDateField(DateField):
         try:
             super().process_formdata(valuelist)
         except ValueError as error:
-            raise ValueError(NOT_A_DATE) from error
+            raise ValueError(str(NOT_A_DATE)) from error
 
 
 class LinkField(HiddenField):
@@ -81,42 +97,48 @@ class LinkField(HiddenField):
 
 class DecisionForm(FlaskForm):
     title = StringField(
-        "Title",
-        validators=[DataRequired("Enter a title."), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
+        lazy_gettext("Title"),
+        validators=[DataRequired(lazy_gettext("Enter a title.")), Length(max=TITLE_MAX, message=at_most(TITLE_MAX))],
     )
     text = TextAreaField(
-        "What was decided",
+        lazy_gettext("What was decided"),
         validators=[
-            DataRequired("Write down what was decided."),
-            Length(max=TEXT_MAX, message=f"At most {TEXT_MAX:,} characters."),
+            DataRequired(lazy_gettext("Write down what was decided.")),
+            Length(max=TEXT_MAX, message=at_most(TEXT_MAX)),
         ],
         description=MARKDOWN_HELP,
     )
     rationale = TextAreaField(
-        "Rationale",
-        validators=[Optional(), Length(max=TEXT_MAX, message=f"At most {TEXT_MAX:,} characters.")],
-        description="Why: the reasons and what was weighed. " + MARKDOWN_HELP,
+        lazy_gettext("Rationale"),
+        validators=[Optional(), Length(max=TEXT_MAX, message=at_most(TEXT_MAX))],
+        description=lazy_gettext("Why: the reasons and what was weighed. %(markdown)s", markdown=MARKDOWN_HELP),
     )
     tags = StringField(
-        "Tags",
-        validators=[Optional(), Length(max=600, message="At most 600 characters.")],
-        description="Separated by commas, for example: trainings, target groups, Riga.",
+        lazy_gettext("Tags"),
+        validators=[Optional(), Length(max=600, message=at_most(600))],
+        description=lazy_gettext("Separated by commas, for example: trainings, target groups, Riga."),
     )
-    meeting_id = quick_select("Taken at the meeting", coerce=int_or_none, validate_choice=False)
+    meeting_id = quick_select(lazy_gettext("Taken at the meeting"), coerce=int_or_none, validate_choice=False)
     owner_id = SelectField(
-        "Owner", coerce=int_or_none, validate_choice=False, description="Who sees it through.", widget=WrittenSelect()
+        lazy_gettext("Owner"),
+        coerce=int_or_none,
+        validate_choice=False,
+        description=lazy_gettext("Who sees it through."),
+        widget=WrittenSelect(),
     )
-    due_on = LenientDateField("Due date", validators=[Optional()], description="When it should be implemented.")
-    event_id = quick_select("About the training event", coerce=int_or_none, validate_choice=False)
+    due_on = LenientDateField(
+        lazy_gettext("Due date"), validators=[Optional()], description=lazy_gettext("When it should be implemented.")
+    )
+    event_id = quick_select(lazy_gettext("About the training event"), coerce=int_or_none, validate_choice=False)
     poll_id = LinkField()
     revision_id = LinkField()
 
     def setup(self, people, meetings, events) -> DecisionForm:
-        self.owner_id.options = member_options(people, "Nobody yet")
+        self.owner_id.options = member_options(people, gettext("Nobody yet"))
         self.meeting_id.choices = choices(
-            [(None, "No meeting")] + [(m_id, f"{title} ({starts:%-d %b %Y})") for m_id, title, starts in meetings]
+            [(None, gettext("No meeting"))] + [(m_id, meeting_label(title, starts)) for m_id, title, starts in meetings]
         )
-        self.event_id.choices = choices([(None, "No training event")] + [(e.id, e.title) for e in events])
+        self.event_id.choices = choices([(None, gettext("No training event"))] + [(e.id, e.title) for e in events])
         return self
 
     def values(self) -> dict:
@@ -139,71 +161,82 @@ class EditDecisionForm(DecisionForm):
 
 
 class StatusForm(FlaskForm):
-    status = quick_select("New status", choices=choices(STATUSES.items()))
+    status = quick_select(lazy_gettext("New status"), choices=choices(STATUSES.items()))
     superseded_by_id = quick_select(
-        "Superseded by",
+        lazy_gettext("Superseded by"),
         coerce=int_or_none,
         validate_choice=False,
-        description="Only when marking it superseded: the decision that replaces it.",
+        description=lazy_gettext("Only when marking it superseded: the decision that replaces it."),
     )
     note = StringField(
-        "Note",
-        validators=[Optional(), Length(max=NOTE_MAX, message=f"At most {NOTE_MAX} characters.")],
-        description="Optional: why, or where it was agreed.",
+        lazy_gettext("Note"),
+        validators=[Optional(), Length(max=NOTE_MAX, message=at_most(NOTE_MAX))],
+        description=lazy_gettext("Optional: why, or where it was agreed."),
     )
 
     def setup(self, allowed: tuple[str, ...], replacements) -> StatusForm:
         self.status.choices = choices((status, STATUSES[status]) for status in allowed)
         self.superseded_by_id.choices = choices(
             [(None, "—")]
-            + [(d_id, f"#{d_id} {title} ({STATUSES[status].lower()})") for d_id, title, status in replacements]
+            + [
+                (d_id, gettext("#%(id)s %(title)s (%(status)s)", id=d_id, title=title, status=status_word(status)))
+                for d_id, title, status in replacements
+            ]
         )
         return self
 
 
 class ActionForm(FlaskForm):
     what = StringField(
-        "What is to be done",
+        lazy_gettext("What is to be done"),
         validators=[
-            DataRequired("Say what is to be done."),
-            Length(max=WHAT_MAX, message=f"At most {WHAT_MAX} characters."),
+            DataRequired(lazy_gettext("Say what is to be done.")),
+            Length(max=WHAT_MAX, message=at_most(WHAT_MAX)),
         ],
     )
-    owner_id = SelectField("Who", coerce=int_or_none, validate_choice=False, widget=WrittenSelect())
-    due_on = LenientDateField("Due", validators=[Optional()])
+    owner_id = SelectField(lazy_gettext("Who"), coerce=int_or_none, validate_choice=False, widget=WrittenSelect())
+    due_on = LenientDateField(lazy_gettext("Due"), validators=[Optional()])
 
     def setup(self, people) -> ActionForm:
-        self.owner_id.options = member_options(people, "Nobody yet")
+        self.owner_id.options = member_options(people, gettext("Nobody yet"))
         return self
 
 
 class MeetingForm(FlaskForm):
     title = StringField(
-        "Title",
-        validators=[DataRequired("Enter a title."), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
+        lazy_gettext("Title"),
+        validators=[DataRequired(lazy_gettext("Enter a title.")), Length(max=TITLE_MAX, message=at_most(TITLE_MAX))],
     )
-    starts_on = LenientDateField("Date", validators=[InputRequired("Enter the date of the meeting.")])
+    starts_on = LenientDateField(
+        lazy_gettext("Date"), validators=[InputRequired(lazy_gettext("Enter the date of the meeting."))]
+    )
     starts_time = TimeField(
-        "Starts at", validators=[InputRequired("Enter the time the meeting starts (for example 10:00).")]
+        lazy_gettext("Starts at"),
+        validators=[InputRequired(lazy_gettext("Enter the time the meeting starts (for example 10:00)."))],
     )
     time_zone = SelectField(
-        "Time zone", choices=choices(TIME_ZONE_CHOICES), description="The zone of the place, or of the chair online."
+        lazy_gettext("Time zone"),
+        choices=choices(TIME_ZONE_CHOICES),
+        description=lazy_gettext("The zone of the place, or of the chair online."),
     )
     place = StringField(
-        "Place",
-        validators=[Optional(), Length(max=PLACE_MAX, message=f"At most {PLACE_MAX} characters.")],
-        description="Venue and city; for an online meeting, the platform (never a password).",
+        lazy_gettext("Place"),
+        validators=[Optional(), Length(max=PLACE_MAX, message=at_most(PLACE_MAX))],
+        description=lazy_gettext("Venue and city; for an online meeting, the platform (never a password)."),
     )
-    online = BooleanField("Online meeting")
-    attendee_ids = SelectMultipleField("Members who attended", coerce=int, validate_choice=False)
+    online = BooleanField(lazy_gettext("Online meeting"))
+    attendee_ids = SelectMultipleField(lazy_gettext("Members who attended"), coerce=int, validate_choice=False)
     guests = TextAreaField(
-        "Guests",
-        validators=[Optional(), Length(max=40 * (GUEST_NAME_MAX + GUEST_ORG_MAX))],
-        description="One a line: name, organisation.",
+        lazy_gettext("Guests"),
+        validators=[
+            Optional(),
+            Length(max=40 * (GUEST_NAME_MAX + GUEST_ORG_MAX), message=at_most(40 * (GUEST_NAME_MAX + GUEST_ORG_MAX))),
+        ],
+        description=lazy_gettext("One a line: name, organisation."),
     )
     minutes = TextAreaField(
-        "Minutes",
-        validators=[Optional(), Length(max=MINUTES_MAX, message=f"At most {MINUTES_MAX:,} characters.")],
+        lazy_gettext("Minutes"),
+        validators=[Optional(), Length(max=MINUTES_MAX, message=at_most(MINUTES_MAX))],
         description=MARKDOWN_HELP,
     )
 
@@ -222,26 +255,27 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = SearchField("Search", description="Words in titles, texts, rationales and tags.")
-    status = quick_select("Status")
+    q = SearchField(lazy_gettext("Search"), description=lazy_gettext("Words in titles, texts, rationales and tags."))
+    status = quick_select(lazy_gettext("Status"))
     # A name, not a list of every member (hundreds, thousands): typed, it filters as the search does.
-    owner = SearchField("Owner", description="A name, or part of one.")
+    owner = SearchField(lazy_gettext("Owner"), description=lazy_gettext("A name, or part of one."))
     # Every meeting: the list is written once for each state of the meetings (see ``written_options``).
-    meeting = SelectField("Meeting", widget=WrittenSelect())
-    tag = quick_select("Tag")
-    due_before = StringField("Due before")
+    meeting = SelectField(lazy_gettext("Meeting"), widget=WrittenSelect())
+    tag = quick_select(lazy_gettext("Tag"))
+    due_before = StringField(lazy_gettext("Due before"))
 
     def setup(self, meetings, tags) -> FilterForm:
-        self.status.choices = choices([("", "Any status")] + list(STATUSES.items()))
+        self.status.choices = choices([("", gettext("Any status"))] + list(STATUSES.items()))
         meetings = tuple(meetings)
+        # The list is written in the reader's language: the language is part of its key.
         self.meeting.options = written_options(
-            ("meetings", meetings),
+            ("meetings", str(get_locale()), meetings),
             lambda: (
-                [("", "Any meeting")]
-                + [(str(m_id), f"{title} ({starts:%-d %b %Y})") for m_id, title, starts in meetings]
+                [("", gettext("Any meeting"))]
+                + [(str(m_id), meeting_label(title, starts)) for m_id, title, starts in meetings]
             ),
         )
-        self.tag.choices = choices([("", "Any tag")] + [(tag, tag) for tag in tags])
+        self.tag.choices = choices([("", gettext("Any tag"))] + [(tag, tag) for tag in tags])
         return self
 
 
@@ -251,22 +285,26 @@ class ActionFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    owner = SelectField("Who", widget=WrittenSelect())
-    state = quick_select("State")
-    overdue = BooleanField("Only overdue")
+    owner = SelectField(lazy_gettext("Who"), widget=WrittenSelect())
+    state = quick_select(lazy_gettext("State"))
+    overdue = BooleanField(lazy_gettext("Only overdue"))
     meeting = SelectField(
-        "Meeting", widget=WrittenSelect(), description="Its own actions and those of the decisions taken there."
+        lazy_gettext("Meeting"),
+        widget=WrittenSelect(),
+        description=lazy_gettext("Its own actions and those of the decisions taken there."),
     )
 
     def setup(self, people, meetings) -> ActionFilterForm:
-        self.owner.options = member_options(people, "Anyone")
-        self.state.choices = choices([("", "Open or done"), ("open", "Open"), ("done", "Done")])
+        self.owner.options = member_options(people, gettext("Anyone"))
+        self.state.choices = choices(
+            [("", gettext("Open or done")), ("open", gettext("Open")), ("done", gettext("Done"))]
+        )
         meetings = tuple(meetings)
         self.meeting.options = written_options(
-            ("meetings", meetings),
+            ("meetings", str(get_locale()), meetings),
             lambda: (
-                [("", "Any meeting")]
-                + [(str(m_id), f"{title} ({starts:%-d %b %Y})") for m_id, title, starts in meetings]
+                [("", gettext("Any meeting"))]
+                + [(str(m_id), meeting_label(title, starts)) for m_id, title, starts in meetings]
             ),
         )
         return self

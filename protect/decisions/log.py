@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import Select, bindparam, func, select, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -128,8 +129,8 @@ def parse_filter(args: Any) -> LogFilter:
         try:
             result.due_before = date.fromisoformat(raw_due)
         except ValueError:
-            result.problems["due_before"] = (
-                f"“{raw_due[:30]}” is not a date. Enter it as YYYY-MM-DD, for example 2016-03-15."
+            result.problems["due_before"] = gettext(
+                "“%(value)s” is not a date. Enter it as YYYY-MM-DD, for example 2016-03-15.", value=raw_due[:30]
             )
     result.page = id_param(args.get("page")) or 1
     return result

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import format_number, gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -11,6 +12,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
+from protect.core.i18n import N_
 from protect.core.permissions import has_role, rule
 from protect.decisions.models import (
     ATTENDEES_MAX,
@@ -23,7 +25,7 @@ from protect.decisions.models import (
     Meeting,
     MeetingAttendee,
 )
-from protect.decisions.services import clean_text, meeting_url, update_version
+from protect.decisions.services import clean_text, meeting_url, too_long, update_version
 from protect.extensions import db
 
 MEETINGS_PAGE_SIZE = 50
@@ -80,35 +82,49 @@ MEETING_FIELDS = ("title", "starts_at", "time_zone", "place", "online", "minutes
 
 def _check_meeting(values: dict[str, Any]) -> None:
     if not values["title"]:
-        raise RuleViolation("Enter a title.", field="title", status=422)
+        raise RuleViolation(gettext("Enter a title."), field="title", status=422)
     if len(values["title"]) > TITLE_MAX:
-        raise RuleViolation(f"At most {TITLE_MAX} characters.", field="title", status=422)
+        raise RuleViolation(too_long(TITLE_MAX), field="title", status=422)
     if not isinstance(values["starts_at"], datetime):
-        raise RuleViolation("Enter the date and the time.", field="starts_on", status=422)
+        raise RuleViolation(gettext("Enter the date and the time."), field="starts_on", status=422)
     if not values["online"] and not values["place"]:
-        raise RuleViolation("Say where the meeting is, or tick “Online”.", field="place", status=422)
+        raise RuleViolation(gettext("Say where the meeting is, or tick “Online”."), field="place", status=422)
     if len(values["place"]) > PLACE_MAX:
-        raise RuleViolation(f"At most {PLACE_MAX} characters.", field="place", status=422)
+        raise RuleViolation(too_long(PLACE_MAX), field="place", status=422)
     if len(values["minutes"]) > MINUTES_MAX:
-        raise RuleViolation(f"The minutes have at most {MINUTES_MAX:,} characters.", field="minutes", status=422)
+        raise RuleViolation(
+            gettext("The minutes have at most %(max)s characters.", max=format_number(MINUTES_MAX)),
+            field="minutes",
+            status=422,
+        )
     guests = values["guests"]
     if len(guests) > GUESTS_MAX:
         raise RuleViolation(
-            f"At most {GUESTS_MAX} guests, one a line (you wrote {len(guests)}).", field="guests", status=422
+            gettext(
+                "At most %(max)s guests, one a line (you wrote %(count)s).",
+                max=format_number(GUESTS_MAX),
+                count=format_number(len(guests)),
+            ),
+            field="guests",
+            status=422,
         )
     for guest in guests:
         if not guest.name:
-            raise RuleViolation("Each guest line starts with the guest's name.", field="guests", status=422)
+            raise RuleViolation(gettext("Each guest line starts with the guest's name."), field="guests", status=422)
         if len(guest.name) > 120 or len(guest.organisation) > 200:
             raise RuleViolation(
-                f"“{guest.name[:40]}”: names have at most 120 characters, organisations 200.",
+                gettext("“%(name)s”: names have at most 120 characters, organisations 200.", name=guest.name[:40]),
                 field="guests",
                 status=422,
             )
     ids = values["attendee_ids"]
     if len(ids) > ATTENDEES_MAX:
         raise RuleViolation(
-            f"At most {ATTENDEES_MAX} members can be listed as attending (you ticked {len(ids)}).",
+            gettext(
+                "At most %(max)s members can be listed as attending (you ticked %(count)s).",
+                max=format_number(ATTENDEES_MAX),
+                count=format_number(len(ids)),
+            ),
             field="attendee_ids",
             status=422,
         )
@@ -116,7 +132,9 @@ def _check_meeting(values: dict[str, Any]) -> None:
         found = set(db.session.execute(select(User.id).where(User.id.in_(ids), User.active.is_(True))).scalars())
         if found != set(ids):
             raise RuleViolation(
-                "Attendees must be members of the workspace; add others as guests.", field="attendee_ids", status=422
+                gettext("Attendees must be members of the workspace; add others as guests."),
+                field="attendee_ids",
+                status=422,
             )
 
 
@@ -156,7 +174,8 @@ def record_meeting(actor: User, values: dict[str, Any]) -> Meeting:
         actor,
         "decisions.meeting_recorded",
         meeting,
-        summary=f"recorded the meeting “{meeting.title}”",
+        summary=N_("recorded the meeting “%(title)s”"),
+        params={"title": meeting.title},
         url=meeting_url(meeting.id),
     )
     db.session.commit()
@@ -166,8 +185,10 @@ def record_meeting(actor: User, values: dict[str, Any]) -> Meeting:
 class MeetingConflict(RuleViolation):
     def __init__(self, current: Meeting) -> None:
         super().__init__(
-            "Someone else saved this meeting while you were editing it. Nothing was saved yet: compare your "
-            "minutes with the saved ones below, then save again to keep yours.",
+            gettext(
+                "Someone else saved this meeting while you were editing it. Nothing was saved yet: compare your "
+                "minutes with the saved ones below, then save again to keep yours."
+            ),
             status=409,
         )
         self.current = current
@@ -189,7 +210,7 @@ def edit_meeting(actor: User, meeting_id: int, version: int, values: dict[str, A
     if meeting is None:
         raise LookupError(f"no meeting {meeting_id}")
     if not _may_edit_meeting(actor, meeting):
-        raise RuleViolation("Only whoever recorded the meeting or a moderator may edit it.", status=403)
+        raise RuleViolation(gettext("Only whoever recorded the meeting or a moderator may edit it."), status=403)
     values = clean_meeting_values(values)
     _check_meeting(values)
     if meeting.version != version:
@@ -204,7 +225,8 @@ def edit_meeting(actor: User, meeting_id: int, version: int, values: dict[str, A
         actor,
         "decisions.meeting_edited",
         meeting,
-        summary=f"edited the meeting “{values['title']}”",
+        summary=N_("edited the meeting “%(title)s”"),
+        params={"title": values["title"]},
         url=meeting_url(meeting.id),
     )
     db.session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import gettext
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -62,9 +63,9 @@ class Meeting(db.Model):
     @property
     def where(self) -> str:
         if self.online and self.place:
-            return f"Online ({self.place})"
+            return gettext("Online (%(place)s)", place=self.place)
         if self.online:
-            return "Online"
+            return gettext("Online")
         return self.place
 
 

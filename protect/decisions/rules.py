@@ -11,12 +11,16 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from babel.lists import format_list
+from flask_babel import get_locale, gettext, lazy_gettext
+
+# The codes stay English in the database; their labels are shown in the reader's language.
 STATUSES: dict[str, str] = {
-    "proposed": "Proposed",
-    "agreed": "Agreed",
-    "implemented": "Implemented",
-    "superseded": "Superseded",
-    "withdrawn": "Withdrawn",
+    "proposed": lazy_gettext("Proposed"),
+    "agreed": lazy_gettext("Agreed"),
+    "implemented": lazy_gettext("Implemented"),
+    "superseded": lazy_gettext("Superseded"),
+    "withdrawn": lazy_gettext("Withdrawn"),
 }
 # The statuses a decision may move to from each status.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -33,13 +37,6 @@ OPEN_STATUSES = ("proposed", "agreed")
 SUPERSEDING_STATUSES = ("agreed", "implemented")
 # A decision that replaces others carries their story on: it cannot go back to a proposal or be withdrawn.
 STATUSES_A_REPLACEMENT_LEAVES = ("proposed", "withdrawn")
-TRANSITION_VERBS = {
-    "agreed": "agreed",
-    "implemented": "marked implemented",
-    "superseded": "marked superseded",
-    "withdrawn": "withdrew",
-    "proposed": "reopened",
-}
 
 
 @dataclass(frozen=True)
@@ -51,6 +48,16 @@ class StatusProblem:
     status: int = 409
 
 
+def status_word(status: str | None) -> str:
+    """A status's label in lower case, inside a sentence ("the decision is agreed already")."""
+    return str(STATUSES.get(status, status or "")).lower()
+
+
+def _either(words: list[str]) -> str:
+    """ "agreed, withdrawn or superseded" in the reader's language."""
+    return format_list(words, style="or", locale=get_locale() or "en_GB")
+
+
 def allowed_statuses(current: str) -> tuple[str, ...]:
     return TRANSITIONS.get(current, ())
 
@@ -58,25 +65,28 @@ def allowed_statuses(current: str) -> tuple[str, ...]:
 def transition_problem(current: str, new: str) -> StatusProblem | None:
     """None when a decision may move from ``current`` to ``new``, else why not."""
     if new not in STATUSES:
-        return StatusProblem("Choose a status from the list.", status=422)
+        return StatusProblem(gettext("Choose a status from the list."), status=422)
     if new == current:
-        return StatusProblem(f"The decision is {STATUSES[current].lower()} already.", status=409)
+        return StatusProblem(gettext("The decision is %(status)s already.", status=status_word(current)), status=409)
     if new not in allowed_statuses(current):
         allowed = allowed_statuses(current)
-        if allowed:
-            options = " or ".join(STATUSES[s].lower() for s in allowed)
-            hint = f" From {STATUSES[current].lower()} it can become {options}."
-        else:
-            hint = " It is final: a superseded decision stays superseded; its replacement carries on."
         if current == "implemented" and new == "proposed":
-            hint = (
-                " An implemented decision is a record of what was done; to change course, propose a new "
+            hint = gettext(
+                "An implemented decision is a record of what was done; to change course, propose a new "
                 "decision and mark this one superseded by it."
             )
-        return StatusProblem(
-            f"A decision that is {STATUSES[current].lower()} cannot become {STATUSES[new].lower()}.{hint}",
-            status=409,
+        elif allowed:
+            hint = gettext(
+                "From %(status)s it can become %(options)s.",
+                status=status_word(current),
+                options=_either([status_word(s) for s in allowed]),
+            )
+        else:
+            hint = gettext("It is final: a superseded decision stays superseded; its replacement carries on.")
+        refusal = gettext(
+            "A decision that is %(status)s cannot become %(new)s.", status=status_word(current), new=status_word(new)
         )
+        return StatusProblem(f"{refusal} {hint}", status=409)
     return None
 
 
@@ -94,17 +104,23 @@ def supersede_problem(
     """
     field = "superseded_by_id"
     if replacement_id is None:
-        return StatusProblem("Choose the decision that replaces this one.", field, 422)
+        return StatusProblem(gettext("Choose the decision that replaces this one."), field, 422)
     if replacement_id == decision_id:
-        return StatusProblem("A decision cannot supersede itself. Choose the decision that replaces it.", field, 422)
+        return StatusProblem(
+            gettext("A decision cannot supersede itself. Choose the decision that replaces it."), field, 422
+        )
     if replacement_status is None:
-        return StatusProblem("There is no such decision to supersede this one. Choose one from the list.", field, 422)
+        return StatusProblem(
+            gettext("There is no such decision to supersede this one. Choose one from the list."), field, 422
+        )
     seen = {replacement_id}
     step = successor_of.get(replacement_id)
     while step is not None:
         if step == decision_id:
             return StatusProblem(
-                "That would make a cycle: the chosen decision is itself replaced, through others, by this one.",
+                gettext(
+                    "That would make a cycle: the chosen decision is itself replaced, through others, by this one."
+                ),
                 field,
                 422,
             )
@@ -114,15 +130,19 @@ def supersede_problem(
         step = successor_of.get(step)
     if replacement_status == "proposed":
         return StatusProblem(
-            "The chosen decision is only proposed: a decision can be superseded only by one that is agreed or "
-            "implemented. Agree the new decision first, then mark this one superseded by it.",
+            gettext(
+                "The chosen decision is only proposed: a decision can be superseded only by one that is agreed or "
+                "implemented. Agree the new decision first, then mark this one superseded by it."
+            ),
             field,
             422,
         )
     if replacement_status not in SUPERSEDING_STATUSES:
         return StatusProblem(
-            f"The chosen decision is {STATUSES.get(replacement_status, replacement_status).lower()} itself; "
-            "choose a decision that is agreed or implemented.",
+            gettext(
+                "The chosen decision is %(status)s itself; choose a decision that is agreed or implemented.",
+                status=status_word(replacement_status),
+            ),
             field,
             422,
         )
@@ -135,13 +155,23 @@ def replacement_problem(new: str, replaces: list[str]) -> StatusProblem | None:
     stands."""
     if not replaces or new not in STATUSES_A_REPLACEMENT_LEAVES:
         return None
-    names = ", ".join(f"“{title}”" for title in replaces[:3]) + (" and others" if len(replaces) > 3 else "")
-    verb = "go back to proposed" if new == "proposed" else "be withdrawn"
-    return StatusProblem(
-        f"This decision replaces {names}, so it cannot {verb}: what it replaced would be superseded by nothing "
-        "agreed. To change course, propose a new decision and mark this one superseded by it.",
-        status=409,
-    )
+    names = ", ".join(f"“{title}”" for title in replaces[:3])
+    if len(replaces) > 3:
+        names = gettext("%(names)s and others", names=names)
+    if new == "proposed":
+        message = gettext(
+            "This decision replaces %(names)s, so it cannot go back to proposed: what it replaced would be "
+            "superseded by nothing agreed. To change course, propose a new decision and mark this one superseded "
+            "by it.",
+            names=names,
+        )
+    else:
+        message = gettext(
+            "This decision replaces %(names)s, so it cannot be withdrawn: what it replaced would be superseded by "
+            "nothing agreed. To change course, propose a new decision and mark this one superseded by it.",
+            names=names,
+        )
+    return StatusProblem(message, status=409)
 
 
 def is_overdue(due, today, *, done: bool = False) -> bool:

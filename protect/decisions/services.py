@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import format_number, gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -20,6 +21,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
+from protect.core.i18n import N_
 from protect.core.inputs import parse_int
 from protect.core.permissions import has_role, rule
 from protect.core.timefmt import to_zone, viewer_zone
@@ -112,14 +114,21 @@ def today_for(user: Any = None) -> date:
     return to_zone(utcnow(), viewer_zone()).date()
 
 
-def member_problem(user_id: int | None, field_name: str, what: str) -> None:
+def member_problem(user_id: int | None, field_name: str, message: str) -> None:
+    """Refuse ``user_id`` unless it is an active member, with ``message`` (already translated) beside the field."""
     if user_id is None:
         return
     found = db.session.execute(select(User.id).where(User.id == user_id, User.active.is_(True))).first()
     if found is None:
-        raise RuleViolation(
-            f"The {what} must be a member of the workspace. Choose one from the list.", field=field_name, status=422
-        )
+        raise RuleViolation(message, field=field_name, status=422)
+
+
+def too_long(limit: int) -> str:
+    """ "At most 20,000 characters." in the reader's language (and way of writing numbers)."""
+    return gettext("At most %(max)s characters.", max=format_number(limit))
+
+
+DUE_NOT_A_DATE = N_("Enter the due date as a date, for example 2016-03-15.")
 
 
 def _search_text(title: str, text: str, rationale: str, tags: list[str]) -> str:
@@ -156,32 +165,50 @@ def check_decision_values(
     has closed; ``linked_poll_id`` (the decision's link before an edit) stays without that check. A result
     already recorded is recorded again only with ``record_again`` (409 otherwise)."""
     if not values["title"]:
-        raise RuleViolation("Enter a title.", field="title", status=422)
+        raise RuleViolation(gettext("Enter a title."), field="title", status=422)
     if len(values["title"]) > TITLE_MAX:
-        raise RuleViolation(f"At most {TITLE_MAX} characters.", field="title", status=422)
+        raise RuleViolation(too_long(TITLE_MAX), field="title", status=422)
     if not values["text"]:
-        raise RuleViolation("Write down what was decided.", field="text", status=422)
+        raise RuleViolation(gettext("Write down what was decided."), field="text", status=422)
     for name in ("text", "rationale"):
         if len(values[name]) > TEXT_MAX:
-            raise RuleViolation(f"At most {TEXT_MAX:,} characters.", field=name, status=422)
+            raise RuleViolation(too_long(TEXT_MAX), field=name, status=422)
     if len(values["tags"]) > TAGS_MAX:
         raise RuleViolation(
-            f"At most {TAGS_MAX} tags (you wrote {len(values['tags'])}). Remove some, or combine them.",
+            gettext(
+                "At most %(max)s tags (you wrote %(count)s). Remove some, or combine them.",
+                max=format_number(TAGS_MAX),
+                count=format_number(len(values["tags"])),
+            ),
             field="tags",
             status=422,
         )
     long_tag = next((tag for tag in values["tags"] if len(tag) > TAG_MAX), None)
     if long_tag:
-        raise RuleViolation(f"A tag has at most {TAG_MAX} characters (“{long_tag[:50]}…”).", field="tags", status=422)
+        raise RuleViolation(
+            gettext(
+                "A tag has at most %(max)s characters (“%(tag)s…”).", max=format_number(TAG_MAX), tag=long_tag[:50]
+            ),
+            field="tags",
+            status=422,
+        )
     if values["due_on"] is not None and not isinstance(values["due_on"], date):
-        raise RuleViolation("Enter the due date as a date, for example 2016-03-15.", field="due_on", status=422)
-    member_problem(values["owner_id"], "owner_id", "owner")
+        raise RuleViolation(gettext(DUE_NOT_A_DATE), field="due_on", status=422)
+    member_problem(
+        values["owner_id"],
+        "owner_id",
+        gettext("The owner must be a member of the workspace. Choose one from the list."),
+    )
     if values["meeting_id"] is not None and db.session.get(Meeting, values["meeting_id"]) is None:
-        raise RuleViolation("There is no such meeting. Choose one from the list.", field="meeting_id", status=422)
+        raise RuleViolation(
+            gettext("There is no such meeting. Choose one from the list."), field="meeting_id", status=422
+        )
     if values["event_id"] is not None and db.session.get(TrainingEvent, values["event_id"]) is None:
-        raise RuleViolation("There is no such training event. Choose one from the list.", field="event_id", status=422)
+        raise RuleViolation(
+            gettext("There is no such training event. Choose one from the list."), field="event_id", status=422
+        )
     if values["revision_id"] is not None and db.session.get(SectionRevision, values["revision_id"]) is None:
-        raise RuleViolation("There is no such revision of the Guidelines.", field="revision_id", status=422)
+        raise RuleViolation(gettext("There is no such revision of the Guidelines."), field="revision_id", status=422)
     if values["poll_id"] is not None and values["poll_id"] != linked_poll_id:
         check_poll_link(actor, db.session.get(Poll, values["poll_id"]), allow_recorded=record_again)
 
@@ -190,14 +217,16 @@ def check_poll_link(actor: Any, poll: Poll | None, allow_recorded: bool = False)
     """Refuse to link ``poll``: unknown, not the actor's to record, still open, or (unless ``allow_recorded``)
     already recorded by another decision (409: the moderator is sent to it, or confirms)."""
     if poll is None:
-        raise RuleViolation("There is no such poll.", field="poll_id", status=422)
+        raise RuleViolation(gettext("There is no such poll."), field="poll_id", status=422)
     if not _may_record_poll(actor, poll):
         raise RuleViolation(
-            "Only moderators and administrators record a poll's result as a decision.", field="poll_id", status=403
+            gettext("Only moderators and administrators record a poll's result as a decision."),
+            field="poll_id",
+            status=403,
         )
     if not poll.is_closed(utcnow()):
         raise RuleViolation(
-            "The poll is still open: its result can be recorded as a decision once it closes.",
+            gettext("The poll is still open: its result can be recorded as a decision once it closes."),
             field="poll_id",
             status=409,
         )
@@ -210,8 +239,11 @@ def check_poll_link(actor: Any, poll: Poll | None, allow_recorded: bool = False)
     if recorded:
         titles = "; ".join(f"“{title}”" for _id, title, _status in recorded)
         raise RuleViolation(
-            f"The result of this poll is already recorded in the decision log: {titles}. Open that decision "
-            "instead, or tick “Record it again anyway” to record a second decision about the same vote.",
+            gettext(
+                "The result of this poll is already recorded in the decision log: %(titles)s. Open that decision "
+                "instead, or tick “Record it again anyway” to record a second decision about the same vote.",
+                titles=titles,
+            ),
             field="poll_id",
             status=409,
         )
@@ -259,13 +291,17 @@ def poll_prefill(actor: Any, poll_id: int) -> dict[str, Any]:
     if summary.winner:
         title = f"{summary.question}: {summary.winner}"
     elif summary.tie:
-        title = f"{summary.question}: a tie to be settled"
+        title = gettext("%(question)s: a tie to be settled", question=summary.question)
     else:
-        title = f"Result of the vote: {summary.question}"
+        title = gettext("Result of the vote: %(question)s", question=summary.question)
     return {
         "title": title[:TITLE_MAX],
         "text": summary.text,
-        "rationale": f"The group voted in the workspace ({summary.method_label}); turnout: {summary.turnout}.",
+        "rationale": gettext(
+            "The group voted in the workspace (%(method)s); turnout: %(turnout)s.",
+            method=summary.method_label,
+            turnout=summary.turnout,
+        ),
         "tags": "location vote",
         "poll_id": poll.id,
         "poll": poll,
@@ -276,7 +312,12 @@ def revision_label(revision: SectionRevision | None) -> str:
     if revision is None:
         return ""
     section = revision.section
-    return f"Section {section.position} “{section.heading}”, revision {revision.number}"
+    return gettext(
+        "Section %(position)s “%(heading)s”, revision %(number)s",
+        position=section.position,
+        heading=section.heading,
+        number=revision.number,
+    )
 
 
 def _set_tags(decision: Decision, tags: list[str]) -> None:
@@ -343,7 +384,8 @@ def propose_decision(actor: User, values: dict[str, Any], record_again: bool = F
         actor,
         "decisions.proposed",
         decision,
-        summary=f"proposed the decision “{decision.title}”",
+        summary=N_("proposed the decision “%(title)s”"),
+        params={"title": decision.title},
         url=decision_url(decision.id),
     )
     db.session.commit()
@@ -367,8 +409,10 @@ class DecisionConflict(RuleViolation):
 
     def __init__(self, current: Decision) -> None:
         super().__init__(
-            "Someone else saved this decision while you were editing it. Nothing was saved yet: compare your "
-            "text with the saved one below, then save again to keep yours.",
+            gettext(
+                "Someone else saved this decision while you were editing it. Nothing was saved yet: compare your "
+                "text with the saved one below, then save again to keep yours."
+            ),
             status=409,
         )
         self.current = current
@@ -392,12 +436,14 @@ def lock_decision(decision_id: int) -> Decision:
 def edit_decision(actor: User, decision_id: int, version: int, values: dict[str, Any]) -> Decision:
     decision = lock_decision(decision_id)
     if not _may_edit(actor, decision):
-        raise RuleViolation("Only the author or the owner of a decision, or a moderator, may edit it.", status=403)
+        raise RuleViolation(
+            gettext("Only the author or the owner of a decision, or a moderator, may edit it."), status=403
+        )
     values = clean_decision_values(values)
     check_decision_values(values, actor, linked_poll_id=decision.poll_id)
     if values["owner_id"] != decision.owner_id and not _may_reassign(actor, decision):
         raise RuleViolation(
-            "Only the author of the decision or a moderator may hand it to another owner; ask them to.",
+            gettext("Only the author of the decision or a moderator may hand it to another owner; ask them to."),
             field="owner_id",
             status=403,
         )
@@ -440,7 +486,8 @@ def edit_decision(actor: User, decision_id: int, version: int, values: dict[str,
         actor,
         "decisions.edited",
         decision,
-        summary=f"edited the decision “{values['title']}”",
+        summary=N_("edited the decision “%(title)s”"),
+        params={"title": values["title"]},
         url=decision_url(decision.id),
         details={"fields": changed, **details},
     )
@@ -460,12 +507,22 @@ def successor_map() -> dict[int, int | None]:
     return {row.id: row.superseded_by_id for row in rows}
 
 
+# What the activity list says of a status change (one message each: the verb's place differs by language).
+STATUS_SUMMARIES = {
+    "agreed": N_("agreed the decision “%(title)s”"),
+    "implemented": N_("marked the decision “%(title)s” implemented"),
+    "superseded": N_("marked the decision “%(title)s” superseded"),
+    "withdrawn": N_("withdrew the decision “%(title)s”"),
+    "proposed": N_("reopened the decision “%(title)s”"),
+}
+
+
 def change_status(
     actor: User, decision_id: int, new_status: str, note: str = "", superseded_by_id: int | None = None
 ) -> Decision:
     """Move a decision to ``new_status`` if the rules allow it, and record the step on its timeline."""
     if not _may_set_status(actor, None):
-        raise RuleViolation("Only moderators and administrators set the status of a decision.", status=403)
+        raise RuleViolation(gettext("Only moderators and administrators set the status of a decision."), status=403)
     # Lock the decision and its replacement, always in the order of their ids: two moderators superseding
     # A by B and B by A at once then queue, and the second sees the first's result (and is refused a cycle).
     wanted = {decision_id}
@@ -486,7 +543,9 @@ def change_status(
         raise LookupError(f"no decision {decision_id}")
     note = " ".join((note or "").split())
     if len(note) > NOTE_MAX:
-        raise RuleViolation(f"The note has at most {NOTE_MAX} characters.", field="note", status=422)
+        raise RuleViolation(
+            gettext("The note has at most %(max)s characters.", max=format_number(NOTE_MAX)), field="note", status=422
+        )
     problem = rules.transition_problem(decision.status, new_status)
     if problem is None and new_status == "superseded":
         replacement = locked.get(superseded_by_id) if superseded_by_id is not None else None
@@ -502,8 +561,11 @@ def change_status(
         ).scalar_one()
         if replacing >= REPLACES_MAX:
             problem = rules.StatusProblem(
-                f"The chosen decision replaces {REPLACES_MAX} decisions already, the most one can. Choose "
-                "another, or propose a decision that sums them up.",
+                gettext(
+                    "The chosen decision replaces %(max)s decisions already, the most one can. Choose another, or "
+                    "propose a decision that sums them up.",
+                    max=format_number(REPLACES_MAX),
+                ),
                 "superseded_by_id",
                 422,
             )
@@ -515,8 +577,11 @@ def change_status(
         ).scalar_one()
         if steps >= STATUS_CHANGES_MAX:
             problem = rules.StatusProblem(
-                f"This decision has changed status {STATUS_CHANGES_MAX} times, the most its timeline holds. "
-                "Propose a new decision to carry it on, and mark this one superseded by it.",
+                gettext(
+                    "This decision has changed status %(max)s times, the most its timeline holds. Propose a new "
+                    "decision to carry it on, and mark this one superseded by it.",
+                    max=format_number(STATUS_CHANGES_MAX),
+                ),
                 status=422,
             )
     if problem is not None:
@@ -541,7 +606,8 @@ def change_status(
         actor,
         "decisions.status_changed",
         decision,
-        summary=f"{rules.TRANSITION_VERBS[new_status]} the decision “{decision.title}”",
+        summary=STATUS_SUMMARIES[new_status],
+        params={"title": decision.title},
         url=decision_url(decision.id),
         details={"from": previous, "to": new_status, "superseded_by": decision.superseded_by_id, "note": note},
     )

@@ -23,6 +23,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext, lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -92,20 +93,20 @@ def _link_to(endpoint: str, **values: Any) -> str | None:
 @bp.errorhandler(LookupError)
 def _not_here(_error: LookupError) -> Response:
     db.session.rollback()
-    return error_response(404, "There is no such decision, meeting or action. It may have been removed.")
+    return error_response(404, gettext("There is no such decision, meeting or action. It may have been removed."))
 
 
 def _decision_or_404(decision_id: int) -> Decision:
     decision = services.load_decision(decision_id)
     if decision is None:
-        abort(404, "There is no such decision.")
+        abort(404, gettext("There is no such decision."))
     return decision
 
 
 def _meeting_or_404(meeting_id: int) -> Meeting:
     meeting = meetings.load_meeting(meeting_id)
     if meeting is None:
-        abort(404, "There is no such meeting.")
+        abort(404, gettext("There is no such meeting."))
     return meeting
 
 
@@ -301,15 +302,15 @@ def new_decision():
             form.event_id.data = event_id
         if request.args.get("revision_id") is not None:
             if revision_id is None or db.session.get(SectionRevision, revision_id) is None:
-                abort(404, "There is no such revision of the Guidelines.")
+                abort(404, gettext("There is no such revision of the Guidelines."))
             form.revision_id.data = revision_id
         if request.args.get("poll_id") is not None:
             if poll_id is None:
-                abort(404, "There is no such poll.")
+                abort(404, gettext("There is no such poll."))
             prefill = services.poll_prefill(current_user, poll_id)
             for name in ("title", "text", "rationale", "tags", "poll_id"):
                 form[name].data = prefill[name]
-            prefill_note = (
+            prefill_note = gettext(
                 "The result of the poll is filled in below. Check it, add the owner and the due date, then propose it."
             )
     if form.validate_on_submit():
@@ -321,7 +322,7 @@ def new_decision():
             db.session.rollback()
             _field_error(form, error, "title")
             return _form_page(form, None, error.status)
-        flash(f"The decision “{decision.title}” is proposed.", "success")
+        flash(gettext("The decision “%(title)s” is proposed.", title=decision.title), "success")
         return redirect(url_for("decisions.show_decision", decision_id=decision.id), 303)
     status = 422 if request.method == "POST" else 200
     return _form_page(form, None, status, prefill_note=prefill_note)
@@ -374,7 +375,7 @@ def set_status(decision_id: int):
     form.superseded_by_id.choices = []
     wanted = request.form.get("status", "")
     if not form.validate_on_submit():
-        return _status_response(decision, form, "Please correct the marked field.", 422)
+        return _status_response(decision, form, gettext("Please correct the marked field."), 422)
     try:
         services.change_status(current_user, decision.id, wanted, form.note.data or "", form.superseded_by_id.data)
     except RuleViolation as error:
@@ -385,7 +386,7 @@ def set_status(decision_id: int):
         return _status_response(decision, form, error.message, error.status)
     db.session.expire_all()
     decision = _decision_or_404(decision_id)
-    message = f"The decision is now {decision.status_label.lower()}."
+    message = gettext("The decision is now %(status)s.", status=rules.status_word(decision.status))
     if not is_htmx():
         flash(message, "success")
         return redirect(url_for("decisions.show_decision", decision_id=decision.id, _anchor="status"), 303)
@@ -418,7 +419,7 @@ def edit_decision(decision_id: int):
     # The owner alone does not hand the decision on: the field shows who it is, and the rules refuse a change.
     owner_locked = None
     if not can(current_user, "decisions.reassign", decision):
-        owner_locked = decision.owner.display_name if decision.owner is not None else "Nobody yet"
+        owner_locked = decision.owner.display_name if decision.owner is not None else gettext("Nobody yet")
     if request.method == "GET":
         form.tags.data = ", ".join(decision.tag_names)
         form.version.data = decision.version
@@ -435,7 +436,7 @@ def edit_decision(decision_id: int):
             db.session.rollback()
             _field_error(form, error, "title")
             return _form_page(form, decision, error.status, owner_locked=owner_locked)
-        flash("The decision is saved. The earlier version is kept in its history.", "success")
+        flash(gettext("The decision is saved. The earlier version is kept in its history."), "success")
         return redirect(url_for("decisions.show_decision", decision_id=decision.id), 303)
     status = 422 if request.method == "POST" else 200
     return _form_page(form, decision, status, owner_locked=owner_locked)
@@ -448,7 +449,12 @@ def _decision_conflict(form: DecisionForm, current: Decision) -> list[dict[str, 
         "rationale": current.rationale,
         "tags": ", ".join(current.tag_names),
     }
-    labels = {"title": "Title", "text": "What was decided", "rationale": "Rationale", "tags": "Tags"}
+    labels = {
+        "title": gettext("Title"),
+        "text": gettext("What was decided"),
+        "rationale": gettext("Rationale"),
+        "tags": gettext("Tags"),
+    }
     rows = []
     for name, label in labels.items():
         mine = (form[name].data or "").replace("\r\n", "\n").strip()
@@ -458,32 +464,37 @@ def _decision_conflict(form: DecisionForm, current: Decision) -> list[dict[str, 
 
 
 FACT_LABELS = {
-    "title": "Title",
-    "tags": "Tags",
-    "owner_id": "Owner",
-    "due_on": "Due date",
-    "meeting_id": "Meeting",
-    "event_id": "Training event",
+    "title": lazy_gettext("Title"),
+    "tags": lazy_gettext("Tags"),
+    "owner_id": lazy_gettext("Owner"),
+    "due_on": lazy_gettext("Due date"),
+    "meeting_id": lazy_gettext("Meeting"),
+    "event_id": lazy_gettext("Training event"),
 }
 NONE_LABELS = {
-    "tags": "No tags",
-    "owner_id": "Nobody",
-    "due_on": "No due date",
-    "meeting_id": "No meeting",
-    "event_id": "No training event",
+    "tags": lazy_gettext("No tags"),
+    "owner_id": lazy_gettext("Nobody"),
+    "due_on": lazy_gettext("No due date"),
+    "meeting_id": lazy_gettext("No meeting"),
+    "event_id": lazy_gettext("No training event"),
 }
-TEXT_LABELS = {"text": "What was decided", "rationale": "Rationale"}
-GONE_LABELS = {"owner_id": "a former member", "meeting_id": "a removed meeting", "event_id": "a removed event"}
+TEXT_LABELS = {"text": lazy_gettext("What was decided"), "rationale": lazy_gettext("Rationale")}
+GONE_LABELS = {
+    "owner_id": lazy_gettext("a former member"),
+    "meeting_id": lazy_gettext("a removed meeting"),
+    "event_id": lazy_gettext("a removed event"),
+}
 
 
 def _fact_value(name: str, value: Any, names: dict[str, dict[int, str]]) -> Any:
     """A fact as a reader knows it: a name, a title, a date or a list of tags; never an id."""
     if value in (None, [], ""):
-        return NONE_LABELS.get(name, "—")
+        return str(NONE_LABELS.get(name, "—"))
     if name == "tags":
         return ", ".join(value)
     if name in names:
-        return names[name].get(value, GONE_LABELS[name])
+        found = names[name].get(value)
+        return str(GONE_LABELS[name]) if found is None else found
     return value
 
 
@@ -491,7 +502,7 @@ def _version_facts(version: Any, names: dict[str, dict[int, str]]) -> list[dict[
     if not version.facts_known:
         return []
     return [
-        {"label": FACT_LABELS[name], "name": name, "value": _fact_value(name, getattr(version, name), names)}
+        {"label": str(FACT_LABELS[name]), "name": name, "value": _fact_value(name, getattr(version, name), names)}
         for name in services.FACT_FIELDS
     ]
 
@@ -506,7 +517,7 @@ def _version_changes(version: Any, previous: Any, names: dict[str, dict[int, str
         if old != new:
             rows.append(
                 {
-                    "label": FACT_LABELS[name],
+                    "label": str(FACT_LABELS[name]),
                     "name": name,
                     "before": _fact_value(name, old, names),
                     "after": _fact_value(name, new, names),
@@ -517,7 +528,7 @@ def _version_changes(version: Any, previous: Any, names: dict[str, dict[int, str
         for name in TEXT_LABELS
         if getattr(previous, name) != getattr(version, name)
     }
-    kinds = [row["label"].lower() for row in rows] + [TEXT_LABELS[name].lower() for name in texts]
+    kinds = [row["label"].lower() for row in rows] + [str(TEXT_LABELS[name]).lower() for name in texts]
     return {"rows": rows, "texts": texts, "kinds": kinds, "facts_unknown": not previous.facts_known}
 
 
@@ -602,7 +613,7 @@ def _add_action(decision: Decision | None, meeting: Meeting | None) -> Response:
             _field_error(form, error, "what")
             status = error.status
         else:
-            message = f"Action added: {action.what}"
+            message = gettext("Action added: %(what)s", what=action.what)
             if not is_htmx():
                 flash(message, "success")
                 return redirect(back, 303)
@@ -646,7 +657,7 @@ def add_meeting_action(meeting_id: int):
 def _action_or_404(action_id: int) -> ActionItem:
     action = actions.load_action(action_id)
     if action is None:
-        abort(404, "There is no such action. It may have been removed.")
+        abort(404, gettext("There is no such action. It may have been removed."))
     return action
 
 
@@ -663,7 +674,7 @@ def set_action_done(action_id: int):
     require("decisions.update_action", action)
     done = request.form.get("done") == "1"
     actions.set_action_done(current_user, action.id, done)
-    message = f"{'Done' if done else 'Reopened'}: {action.what}"
+    message = gettext("Done: %(what)s", what=action.what) if done else gettext("Reopened: %(what)s", what=action.what)
     if not is_htmx():
         flash(message, "success")
         return redirect(_action_back(action), 303)
@@ -680,10 +691,11 @@ def delete_action(action_id: int):
     back = _action_back(action).split("#")[0] + "#actions"
     what = action.what
     actions.delete_action(current_user, action.id)
+    message = gettext("Removed the action “%(what)s”.", what=what)
     if not is_htmx():
-        flash(f"Removed the action “{what}”.", "success")
+        flash(message, "success")
         return redirect(back, 303)
-    return _with_notice(make_response(""), f"Removed the action “{what}”.")
+    return _with_notice(make_response(""), message)
 
 
 # Meetings -----------------------------------------------------------------------------------------------------
@@ -740,7 +752,7 @@ def new_meeting():
             db.session.rollback()
             _meeting_field(form, error)
             return render_template("decisions/meeting_form.html", form=form, meeting=None, conflict=None), error.status
-        flash(f"The meeting “{meeting.title}” is recorded.", "success")
+        flash(gettext("The meeting “%(title)s” is recorded.", title=meeting.title), "success")
         return redirect(url_for("decisions.show_meeting", meeting_id=meeting.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("decisions/meeting_form.html", form=form, meeting=None, conflict=None), status
@@ -787,13 +799,17 @@ def edit_meeting(meeting_id: int):
             current = _meeting_or_404(meeting_id)
             mine = (form.minutes.data or "").replace("\r\n", "\n").strip()
             rows = [
-                {"label": "Minutes", "theirs": current.minutes, "segments": word_diff(current.minutes, mine).segments}
+                {
+                    "label": gettext("Minutes"),
+                    "theirs": current.minutes,
+                    "segments": word_diff(current.minutes, mine).segments,
+                }
             ]
             if " ".join((form.title.data or "").split()) != current.title:
                 rows.insert(
                     0,
                     {
-                        "label": "Title",
+                        "label": gettext("Title"),
                         "theirs": current.title,
                         "segments": word_diff(current.title, form.title.data or "").segments,
                     },
@@ -806,7 +822,7 @@ def edit_meeting(meeting_id: int):
             return render_template(
                 "decisions/meeting_form.html", form=form, meeting=meeting, conflict=None
             ), error.status
-        flash("The meeting is saved.", "success")
+        flash(gettext("The meeting is saved."), "success")
         return redirect(url_for("decisions.show_meeting", meeting_id=meeting.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("decisions/meeting_form.html", form=form, meeting=meeting, conflict=None), status

@@ -1,0 +1,163 @@
+"""The decision log in the interface's languages: pages and form errors say which language they are in, the
+messages of the code (flashes, refusals, export headers, audit summaries) are extracted for translation, and
+the group's record (written in its working language) says so inside an interface in another language."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from sqlalchemy import select
+
+from protect.core.audit import AuditEvent
+from protect.decisions import rules
+from protect.extensions import db
+from tests.decisions.factories import make_action, make_decision, make_meeting
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory) -> set[str]:
+    """The message ids ``make messages-extract`` finds (singular and plural forms)."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
+    subprocess.run([make, "-s", "messages-extract", f"POT={pot}"], cwd=ROOT, check=True, capture_output=True)
+    with pot.open("rb") as source:
+        catalogue = read_po(source)
+    ids: set[str] = set()
+    for message in catalogue:
+        if message.id:
+            ids.update(message.id if isinstance(message.id, tuple) else (message.id,))
+    return ids
+
+
+@pytest.mark.parametrize("url", ["/decisions/", "/decisions/meetings/", "/actions/", "/actions/mine"])
+def test_the_pages_say_their_language(expert_client, expert, url):
+    make_decision(expert, title="Riga first")
+    page = expert_client.get(f"{url}?lang=de")
+    assert page.status_code == 200
+    assert '<html lang="de"' in page.get_data(as_text=True)
+
+
+def test_a_decision_and_its_history_say_their_language(expert_client, expert):
+    decision = make_decision(expert)
+    for url in (f"/decisions/{decision.id}", f"/decisions/{decision.id}/history"):
+        assert '<html lang="de"' in expert_client.get(url, headers={"Accept-Language": "de"}).get_data(as_text=True)
+
+
+def test_a_refused_form_says_its_language(expert_client):
+    refused = expert_client.post("/decisions/new?lang=de", data={"title": "", "text": ""})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert '<html lang="de"' in page and "Enter a title." in page
+    # The form posts back in the same language.
+    assert 'action="/decisions/new?lang=de"' in page
+
+
+def test_a_refused_meeting_says_its_language(expert_client):
+    refused = expert_client.post("/decisions/meetings/new", data={"title": ""}, headers={"Accept-Language": "de"})
+    assert refused.status_code == 422
+    assert '<html lang="de"' in refused.get_data(as_text=True)
+
+
+def test_english_stays_the_default(expert_client, expert):
+    decision = make_decision(expert, title="Riga first")
+    page = expert_client.get(f"/decisions/{decision.id}").get_data(as_text=True)
+    assert '<html lang="en"' in page and "What was decided" in page
+    assert 'lang="en">Riga first</h1>' not in page  # no lang of its own where it is the interface's language
+
+
+def test_the_groups_record_is_marked_as_the_working_language(expert_client, expert, moderator):
+    meeting = make_meeting(expert, minutes="We met in Riga.")
+    decision = make_decision(expert, title="Riga first", text="The first training is in Rīga.", rationale="Hosts.")
+    page = expert_client.get(f"/decisions/{decision.id}?lang=ru").get_data(as_text=True)
+    assert '<html lang="ru"' in page
+    assert '<h1 lang="en">Riga first</h1>' in page
+    assert page.count('class="prose" lang="en"') == 2  # what was decided, and why
+    minutes = expert_client.get(f"/decisions/meetings/{meeting.id}?lang=ru").get_data(as_text=True)
+    assert '<div class="prose" lang="en"><p>We met in Riga.</p>' in minutes
+    log = expert_client.get("/decisions/?lang=ru").get_data(as_text=True)
+    assert '<h2 class="decision-card__title" lang="en">' in log
+    history = expert_client.get(f"/decisions/{decision.id}/history?lang=ru").get_data(as_text=True)
+    assert '<h3 lang="en">Riga first</h3>' in history
+
+
+def test_the_messages_of_the_code_are_extracted(extracted):
+    wanted = {
+        # flashes and htmx notices
+        "The decision “%(title)s” is proposed.",
+        "The decision is now %(status)s.",
+        "Action added: %(what)s",
+        "Done: %(what)s",
+        "Reopened: %(what)s",
+        "Removed the action “%(what)s”.",
+        "The meeting “%(title)s” is recorded.",
+        # refusals (RuleViolation), from the services and the status rules
+        "Only moderators and administrators set the status of a decision.",
+        "A decision that is %(status)s cannot become %(new)s.",
+        "From %(status)s it can become %(options)s.",
+        "At most %(max)s characters.",
+        "Say where the meeting is, or tick “Online”.",
+        "“%(value)s” is not a date. Enter it as YYYY-MM-DD, for example 2016-03-15.",
+        # export headers and headings
+        "proposed at (UTC)",
+        "done at (UTC)",
+        "Decision log — PROTECT Children on the Move",
+        "%(num)d decisions, newest first.",
+        "**%(label)s:** %(value)s",
+        "Decision due: %(title)s",
+        # audit summaries (N_), status labels and the navigation
+        "proposed the decision “%(title)s”",
+        "marked the decision “%(title)s” implemented",
+        "added the action “%(what)s” to “%(parent)s”",
+        "recorded the meeting “%(title)s”",
+        "Superseded",
+        "Decisions",
+        # the templates: "Overdue", "Due today" and a plural
+        "Overdue",
+        "Due today",
+        "<strong>%(num)d</strong> decisions match the filters, newest first.",
+    }
+    assert sorted(wanted - extracted) == []
+
+
+def test_audit_summaries_are_messages_with_their_values_apart(app, expert, moderator):
+    decision = make_decision(expert, title="Riga first")
+    make_action(expert, decision=decision, what="Book the hall")
+    events = {
+        event.action: event
+        for event in db.session.execute(select(AuditEvent).where(AuditEvent.action.like("decisions.%"))).scalars()
+    }
+    proposed = events["decisions.proposed"]
+    assert proposed.summary == "proposed the decision “%(title)s”"
+    assert proposed.summary_params == {"title": "Riga first"}
+    added = events["decisions.action_added"]
+    assert added.summary == "added the action “%(what)s” to “%(parent)s”"
+    with app.test_request_context("/?lang=de"):
+        assert proposed.text == "proposed the decision “Riga first”"
+        assert added.text == "added the action “Book the hall” to “Riga first”"
+
+
+def test_status_codes_stay_english_and_their_labels_are_translated_when_shown(app, expert):
+    decision = make_decision(expert, due_on=date(2016, 3, 15))
+    assert decision.status == "proposed"
+    assert not isinstance(rules.STATUSES["proposed"], str)  # lazy: written in the reader's language
+    with app.test_request_context("/?lang=de"):
+        assert str(rules.STATUSES["proposed"]) == "Proposed"  # the catalogue has no German for it yet
+        assert rules.status_word("agreed") == "agreed"
+
+
+def test_the_export_headers_are_written_in_the_requesters_language(expert_client, expert):
+    make_decision(expert, title="Riga first")
+    body = expert_client.get("/decisions/export.csv?lang=de").get_data(as_text=True)
+    assert body.lstrip("\ufeff").startswith("id,title,status,owner,")  # no German yet: the English messages
+    markdown = expert_client.get("/decisions/export.md?lang=de").get_data(as_text=True)
+    assert markdown.startswith("# Decision log — PROTECT Children on the Move")
+    assert "1 decision, newest first." in markdown
