@@ -67,6 +67,7 @@ class ProfileForm(FlaskForm):
             *(SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()),
         ],
         description=lazy_gettext("The workspace speaks to you in this language, in its e-mails too."),
+        filters=[lambda value: value or ""],  # no choice yet (None), or a form from before the field: the browser's
     )
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -38,6 +36,7 @@ from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
 from protect.core.mail import mail_configured, send_mail
 from protect.core.permissions import public, role_required
 from protect.core.regions import country_time_zone
+from protect.core.security import safe_next
 from protect.extensions import db, limiter, login_manager
 
 bp = Blueprint("auth", __name__)
@@ -113,19 +112,6 @@ def _sign_out(reason: str = "signed_out") -> None:
         services.end_current_session(current_user._get_current_object(), reason)  # type: ignore[attr-defined]
     logout_user()
     session.clear()
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only a path on this site: never another host, a scheme, or a protocol-relative URL. Whitespace and
-    control characters are refused outright: browsers drop them, so ``/\t/evil.example`` becomes ``//evil…``."""
-    if not target or not target.startswith("/") or "\\" in target:
-        return None
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or parts.path.startswith("//"):
-        return None
-    return target
 
 
 @login_manager.unauthorized_handler

@@ -15,6 +15,8 @@ from flask import Flask, has_request_context, request
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
+from protect.core.timefmt import DEFAULT_TIME_ZONE
+
 # The interface's languages: code → the language's own name (a language is offered in its own name, so the
 # switch needs no translation). English is the source language of every message.
 LANGUAGES: dict[str, str] = {
@@ -81,8 +83,6 @@ def _select_locale() -> str:
 
 
 def _select_timezone() -> str:
-    from protect.core.timefmt import DEFAULT_TIME_ZONE
-
     if not has_request_context():
         return DEFAULT_TIME_ZONE
     return getattr(current_user, "time_zone", None) or DEFAULT_TIME_ZONE
