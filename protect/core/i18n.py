@@ -61,7 +61,10 @@ def language_code(value: str | None) -> str | None:
 
 
 def requested_language() -> str:
-    """The code of the language this request is answered in (see the module's docstring)."""
+    """The code of the language this request is answered in (see the module's docstring); outside a request
+    (the command line, a service called by a test) the source language."""
+    if not has_request_context():
+        return SOURCE_LANGUAGE
     chosen = language_code(request.args.get("lang"))
     if chosen:
         return chosen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 from protect.core.registry import NavItem, Panel, Seeder, add_nav, add_panel, add_seeder
 
@@ -15,6 +16,6 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     cli.init_app(app)
-    add_nav(app, NavItem("Votes", "polls.list_polls", role="expert", order=30, active_prefix="/polls"))
+    add_nav(app, NavItem(lazy_gettext("Votes"), "polls.list_polls", role="expert", order=30, active_prefix="/polls"))
     add_panel(app, Panel("polls", "polls/_dashboard_panel.html", build=services.dashboard_panel, order=30))
     add_seeder(app, Seeder("polls", seed_polls, order=30))

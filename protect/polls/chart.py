@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from protect.polls.tally import Row
+from flask_babel import format_number
+
+from protect.polls.tally import Row, percent_text
 
 
 @dataclass(frozen=True)
 class Bar:
     row: Row
     percent_width: float  # of the row's width: the count relative to the largest count
-    value: str  # "3 (60.0%)"
+    value: str  # "3 (60.0%)", in the interface's language
 
     @property
     def kind(self) -> str:
@@ -35,10 +37,6 @@ class Chart:
         return [kind for kind in ("winner", "tied", "other") if kind in present]
 
 
-def percent_text(row: Row) -> str:
-    return f"{row.percent:.1f}%"
-
-
 def bar_chart(rows: list[Row]) -> Chart:
     largest = max((row.count for row in rows), default=0)
     return Chart(
@@ -46,7 +44,7 @@ def bar_chart(rows: list[Row]) -> Chart:
             Bar(
                 row=row,
                 percent_width=round(100 * row.count / largest, 1) if largest else 0.0,
-                value=f"{row.count} ({percent_text(row)})",
+                value=f"{format_number(row.count)} ({percent_text(row.share)})",
             )
             for row in rows
         ]

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from protect.auth.demo import demo_user
 from protect.core import audit
 from protect.core.database import utcnow
+from protect.core.i18n import N_
 from protect.core.timefmt import from_zone
 from protect.extensions import db
 from protect.polls import secrecy
@@ -156,7 +157,14 @@ def _make_poll(
         db.session.add(option)
         by_city[city] = option
     db.session.flush()
-    audit.record(moderator, "poll.created", poll, summary=f"opened a vote: “{question}”", url=f"/polls/{poll.id}")
+    audit.record(
+        moderator,
+        "poll.created",
+        poll,
+        summary=N_("opened a vote: “%(question)s”"),
+        params={"question": question},
+        url=f"/polls/{poll.id}",
+    )
     key = secrecy.poll_key(poll.ballot_salt) if secret else None
     for index, (email, cities) in enumerate(ballots.items()):
         when = cast_at + timedelta(hours=7 * index + 1)

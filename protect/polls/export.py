@@ -1,13 +1,16 @@
 """The tally as CSV. A secret poll's export holds counts only; an open poll's also lists each voter's choice.
 
 The text starts with a UTF-8 byte-order mark, as the decision and registration exports do: spreadsheet
-programs read "Gdańsk" or "Reykjavík" right only with it."""
+programs read "Gdańsk" or "Reykjavík" right only with it. Headings and words are in the requester's language;
+numbers, times (ISO, UTC) and the percentages stay machine-readable."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Sequence
+
+from flask_babel import gettext, pgettext
 
 from protect.core.regions import country_name
 from protect.core.timefmt import iso_utc
@@ -31,68 +34,92 @@ def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots:
     def row(*cells: object) -> None:
         out.writerow([_safe(cell) for cell in cells])
 
-    row("Question", poll.question)
-    row("Counting method", poll.method_label)
-    row("Ballot", "secret" if poll.secret else "open")
-    row("Status", status)
-    row("Opens (UTC)", iso_utc(poll.opens_at))
-    row("Closes (UTC)", iso_utc(poll.closes_at))
-    row("Ballots cast", numbers.ballots)
-    row("Eligible voters", numbers.eligible)
+    statuses = {
+        "open": pgettext("poll status", "open"),
+        "scheduled": pgettext("poll status", "scheduled"),
+        "closed": pgettext("poll status", "closed"),
+    }
+    row(gettext("Question"), poll.question)
+    row(gettext("Counting method"), poll.method_label)
+    row(gettext("Ballot"), pgettext("ballot", "secret") if poll.secret else pgettext("ballot", "open"))
+    row(gettext("Status"), statuses.get(status, status))
+    row(gettext("Opens (UTC)"), iso_utc(poll.opens_at))
+    row(gettext("Closes (UTC)"), iso_utc(poll.closes_at))
+    row(gettext("Ballots cast"), numbers.ballots)
+    row(gettext("Eligible voters"), numbers.eligible)
     if result.winner is not None:
-        row("Winner", result.label(result.winner))
+        row(gettext("Winner"), result.label(result.winner))
     elif result.tie:
-        row("Declared tie between", *[result.label(oid) for oid in result.winners])
+        row(gettext("Declared tie between"), *[result.label(oid) for oid in result.winners])
     else:
-        row("Winner", "none")
+        row(gettext("Winner"), gettext("none"))
     if result.rounds:
-        decided = {True: "yes", False: "no", None: "possibly"}[result.lot_decisive]
-        row("Decided by lot", decided, *([result.lot_text()] if result.lot_rounds else []))
+        decided = {True: gettext("yes"), False: gettext("no"), None: gettext("possibly")}[result.lot_decisive]
+        row(gettext("Decided by lot"), decided, *([result.lot_text()] if result.lot_rounds else []))
     row()
-    row("Location", "City", "Country", result.count_label, result.share_label + " (%)")
+    row(
+        gettext("Location"),
+        gettext("City"),
+        gettext("Country"),
+        result.count_label,
+        gettext("%(share)s (%%)", share=result.share_label),
+    )
     options = {option.id: option for option in poll.options}
     for line in result.rows:
         option = options[line.option_id]
         row(line.label, option.city, country_name(option.country), line.count, f"{line.percent:.1f}")
     if result.rounds:
         row()
-        row("Round", *[result.label(oid) for oid in options], "Exhausted", "Still counting", "Outcome")
+        row(
+            gettext("Round"),
+            *[result.label(oid) for oid in options],
+            gettext("Exhausted"),
+            gettext("Still counting"),
+            gettext("Outcome"),
+        )
         for r in result.rounds:
             outcome = ""
             if r.eliminated is not None:
-                outcome = f"{result.label(r.eliminated)} eliminated"
+                name = result.label(r.eliminated)
                 if r.by_lot:
-                    outcome += " (drawn by lot)"
+                    outcome = gettext("%(name)s eliminated (drawn by lot)", name=name)
                 elif r.tied_fewest:
-                    outcome += " (tie broken by an earlier round)"
+                    outcome = gettext("%(name)s eliminated (tie broken by an earlier round)", name=name)
+                else:
+                    outcome = gettext("%(name)s eliminated", name=name)
             elif r.elected is not None:
-                outcome = f"{result.label(r.elected)} elected"
+                outcome = gettext("%(name)s elected", name=result.label(r.elected))
             elif r.tied:
-                outcome = "tie"
+                outcome = gettext("tie")
             row(r.number, *[r.counts.get(oid, "") for oid in options], r.exhausted, r.continuing, outcome)
         row(
-            "Lot order for the last tie-break (seed)",
+            gettext("Lot order for the last tie-break (seed)"),
             poll.tie_break_seed,
             *[result.label(oid) for oid in result.lot_order],
         )
     if result.pairwise is not None:
         order = result.pairwise.order
         row()
-        row("Schulze rank", "Location", "Tied")
+        row(gettext("Schulze rank"), gettext("Location"), gettext("Tied"))
         for place, group in result.pairwise.ranks():
             for oid in group:
-                row(place, result.label(oid), "tied" if len(group) > 1 else "")
+                row(place, result.label(oid), gettext("tied") if len(group) > 1 else "")
         row()
-        row("Voters preferring the row to the column", *[result.label(oid) for oid in order])
+        row(gettext("Voters preferring the row to the column"), *[result.label(oid) for oid in order])
         for a in order:
             row(result.label(a), *["" if a == b else result.pairwise.beats[(a, b)] for b in order])
         row()
-        row("Strongest path from the row to the column", *[result.label(oid) for oid in order])
+        row(gettext("Strongest path from the row to the column"), *[result.label(oid) for oid in order])
         for a in order:
             row(result.label(a), *["" if a == b else result.pairwise.strongest[(a, b)] for b in order])
     if not poll.secret:
         row()
-        row("Voter", "Cast at (UTC)", "Last changed (UTC)", "Choice (in order of preference where ranked)")
+        row(
+            gettext("Voter"),
+            gettext("Cast at (UTC)"),
+            gettext("Last changed (UTC)"),
+            gettext("Choice (in order of preference where ranked)"),
+        )
         for ballot in ballots:
             row(
                 ballot.voter.display_name,

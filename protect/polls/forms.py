@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,50 +27,58 @@ DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 class OptionForm(Form):
     """One candidate location (a row of the poll form; a row without a city is left out)."""
 
-    city = StringField("City", validators=[Optional(), Length(max=CITY_MAX)])
-    country = SelectField("Country", choices=choices(COUNTRY_CHOICES), default="LV")
+    city = StringField(lazy_gettext("City"), validators=[Optional(), Length(max=CITY_MAX)])
+    country = SelectField(lazy_gettext("Country"), choices=choices(COUNTRY_CHOICES), default="LV")
     venue_notes = TextAreaField(
-        "Venue notes",
+        lazy_gettext("Venue notes"),
         validators=[Optional(), Length(max=NOTES_MAX)],
-        description="Venue, travel, costs: what voters should weigh.",
+        description=lazy_gettext("Venue, travel, costs: what voters should weigh."),
     )
-    proposed_from = DateField("Proposed first day", validators=[Optional()])
-    proposed_to = DateField("Proposed last day", validators=[Optional()])
+    proposed_from = DateField(lazy_gettext("Proposed first day"), validators=[Optional()])
+    proposed_to = DateField(lazy_gettext("Proposed last day"), validators=[Optional()])
 
 
 class PollForm(FlaskForm):
     question = StringField(
-        "Question",
-        validators=[DataRequired("Enter the question voters answer."), Length(max=QUESTION_MAX)],
-        description="For example: Where should the spring training take place?",
+        lazy_gettext("Question"),
+        validators=[DataRequired(lazy_gettext("Enter the question voters answer.")), Length(max=QUESTION_MAX)],
+        description=lazy_gettext("For example: Where should the spring training take place?"),
     )
     description = TextAreaField(
-        "Background",
+        lazy_gettext("Background"),
         validators=[Optional(), Length(max=DESCRIPTION_MAX)],
-        description="Optional. What voters should know. Markdown: **bold**, *italic*, lists, links.",
+        description=lazy_gettext("Optional. What voters should know. Markdown: **bold**, *italic*, lists, links."),
     )
-    method = SelectField("Counting method", choices=choices(METHOD_LABELS.items()), default="irv")
+    method = SelectField(lazy_gettext("Counting method"), choices=choices(METHOD_LABELS.items()), default="irv")
     opens_local = DateTimeLocalField(
-        "Opens", format=DATETIME_FORMATS, validators=[InputRequired("Enter when voting opens.")]
+        lazy_gettext("Opens"),
+        format=DATETIME_FORMATS,
+        validators=[InputRequired(lazy_gettext("Enter when voting opens."))],
     )
     closes_local = DateTimeLocalField(
-        "Closes", format=DATETIME_FORMATS, validators=[InputRequired("Enter when voting closes.")]
+        lazy_gettext("Closes"),
+        format=DATETIME_FORMATS,
+        validators=[InputRequired(lazy_gettext("Enter when voting closes."))],
     )
     time_zone = SelectField(
-        "Time zone of these times",
+        lazy_gettext("Time zone of these times"),
         choices=choices(TIME_ZONE_CHOICES),
-        description="Everyone sees the times in their own time zone, with the zone named.",
+        description=lazy_gettext("Everyone sees the times in their own time zone, with the zone named."),
     )
     secret = BooleanField(
-        "Secret ballot",
+        lazy_gettext("Secret ballot"),
         default=True,
-        description="Nobody, moderators and administrators included, sees who chose what. Untick for an open "
-        "ballot, where everyone sees each voter's choice.",
+        description=lazy_gettext(
+            "Nobody, moderators and administrators included, sees who chose what. Untick for an open "
+            "ballot, where everyone sees each voter's choice."
+        ),
     )
     live_results = BooleanField(
-        "Show running results before the close",
+        lazy_gettext("Show running results before the close"),
         default=False,
-        description="Only for open ballots: with a secret ballot, watching the count change would reveal votes.",
+        description=lazy_gettext(
+            "Only for open ballots: with a secret ballot, watching the count change would reveal votes."
+        ),
     )
     options = FieldList(FormField(OptionForm), min_entries=4, max_entries=OPTIONS_MAX)
     version = HiddenField()
@@ -77,17 +86,25 @@ class PollForm(FlaskForm):
 
 class ExtendForm(FlaskForm):
     closes_local = DateTimeLocalField(
-        "New closing time", format=DATETIME_FORMATS, validators=[InputRequired("Enter the new closing time.")]
+        lazy_gettext("New closing time"),
+        format=DATETIME_FORMATS,
+        validators=[InputRequired(lazy_gettext("Enter the new closing time."))],
     )
-    time_zone = SelectField("Time zone", choices=choices(TIME_ZONE_CHOICES))
+    time_zone = SelectField(lazy_gettext("Time zone"), choices=choices(TIME_ZONE_CHOICES))
     reason = StringField(
-        "Reason for extending",
-        validators=[DataRequired("Give the reason; it is shown on the poll page."), Length(min=3, max=REASON_MAX)],
+        lazy_gettext("Reason for extending"),
+        validators=[
+            DataRequired(lazy_gettext("Give the reason; it is shown on the poll page.")),
+            Length(min=3, max=REASON_MAX),
+        ],
     )
 
 
 class CloseForm(FlaskForm):
     reason = StringField(
-        "Reason for closing early",
-        validators=[DataRequired("Give the reason; it is shown on the poll page."), Length(min=3, max=REASON_MAX)],
+        lazy_gettext("Reason for closing early"),
+        validators=[
+            DataRequired(lazy_gettext("Give the reason; it is shown on the poll page.")),
+            Length(min=3, max=REASON_MAX),
+        ],
     )

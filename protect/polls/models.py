@@ -29,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from protect.core.changes import area
 from protect.core.database import utcnow
 from protect.core.regions import country_name
+from protect.core.timefmt import date_range, long_date
 from protect.extensions import db
 from protect.polls.tally import METHOD_LABELS, RANKED_METHODS
 
@@ -99,7 +100,7 @@ class Poll(db.Model):
 
     @property
     def method_label(self) -> str:
-        return METHOD_LABELS[self.method]
+        return str(METHOD_LABELS[self.method])  # in the interface's language
 
     @property
     def ranked(self) -> bool:
@@ -154,10 +155,11 @@ class PollOption(db.Model):
 
     @property
     def dates_label(self) -> str:
-        if self.proposed_from and self.proposed_to and self.proposed_to != self.proposed_from:
-            return f"{self.proposed_from:%-d %b %Y} – {self.proposed_to:%-d %b %Y}"
+        """ "15–16 March 2027", "15–16 марта 2027 г.": in the interface's language."""
+        if self.proposed_from and self.proposed_to:
+            return date_range(self.proposed_from, self.proposed_to)
         day = self.proposed_from or self.proposed_to
-        return f"{day:%-d %b %Y}" if day else ""
+        return long_date(day) if day else ""
 
 
 class PollParticipation(db.Model):

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import format_percent, get_locale, gettext, ngettext
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, StatementError
@@ -28,6 +29,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation
+from protect.core.i18n import N_
 from protect.core.inputs import parse_int
 from protect.core.permissions import ROLES
 from protect.core.timefmt import format_datetime
@@ -57,16 +59,19 @@ from protect.polls.tally import (
     Tally,
     check_ballot,
     count,
+    join_names,
+    percent_text,
 )
 
 log = logging.getLogger(__name__)
 
-LOCKED_AFTER_FIRST_BALLOT = (
+# English messages, translated where they are used (gettext(LOCKED_AFTER_FIRST_BALLOT)).
+LOCKED_AFTER_FIRST_BALLOT = N_(
     "The locations, the counting method and ballot secrecy cannot change once the first ballot is cast: voters "
     "chose among these locations under these rules, and changing them would change what their ballots mean. "
     "The close can still be extended, or the poll closed early, with a reason."
 )
-NO_RUNNING_RESULTS_WHEN_HIDDEN = (
+NO_RUNNING_RESULTS_WHEN_HIDDEN = N_(
     "Running results cannot be shown for a secret ballot: anyone watching the count change just after a "
     "colleague votes could tell how they voted. Show results after the close, or make the ballot open."
 )
@@ -106,9 +111,20 @@ class Turnout:
         return round(100 * self.ballots / self.eligible) if self.eligible else 0
 
     @property
+    def percent_text(self) -> str:
+        """ "40%", "40 %": the share of eligible voters who voted, in the interface's language."""
+        return format_percent(self.percent / 100)
+
+    @property
     def text(self) -> str:
-        voters = "voter" if self.eligible == 1 else "voters"
-        return f"{self.ballots} of {self.eligible} eligible {voters} ({self.percent}%)"
+        """ "2 of 5 eligible voters (40%)", in the interface's language."""
+        return ngettext(
+            "%(ballots)d of %(num)d eligible voter (%(percent)s)",
+            "%(ballots)d of %(num)d eligible voters (%(percent)s)",
+            self.eligible,
+            ballots=self.ballots,
+            percent=self.percent_text,
+        )
 
 
 def turnout(poll: Poll) -> Turnout:
@@ -207,11 +223,14 @@ def check_receipt(poll: Poll, code: str) -> tuple[int, ...]:
     """The content of the ballot of ``poll`` whose receipt code is ``code``: lets a voter check, also after
     the close, that their ballot was counted as cast, without saying who they are. 422 if none has it."""
     if not poll.secret:
-        raise RuleViolation("Open ballots have no receipt codes: the results list every ballot.", status=404)
+        raise RuleViolation(gettext("Open ballots have no receipt codes: the results list every ballot."), status=404)
     normal = secrecy.normalise_receipt(code)
     if normal is None:
         raise RuleViolation(
-            f"A receipt code has {secrecy.RECEIPT_LENGTH} letters and digits, like ABCD-EFGH-IJKL-MNOP-QRST.",
+            gettext(
+                "A receipt code has %(num)d letters and digits, like ABCD-EFGH-IJKL-MNOP-QRST.",
+                num=secrecy.RECEIPT_LENGTH,
+            ),
             field="receipt",
             status=422,
         )
@@ -224,7 +243,9 @@ def check_receipt(poll: Poll, code: str) -> tuple[int, ...]:
     ).all()
     if not rows:
         raise RuleViolation(
-            "No ballot of this poll has this receipt code. Check the code; a ballot changed later has a new code.",
+            gettext(
+                "No ballot of this poll has this receipt code. Check the code; a ballot changed later has a new code."
+            ),
             field="receipt",
             status=422,
         )
@@ -368,7 +389,9 @@ def tally_poll(
     if ballots is not None and not isinstance(ballots, BallotSet):
         return count(poll.method, people, [b.choice() for b in ballots], seed=poll.tie_break_seed)
     cache = tallies()
-    base = (poll.id, poll.method, poll.tie_break_seed, tuple((c.id, c.label) for c in people))
+    # The count's notes and column names are in the request's language: it is part of the key.
+    language = str(get_locale())
+    base = (poll.id, poll.method, poll.tie_break_seed, tuple((c.id, c.label) for c in people), language)
     stamp = ballots.stamp if ballots is not None else _stamp(poll, numbers)
     found = cache.get((*base, *stamp))
     if found is not None:
@@ -394,7 +417,7 @@ class PollSummary:
 
     @property
     def method_label(self) -> str:
-        return METHOD_LABELS[self.method]
+        return str(METHOD_LABELS[self.method])
 
 
 @dataclass
@@ -502,32 +525,42 @@ class PollData:
 
 def _check_poll_data(data: PollData, *, new: bool, now: datetime) -> None:
     if not data.question.strip():
-        raise RuleViolation("Enter the question voters answer.", field="question", status=422)
+        raise RuleViolation(gettext("Enter the question voters answer."), field="question", status=422)
     if data.method not in METHODS:
-        raise RuleViolation("Choose a counting method.", field="method", status=422)
+        raise RuleViolation(gettext("Choose a counting method."), field="method", status=422)
     if data.closes_at <= data.opens_at:
-        raise RuleViolation("The poll must close after it opens.", field="closes_local", status=422)
+        raise RuleViolation(gettext("The poll must close after it opens."), field="closes_local", status=422)
     if new and data.closes_at <= now:
-        raise RuleViolation("The closing time is in the past; choose a time to come.", field="closes_local", status=422)
+        raise RuleViolation(
+            gettext("The closing time is in the past; choose a time to come."), field="closes_local", status=422
+        )
     if data.secret and data.live_results:
-        raise RuleViolation(NO_RUNNING_RESULTS_WHEN_HIDDEN, field="live_results", status=422)
+        raise RuleViolation(gettext(NO_RUNNING_RESULTS_WHEN_HIDDEN), field="live_results", status=422)
     _check_options(data.options)
 
 
 def _check_options(options: list[OptionData]) -> None:
     if len(options) < OPTIONS_MIN:
-        raise RuleViolation(f"Enter at least {OPTIONS_MIN} candidate locations.", field="options", status=422)
+        message = ngettext(
+            "Enter at least %(num)d candidate location.", "Enter at least %(num)d candidate locations.", OPTIONS_MIN
+        )
+        raise RuleViolation(message, field="options", status=422)
     if len(options) > OPTIONS_MAX:
-        raise RuleViolation(f"Enter at most {OPTIONS_MAX} candidate locations.", field="options", status=422)
+        message = ngettext(
+            "Enter at most %(num)d candidate location.", "Enter at most %(num)d candidate locations.", OPTIONS_MAX
+        )
+        raise RuleViolation(message, field="options", status=422)
     seen: set[tuple[str, str]] = set()
     for option in options:
         key = (" ".join(option.city.split()).casefold(), option.country)
         if key in seen:
-            raise RuleViolation(f"{option.city} is listed twice.", field="options", status=422)
+            raise RuleViolation(gettext("%(city)s is listed twice.", city=option.city), field="options", status=422)
         seen.add(key)
         if option.proposed_from and option.proposed_to and option.proposed_to < option.proposed_from:
             raise RuleViolation(
-                f"The proposed dates for {option.city} end before they begin.", field="options", status=422
+                gettext("The proposed dates for %(city)s end before they begin.", city=option.city),
+                field="options",
+                status=422,
             )
 
 
@@ -566,7 +599,8 @@ def create_poll(actor: User, data: PollData, now: datetime | None = None) -> Pol
         actor,
         "poll.created",
         poll,
-        summary=f"opened a vote: “{poll.question}”",
+        summary=N_("opened a vote: “%(question)s”"),
+        params={"question": poll.question},
         url=_poll_url(poll),
         details={"method": poll.method, "secret": poll.secret, "options": [o.city for o in data.options]},
     )
@@ -596,7 +630,7 @@ def _lock_poll(poll_id: int) -> Poll:
         select(Poll).where(Poll.id == poll_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if poll is None:
-        raise RuleViolation("There is no such poll.", status=404)
+        raise RuleViolation(gettext("There is no such poll."), status=404)
     return poll
 
 
@@ -632,8 +666,10 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
     poll = _lock_poll(poll_id)
     if poll.version != version:
         raise RuleViolation(
-            "Someone else changed this poll while you were editing it. Your changes are still in the form; "
-            "reload the poll to see theirs, then edit again.",
+            gettext(
+                "Someone else changed this poll while you were editing it. Your changes are still in the form; "
+                "reload the poll to see theirs, then edit again."
+            ),
             field="version",
             status=409,
         )
@@ -647,7 +683,7 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
             or not _same_options(current, data.options)
         )
         if locked_changes:
-            raise RuleViolation(LOCKED_AFTER_FIRST_BALLOT, field="options", status=409)
+            raise RuleViolation(gettext(LOCKED_AFTER_FIRST_BALLOT), field="options", status=409)
     _check_poll_data(data, new=False, now=now)
     before = {"question": poll.question, "method": poll.method, "secret": poll.secret}
     poll.question = " ".join(data.question.split())
@@ -675,7 +711,8 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
         actor,
         "poll.changed",
         poll,
-        summary=f"changed the vote “{poll.question}”",
+        summary=N_("changed the vote “%(question)s”"),
+        params={"question": poll.question},
         url=_poll_url(poll),
         details={"before": before, "after": {"question": poll.question, "method": poll.method, "secret": poll.secret}},
     )
@@ -686,7 +723,7 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
 def _check_reason(reason: str) -> str:
     reason = " ".join((reason or "").split())
     if len(reason) < 3:
-        raise RuleViolation("Give the reason; it is shown on the poll page.", field="reason", status=422)
+        raise RuleViolation(gettext("Give the reason; it is shown on the poll page."), field="reason", status=422)
     return reason
 
 
@@ -695,10 +732,12 @@ def extend_poll(actor: User, poll_id: int, closes_at: datetime, reason: str, now
     reason = _check_reason(reason)
     poll = _lock_poll(poll_id)
     if poll.is_closed(now):
-        raise RuleViolation("This poll has closed and its result stands. To vote again, create a new poll.", status=409)
+        raise RuleViolation(
+            gettext("This poll has closed and its result stands. To vote again, create a new poll."), status=409
+        )
     if closes_at <= poll.closes_at:
         raise RuleViolation(
-            "Choose a closing time later than the current one (to end the vote sooner, close it early).",
+            gettext("Choose a closing time later than the current one (to end the vote sooner, close it early)."),
             field="closes_local",
             status=422,
         )
@@ -721,7 +760,8 @@ def extend_poll(actor: User, poll_id: int, closes_at: datetime, reason: str, now
         actor,
         "poll.extended",
         poll,
-        summary=f"extended the vote “{poll.question}”",
+        summary=N_("extended the vote “%(question)s”"),
+        params={"question": poll.question},
         url=_poll_url(poll),
         details={"closes_at": [before.isoformat(), closes_at.isoformat()], "reason": reason},
     )
@@ -735,10 +775,12 @@ def close_poll_early(actor: User, poll_id: int, reason: str, now: datetime | Non
     poll = _lock_poll(poll_id)
     status = poll.status(now)
     if status == "closed":
-        raise RuleViolation("This poll is closed already.", status=409)
+        raise RuleViolation(gettext("This poll is closed already."), status=409)
     if status == "scheduled":
         raise RuleViolation(
-            "This poll has not opened yet: change its times instead of closing it.", field="reason", status=409
+            gettext("This poll has not opened yet: change its times instead of closing it."),
+            field="reason",
+            status=409,
         )
     before = poll.closes_at
     poll.closes_at = now
@@ -759,7 +801,8 @@ def close_poll_early(actor: User, poll_id: int, reason: str, now: datetime | Non
         actor,
         "poll.closed_early",
         poll,
-        summary=f"closed the vote “{poll.question}” early",
+        summary=N_("closed the vote “%(question)s” early"),
+        params={"question": poll.question},
         url=_poll_url(poll),
         details={"closes_at": [before.isoformat(), now.isoformat()], "reason": reason},
     )
@@ -806,18 +849,23 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
         select(User).where(User.id == voter.id).execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if voter_row is None or not _eligible(voter_row):
-        raise RuleViolation("Only active members of the group can vote.", status=403)
+        raise RuleViolation(gettext("Only active members of the group can vote."), status=403)
     status = poll.status(now)
     if status == "scheduled":
         raise RuleViolation(
-            f"Voting has not started: the poll opens {format_datetime(poll.opens_at, voter.time_zone)}.",
+            gettext(
+                "Voting has not started: the poll opens %(when)s.", when=format_datetime(poll.opens_at, voter.time_zone)
+            ),
             status=409,
         )
     if status == "closed":
         if seal_locked_poll(poll, now):
             db.session.commit()
         raise RuleViolation(
-            f"Voting has ended: the poll closed {format_datetime(poll.closes_at, voter.time_zone)}.", status=409
+            gettext(
+                "Voting has ended: the poll closed %(when)s.", when=format_datetime(poll.closes_at, voter.time_zone)
+            ),
+            status=409,
         )
     options = db.session.execute(select(PollOption.id).where(PollOption.poll_id == poll.id)).scalars().all()
     choice = list(choice)
@@ -827,7 +875,7 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
         raise RuleViolation(_ballot_message(poll.method, error, choice), field="choice", status=422) from error
     key = _key_of(poll)
     if poll.secret and key is None:  # a secret poll open for voting always has its salt; never store a link
-        raise RuleViolation("This poll cannot take ballots: its ballot key is missing.", status=409)
+        raise RuleViolation(gettext("This poll cannot take ballots: its ballot key is missing."), status=409)
 
     with _quiet_parameters(poll):
         dialect = db.session.get_bind().dialect.name
@@ -854,8 +902,10 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
             # They voted, but their ballot cannot be found: the server's SECRET_KEY changed since. Their ballot
             # still counts; a second one must not.
             raise RuleViolation(
-                "Your ballot is counted, but it can no longer be changed: the server's key changed since you "
-                "voted. Ask an administrator.",
+                gettext(
+                    "Your ballot is counted, but it can no longer be changed: the server's key changed since you "
+                    "voted. Ask an administrator."
+                ),
                 status=409,
             )
         if previous:
@@ -886,7 +936,8 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
         voter_row,
         "ballot.changed" if changed else "ballot.cast",
         poll,
-        summary=f"{'changed their ballot' if changed else 'voted'} in “{poll.question}”",
+        summary=N_("changed their ballot in “%(question)s”") if changed else N_("voted in “%(question)s”"),
+        params={"question": poll.question},
         url=_poll_url(poll),
         # Who voted is recorded; what they chose never is. Secret polls show even that only to moderators.
         audience="moderator" if poll.secret else "all",
@@ -1027,10 +1078,10 @@ def _checkpoint_sqlite() -> None:
 def _ballot_message(method: str, error: BallotError, choice: list[int]) -> str:
     if not choice:
         if method == APPROVAL:
-            return "Tick at least one acceptable location. (To abstain, do not cast a ballot.)"
+            return gettext("Tick at least one acceptable location. (To abstain, do not cast a ballot.)")
         if method in RANKED_METHODS:
-            return "Add at least one location to your ranking."
-        return "Choose a location."
+            return gettext("Add at least one location to your ranking.")
+        return gettext("Choose a location.")
     return str(error)
 
 
@@ -1042,13 +1093,16 @@ def parse_choice(poll: Poll, values: Sequence[str]) -> list[int]:
         if number is None:
             if poll.ranked:
                 raise RuleViolation(
-                    f"Place {position} of the ranking is empty or not a location: ranks must run 1, 2, 3… "
-                    "without gaps.",
+                    gettext(
+                        "Place %(place)d of the ranking is empty or not a location: ranks must run 1, 2, 3… without "
+                        "gaps.",
+                        place=position,
+                    ),
                     field="choice",
                     status=422,
                 )
             raise RuleViolation(
-                "The ballot names a location that is not an option of this poll.", field="choice", status=422
+                gettext("The ballot names a location that is not an option of this poll."), field="choice", status=422
             )
         ids.append(number)
     return ids
@@ -1060,9 +1114,11 @@ def ranks_to_order(ranks: dict[int, int]) -> list[int]:
         return []
     values = sorted(ranks.values())
     if len(set(values)) != len(values):
-        raise RuleViolation("Two locations have the same rank: give each a different one.", field="choice", status=422)
+        raise RuleViolation(
+            gettext("Two locations have the same rank: give each a different one."), field="choice", status=422
+        )
     if values != list(range(1, len(values) + 1)):
-        raise RuleViolation("The ranks must run 1, 2, 3… without gaps.", field="choice", status=422)
+        raise RuleViolation(gettext("The ranks must run 1, 2, 3… without gaps."), field="choice", status=422)
     return [option_id for option_id, _rank in sorted(ranks.items(), key=lambda item: item[1])]
 
 
@@ -1073,28 +1129,40 @@ def arrange(poll: Poll, ranking: Sequence[int], move: str) -> tuple[list[int], i
     labels = {option.id: option.label for option in poll.options}
     ranking = list(ranking)
     if any(oid not in labels for oid in ranking) or len(set(ranking)) != len(ranking):
-        raise RuleViolation("The ranking names an unknown location or one location twice.", field="choice", status=422)
+        raise RuleViolation(
+            gettext("The ranking names an unknown location or one location twice."), field="choice", status=422
+        )
     action, _, raw = (move or "").partition(":")
     oid = parse_int(raw)
     if oid is None or oid not in labels or action not in {"up", "down", "add", "remove"}:
-        raise RuleViolation("That is not a move this ballot knows.", field="choice", status=422)
+        raise RuleViolation(gettext("That is not a move this ballot knows."), field="choice", status=422)
     name = labels[oid]
     if action == "add":
         if oid not in ranking:
             ranking.append(oid)
-        return ranking, oid, f"{name} added to your ranking at place {ranking.index(oid) + 1} of {len(ranking)}."
+        sentence = gettext(
+            "%(name)s added to your ranking at place %(place)d of %(total)d.",
+            name=name,
+            place=ranking.index(oid) + 1,
+            total=len(ranking),
+        )
+        return ranking, oid, sentence
     if oid not in ranking:
-        raise RuleViolation(f"{name} is not in your ranking.", field="choice", status=422)
+        raise RuleViolation(gettext("%(name)s is not in your ranking.", name=name), field="choice", status=422)
     index = ranking.index(oid)
     if action == "remove":
         ranking.remove(oid)
-        return ranking, oid, f"{name} removed from your ranking."
+        return ranking, oid, gettext("%(name)s removed from your ranking.", name=name)
     target = index - 1 if action == "up" else index + 1
     if 0 <= target < len(ranking):
         ranking[index], ranking[target] = ranking[target], ranking[index]
-        return ranking, oid, f"{name} moved to place {target + 1} of {len(ranking)}."
-    edge = "top" if action == "up" else "bottom"
-    return ranking, oid, f"{name} is already at the {edge} of your ranking."
+        sentence = gettext(
+            "%(name)s moved to place %(place)d of %(total)d.", name=name, place=target + 1, total=len(ranking)
+        )
+        return ranking, oid, sentence
+    if action == "up":
+        return ranking, oid, gettext("%(name)s is already at the top of your ranking.", name=name)
+    return ranking, oid, gettext("%(name)s is already at the bottom of your ranking.", name=name)
 
 
 # The result as a summary (used by the decision log) -----------------------------------------------------------
@@ -1120,12 +1188,37 @@ class ResultSummary:
 
 
 def _percent(value) -> str:
-    return f"{float(value * 100):.1f}%"
+    return percent_text(value)
+
+
+def _head(poll: Poll, closed: bool, zone: str) -> str:
+    when = format_datetime(poll.closes_at, zone)
+    if closed:
+        if poll.secret:
+            return gettext("%(method)s, secret ballot. Voting closed %(when)s.", method=poll.method_label, when=when)
+        return gettext("%(method)s, open ballot. Voting closed %(when)s.", method=poll.method_label, when=when)
+    if poll.secret:
+        return gettext("%(method)s, secret ballot. Voting is open until %(when)s.", method=poll.method_label, when=when)
+    return gettext("%(method)s, open ballot. Voting is open until %(when)s.", method=poll.method_label, when=when)
+
+
+def _outcome_line(result: Tally, closed: bool, winner: str | None, tied: list[str]) -> str:
+    """The result in one sentence of Markdown: "Result: **Riga, Latvia** won in round 2 with 3 of 5 votes…"."""
+    if winner:
+        outcome = _how_won(result, f"**{winner}**", closed)
+    elif tied:
+        outcome = gettext("a declared tie between %(names)s.", names=join_names(f"**{name}**" for name in tied))
+    else:
+        outcome = gettext("no winner (no ballots were counted).")
+    if closed:
+        return gettext("Result: %(outcome)s", outcome=outcome)
+    return gettext("Running result (the poll is still open): %(outcome)s", outcome=outcome)
 
 
 def result_summary(poll: Poll) -> ResultSummary:
     """The poll's result in a few lines, for a decision record. Before the close (and without running
-    results) it says only that voting is under way. Never names voters of a secret poll."""
+    results) it says only that voting is under way. Never names voters of a secret poll. In the interface's
+    language of the request (a caller that stores it in another language wraps the call in force_locale)."""
     if "options" not in poll.__dict__:
         poll = get_poll(poll.id) or poll
     now = utcnow()
@@ -1134,31 +1227,21 @@ def result_summary(poll: Poll) -> ResultSummary:
     numbers = turnout(poll)
     zone = poll.time_zone
     url = _path("polls.results", poll_id=poll.id)
-    head = f"**{poll.question}**  \n{poll.method_label}, {'secret' if poll.secret else 'open'} ballot. "
-    if closed:
-        head += f"Voting closed {format_datetime(poll.closes_at, zone)}."
-    else:
-        head += f"Voting is open until {format_datetime(poll.closes_at, zone)}."
-    lines = [head, "", f"Turnout: {numbers.text}.", ""]
+    head = f"**{poll.question}**  \n" + _head(poll, closed, zone)
+    lines = [head, "", gettext("Turnout: %(turnout)s.", turnout=numbers.text), ""]
     winner = None
     tied: list[str] = []
     tie = False
     if not visible:
-        lines.append("The result is shown when the poll closes.")
+        lines.append(gettext("The result is shown when the poll closes."))
     else:
         result = tally_poll(poll, numbers=numbers)
         winner = result.label(result.winner) or None
         tie = result.tie
         tied = [result.label(oid) for oid in result.winners] if tie else []
-        prefix = "Result" if closed else "Running result (the poll is still open)"
-        if winner:
-            verb = "won" if closed else "leads"
-            lines.append(f"{prefix}: **{winner}** {verb}{_how_won(result)}.")
-        elif tie:
-            lines.append(f"{prefix}: a declared tie between {' and '.join(f'**{name}**' for name in tied)}.")
-        else:
-            lines.append(f"{prefix}: no winner (no ballots were counted).")
-        lines += ["", f"| Location | {result.count_label} | {result.share_label} |", "|---|---:|---:|"]
+        lines.append(_outcome_line(result, closed, winner, tied))
+        location = gettext("Location")
+        lines += ["", f"| {location} | {result.count_label} | {result.share_label} |", "|---|---:|---:|"]
         for row in result.rows:
             lines.append(f"| {_md_cell(row.label)} | {row.count} | {_percent(row.share)} |")
         if result.rounds and result.lot_decisive is not False:
@@ -1167,8 +1250,8 @@ def result_summary(poll: Poll) -> ResultSummary:
             lines.append("")
             lines += [f"- {_round_text(result, r)}" for r in result.rounds]
         if poll.secret:
-            lines += ["", "Secret ballot: only the counts are recorded."]
-    lines += ["", f"[Full results]({url})"]
+            lines += ["", gettext("Secret ballot: only the counts are recorded.")]
+    lines += ["", f"[{gettext('Full results')}]({url})"]
     return ResultSummary(
         poll_id=poll.id,
         question=poll.question,
@@ -1192,27 +1275,84 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def _how_won(result: Tally) -> str:
-    if result.method == IRV and result.rounds:
-        return result.runoff_detail()
+def _how_won(result: Tally, name: str, closed: bool) -> str:
+    """ "Riga won in round 2 with 3 of 5 votes still counting." (``name`` marked up already); "leads" while open."""
+    win = result.runoff_win() if result.method == IRV else None
+    if win is not None:
+        number, won, continuing = win
+        if closed:
+            return ngettext(
+                "%(name)s won in round %(round)d with %(count)d of %(num)d vote still counting.",
+                "%(name)s won in round %(round)d with %(count)d of %(num)d votes still counting.",
+                continuing,
+                name=name,
+                round=number,
+                count=won,
+            )
+        return ngettext(
+            "%(name)s leads in round %(round)d with %(count)d of %(num)d vote still counting.",
+            "%(name)s leads in round %(round)d with %(count)d of %(num)d votes still counting.",
+            continuing,
+            name=name,
+            round=number,
+            count=won,
+        )
     if result.method == SCHULZE:
-        return ", preferred head to head (Schulze)"
+        if closed:
+            return gettext("%(name)s won, preferred head to head (Schulze).", name=name)
+        return gettext("%(name)s leads, preferred head to head (Schulze).", name=name)
     row = next(r for r in result.rows if r.option_id == result.winner)
-    noun = ("approval" if result.method == APPROVAL else "vote") + ("" if row.count == 1 else "s")
-    return f" with {row.count} {noun} of {result.ballots} ballot{'' if result.ballots == 1 else 's'}"
+    ballots = ngettext("%(num)d ballot", "%(num)d ballots", result.ballots)
+    if result.method == APPROVAL:
+        if closed:
+            return ngettext(
+                "%(name)s won with %(num)d approval of %(ballots)s.",
+                "%(name)s won with %(num)d approvals of %(ballots)s.",
+                row.count,
+                name=name,
+                ballots=ballots,
+            )
+        return ngettext(
+            "%(name)s leads with %(num)d approval of %(ballots)s.",
+            "%(name)s leads with %(num)d approvals of %(ballots)s.",
+            row.count,
+            name=name,
+            ballots=ballots,
+        )
+    if closed:
+        return ngettext(
+            "%(name)s won with %(num)d vote of %(ballots)s.",
+            "%(name)s won with %(num)d votes of %(ballots)s.",
+            row.count,
+            name=name,
+            ballots=ballots,
+        )
+    return ngettext(
+        "%(name)s leads with %(num)d vote of %(ballots)s.",
+        "%(name)s leads with %(num)d votes of %(ballots)s.",
+        row.count,
+        name=name,
+        ballots=ballots,
+    )
 
 
 def _round_text(result: Tally, r) -> str:
     counts = " · ".join(f"{result.label(oid)}: {n}" for oid, n in r.counts.items())
-    tail = ""
+    if r.exhausted:
+        counts += " · " + gettext("exhausted: %(num)d", num=r.exhausted)
     if r.eliminated is not None:
-        tail = f" — {result.label(r.eliminated)} eliminated{' (drawn by lot)' if r.by_lot else ''}."
+        name = result.label(r.eliminated)
+        if r.by_lot:
+            tail = gettext("%(name)s eliminated (drawn by lot).", name=name)
+        else:
+            tail = gettext("%(name)s eliminated.", name=name)
     elif r.elected is not None:
-        tail = f" — {result.label(r.elected)} elected."
+        tail = gettext("%(name)s elected.", name=result.label(r.elected))
     elif r.tied:
-        tail = " — tie."
-    exhausted = f" · exhausted: {r.exhausted}" if r.exhausted else ""
-    return f"Round {r.number}: {counts}{exhausted}{tail}"
+        tail = gettext("tie.")
+    else:
+        return gettext("Round %(round)d: %(counts)s", round=r.number, counts=counts)
+    return gettext("Round %(round)d: %(counts)s — %(outcome)s", round=r.number, counts=counts, outcome=tail)
 
 
 def dashboard_panel(user: Any) -> dict[str, Any] | None:

@@ -1,5 +1,8 @@
 """Counting the ballots: pure functions of the options and the ballots, no database, no clock.
 
+The texts a count writes (round notes, column names) are in the interface's language of the request that
+counted (English outside a request): the tally cache keys a count on that language too.
+
 A ballot is a tuple of option ids. Single choice: the one option chosen. Approval: every acceptable option.
 Ranked (instant runoff and Schulze): the options in order of preference, most preferred first; a voter may
 rank only some of the options.
@@ -30,6 +33,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from babel import Locale
+from babel.lists import format_list
+from babel.numbers import parse_pattern
+from flask_babel import get_locale, gettext, lazy_gettext, ngettext
+
 SINGLE = "single"
 APPROVAL = "approval"
 IRV = "irv"
@@ -39,41 +47,53 @@ RANKED_METHODS = frozenset({IRV, SCHULZE})
 LOT_RUNS = 64  # counts run again with other lot draws, at most, to tell whether the lot decided the result
 
 METHOD_LABELS = {
-    SINGLE: "Single choice",
-    APPROVAL: "Approval voting",
-    IRV: "Ranked choice, instant runoff",
-    SCHULZE: "Ranked choice, Schulze (Condorcet)",
+    SINGLE: lazy_gettext("Single choice"),
+    APPROVAL: lazy_gettext("Approval voting"),
+    IRV: lazy_gettext("Ranked choice, instant runoff"),
+    SCHULZE: lazy_gettext("Ranked choice, Schulze (Condorcet)"),
 }
 METHOD_HOW_TO_VOTE = {
-    SINGLE: "Choose the one location you prefer.",
-    APPROVAL: "Tick every location you find acceptable (at least one).",
-    IRV: "Rank the locations in order of preference: add them to your ranking and move them up or down. "
-    "Rank as many as you like; unranked locations are never counted for you.",
-    SCHULZE: "Rank the locations in order of preference: add them to your ranking and move them up or down. "
-    "Rank as many as you like; every ranked location counts as preferred to every unranked one.",
+    SINGLE: lazy_gettext("Choose the one location you prefer."),
+    APPROVAL: lazy_gettext("Tick every location you find acceptable (at least one)."),
+    IRV: lazy_gettext(
+        "Rank the locations in order of preference: add them to your ranking and move them up or down. "
+        "Rank as many as you like; unranked locations are never counted for you."
+    ),
+    SCHULZE: lazy_gettext(
+        "Rank the locations in order of preference: add them to your ranking and move them up or down. "
+        "Rank as many as you like; every ranked location counts as preferred to every unranked one."
+    ),
 }
 METHOD_RULES = {
-    SINGLE: "Each voter chooses one location. The location chosen by the most voters wins. If two or more "
-    "locations have the same highest number of votes, the result is a declared tie and the group decides how "
-    "to proceed.",
-    APPROVAL: "Each voter ticks every location they could accept. The location with the most approvals wins: "
-    "it is the one acceptable to the most people. The share shown is the share of voters who approved it. "
-    "Equal most approvals is a declared tie.",
-    IRV: "Voters rank locations in order of preference. In each round every ballot counts for its highest "
-    "ranked location that is still in the count. A location with more than half of the ballots still "
-    "counting wins. Otherwise the location with the fewest votes is eliminated and its ballots move to their "
-    "next choice; a ballot with no ranked location left is exhausted and no longer counts. Tie-break: if two "
-    "or more locations share the fewest votes, the one with fewer votes in the earliest round where their "
-    "votes differed is eliminated; if they were equal in every round, the one drawn first in the lot order "
-    "(fixed when the poll was created and shown with the results) is eliminated. If every remaining location "
-    "has the same number of votes, the count stops with a declared tie.",
-    SCHULZE: "Voters rank locations in order of preference. Every pair of locations is compared: how many "
-    "voters rank one above the other (a ranked location is above an unranked one). A location that beats "
-    "another head to head has a path to it; a path through other locations is as strong as its weakest "
-    "head-to-head win. The winner is the location whose strongest path to every other location is at least "
-    "as strong as the strongest path back. This finds the location that beats every other head to head "
-    "whenever there is one, and still gives a fair answer when preferences go round in a circle. If several "
-    "locations qualify, the result is a declared tie.",
+    SINGLE: lazy_gettext(
+        "Each voter chooses one location. The location chosen by the most voters wins. If two or more "
+        "locations have the same highest number of votes, the result is a declared tie and the group decides how "
+        "to proceed."
+    ),
+    APPROVAL: lazy_gettext(
+        "Each voter ticks every location they could accept. The location with the most approvals wins: "
+        "it is the one acceptable to the most people. The share shown is the share of voters who approved it. "
+        "Equal most approvals is a declared tie."
+    ),
+    IRV: lazy_gettext(
+        "Voters rank locations in order of preference. In each round every ballot counts for its highest "
+        "ranked location that is still in the count. A location with more than half of the ballots still "
+        "counting wins. Otherwise the location with the fewest votes is eliminated and its ballots move to their "
+        "next choice; a ballot with no ranked location left is exhausted and no longer counts. Tie-break: if two "
+        "or more locations share the fewest votes, the one with fewer votes in the earliest round where their "
+        "votes differed is eliminated; if they were equal in every round, the one drawn first in the lot order "
+        "(fixed when the poll was created and shown with the results) is eliminated. If every remaining location "
+        "has the same number of votes, the count stops with a declared tie."
+    ),
+    SCHULZE: lazy_gettext(
+        "Voters rank locations in order of preference. Every pair of locations is compared: how many "
+        "voters rank one above the other (a ranked location is above an unranked one). A location that beats "
+        "another head to head has a path to it; a path through other locations is as strong as its weakest "
+        "head-to-head win. The winner is the location whose strongest path to every other location is at least "
+        "as strong as the strongest path back. This finds the location that beats every other head to head "
+        "whenever there is one, and still gives a fair answer when preferences go round in a circle. If several "
+        "locations qualify, the result is a declared tie."
+    ),
 }
 
 
@@ -171,23 +191,32 @@ class Tally:
         # A draw among locations without votes changes nothing (see _lot_decisive): name it only if alone.
         draws = [r for r in draws if r.counts.get(r.eliminated or 0)] or draws
         what = "; ".join(
-            f"in round {r.number}, {_join(self.label(oid) for oid in r.drawn_from)} had the same votes in every "
-            f"round and the published lot order eliminated {self.label(r.eliminated)}"
+            gettext(
+                "in round %(round)d, %(names)s had the same votes in every round and the published lot order "
+                "eliminated %(name)s",
+                round=r.number,
+                names=join_names(self.label(oid) for oid in r.drawn_from),
+                name=self.label(r.eliminated),
+            )
             for r in draws
         )
         if self.lot_decisive:
-            return f"Decided by lot: {what}. Another draw would have given a different result."
+            return gettext("Decided by lot: %(what)s. Another draw would have given a different result.", what=what)
         if self.lot_decisive is None:
-            return f"The published lot order broke a tie: {what}. The result may depend on that draw."
-        return f"The published lot order broke a tie: {what}. Any other draw gives the same result."
+            return gettext(
+                "The published lot order broke a tie: %(what)s. The result may depend on that draw.", what=what
+            )
+        return gettext(
+            "The published lot order broke a tie: %(what)s. Any other draw gives the same result.", what=what
+        )
 
-    def runoff_detail(self) -> str:
-        """ " in round 2 with 3 of 5 votes still counting" for an instant-runoff winner, else ""."""
+    def runoff_win(self) -> tuple[int, int, int] | None:
+        """(round, the winner's votes, the votes still counting) for an instant-runoff winner, else None: the
+        pages put them in one sentence ("Riga won in round 2 with 3 of 5 votes still counting")."""
         if self.method != IRV or not self.rounds or self.winner is None:
-            return ""
+            return None
         last = self.rounds[-1]
-        won = last.counts.get(self.winner, 0)
-        return f" in round {last.number} with {won} of {votes(last.continuing)} still counting"
+        return last.number, last.counts.get(self.winner, 0), last.continuing
 
     @property
     def winner(self) -> int | None:
@@ -218,13 +247,13 @@ def check_ballot(method: str, option_ids: Sequence[int], ballot: Sequence[int]) 
     """Raise BallotError unless ``ballot`` is a valid ballot of ``method`` over ``option_ids``."""
     known = set(option_ids)
     if any(oid not in known for oid in ballot):
-        raise BallotError("The ballot names a location that is not an option of this poll.")
+        raise BallotError(gettext("The ballot names a location that is not an option of this poll."))
     if len(set(ballot)) != len(ballot):
-        raise BallotError("The ballot names the same location twice.")
+        raise BallotError(gettext("The ballot names the same location twice."))
     if not ballot:
-        raise BallotError("The ballot is empty.")
+        raise BallotError(gettext("The ballot is empty."))
     if method == SINGLE and len(ballot) != 1:
-        raise BallotError("Choose exactly one location.")
+        raise BallotError(gettext("Choose exactly one location."))
 
 
 def count(
@@ -291,8 +320,8 @@ def _plurality(method: str, candidates: Sequence[Candidate], ballots: Sequence[S
         ballots=len(ballots),
         rows=_rows(candidates, counts, len(ballots), winners),
         winners=winners,
-        count_label="Approvals" if approval else "Votes",
-        share_label="Share of voters approving" if approval else "Share of ballots",
+        count_label=gettext("Approvals") if approval else gettext("Votes"),
+        share_label=gettext("Share of voters approving") if approval else gettext("Share of ballots"),
         labels={c.id: c.label for c in candidates},
     )
 
@@ -309,8 +338,8 @@ def _instant_runoff(candidates: Sequence[Candidate], ballots: Sequence[Sequence[
         ballots=len(ballots),
         rows=_rows(candidates, first, len(ballots), winners),
         winners=winners,
-        count_label="First preferences",
-        share_label="Share of ballots",
+        count_label=gettext("First preferences"),
+        share_label=gettext("Share of ballots"),
         rounds=rounds,
         lot_order=lots,
         labels=labels,
@@ -344,21 +373,32 @@ def _runoff(
         current = Round(len(rounds) + 1, counts, continuing, exhausted)
         rounds.append(current)
         if continuing == 0:
-            current.note = "No ballot is counting: there is no winner." if not total else "Every ballot is exhausted."
+            if total:
+                current.note = gettext("Every ballot is exhausted.")
+            else:
+                current.note = gettext("No ballot is counting: there is no winner.")
             break
         leader = max(counts, key=lambda oid: counts[oid])
         if counts[leader] * 2 > continuing:
             current.elected = leader
-            current.note = (
-                f"{labels[leader]} has {counts[leader]} of the {votes(continuing)} still counting, more than half: "
-                "elected."
+            current.note = ngettext(
+                "%(name)s has %(count)d of the %(num)d vote still counting, more than half: elected.",
+                "%(name)s has %(count)d of the %(num)d votes still counting, more than half: elected.",
+                continuing,
+                name=labels[leader],
+                count=counts[leader],
             )
             winners = [leader]
             break
         if len(set(counts.values())) == 1:
             current.tied = tuple(remaining)
-            names = _join(labels[oid] for oid in remaining)
-            current.note = f"{names} have {votes(counts[leader])} each: the count stops with a declared tie."
+            names = join_names(labels[oid] for oid in remaining)
+            current.note = ngettext(
+                "%(names)s have %(num)d vote each: the count stops with a declared tie.",
+                "%(names)s have %(num)d votes each: the count stops with a declared tie.",
+                counts[leader],
+                names=names,
+            )
             winners = list(remaining)
             break
         _eliminate(current, rounds[:-1], lots, labels, draws.get(current.number))
@@ -374,10 +414,20 @@ def _eliminate(current: Round, earlier: list[Round], lots: list[int], labels: di
     tied = [oid for oid in counts if counts[oid] == fewest]
     if len(tied) == 1:
         current.eliminated = tied[0]
-        current.note = f"{labels[tied[0]]} has the fewest votes ({votes(fewest)}): eliminated."
+        current.note = ngettext(
+            "%(name)s has the fewest votes (%(num)d vote): eliminated.",
+            "%(name)s has the fewest votes (%(num)d votes): eliminated.",
+            fewest,
+            name=labels[tied[0]],
+        )
         return
     current.tied_fewest = tuple(tied)
-    head = f"{_join(labels[oid] for oid in tied)} are tied for the fewest votes ({votes(fewest)} each)"
+    head = ngettext(
+        "%(names)s are tied for the fewest votes (%(num)d vote each)",
+        "%(names)s are tied for the fewest votes (%(num)d votes each)",
+        fewest,
+        names=join_names(labels[oid] for oid in tied),
+    )
     left = tied
     for past in earlier:
         earlier_votes = {oid: past.counts.get(oid, 0) for oid in left}
@@ -387,19 +437,32 @@ def _eliminate(current: Round, earlier: list[Round], lots: list[int], labels: di
             left = narrowed
             if len(left) == 1:
                 current.eliminated = left[0]
-                current.note = (
-                    f"{head}. {labels[left[0]]} had fewer votes in round {past.number}, the earliest round where "
-                    "they differed: eliminated."
+                current.note = gettext(
+                    "%(tied)s. %(name)s had fewer votes in round %(round)d, the earliest round where they "
+                    "differed: eliminated.",
+                    tied=head,
+                    name=labels[left[0]],
+                    round=past.number,
                 )
                 return
     current.drawn_from = tuple(left)  # in ballot order
     chosen = draw if draw in left else next(oid for oid in lots if oid in left)
     current.eliminated = chosen
-    among = "They had" if len(left) == len(tied) else f"Of them, {_join(labels[oid] for oid in left)} had"
-    current.note = (
-        f"{head}. {among} the same votes in every round, so the published lot order decides: "
-        f"{labels[chosen]}, drawn first of them, is eliminated."
-    )
+    if len(left) == len(tied):
+        current.note = gettext(
+            "%(tied)s. They had the same votes in every round, so the published lot order decides: %(name)s, "
+            "drawn first of them, is eliminated.",
+            tied=head,
+            name=labels[chosen],
+        )
+    else:
+        current.note = gettext(
+            "%(tied)s. Of them, %(names)s had the same votes in every round, so the published lot order decides: "
+            "%(name)s, drawn first of them, is eliminated.",
+            tied=head,
+            names=join_names(labels[oid] for oid in left),
+            name=labels[chosen],
+        )
 
 
 def _lot_decisive(
@@ -471,8 +534,8 @@ def _schulze(candidates: Sequence[Candidate], ballots: Sequence[Sequence[int]]) 
         ballots=len(ballots),
         rows=_rows(candidates, first, len(ballots), winners),
         winners=winners,
-        count_label="First preferences",
-        share_label="Share of ballots",
+        count_label=gettext("First preferences"),
+        share_label=gettext("Share of ballots"),
         pairwise=Pairwise(order, beats, strongest, groups),
         labels=labels,
     )
@@ -494,11 +557,24 @@ def _schulze_groups(ids: list[int], strongest: dict[tuple[int, int], int]) -> li
 
 def votes(n: int) -> str:
     """ "1 vote", "2 votes"."""
-    return f"{n} vote" if n == 1 else f"{n} votes"
+    return ngettext("%(num)d vote", "%(num)d votes", n)
 
 
-def _join(names: Iterable[str]) -> str:
+def _locale() -> Locale:
+    return get_locale() or Locale.parse("en_GB")  # outside a request: British English, as protect.core.timefmt
+
+
+def join_names(names: Iterable[str]) -> str:
+    """ "Riga, Oslo and Tallinn", in the interface's language (British English outside a request)."""
     names = list(names)
     if len(names) <= 1:
         return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
+    return format_list(names, locale=_locale())
+
+
+def percent_text(share: Fraction | float) -> str:
+    """A share as a percentage with one decimal, in the interface's language: "66.7%", "66,7 %"."""
+    locale = _locale()
+    pattern = parse_pattern(locale.percent_formats[None].pattern)
+    pattern.frac_prec = (1, 1)
+    return pattern.apply(float(share), locale)

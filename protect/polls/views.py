@@ -5,8 +5,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, make_response, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from jinja2_fragments.flask import render_blocks
+from markupsafe import Markup
 
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation, error_response
@@ -23,9 +25,21 @@ from protect.polls.export import tally_csv
 from protect.polls.forms import CloseForm, ExtendForm, PollForm
 from protect.polls.models import Poll
 from protect.polls.services import LOCKED_AFTER_FIRST_BALLOT, OptionData, OwnBallot, PollData
-from protect.polls.tally import METHOD_HOW_TO_VOTE, METHOD_LABELS, METHOD_RULES
+from protect.polls.tally import METHOD_HOW_TO_VOTE, METHOD_LABELS, METHOD_RULES, join_names, percent_text
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
+
+
+def _strong_names(result, option_ids) -> Markup:
+    """ "<strong>Riga, Latvia</strong> and <strong>Oslo, Norway</strong>": the locations named, each in bold,
+    listed the way the interface's language lists names (one placeholder of a translated sentence)."""
+    names = [str(Markup("<strong>%s</strong>") % result.label(oid)) for oid in option_ids]  # the labels escaped
+    return Markup(join_names(names))  # noqa: S704 - escaped names joined by the locale's list pattern
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"strong_names": _strong_names, "percent_text": percent_text}
 
 
 @rule("polls.manage")
@@ -36,7 +50,7 @@ def _may_manage(user: Any, _poll: Any) -> bool:
 def _poll_or_404(poll_id: int) -> Poll:
     poll = services.get_poll(poll_id)
     if poll is None:
-        abort(404, "There is no such poll. It may have been removed, or the link is mistyped.")
+        abort(404, gettext("There is no such poll. It may have been removed, or the link is mistyped."))
     if request.method in ("GET", "HEAD"):
         # The first read after a secret poll's close seals its ballots (a cast attempt does it in its own
         # transaction; `flask seal-polls` from cron does it without either).
@@ -129,7 +143,7 @@ def _form_page(form: PollForm, poll: Poll | None, locked: bool, status: int):
         form=form,
         poll=poll,
         locked=locked,
-        locked_reason=LOCKED_AFTER_FIRST_BALLOT,
+        locked_reason=gettext(LOCKED_AFTER_FIRST_BALLOT),
         method_rules=METHOD_RULES,
         method_labels=METHOD_LABELS,
         options_error=getattr(form, "options_error", None),
@@ -157,7 +171,7 @@ def new_poll():
             db.session.rollback()
             _attach_error(form, error)
         else:
-            flash("The poll is saved.", "success")
+            flash(gettext("The poll is saved."), "success")
             return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
     return _form_page(form, None, False, 422 if request.method == "POST" else 200)
 
@@ -194,7 +208,7 @@ def edit_poll(poll_id: int):
             poll = _poll_or_404(poll_id)
             _attach_error(form, error)
             return _form_page(form, poll, services.has_ballots(poll.id), error.status)
-        flash("The poll is saved.", "success")
+        flash(gettext("The poll is saved."), "success")
         return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
     return _form_page(form, poll, locked, 422)
 
@@ -219,7 +233,7 @@ def extend_poll(poll_id: int):
             target = getattr(form, error.field or "reason", form.reason)
             target.errors = [*target.errors, error.message]
             return _poll_page(_poll_or_404(poll_id), error.status, extend_form=form)
-        flash("The poll is extended; the reason is shown on the poll page.", "success")
+        flash(gettext("The poll is extended; the reason is shown on the poll page."), "success")
         return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
     return _poll_page(poll, 422, extend_form=form)
 
@@ -236,7 +250,7 @@ def close_poll(poll_id: int):
             db.session.rollback()
             form.reason.errors = [*form.reason.errors, error.message]
             return _poll_page(_poll_or_404(poll_id), error.status, close_form=form)
-        flash("The poll is closed. The results are below.", "success")
+        flash(gettext("The poll is closed. The results are below."), "success")
         return redirect_or_hx(url_for("polls.results", poll_id=poll.id))
     return _poll_page(poll, 422, close_form=form)
 
@@ -348,7 +362,7 @@ def _ballot_values(poll: Poll) -> list[int]:
                 option, number = parse_int(key[5:]), (value or "").strip()
                 rank = parse_int(number) if number else None
                 if option is None or (number and rank is None):
-                    raise RuleViolation("Ranks are whole numbers: 1, 2, 3…", field="choice", status=422)
+                    raise RuleViolation(gettext("Ranks are whole numbers: 1, 2, 3…"), field="choice", status=422)
                 if rank is not None:
                     parsed[option] = rank
             return services.ranks_to_order(parsed)
@@ -378,7 +392,7 @@ def cast(poll_id: int):
         context = _ballot_context(poll, mine, draft=draft, error=error.message, focus="error")
         return _ballot_response(poll, context, error.status)
     changed = mine.revision > 1
-    message = "Your ballot is changed." if changed else "Your ballot is cast."
+    message = gettext("Your ballot is changed.") if changed else gettext("Your ballot is cast.")
     if is_htmx():
         # The receipt, and the turnout line that this ballot changed (swapped out of band by its id).
         context = _ballot_context(poll, mine, announce=message, focus="receipt", just_cast=True)
@@ -414,7 +428,7 @@ def arrange(poll_id: int):
     """One step of arranging a ranking (add, remove, move up or down). Nothing is stored until cast."""
     poll = _poll_or_404(poll_id)
     if not poll.ranked:
-        abort(404, "Only ranked polls have a ranking to arrange.")
+        abort(404, gettext("Only ranked polls have a ranking to arrange."))
     mine = services.own_ballot(poll, current_user)
     raw = request.form.getlist("ranking")
     try:
@@ -461,10 +475,14 @@ def _results_or_refuse(poll: Poll):
     status = poll.status()
     when = format_datetime(poll.closes_at, current_user.time_zone)
     if status == "scheduled":
-        message = f"Voting has not started yet. The results are shown after the poll closes, {when}."
+        message = gettext(
+            "Voting has not started yet. The results are shown after the poll closes, %(when)s.", when=when
+        )
     else:
-        message = f"The results of this poll are shown after it closes, {when}. Until then nobody can see them."
-    return error_response(403, message, "Results not available yet")
+        message = gettext(
+            "The results of this poll are shown after it closes, %(when)s. Until then nobody can see them.", when=when
+        )
+    return error_response(403, message, gettext("Results not available yet"))
 
 
 @bp.get("/<int:poll_id>/results")

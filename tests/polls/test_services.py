@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from protect.core.audit import AuditEvent
 from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation
+from protect.core.timefmt import date_range
 from protect.extensions import db
 from protect.polls import services
 from protect.polls.models import Ballot, BallotMark, Poll, PollOption, PollScheduleChange
@@ -342,4 +343,4 @@ def test_an_option_row_keeps_its_details(moderator):
         select(PollOption).where(PollOption.poll_id == poll.id, PollOption.position == 1)
     ).scalar_one()
     assert option.venue_notes == "Old town venue"
-    assert " – " in option.dates_label
+    assert option.dates_label == date_range(option.proposed_from, option.proposed_to)  # "7–8 December 2026"

@@ -316,7 +316,7 @@ def test_runoff_broken_by_the_lot_but_not_decided_by_it():
     assert result.lot_decisive is False and not result.decided_by_lot
     assert "Any other draw gives the same result" in result.lot_text()
     assert result.rounds[1].note == "A has 2 of the 3 votes still counting, more than half: elected."
-    assert result.runoff_detail() == " in round 2 with 2 of 3 votes still counting"
+    assert result.runoff_win() == (2, 2, 3)  # round 2, with 2 of 3 votes still counting
 
 
 def test_runoff_without_a_draw_is_not_decided_by_lot_and_says_one_vote():
@@ -324,7 +324,7 @@ def test_runoff_without_a_draw_is_not_decided_by_lot_and_says_one_vote():
     assert result.lot_rounds == [] and result.lot_decisive is False and result.lot_text() == ""
     single = count(IRV, three(), [(A,)])
     assert single.rounds[0].note == "A has 1 of the 1 vote still counting, more than half: elected."
-    assert single.runoff_detail() == " in round 1 with 1 of 1 vote still counting"
+    assert single.runoff_win() == (1, 1, 1)
     tie = count(IRV, [Candidate(A, "A"), Candidate(B, "B")], [(A,), (B,)])
     assert tie.rounds[0].note == "A and B have 1 vote each: the count stops with a declared tie."
     fewest = count(IRV, four(), [(A,), (A,), (A,), (B,), (B,), (C, B)] + [(D,)] * 2)
@@ -435,7 +435,7 @@ def test_runoff_tie_for_fewest_is_broken_by_a_later_round_when_the_first_had_the
         "where they differed: eliminated."
     )
     assert result.winner == A
-    assert result.runoff_detail() == " in round 4 with 8 of 12 votes still counting"
+    assert result.runoff_win() == (4, 8, 12)
 
 
 def test_runoff_tie_of_three_narrowed_to_two_names_the_two_the_lot_chose_between():
@@ -510,14 +510,14 @@ def test_runoff_names_only_the_draw_that_mattered_not_one_among_locations_withou
 def test_runoff_without_ballots_says_there_is_no_winner_and_no_runoff_detail():
     result = count(IRV, three(), [])
     assert result.rounds[0].note == "No ballot is counting: there is no winner."
-    assert result.runoff_detail() == ""
+    assert result.runoff_win() is None
 
 
 def test_runoff_detail_is_only_for_an_instant_runoff_winner():
     tie = count(IRV, [Candidate(A, "A"), Candidate(B, "B")], [(A,), (B,)])
-    assert tie.tie and tie.runoff_detail() == ""
-    assert count(SCHULZE, three(), [(A, B)]).runoff_detail() == ""
-    assert count(SINGLE, three(), [(A,)]).runoff_detail() == ""
+    assert tie.tie and tie.runoff_win() is None
+    assert count(SCHULZE, three(), [(A, B)]).runoff_win() is None
+    assert count(SINGLE, three(), [(A,)]).runoff_win() is None
 
 
 def test_schulze_with_one_voter_follows_that_voters_ranking():

@@ -67,7 +67,7 @@ def test_a_moderator_creates_a_poll_with_times_in_a_named_zone(moderator_client)
     options = db.session.get(Poll, poll.id)
     page = _text(moderator_client.get(f"/polls/{poll.id}"))
     assert "Riga, Latvia" in page and "Tallinn, Estonia" in page
-    assert "1 Sep 2030 – 2 Sep 2030" in page
+    assert "1\u2009–\u20092 Sept 2030" in page  # Babel's interval, thin spaces around the dash
     assert "(Copenhagen)" in page  # shown in the viewer's own zone, named
     assert "Voting opens" in page
     assert options.question in page
