@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import format_number, gettext
+from flask_babel import force_locale, format_number, gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -21,7 +21,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
-from protect.core.i18n import N_
+from protect.core.i18n import N_, WORKING_LANGUAGE
 from protect.core.inputs import parse_int
 from protect.core.permissions import has_role, rule
 from protect.core.timefmt import to_zone, viewer_zone
@@ -287,21 +287,25 @@ def poll_prefill(actor: Any, poll_id: int) -> dict[str, Any]:
     if poll is None:
         raise LookupError(f"no poll {poll_id}")
     check_poll_link(actor, poll, allow_recorded=True)  # the form shows the decisions that record it already
-    summary = result_summary(poll)
-    if summary.winner:
-        title = f"{summary.question}: {summary.winner}"
-    elif summary.tie:
-        title = gettext("%(question)s: a tie to be settled", question=summary.question)
-    else:
-        title = gettext("Result of the vote: %(question)s", question=summary.question)
-    return {
-        "title": title[:TITLE_MAX],
-        "text": summary.text,
-        "rationale": gettext(
+    # The decision is the group's record: prefilled in its working language, whatever the member's interface.
+    with force_locale(WORKING_LANGUAGE):
+        summary = result_summary(poll)
+        if summary.winner:
+            title = f"{summary.question}: {summary.winner}"
+        elif summary.tie:
+            title = gettext("%(question)s: a tie to be settled", question=summary.question)
+        else:
+            title = gettext("Result of the vote: %(question)s", question=summary.question)
+        rationale = gettext(
             "The group voted in the workspace (%(method)s); turnout: %(turnout)s.",
             method=summary.method_label,
             turnout=summary.turnout,
-        ),
+        )
+        text = str(summary.text)
+    return {
+        "title": title[:TITLE_MAX],
+        "text": text,
+        "rationale": rationale,
         "tags": "location vote",
         "poll_id": poll.id,
         "poll": poll,
