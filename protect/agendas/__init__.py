@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from flask_babel import lazy_gettext
 
 from protect.agendas.services import upcoming_events
 from protect.core.database import utcnow
@@ -24,6 +25,8 @@ def init_app(app: Flask) -> None:
     from protect.agendas.demo import seed_agendas
 
     app.register_blueprint(views.bp)
-    add_nav(app, NavItem("Trainings", "agendas.list_events", role="expert", order=10, active_prefix="/events"))
+    add_nav(
+        app, NavItem(lazy_gettext("Trainings"), "agendas.list_events", role="expert", order=10, active_prefix="/events")
+    )
     add_panel(app, Panel("agendas", "agendas/_dashboard_panel.html", build=dashboard_panel, order=10))
     add_seeder(app, Seeder("agendas", seed_agendas, order=10))
