@@ -65,9 +65,10 @@ def slot_problems(
                 start=format_clock(start),
             )
         elif length > day_length(day_start, day_end):
+            hours = f"{format_clock(day_start)}–{format_clock(day_end)}"
             problems["end"] = gettext(
                 "A slot cannot be longer than the day (%(hours)s, %(day_length)s); this one lasts %(length)s.",
-                hours=f"{format_clock(day_start)}–{format_clock(day_end)}",
+                hours=hours,
                 day_length=format_minutes(day_length(day_start, day_end)),
                 length=format_minutes(length),
             )
