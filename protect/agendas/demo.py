@@ -14,6 +14,7 @@ from protect.agendas import services
 from protect.agendas.models import AgendaChange, AgendaItem, TrainingEvent
 from protect.auth.demo import demo_user
 from protect.core import audit
+from protect.core.i18n import N_
 from protect.extensions import db
 
 ALL_AUDIENCES = ["law_enforcement", "child_welfare", "ngo", "child_rights"]
@@ -501,7 +502,8 @@ def _seed_event(spec: dict) -> None:
         proposer,
         "agendas.event_proposed",
         event,
-        summary=f"proposed the training “{event.title}”",
+        summary=N_("proposed the training “%(title)s”"),
+        params={"title": event.title},
         url=services.event_url(event.id),
     )
     db.session.flush()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from flask_babel import LazyString, format_number, gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -25,36 +26,47 @@ from protect.core.forms import VersionField, WrittenSelect, choices, int_or_none
 from protect.core.regions import COUNTRY_CHOICES, TIME_ZONE_CHOICES
 
 
+def _at_most(limit: int) -> LazyString:
+    """ "At most 20,000 characters.", the number as the reader's language writes it."""
+    return LazyString(lambda: gettext("At most %(max)s characters.", max=format_number(limit)))
+
+
+def _labels(labels: dict[str, str]):
+    """A table's (value, English label) pairs with the labels translated when shown."""
+    return [(value, LazyString(gettext, text)) for value, text in labels.items()]
+
+
 class ItemForm(FlaskForm):
-    day = SelectField("Day", coerce=int, validators=[InputRequired("Choose a day.")])
-    start = TimeField("Start", validators=[InputRequired("Enter the start time (for example 09:30).")])
-    end = TimeField("End", validators=[InputRequired("Enter the end time (for example 10:15).")])
-    title = StringField(
-        "Title",
-        validators=[
-            DataRequired("Enter a title."),
-            Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters."),
-        ],
+    day = SelectField(lazy_gettext("Day"), coerce=int, validators=[InputRequired(lazy_gettext("Choose a day."))])
+    start = TimeField(
+        lazy_gettext("Start"), validators=[InputRequired(lazy_gettext("Enter the start time (for example 09:30)."))]
     )
-    kind = SelectField("Kind", choices=choices(ITEM_KINDS.items()), default="plenary")
+    end = TimeField(
+        lazy_gettext("End"), validators=[InputRequired(lazy_gettext("Enter the end time (for example 10:15)."))]
+    )
+    title = StringField(
+        lazy_gettext("Title"),
+        validators=[DataRequired(lazy_gettext("Enter a title.")), Length(max=TITLE_MAX, message=_at_most(TITLE_MAX))],
+    )
+    kind = SelectField(lazy_gettext("Kind"), choices=choices(_labels(ITEM_KINDS)), default="plenary")
     speakers = StringField(
-        "Speakers or facilitators",
-        validators=[Optional(), Length(max=SPEAKERS_MAX, message=f"At most {SPEAKERS_MAX} characters.")],
+        lazy_gettext("Speakers or facilitators"),
+        validators=[Optional(), Length(max=SPEAKERS_MAX, message=_at_most(SPEAKERS_MAX))],
     )
     responsible_id = SelectField(
-        "Responsible expert", coerce=int_or_none, validate_choice=False, widget=WrittenSelect()
+        lazy_gettext("Responsible expert"), coerce=int_or_none, validate_choice=False, widget=WrittenSelect()
     )
     notes = TextAreaField(
-        "Notes",
-        validators=[Optional(), Length(max=NOTES_MAX, message=f"At most {NOTES_MAX:,} characters.")],
-        description="Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…).",
+        lazy_gettext("Notes"),
+        validators=[Optional(), Length(max=NOTES_MAX, message=_at_most(NOTES_MAX))],
+        description=lazy_gettext("Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…)."),
     )
 
     def setup(self, days: int, people=None) -> ItemForm:
         """Choices for this event's days and, when the form is to be shown, the people to choose from."""
-        self.day.choices = choices((number, f"Day {number}") for number in range(1, days + 1))
+        self.day.choices = choices((number, gettext("Day %(num)d", num=number)) for number in range(1, days + 1))
         if people is not None:
-            self.responsible_id.options = member_options(people, "Nobody yet")
+            self.responsible_id.options = member_options(people, gettext("Nobody yet"))
         return self
 
     def values(self) -> dict:
@@ -76,46 +88,71 @@ class EditItemForm(ItemForm):
 
 class EventForm(FlaskForm):
     title = StringField(
-        "Title",
-        validators=[DataRequired("Enter a title."), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
+        lazy_gettext("Title"),
+        validators=[DataRequired(lazy_gettext("Enter a title.")), Length(max=TITLE_MAX, message=_at_most(TITLE_MAX))],
     )
-    city = StringField("City", validators=[DataRequired("Enter the city."), Length(max=120)])
-    country = SelectField("Country", choices=choices(COUNTRY_CHOICES))
+    city = StringField(
+        lazy_gettext("City"), validators=[DataRequired(lazy_gettext("Enter the city.")), Length(max=120)]
+    )
+    country = SelectField(lazy_gettext("Country"), choices=choices(COUNTRY_CHOICES))
     time_zone = SelectField(
-        "Time zone",
-        choices=choices([("", "From the city and country")] + TIME_ZONE_CHOICES),
+        lazy_gettext("Time zone"),
+        choices=choices([("", lazy_gettext("From the city and country"))] + TIME_ZONE_CHOICES),
         validate_choice=True,
-        description="Agenda times are in this zone. Left as it is, it follows the city and country "
-        "(St Petersburg: Moscow time).",
+        description=lazy_gettext(
+            "Agenda times are in this zone. Left as it is, it follows the city and country (St Petersburg: Moscow "
+            "time)."
+        ),
     )
-    venue = StringField("Venue", validators=[Optional(), Length(max=300)])
-    first_day = DateField("First day", validators=[InputRequired("Enter the date of the first day.")])
+    venue = StringField(lazy_gettext("Venue"), validators=[Optional(), Length(max=300)])
+    first_day = DateField(
+        lazy_gettext("First day"), validators=[InputRequired(lazy_gettext("Enter the date of the first day."))]
+    )
     days = IntegerField(
-        "Number of days",
+        lazy_gettext("Number of days"),
         default=2,
         validators=[
-            InputRequired("Enter the number of days."),
-            NumberRange(1, DAYS_MAX, f"An event has 1 to {DAYS_MAX} days."),
+            InputRequired(lazy_gettext("Enter the number of days.")),
+            NumberRange(1, DAYS_MAX, lazy_gettext("An event has 1 to %(max)d days.", max=DAYS_MAX)),
         ],
     )
-    day_start = TimeField("Each day starts at", validators=[InputRequired("Enter when the days start.")])
-    day_end = TimeField("Each day ends at", validators=[InputRequired("Enter when the days end.")])
-    audiences = SelectMultipleField("Target audiences", choices=choices(AUDIENCES.items()))
-    language = StringField("Working language", default="English", validators=[DataRequired(), Length(max=60)])
+    day_start = TimeField(
+        lazy_gettext("Each day starts at"), validators=[InputRequired(lazy_gettext("Enter when the days start."))]
+    )
+    day_end = TimeField(
+        lazy_gettext("Each day ends at"), validators=[InputRequired(lazy_gettext("Enter when the days end."))]
+    )
+    audiences = SelectMultipleField(lazy_gettext("Target audiences"), choices=choices(_labels(AUDIENCES)))
+    # The working language is the event's own text (a language's name, as the members write it).
+    language = StringField(
+        lazy_gettext("Working language"), default="English", validators=[DataRequired(), Length(max=60)]
+    )
     capacity = IntegerField(
-        "Capacity", validators=[Optional(), NumberRange(1, 2000, "Between 1 and 2,000 participants.")]
+        lazy_gettext("Capacity"),
+        validators=[
+            Optional(),
+            NumberRange(
+                1,
+                2000,
+                LazyString(
+                    lambda: gettext(
+                        "Between %(min)s and %(max)s participants.", min=format_number(1), max=format_number(2000)
+                    )
+                ),
+            ),
+        ],
     )
     description = TextAreaField(
-        "Description",
-        validators=[Optional(), Length(max=NOTES_MAX, message=f"At most {NOTES_MAX:,} characters.")],
-        description="Markdown. Who the training is for and what it covers.",
+        lazy_gettext("Description"),
+        validators=[Optional(), Length(max=NOTES_MAX, message=_at_most(NOTES_MAX))],
+        description=lazy_gettext("Markdown. Who the training is for and what it covers."),
     )
-    status = SelectField("Status", choices=choices(EVENT_STATUSES.items()), default="proposed")
+    status = SelectField(lazy_gettext("Status"), choices=choices(_labels(EVENT_STATUSES)), default="proposed")
     version = VersionField()
 
     def validate_day_end(self, field):
         if self.day_start.data and field.data and field.data <= self.day_start.data:
-            raise ValidationError("The day must end after it starts.")
+            raise ValidationError(gettext("The day must end after it starts."))
 
     def values(self) -> dict:
         return {
@@ -140,5 +177,9 @@ class FilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    country = SelectField("Country", choices=choices([("", "All countries")] + COUNTRY_CHOICES))
-    status = SelectField("Status", choices=choices([("", "Any status")] + list(EVENT_STATUSES.items())))
+    country = SelectField(
+        lazy_gettext("Country"), choices=choices([("", lazy_gettext("All countries"))] + COUNTRY_CHOICES)
+    )
+    status = SelectField(
+        lazy_gettext("Status"), choices=choices([("", lazy_gettext("Any status")), *_labels(EVENT_STATUSES)])
+    )

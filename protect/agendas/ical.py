@@ -1,4 +1,5 @@
-"""The agenda as an iCalendar file: one event per slot, in the training's own time zone."""
+"""The agenda as an iCalendar file: one event per slot, in the training's own time zone; its own words (the kinds,
+the speakers' and the responsible expert's headings) in the requester's language, the agenda's text as written."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from icalendar import Calendar, Event
 
-from protect.agendas.models import ITEM_KINDS, AgendaItem, TrainingEvent
+from protect.agendas.models import ITEM_KINDS, AgendaItem, TrainingEvent, label
 from protect.core.regions import country_name
 from protect.core.text import plain_excerpt
 
@@ -34,14 +36,14 @@ def agenda_calendar(event: TrainingEvent, items: Iterable[AgendaItem], url: str)
         entry.add("dtend", datetime.combine(day, item.end, tzinfo=zone))
         entry.add("summary", item.title)
         entry.add("sequence", item.version)
-        entry.add("categories", [ITEM_KINDS.get(item.kind, item.kind)])
+        entry.add("categories", [label(ITEM_KINDS, item.kind)])
         if location:
             entry.add("location", location)
         lines = []
         if item.speakers:
-            lines.append(f"Speakers or facilitators: {item.speakers}")
+            lines.append(gettext("Speakers or facilitators: %(speakers)s", speakers=item.speakers))
         if item.responsible is not None:
-            lines.append(f"Responsible expert: {item.responsible.display_name}")
+            lines.append(gettext("Responsible expert: %(name)s", name=item.responsible.display_name))
         if item.notes:
             lines.append(plain_excerpt(item.notes, 2000))
         lines.append(url)

@@ -5,35 +5,46 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from protect.core.changes import area
 from protect.core.database import utcnow
+from protect.core.i18n import N_
 from protect.core.timefmt import date_range
 from protect.extensions import db
 
+# The labels are English, marked for the catalogue (N_): shown through gettext (``label()`` in the agenda's code,
+# ``_()`` in templates), since other features compare and index them as they are.
 AUDIENCES = {
-    "law_enforcement": "Law enforcement",
-    "child_welfare": "Child welfare",
-    "ngo": "NGOs",
-    "child_rights": "Child rights advocates",
+    "law_enforcement": N_("Law enforcement"),
+    "child_welfare": N_("Child welfare"),
+    "ngo": N_("NGOs"),
+    "child_rights": N_("Child rights advocates"),
 }
 EVENT_STATUSES = {
-    "proposed": "Proposed",
-    "confirmed": "Confirmed",
-    "completed": "Completed",
-    "cancelled": "Cancelled",
+    "proposed": N_("Proposed"),
+    "confirmed": N_("Confirmed"),
+    "completed": N_("Completed"),
+    "cancelled": N_("Cancelled"),
 }
 ITEM_KINDS = {
-    "plenary": "Plenary",
-    "workshop": "Workshop",
-    "case_study": "Case study",
-    "panel": "Panel",
-    "break": "Break",
-    "meal": "Meal",
-    "travel": "Travel",
+    "plenary": N_("Plenary"),
+    "workshop": N_("Workshop"),
+    "case_study": N_("Case study"),
+    "panel": N_("Panel"),
+    "break": N_("Break"),
+    "meal": N_("Meal"),
+    "travel": N_("Travel"),
 }
+
+
+def label(labels: dict[str, str], key: str | None) -> str:
+    """The label of ``key`` in one of these tables, in the reader's language (the key itself if unknown)."""
+    return gettext(labels[key]) if key in labels else (key or "")
+
+
 # Kinds that count as break time, not programme time, in a day's totals.
 BREAK_KINDS = frozenset({"break", "meal", "travel"})
 TITLE_MAX = 200

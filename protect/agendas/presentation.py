@@ -10,11 +10,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas import services, timeplan
 from protect.agendas.forms import ItemForm
-from protect.agendas.models import ITEM_KINDS, AgendaItem, TrainingEvent
+from protect.agendas.models import ITEM_KINDS, AgendaItem, TrainingEvent, label
 
 OPEN_EDITOR = re.compile(r"^(item-\d+:\d+|new-\d+|new-after-\d+:\d+)$")
 MAX_OPEN_EDITORS = 30
@@ -180,11 +181,11 @@ def item_text(name: str, value: Any, names: dict[int, str]) -> str:
     if value is None or value == "":
         return ""
     if name == "day":
-        return f"Day {value}"
+        return gettext("Day %(num)d", num=value)
     if name in ("start", "end"):
         return timeplan.format_clock(value)
     if name == "kind":
-        return ITEM_KINDS.get(value, value)
+        return label(ITEM_KINDS, value)
     if name == "responsible_id":
-        return names.get(value, "a former member")
+        return names.get(value) or gettext("a former member")
     return str(value)

@@ -20,6 +20,7 @@ from datetime import date, time
 from typing import Any, NamedTuple
 
 from flask import url_for
+from flask_babel import format_number, gettext, lazy_gettext, ngettext
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -55,28 +56,29 @@ EVENT_FIELDS = (
     "title", "city", "country", "time_zone", "venue", "first_day", "days", "day_start", "day_end",
     "audiences", "language", "capacity", "description", "status",
 )  # fmt: skip
+# Shown beside changes (history, conflicts): lazy, in the reader's language; str() them to compare or store.
 FIELD_LABELS = {
-    "day": "Day",
-    "start": "Start",
-    "end": "End",
-    "title": "Title",
-    "kind": "Kind",
-    "speakers": "Speakers or facilitators",
-    "responsible_id": "Responsible expert",
-    "notes": "Notes",
-    "city": "City",
-    "country": "Country",
-    "time_zone": "Time zone",
-    "venue": "Venue",
-    "first_day": "First day",
-    "days": "Number of days",
-    "day_start": "Day starts",
-    "day_end": "Day ends",
-    "audiences": "Target audiences",
-    "language": "Working language",
-    "capacity": "Capacity",
-    "description": "Description",
-    "status": "Status",
+    "day": lazy_gettext("Day"),
+    "start": lazy_gettext("Start"),
+    "end": lazy_gettext("End"),
+    "title": lazy_gettext("Title"),
+    "kind": lazy_gettext("Kind"),
+    "speakers": lazy_gettext("Speakers or facilitators"),
+    "responsible_id": lazy_gettext("Responsible expert"),
+    "notes": lazy_gettext("Notes"),
+    "city": lazy_gettext("City"),
+    "country": lazy_gettext("Country"),
+    "time_zone": lazy_gettext("Time zone"),
+    "venue": lazy_gettext("Venue"),
+    "first_day": lazy_gettext("First day"),
+    "days": lazy_gettext("Number of days"),
+    "day_start": lazy_gettext("Day starts"),
+    "day_end": lazy_gettext("Day ends"),
+    "audiences": lazy_gettext("Target audiences"),
+    "language": lazy_gettext("Working language"),
+    "capacity": lazy_gettext("Capacity"),
+    "description": lazy_gettext("Description"),
+    "status": lazy_gettext("Status"),
 }
 OPEN_STATUSES = ("proposed", "confirmed")
 
@@ -193,23 +195,23 @@ def event_problems(values: dict[str, Any]) -> dict[str, str]:
     """Rules on an event's fields beyond what the form checks field by field."""
     problems: dict[str, str] = {}
     if not (values.get("title") or "").strip():
-        problems["title"] = "Enter a title."
+        problems["title"] = gettext("Enter a title.")
     if not (values.get("city") or "").strip():
-        problems["city"] = "Enter the city."
+        problems["city"] = gettext("Enter the city.")
     if values.get("country") not in COUNTRIES:
-        problems["country"] = "Choose a country."
+        problems["country"] = gettext("Choose a country.")
     if values.get("time_zone") not in TIME_ZONES:
-        problems["time_zone"] = "Choose a time zone."
+        problems["time_zone"] = gettext("Choose a time zone.")
     days = values.get("days")
     if not isinstance(days, int) or not 1 <= days <= DAYS_MAX:
-        problems["days"] = f"An event has 1 to {DAYS_MAX} days."
+        problems["days"] = gettext("An event has 1 to %(max)d days.", max=DAYS_MAX)
     start, end = values.get("day_start"), values.get("day_end")
     if start and end and timeplan.minutes(end) <= timeplan.minutes(start):
-        problems["day_end"] = "The day must end after it starts."
+        problems["day_end"] = gettext("The day must end after it starts.")
     if any(audience not in AUDIENCES for audience in values.get("audiences") or []):
-        problems["audiences"] = "Choose target audiences from the list."
+        problems["audiences"] = gettext("Choose target audiences from the list.")
     if values.get("status") not in EVENT_STATUSES:
-        problems["status"] = "Choose a status from the list."
+        problems["status"] = gettext("Choose a status from the list.")
     return problems
 
 
@@ -270,8 +272,10 @@ class EventConflict(RuleViolation):
 
     def __init__(self, current: TrainingEvent) -> None:
         super().__init__(
-            "Someone else saved this event while you were editing it. Nothing was saved yet: compare your "
-            "version with the saved one below, then save again to keep yours.",
+            gettext(
+                "Someone else saved this event while you were editing it. Nothing was saved yet: compare your "
+                "version with the saved one below, then save again to keep yours."
+            ),
             status=409,
         )
         self.current = current
@@ -297,7 +301,12 @@ def update_event(actor: User, event_id: int, version: int, values: dict[str, Any
         ).scalar_one()
         if beyond:
             raise RuleViolation(
-                f"{beyond} agenda item(s) are on days after day {days}. Move or delete them first.",
+                ngettext(
+                    "%(num)d agenda item is on a day after day %(day)d. Move or delete it first.",
+                    "%(num)d agenda items are on days after day %(day)d. Move or delete them first.",
+                    beyond,
+                    day=days,
+                ),
                 field="days",
                 status=409,
             )
@@ -328,19 +337,28 @@ def update_event(actor: User, event_id: int, version: int, values: dict[str, Any
             event_id=event.id, user_id=actor.id, action="event.updated", fields=fields, before=before, after=after
         )
     )
-    summary = f"updated the training “{event.title}”"
-    if "status" in fields:
-        summary = f"marked the training “{event.title}” {EVENT_STATUSES[event.status].lower()}"
+    summary = STATUS_SUMMARIES.get(event.status, UPDATED_SUMMARY) if "status" in fields else UPDATED_SUMMARY
     audit.record(
         actor,
         "agendas.event_updated",
         event,
         summary=summary,
+        params={"title": event.title},
         url=event_url(event.id),
         details={name: [before.get(name), after.get(name)] for name in fields if name != "description"},
     )
     db.session.commit()
     return event
+
+
+# The audit log's sentences for an event's update: one whole message each (word order differs by language).
+UPDATED_SUMMARY = N_("updated the training “%(title)s”")
+STATUS_SUMMARIES = {
+    "proposed": N_("marked the training “%(title)s” proposed"),
+    "confirmed": N_("marked the training “%(title)s” confirmed"),
+    "completed": N_("marked the training “%(title)s” completed"),
+    "cancelled": N_("marked the training “%(title)s” cancelled"),
+}
 
 
 def lock_event(event_id: int) -> TrainingEvent:
@@ -396,7 +414,10 @@ def lock_agenda(actor: User, event_id: int, locked: TrainingEvent | None = None)
         event = lock_event(event_id)
     if not can(actor, "agendas.edit_agenda", event):
         raise RuleViolation(
-            "Your role does not allow changing this agenda (completed and cancelled agendas are edited by moderators).",
+            gettext(
+                "Your role does not allow changing this agenda (completed and cancelled agendas are edited by "
+                "moderators)."
+            ),
             status=403,
         )
     return event
@@ -454,21 +475,27 @@ def item_problems(
         day_end=event.day_end,
     )
     if values.get("start") is None:
-        problems["start"] = "Enter the start time (for example 09:30)."
+        problems["start"] = gettext("Enter the start time (for example 09:30).")
     if values.get("end") is None:
-        problems["end"] = "Enter the end time (for example 10:15)."
+        problems["end"] = gettext("Enter the end time (for example 10:15).")
     title = (values.get("title") or "").strip()
     if not title:
-        problems["title"] = "Enter a title."
+        problems["title"] = gettext("Enter a title.")
     elif len(title) > TITLE_MAX:
-        problems["title"] = f"The title is {len(title)} characters long; at most {TITLE_MAX} are allowed."
+        problems["title"] = gettext(
+            "The title is %(length)s characters long; at most %(max)s are allowed.",
+            length=format_number(len(title)),
+            max=format_number(TITLE_MAX),
+        )
     if values.get("kind") not in ITEM_KINDS:
-        problems["kind"] = "Choose the kind of slot from the list."
+        problems["kind"] = gettext("Choose the kind of slot from the list.")
     if len(values.get("speakers") or "") > SPEAKERS_MAX:
-        problems["speakers"] = f"At most {SPEAKERS_MAX} characters."
+        problems["speakers"] = gettext("At most %(max)s characters.", max=format_number(SPEAKERS_MAX))
     if len(values.get("notes") or "") > NOTES_MAX:
-        problems["notes"] = (
-            f"The notes are {len(values['notes']):,} characters long; at most {NOTES_MAX:,} are allowed."
+        problems["notes"] = gettext(
+            "The notes are %(length)s characters long; at most %(max)s are allowed.",
+            length=format_number(len(values["notes"])),
+            max=format_number(NOTES_MAX),
         )
     responsible = values.get("responsible_id")
     unchanged = current is not None and current.responsible_id == responsible
@@ -478,7 +505,7 @@ def item_problems(
         and not unchanged
         and not db.session.execute(select(User.id).where(User.id == responsible, User.active.is_(True))).first()
     ):
-        problems["responsible_id"] = "Choose a member of the group, or nobody."
+        problems["responsible_id"] = gettext("Choose a member of the group, or nobody.")
     return problems
 
 
@@ -508,8 +535,13 @@ def check_room(event: TrainingEvent, day: int, *, field: str | None = "day") -> 
     ).scalar_one()
     if count >= ITEMS_PER_DAY_MAX:
         raise RuleViolation(
-            f"Day {day} has {count} items already, the most one agenda day can hold ({ITEMS_PER_DAY_MAX}). "
-            "Delete or merge an item of that day, or choose another day.",
+            gettext(
+                "Day %(day)d has %(count)d items already, the most one agenda day can hold (%(max)d). Delete or "
+                "merge an item of that day, or choose another day.",
+                day=day,
+                count=count,
+                max=ITEMS_PER_DAY_MAX,
+            ),
             field=field,
             status=422,
         )
@@ -563,9 +595,17 @@ def _record(actor: User | None, item: AgendaItem, action: str, before: dict | No
 
 
 def _audit(actor: User | None, action: str, item: AgendaItem, event: TrainingEvent, summary: str) -> None:
+    """``summary``: an English message (``N_``) whose placeholders are the item's ``title`` and the ``event``'s."""
     if actor is None:
         return
-    audit.record(actor, action, item, summary=summary, url=event_url(event.id, f"item-{item.id}"))
+    audit.record(
+        actor,
+        action,
+        item,
+        summary=summary,
+        params={"title": item.title, "event": event.title},
+        url=event_url(event.id, f"item-{item.id}"),
+    )
 
 
 @dataclass
@@ -593,10 +633,14 @@ def create_item(actor: User, event_id: int, values: dict[str, Any]) -> Saved:
     db.session.flush()
     _record(actor, item, "item.created", None, item_snapshot(item))
     version = bump_agenda(event.id)
-    _audit(actor, "agendas.item_added", item, event, f"added “{item.title}” to the agenda of “{event.title}”")
+    _audit(actor, "agendas.item_added", item, event, N_("added “%(title)s” to the agenda of “%(event)s”"))
     db.session.commit()
     return Saved(
-        item, event=event, agenda_version=version, reordered=True, message=f"Added “{item.title}” to day {item.day}."
+        item,
+        event=event,
+        agenda_version=version,
+        reordered=True,
+        message=gettext("Added “%(title)s” to day %(day)d.", title=item.title, day=item.day),
     )
 
 
@@ -606,12 +650,12 @@ class EditConflict(RuleViolation):
 
     def __init__(self, current: AgendaItem, mine: dict[str, Any], base: dict[str, Any] | None = None) -> None:
         if current.deleted_at is not None:
-            message = (
+            message = gettext(
                 "This item was deleted while you were editing it. Your text is kept below: re-create the item "
                 "with it, or discard it."
             )
         else:
-            message = (
+            message = gettext(
                 "Someone else saved this item while you were editing it. Nothing was saved yet: your text is "
                 "kept below beside the saved text."
             )
@@ -645,7 +689,9 @@ def save_item(actor: User, event_id: int, item_id: int, version: int, values: di
     if not changes:
         clear_presence(actor.id, item.id)
         db.session.commit()
-        return Saved(item, event=event, agenda_version=None, message=f"No changes to “{item.title}”.")
+        return Saved(
+            item, event=event, agenda_version=None, message=gettext("No changes to “%(title)s”.", title=item.title)
+        )
     before = item_snapshot(item)
     now = utcnow()
     result = db.session.connection().execute(
@@ -667,14 +713,14 @@ def save_item(actor: User, event_id: int, item_id: int, version: int, values: di
     _record(actor, item, "item.updated", before, item_snapshot(item))
     clear_presence(actor.id, item.id)
     set_committed_value(event, "agenda_version", bump_agenda(event.id))
-    _audit(actor, "agendas.item_edited", item, event, f"edited “{item.title}” on the agenda of “{event.title}”")
+    _audit(actor, "agendas.item_edited", item, event, N_("edited “%(title)s” on the agenda of “%(event)s”"))
     db.session.commit()
     return Saved(
         item,
         event=event,
         agenda_version=event.agenda_version,
         reordered=any(name in changes for name in ("day", "start", "end")),
-        message=f"Saved “{item.title}”.",
+        message=gettext("Saved “%(title)s”.", title=item.title),
     )
 
 
@@ -700,10 +746,14 @@ def recreate_item(actor: User, event_id: int, item_id: int, values: dict[str, An
     _record(actor, item, "item.recreated", before, item_snapshot(item))
     clear_presence(actor.id, item.id)
     version = bump_agenda(event.id)
-    _audit(actor, "agendas.item_recreated", item, event, f"re-created “{item.title}” on the agenda of “{event.title}”")
+    _audit(actor, "agendas.item_recreated", item, event, N_("re-created “%(title)s” on the agenda of “%(event)s”"))
     db.session.commit()
     return Saved(
-        item, event=event, agenda_version=version, reordered=True, message=f"Re-created “{item.title}” with your text."
+        item,
+        event=event,
+        agenda_version=version,
+        reordered=True,
+        message=gettext("Re-created “%(title)s” with your text.", title=item.title),
     )
 
 
@@ -719,12 +769,18 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
     event = lock_agenda(actor, event_id, locked)
     item = found if found is not None else _fresh_item(event.id, item_id)  # none: LookupError, as a 404
     if item.deleted_at is not None:
-        raise RuleViolation(f"“{item.title}” was deleted in the meantime; it cannot be moved.", status=409)
+        raise RuleViolation(
+            gettext("“%(title)s” was deleted in the meantime; it cannot be moved.", title=item.title), status=409
+        )
     if direction == "day":
         if to_day is None or not 1 <= to_day <= event.days:
-            raise RuleViolation(f"Choose a day of the event (1 to {event.days}).", field="day", status=422)
+            raise RuleViolation(
+                gettext("Choose a day of the event (1 to %(days)d).", days=event.days), field="day", status=422
+            )
         if to_day == item.day:
-            raise RuleViolation(f"“{item.title}” is on day {to_day} already.", status=409)
+            raise RuleViolation(
+                gettext("“%(title)s” is on day %(day)d already.", title=item.title, day=to_day), status=409
+            )
         check_room(event, to_day, field=None)
         before = item_snapshot(item)
         message = _place_on_day(event, item, to_day)
@@ -734,22 +790,31 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
         previous, current, following = timeplan.neighbours(ordered, item.id)
         if direction == "earlier":
             if previous is None:
-                raise RuleViolation(f"“{item.title}” is the first item of day {item.day} already.", status=409)
+                raise RuleViolation(
+                    gettext("“%(title)s” is the first item of day %(day)d already.", title=item.title, day=item.day),
+                    status=409,
+                )
             first, second = previous, current
         else:
             if following is None:
-                raise RuleViolation(f"“{item.title}” is the last item of day {item.day} already.", status=409)
+                raise RuleViolation(
+                    gettext("“%(title)s” is the last item of day %(day)d already.", title=item.title, day=item.day),
+                    status=409,
+                )
             first, second = current, following
         try:
             new_second, new_first = timeplan.swap_with_previous(_span(first), _span(second))
         except ValueError:
-            raise RuleViolation("That move would push a slot past midnight.", status=409) from None
+            raise RuleViolation(gettext("That move would push a slot past midnight."), status=409) from None
         moved = [(first, item_snapshot(first)), (second, item_snapshot(second))]
         first.start, first.end = timeplan.clock(new_first.start), timeplan.clock(new_first.end)
         second.start, second.end = timeplan.clock(new_second.start), timeplan.clock(new_second.end)
-        message = f"Moved “{item.title}” {direction}: now {_slot_text(item)}."
+        if direction == "earlier":
+            message = gettext("Moved “%(title)s” earlier: now %(slot)s.", title=item.title, slot=_slot_text(item))
+        else:
+            message = gettext("Moved “%(title)s” later: now %(slot)s.", title=item.title, slot=_slot_text(item))
     else:
-        raise RuleViolation("Choose earlier, later or another day.", status=422)
+        raise RuleViolation(gettext("Choose earlier, later or another day."), status=422)
     for moved_item, before in moved:
         moved_item.version = before["version"] + 1
         moved_item.updated_at = utcnow()
@@ -758,7 +823,7 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
     for moved_item, before in moved:
         _record(actor, moved_item, "item.moved", before, item_snapshot(moved_item))
     version = bump_agenda(event.id)
-    _audit(actor, "agendas.item_moved", item, event, f"moved “{item.title}” on the agenda of “{event.title}”")
+    _audit(actor, "agendas.item_moved", item, event, N_("moved “%(title)s” on the agenda of “%(event)s”"))
     db.session.commit()
     return Saved(
         item, event=event, agenda_version=version, reordered=True, message=message, moved=[m for m, _ in moved]
@@ -774,24 +839,43 @@ def _place_on_day(event: TrainingEvent, item: AgendaItem, to_day: int) -> str:
     item.position = max((other.position for other in others), default=0) + 1
     if clash is None:
         item.day = to_day
-        return f"Moved “{item.title}” to day {to_day}, at the same time ({_slot_text(item)}), which was free there."
+        return gettext(
+            "Moved “%(title)s” to day %(day)d, at the same time (%(slot)s), which was free there.",
+            title=item.title,
+            day=to_day,
+            slot=_slot_text(item),
+        )
     start = max(timeplan.minutes(other.end) for other in others)
     end = start + span.length
     if end >= 24 * 60:
         raise RuleViolation(
-            f"“{item.title}” was not moved: on day {to_day}, {_slot_text(item)} is taken by “{clash.title}”, and "
-            f"after the day's last item (which ends at {timeplan.format_clock(timeplan.clock(start))}) it would run "
-            "past midnight. Make room on that day first, or edit the item's times.",
+            gettext(
+                "“%(title)s” was not moved: on day %(day)d, %(slot)s is taken by “%(other)s”, and after the day's "
+                "last item (which ends at %(end)s) it would run past midnight. Make room on that day first, or "
+                "edit the item's times.",
+                title=item.title,
+                day=to_day,
+                slot=_slot_text(item),
+                other=clash.title,
+                end=timeplan.format_clock(timeplan.clock(start)),
+            ),
             status=409,
         )
     taken = _slot_text(item)
     item.day, item.start, item.end = to_day, timeplan.clock(start), timeplan.clock(end)
-    message = (
-        f"Moved “{item.title}” to day {to_day}. {taken} was taken there by “{clash.title}”, so it now follows "
-        f"the day's last item: {_slot_text(item)}."
+    message = gettext(
+        "Moved “%(title)s” to day %(day)d. %(taken)s was taken there by “%(other)s”, so it now follows the day's "
+        "last item: %(slot)s.",
+        title=item.title,
+        day=to_day,
+        taken=taken,
+        other=clash.title,
+        slot=_slot_text(item),
     )
-    if end > timeplan.minutes(event.day_end):
-        message += f" That is after the day's end ({timeplan.format_clock(event.day_end)}): check the times."
+    if end > timeplan.minutes(event.day_end):  # a sentence of its own, after the first
+        message += " " + gettext(
+            "That is after the day's end (%(end)s): check the times.", end=timeplan.format_clock(event.day_end)
+        )
     return message
 
 
@@ -809,7 +893,12 @@ def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
     item = _fresh_item(event.id, item_id)
     if item.deleted_at is not None:
         db.session.commit()
-        return Saved(item, event=event, agenda_version=None, message=f"“{item.title}” was deleted already.")
+        return Saved(
+            item,
+            event=event,
+            agenda_version=None,
+            message=gettext("“%(title)s” was deleted already.", title=item.title),
+        )
     before = item_snapshot(item)
     item.deleted_at = utcnow()
     item.version = before["version"] + 1
@@ -818,9 +907,15 @@ def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
     _record(actor, item, "item.deleted", before, item_snapshot(item))
     db.session.execute(delete(AgendaPresence).where(AgendaPresence.item_id == item.id))
     version = bump_agenda(event.id)
-    _audit(actor, "agendas.item_deleted", item, event, f"deleted “{item.title}” from the agenda of “{event.title}”")
+    _audit(actor, "agendas.item_deleted", item, event, N_("deleted “%(title)s” from the agenda of “%(event)s”"))
     db.session.commit()
-    return Saved(item, event=event, agenda_version=version, reordered=True, message=f"Deleted “{item.title}”.")
+    return Saved(
+        item,
+        event=event,
+        agenda_version=version,
+        reordered=True,
+        message=gettext("Deleted “%(title)s”.", title=item.title),
+    )
 
 
 def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
@@ -828,7 +923,12 @@ def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
     item = _fresh_item(event.id, item_id)
     if item.deleted_at is None:
         db.session.commit()
-        return Saved(item, event=event, agenda_version=None, message=f"“{item.title}” is on the agenda already.")
+        return Saved(
+            item,
+            event=event,
+            agenda_version=None,
+            message=gettext("“%(title)s” is on the agenda already.", title=item.title),
+        )
     _check_day(event, item.day)
     check_room(event, item.day, field=None)
     before = item_snapshot(item)
@@ -838,15 +938,26 @@ def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
     db.session.flush()
     _record(actor, item, "item.restored", before, item_snapshot(item))
     version = bump_agenda(event.id)
-    _audit(actor, "agendas.item_restored", item, event, f"restored “{item.title}” on the agenda of “{event.title}”")
+    _audit(actor, "agendas.item_restored", item, event, N_("restored “%(title)s” on the agenda of “%(event)s”"))
     db.session.commit()
-    return Saved(item, event=event, agenda_version=version, reordered=True, message=f"Restored “{item.title}”.")
+    return Saved(
+        item,
+        event=event,
+        agenda_version=version,
+        reordered=True,
+        message=gettext("Restored “%(title)s”.", title=item.title),
+    )
 
 
 def _check_day(event: TrainingEvent, day: int) -> None:
     if not 1 <= day <= event.days:
         raise RuleViolation(
-            f"This item is on day {day}, but the event has {event.days} day(s) now. Add a day to the event first.",
+            ngettext(
+                "This item is on day %(day)d, but the event has %(num)d day now. Add a day to the event first.",
+                "This item is on day %(day)d, but the event has %(num)d days now. Add a day to the event first.",
+                event.days,
+                day=day,
+            ),
             status=409,
         )
 
@@ -888,10 +999,14 @@ def restore_version(actor: User, event_id: int, change_id: int) -> Saved:
     after["restored_from"] = change.id
     _record(actor, item, "item.restored", before, after)
     version = bump_agenda(event.id)
-    _audit(actor, "agendas.item_restored", item, event, f"restored an earlier version of “{item.title}”")
+    _audit(actor, "agendas.item_restored", item, event, N_("restored an earlier version of “%(title)s”"))
     db.session.commit()
     return Saved(
-        item, event=event, agenda_version=version, reordered=True, message=f"Restored “{item.title}” as it was."
+        item,
+        event=event,
+        agenda_version=version,
+        reordered=True,
+        message=gettext("Restored “%(title)s” as it was.", title=item.title),
     )
 
 
@@ -1156,7 +1271,11 @@ def history_item_choices(event_id: int) -> list[tuple[int, str, bool]]:
         .limit(HISTORY_ITEM_CHOICES_MAX)
     ).all()
     return [
-        (item_id, f"Day {day}, {timeplan.format_clock(start)}: {title}", deleted_at is not None)
+        (
+            item_id,
+            gettext("Day %(day)d, %(time)s: %(title)s", day=day, time=timeplan.format_clock(start), title=title),
+            deleted_at is not None,
+        )
         for item_id, day, start, title, deleted_at in rows
     ]
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Any
 
+from flask_babel import gettext
+
 from protect.agendas.models import BREAK_KINDS
 
 MINUTES_PER_DAY = 24 * 60
@@ -26,13 +28,13 @@ def clock(total: int) -> time:
 
 
 def format_minutes(total: int) -> str:
-    """``95`` -> ``1 h 35 min``; ``0`` -> ``0 min``."""
+    """``95`` -> ``1 h 35 min``; ``0`` -> ``0 min`` (the units' abbreviations in the reader's language)."""
     hours, rest = divmod(max(total, 0), 60)
     if hours and rest:
-        return f"{hours} h {rest} min"
+        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=rest)
     if hours:
-        return f"{hours} h"
-    return f"{rest} min"
+        return gettext("%(hours)d h", hours=hours)
+    return gettext("%(minutes)d min", minutes=rest)
 
 
 def format_clock(value: time | None) -> str:
@@ -50,15 +52,25 @@ def slot_problems(
     or overlapping others are allowed (they are flagged on the agenda); these are not."""
     problems: dict[str, str] = {}
     if day is None or not 1 <= day <= days:
-        problems["day"] = f"Choose a day of the event (1 to {days})." if days > 1 else "This event has one day."
+        if days > 1:
+            problems["day"] = gettext("Choose a day of the event (1 to %(days)d).", days=days)
+        else:
+            problems["day"] = gettext("This event has one day.")
     if start is not None and end is not None:
         length = minutes(end) - minutes(start)
         if length <= 0:
-            problems["end"] = f"The end ({format_clock(end)}) must be after the start ({format_clock(start)})."
+            problems["end"] = gettext(
+                "The end (%(end)s) must be after the start (%(start)s).",
+                end=format_clock(end),
+                start=format_clock(start),
+            )
         elif length > day_length(day_start, day_end):
-            problems["end"] = (
-                f"A slot cannot be longer than the day ({format_clock(day_start)}–{format_clock(day_end)}, "
-                f"{format_minutes(day_length(day_start, day_end))}); this one lasts {format_minutes(length)}."
+            hours = f"{format_clock(day_start)}–{format_clock(day_end)}"
+            problems["end"] = gettext(
+                "A slot cannot be longer than the day (%(hours)s, %(day_length)s); this one lasts %(length)s.",
+                hours=hours,
+                day_length=format_minutes(day_length(day_start, day_end)),
+                length=format_minutes(length),
             )
     return problems
 

@@ -26,7 +26,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, get_timezone
+from flask_babel import format_number, get_locale, get_timezone, gettext, lazy_gettext, ngettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from jinja2_fragments.flask import render_block, render_blocks
@@ -38,7 +38,7 @@ from protect.agendas import services, timeplan
 from protect.agendas.cache import days_cache
 from protect.agendas.forms import EditItemForm, EventForm, FilterForm, ItemForm
 from protect.agendas.ical import agenda_calendar
-from protect.agendas.models import AUDIENCES, DAYS_MAX, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent
+from protect.agendas.models import AUDIENCES, DAYS_MAX, EVENT_STATUSES, ITEM_KINDS, AgendaItem, TrainingEvent, label
 from protect.agendas.presentation import (
     Conflict,
     ConflictRow,
@@ -55,10 +55,12 @@ from protect.core.database import writing
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, trigger
+from protect.core.i18n import WORKING_LANGUAGE, current_language
 from protect.core.inputs import parse_int
 from protect.core.pagecache import TOKEN_PLACEHOLDER, cached_page
 from protect.core.permissions import can, require, role_required
 from protect.core.regions import COUNTRIES
+from protect.core.timefmt import long_date
 from protect.extensions import db
 
 bp = Blueprint("agendas", __name__, url_prefix="/events")
@@ -72,11 +74,31 @@ def _agenda_helpers() -> dict[str, Any]:
         "ITEM_KINDS": ITEM_KINDS,
         "AUDIENCES": AUDIENCES,
         "EVENT_STATUSES": EVENT_STATUSES,
+        "kind_label": _kind_label,
+        "label_of": label,
+        "audiences_text": _audiences_text,
+        # On the elements that hold the group's own text (agenda item titles and notes, the event's title and
+        # description): `lang="en"` when the interface is in another language, so screen readers read it as such.
+        "working_lang": _working_lang(),
         "clock": timeplan.format_clock,
         "duration": timeplan.format_minutes,
         # One token for every form of the page (``csrf_token()`` per form costs a call each).
         "form_token": generate_csrf(),
     }
+
+
+def _kind_label(kind: str) -> str:
+    return label(ITEM_KINDS, kind)
+
+
+def _audiences_text(keys: list[str]) -> str:
+    return ", ".join(label(AUDIENCES, key) for key in keys)
+
+
+def _working_lang() -> Markup:
+    if current_language() == WORKING_LANGUAGE:
+        return Markup("")
+    return Markup(' lang="%s"') % WORKING_LANGUAGE
 
 
 def _event_path(event_id: int) -> str:
@@ -96,7 +118,7 @@ def _keep_loaded_rows_after_commit() -> None:
 @bp.errorhandler(LookupError)
 def _not_here(_error: LookupError) -> Response:
     db.session.rollback()
-    return error_response(404, "There is no such item on this agenda. It may belong to another event.")
+    return error_response(404, gettext("There is no such item on this agenda. It may belong to another event."))
 
 
 # Loading ------------------------------------------------------------------------------------------------------
@@ -110,7 +132,7 @@ def _event_or_404(event_id: int) -> TrainingEvent:
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if event is None:
-        abort(404, "There is no such training event.")
+        abort(404, gettext("There is no such training event."))
     return event
 
 
@@ -119,9 +141,9 @@ def _item_or_404(event: TrainingEvent, item_id: int, *, deleted_too: bool = Fals
         select(AgendaItem).where(AgendaItem.id == item_id, AgendaItem.event_id == event.id)
     ).scalar_one_or_none()
     if item is None:
-        abort(404, "There is no such item on this agenda. It may belong to another event.")
+        abort(404, gettext("There is no such item on this agenda. It may belong to another event."))
     if item.deleted_at is not None and not deleted_too:
-        abort(410, f"“{item.title}” has been deleted. Its history page can restore it.")
+        abort(410, gettext("“%(title)s” has been deleted. Its history page can restore it.", title=item.title))
     return item
 
 
@@ -256,7 +278,7 @@ def _light_event_or_404(event_id: int) -> TrainingEvent:
     """The event without its proposer (for changes: the page header is not rendered)."""
     event = db.session.get(TrainingEvent, event_id)
     if event is None:
-        abort(404, "There is no such training event.")
+        abort(404, gettext("There is no such training event."))
     return event
 
 
@@ -316,7 +338,7 @@ def new_event():
             db.session.rollback()
             getattr(form, error.field or "title").errors.append(error.message)
         else:
-            flash(f"The training “{event.title}” is proposed. Now draft its agenda.", "success")
+            flash(gettext("The training “%(title)s” is proposed. Now draft its agenda.", title=event.title), "success")
             return redirect(url_for("agendas.show_event", event_id=event.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("agendas/event_form.html", form=form, event=None, conflict=None), status
@@ -333,7 +355,7 @@ def edit_event(event_id: int):
     conflict = None
     if form.validate_on_submit():
         if form.version.data is None:
-            form.version.errors = ["The form does not say which version it began from. Reload the page."]
+            form.version.errors = [gettext("The form does not say which version it began from. Reload the page.")]
             return render_template("agendas/event_form.html", form=form, event=event, conflict=None), 422
         try:
             services.update_event(current_user, event.id, form.version.data, form.values())
@@ -347,7 +369,7 @@ def edit_event(event_id: int):
             db.session.rollback()
             getattr(form, error.field or "title").errors.append(error.message)
             return render_template("agendas/event_form.html", form=form, event=event, conflict=None), error.status
-        flash("The event is saved.", "success")
+        flash(gettext("The event is saved."), "success")
         return redirect(url_for("agendas.show_event", event_id=event.id), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("agendas/event_form.html", form=form, event=event, conflict=None), status
@@ -376,15 +398,15 @@ def _event_text(name: str, value: Any) -> str:
     if value is None:
         return ""
     if name == "audiences":
-        return ", ".join(AUDIENCES.get(a, a) for a in value)
+        return ", ".join(label(AUDIENCES, a) for a in value)
     if name == "country":
         return COUNTRIES.get(value, (value,))[0]
     if name == "status":
-        return EVENT_STATUSES.get(value, value)
+        return label(EVENT_STATUSES, value)
     if name in ("day_start", "day_end"):
         return timeplan.format_clock(value)
     if name == "first_day":
-        return value.strftime("%-d %B %Y")
+        return long_date(value)
     return str(value)
 
 
@@ -400,7 +422,7 @@ def show_event(event_id: int):
             select(AgendaItem).where(AgendaItem.id == deleted, AgendaItem.event_id == event.id)
         ).scalar_one_or_none()
         if item is not None and item.deleted_at is not None:
-            notice = {"text": f"Deleted “{item.title}”.", "undo": item}
+            notice = {"text": gettext("Deleted “%(title)s”.", title=item.title), "undo": item}
     return render_template(TEMPLATE, **_page_context(event, notice=notice))
 
 
@@ -413,7 +435,7 @@ def agenda_changes(event_id: int):
         select(TrainingEvent.agenda_version).where(TrainingEvent.id == event_id)
     ).scalar_one_or_none()
     if version is None:
-        abort(404, "There is no such training event.")
+        abort(404, gettext("There is no such training event."))
     presence = services.live_presence(event_id, current_user.id)
     if request.args.get("since", type=int) == version and request.args.get("p") == services.presence_token(presence):
         return Response(status=204)
@@ -650,7 +672,7 @@ def new_item(event_id: int):
     else:
         day = request.args.get("day", 1, type=int)
         if not 1 <= day <= event.days:
-            abort(404, f"This event has no day {day}.")
+            abort(404, gettext("This event has no day %(day)d.", day=day))
         last = [item for item in services.agenda_items(event.id) if item.day == day]
         start = max((timeplan.minutes(item.end) for item in last), default=timeplan.minutes(event.day_start))
     start = min(start, 23 * 60)
@@ -751,7 +773,7 @@ def history(event_id: int):
     names = {person_id: user.display_name for person_id, user in services.people_by_id(people_ids).items()}
     item_choices = services.history_item_choices(event.id)
     if "item" in filters and all(choice[0] != filters["item"] for choice in item_choices):
-        item_choices.append((filters["item"], f"Item {filters['item']}", False))
+        item_choices.append((filters["item"], gettext("Item %(num)d", num=filters["item"]), False))
     people = services.history_people(event.id)
     kept = {name: value for name, value in filters.items() if name != "page"}
 
@@ -777,14 +799,14 @@ def history(event_id: int):
 
 # The kind of each recorded change, as the history names it.
 CHANGE_KINDS = {
-    "event.created": "Event proposed",
-    "event.updated": "Event changed",
-    "item.created": "Added",
-    "item.updated": "Edited",
-    "item.moved": "Moved",
-    "item.deleted": "Deleted",
-    "item.restored": "Restored",
-    "item.recreated": "Re-created",
+    "event.created": lazy_gettext("Event proposed"),
+    "event.updated": lazy_gettext("Event changed"),
+    "item.created": lazy_gettext("Added"),
+    "item.updated": lazy_gettext("Edited"),
+    "item.moved": lazy_gettext("Moved"),
+    "item.deleted": lazy_gettext("Deleted"),
+    "item.restored": lazy_gettext("Restored"),
+    "item.recreated": lazy_gettext("Re-created"),
 }
 # Longer texts are not compared word by word on the history page (a comparison of two long texts takes up to a
 # second; a page shows twenty changes): both versions are shown whole.
@@ -816,9 +838,9 @@ def _history_entry(change, items: dict[int, AgendaItem], names: dict[int, str]) 
     same_as_now = bool(state and live and all(state.get(name) == current.get(name) for name in services.ITEM_FIELDS))
     deletion = change.action == "item.deleted"
     if deletion:
-        note = "It is on the agenda again, as it was before this deletion." if same_as_now else ""
+        note = gettext("It is on the agenda again, as it was before this deletion.") if same_as_now else ""
     else:
-        note = "This is how the item is now." if same_as_now else ""
+        note = gettext("This is how the item is now.") if same_as_now else ""
     return {
         "change": change,
         "kind": CHANGE_KINDS.get(change.action, change.action),
@@ -828,7 +850,9 @@ def _history_entry(change, items: dict[int, AgendaItem], names: dict[int, str]) 
         "rows": rows,
         "restorable": state is not None and not same_as_now,
         "note": note,
-        "restore_label": "Restore the deleted item" if deletion and not live else "Restore this version",
+        "restore_label": gettext("Restore the deleted item")
+        if deletion and not live
+        else gettext("Restore this version"),
         "when_state": _state_line(state) if state else "",
         "restored_from": after.get("restored_from"),
     }
@@ -884,23 +908,40 @@ def _event_text_json(name: str, value: Any) -> str:
     if name in ("day_start", "day_end"):
         return value
     if name == "first_day":
-        return date.fromisoformat(value).strftime("%-d %B %Y")
+        return long_date(date.fromisoformat(value))
     return _event_text(name, value)
 
 
 def _state_line(state: dict[str, Any]) -> str:
-    return f"Day {state.get('day')}, {state.get('start')}–{state.get('end')}: {state.get('title')}"
+    return gettext(
+        "Day %(day)s, %(start)s–%(end)s: %(title)s",
+        day=state.get("day"),
+        start=state.get("start"),
+        end=state.get("end"),
+        title=state.get("title"),
+    )
 
 
 def _state_summary(state: dict[str, Any], names: dict[int, str]) -> str:
     """An item's state in one line: where it was and what it was."""
-    parts = [f"Day {state.get('day')}, {state.get('start')}–{state.get('end')}", ITEM_KINDS.get(state.get("kind"), "")]
+    parts = [
+        gettext("Day %(day)s, %(start)s–%(end)s", day=state.get("day"), start=state.get("start"), end=state.get("end")),
+        label(ITEM_KINDS, state.get("kind")) if state.get("kind") in ITEM_KINDS else "",
+    ]
     if state.get("speakers"):
-        parts.append(f"speakers: {state['speakers']}")
+        parts.append(gettext("speakers: %(speakers)s", speakers=state["speakers"]))
     if state.get("responsible_id"):
-        parts.append(f"responsible: {names.get(state['responsible_id'], 'a former member')}")
+        name = names.get(state["responsible_id"]) or gettext("a former member")
+        parts.append(gettext("responsible: %(name)s", name=name))
     if state.get("notes"):
-        parts.append(f"notes: {len(state['notes']):,} characters")
+        parts.append(
+            ngettext(
+                "notes: %(length)s character",
+                "notes: %(length)s characters",
+                len(state["notes"]),
+                length=format_number(len(state["notes"])),
+            )
+        )
     return " · ".join(part for part in parts if part)
 
 
@@ -916,7 +957,7 @@ def restore(event_id: int, change_id: int):
         db.session.rollback()
         flash(error.message, "error")
         return redirect(back, 303)
-    flash(f"{saved.message} The restore is in the history too.", "success")
+    flash(saved.message + " " + gettext("The restore is in the history too."), "success")
     return redirect(back, 303)
 
 

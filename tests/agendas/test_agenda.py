@@ -31,7 +31,7 @@ def test_the_agenda_shows_days_side_by_side_with_totals_and_flags(expert_client,
     make_item(event, expert, 2, "16:30", "17:30", title="Late panel", kind="panel", notes="Bring *cases*")
     page = expert_client.get(f"/events/{event.id}").get_data(as_text=True)
     assert page.index("Day 1") < page.index("Day 2")
-    assert "Tuesday 16 March 2027" in page and "Wednesday 17 March 2027" in page
+    assert "Tuesday, 16 March 2027" in page and "Wednesday, 17 March 2027" in page
     assert "Programme <strong>2 h 15 min</strong> · Breaks <strong>15 min</strong>" in page
     assert "Overlaps “Overlapping workshop” (10:15–11:00)" in page
     assert "Outside the day's hours (09:00–17:00)" in page

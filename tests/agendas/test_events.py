@@ -152,7 +152,7 @@ def test_days_with_items_cannot_be_cut_off(client_for, moderator):
     data = {**NEW_EVENT, "days": "2", "version": str(event.version)}
     response = client_for(moderator).post(f"/events/{event.id}/edit", data=data)
     assert response.status_code == 409
-    assert "1 agenda item(s) are on days after day 2" in response.get_data(as_text=True)
+    assert "1 agenda item is on a day after day 2" in response.get_data(as_text=True)
     assert db.session.get(TrainingEvent, event.id).days == 3
 
 

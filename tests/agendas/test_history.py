@@ -211,7 +211,7 @@ def test_restoring_onto_a_day_the_event_no_longer_has_is_explained(client_for, m
     response = client.post(
         f"/events/{event.id}/history/{change_id(item, 'item.created')}/restore", follow_redirects=True
     )
-    assert "the event has 2 day(s) now" in response.get_data(as_text=True)
+    assert "the event has 2 days now" in response.get_data(as_text=True)
     assert fresh(item).day == 1
 
 
