@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, request
 from flask_login import current_user
 
@@ -59,6 +61,19 @@ def _require_sign_in() -> Response | None:
     if current_user.is_authenticated:
         return None
     return login_manager.unauthorized()
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site: never another host, a scheme, or a protocol-relative URL. Whitespace and
+    control characters are refused outright: browsers drop them, so ``/\t/evil.example`` becomes ``//evil…``."""
+    if not target or not target.startswith("/") or "\\" in target:
+        return None
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path.startswith("//"):
+        return None
+    return target
 
 
 def init_app(app: Flask) -> None:

@@ -7,12 +7,12 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from protect.auth.views import safe_next
 from protect.core import i18n
 from protect.core.audit import recent_activity
 from protect.core.pagecache import cached_page
 from protect.core.permissions import public
 from protect.core.registry import dashboard_panels
+from protect.core.security import safe_next
 from protect.extensions import db
 
 bp = Blueprint("home", __name__)
