@@ -1,8 +1,9 @@
 """Countries, sectors, roles and time zones of the Baltic Sea Region that the workspace serves.
 
 The names are shown in the reader's language: a country's is Babel's name of the territory in the request's
-locale (``get_locale().territories``), a sector's a message of the catalogue. Both are lazy strings in the
-module's tables (``str()`` one where a plain string is needed); ``country_name`` and ``sector_name`` give str.
+locale (``get_locale().territories``), a sector's a message of the catalogue. ``COUNTRY_NAMES``, ``SECTORS`` and
+the choices hold lazy strings (``str()`` one where a plain string is needed); ``country_name`` and ``sector_name``
+give str. ``COUNTRIES`` keeps the English names (for code and logs, not for display).
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ _ENGLISH = babel_locale("en")
 
 def _territory(code: str) -> str:
     if not has_request_context():  # a CLI command (the demo data, say): no reader, English
-        name = _ENGLISH.territories.get(code) or code
-        return f"{name} (North-West)" if code == "RU" else name
+        return COUNTRIES[code][0]
     name = get_locale().territories.get(code) or _ENGLISH.territories.get(code) or code
     if code == "RU":  # the region's part of Russia only
         # Translators: the part of Russia in the Baltic Sea Region; %(country)s is "Russia".
@@ -29,7 +29,9 @@ def _territory(code: str) -> str:
 
 def _translated(name: LazyString) -> str:
     """``name`` in the reader's language; English outside a request (a CLI command has no reader)."""
-    return str(name) if has_request_context() else name._args[0]
+    if has_request_context():
+        return str(name)
+    return name._args[0] if name._func is gettext else str(name)  # a message's English, or _territory's
 
 
 def _country(code: str) -> LazyString:
@@ -39,22 +41,24 @@ def _country(code: str) -> LazyString:
 # Translators: the last choice in the lists of countries and of sectors; a form that fits both.
 OTHER = lazy_gettext("Other")
 
-# code -> (name, capital's IANA time zone)
-COUNTRIES: dict[str, tuple[LazyString, str]] = {
-    "DK": (_country("DK"), "Europe/Copenhagen"),
-    "EE": (_country("EE"), "Europe/Tallinn"),
-    "FI": (_country("FI"), "Europe/Helsinki"),
-    "DE": (_country("DE"), "Europe/Berlin"),
-    "IS": (_country("IS"), "Atlantic/Reykjavik"),
-    "LV": (_country("LV"), "Europe/Riga"),
-    "LT": (_country("LT"), "Europe/Vilnius"),
-    "NO": (_country("NO"), "Europe/Oslo"),
-    "PL": (_country("PL"), "Europe/Warsaw"),
-    "RU": (_country("RU"), "Europe/Moscow"),
-    "SE": (_country("SE"), "Europe/Stockholm"),
-    "XX": (OTHER, "UTC"),
+# code -> (English name, capital's IANA time zone). Show ``country_name(code)``: the name in the reader's language.
+COUNTRIES: dict[str, tuple[str, str]] = {
+    "DK": ("Denmark", "Europe/Copenhagen"),
+    "EE": ("Estonia", "Europe/Tallinn"),
+    "FI": ("Finland", "Europe/Helsinki"),
+    "DE": ("Germany", "Europe/Berlin"),
+    "IS": ("Iceland", "Atlantic/Reykjavik"),
+    "LV": ("Latvia", "Europe/Riga"),
+    "LT": ("Lithuania", "Europe/Vilnius"),
+    "NO": ("Norway", "Europe/Oslo"),
+    "PL": ("Poland", "Europe/Warsaw"),
+    "RU": ("Russia (North-West)", "Europe/Moscow"),
+    "SE": ("Sweden", "Europe/Stockholm"),
+    "XX": ("Other", "UTC"),
 }
-COUNTRY_CHOICES = [(code, name) for code, (name, _tz) in COUNTRIES.items()]
+# The names in the reader's language, for the select fields (lazy: each request's own language).
+COUNTRY_NAMES: dict[str, LazyString] = {code: OTHER if code == "XX" else _country(code) for code in COUNTRIES}
+COUNTRY_CHOICES = list(COUNTRY_NAMES.items())
 
 SECTORS: dict[str, LazyString] = {
     "law_enforcement": lazy_gettext("Law enforcement"),
@@ -71,10 +75,8 @@ TIME_ZONE_CHOICES = [(tz, tz.replace("_", " ")) for tz in TIME_ZONES]
 
 def country_name(code: str | None) -> str:
     """The country's name in the reader's language (the code itself for a code we do not know)."""
-    name = COUNTRIES.get(code or "", ("", ""))[0]
-    if code == "XX":
-        return _translated(name)
-    return str(name) or (code or "")
+    name = COUNTRY_NAMES.get(code or "")
+    return _translated(name) if name is not None else (code or "")
 
 
 def country_time_zone(code: str | None) -> str:
