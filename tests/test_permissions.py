@@ -260,6 +260,11 @@ def test_public_marks_the_view_and_returns_it():
     assert page() == "open to all"
 
 
-def test_the_roles_and_their_labels():
+def test_the_roles_and_their_labels(app):
     assert ROLES == ("expert", "moderator", "admin")
-    assert permissions.ROLE_CHOICES == [("expert", "Expert"), ("moderator", "Moderator"), ("admin", "Administrator")]
+    with app.test_request_context():  # the labels are in the reader's language: English without a request's
+        assert permissions.ROLE_CHOICES == [
+            ("expert", "Expert"),
+            ("moderator", "Moderator"),
+            ("admin", "Administrator"),
+        ]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask_babel import force_locale
 
 from protect.auth import services
 from protect.core.errors import RuleViolation
@@ -22,21 +23,22 @@ def init_app(app: Flask) -> None:
         """Create an account for EMAIL directly (the first administrator, say). Asks for the password."""
         if not display_name:
             display_name = click.prompt("Display name")
-        problems = services.password_problems(password, email)
-        if problems:
-            raise click.ClickException(" ".join(problems))
-        try:
-            user = services.create_user(
-                email,
-                display_name,
-                password,
-                role=role,
-                country=country,
-                sector=sector,
-                time_zone=country_time_zone(country) if country != "XX" else "Europe/Copenhagen",
-            )
-        except RuleViolation as error:
-            raise click.ClickException(error.message) from error
+        with force_locale("en"):  # no request to choose a language from: the administrator's CLI is English
+            problems = services.password_problems(password, email)
+            if problems:
+                raise click.ClickException(" ".join(problems))
+            try:
+                user = services.create_user(
+                    email,
+                    display_name,
+                    password,
+                    role=role,
+                    country=country,
+                    sector=sector,
+                    time_zone=country_time_zone(country) if country != "XX" else "Europe/Copenhagen",
+                )
+            except RuleViolation as error:
+                raise click.ClickException(error.message) from error
         db.session.commit()
         click.echo(f"Created {user.role} {user.email}.")
 

@@ -11,40 +11,52 @@ from protect.core.i18n import LANGUAGES
 from protect.core.permissions import ROLE_CHOICES
 from protect.core.regions import COUNTRY_CHOICES, SECTOR_CHOICES, TIME_ZONE_CHOICES
 
-EMAIL = [DataRequired("Enter an email address."), Email("Enter a valid email address."), Length(max=254)]
+EMAIL = [
+    DataRequired(lazy_gettext("Enter an email address.")),
+    Email(lazy_gettext("Enter a valid email address.")),
+    Length(max=254),
+]
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+    email = EmailField(
+        lazy_gettext("Email"), validators=[DataRequired(lazy_gettext("Enter your email address.")), Length(max=254)]
+    )
+    password = PasswordField(
+        lazy_gettext("Password"), validators=[DataRequired(lazy_gettext("Enter your password.")), Length(max=200)]
+    )
     next = HiddenField()
 
 
 class InviteForm(FlaskForm):
-    email = EmailField("Email", validators=EMAIL)
-    role = SelectField("Role", choices=choices(ROLE_CHOICES), default="expert")
-    country = SelectField("Country", choices=choices(COUNTRY_CHOICES))
-    sector = SelectField("Sector", choices=choices(SECTOR_CHOICES))
+    email = EmailField(lazy_gettext("Email"), validators=EMAIL)
+    role = SelectField(lazy_gettext("Role"), choices=choices(ROLE_CHOICES), default="expert")
+    country = SelectField(lazy_gettext("Country"), choices=choices(COUNTRY_CHOICES))
+    sector = SelectField(lazy_gettext("Sector"), choices=choices(SECTOR_CHOICES))
 
 
 class _NewPassword:
     password = PasswordField(
-        "New password",
-        validators=[DataRequired("Choose a password."), Length(max=200)],
-        description="At least 10 characters. A few unrelated words make a strong one.",
+        lazy_gettext("New password"),
+        validators=[DataRequired(lazy_gettext("Choose a password.")), Length(max=200)],
+        description=lazy_gettext("At least 10 characters. A few unrelated words make a strong one."),
     )
     confirm = PasswordField(
-        "Repeat the password",
-        validators=[DataRequired("Repeat the password."), EqualTo("password", "The two passwords differ.")],
+        lazy_gettext("Repeat the password"),
+        validators=[
+            DataRequired(lazy_gettext("Repeat the password.")),
+            EqualTo("password", lazy_gettext("The two passwords differ.")),
+        ],
     )
 
 
 class AcceptInvitationForm(_NewPassword, FlaskForm):
     display_name = StringField(
-        "Your name as others see it", validators=[DataRequired("Enter your name."), Length(max=120)]
+        lazy_gettext("Your name as others see it"),
+        validators=[DataRequired(lazy_gettext("Enter your name.")), Length(max=120)],
     )
-    organisation = StringField("Organisation", validators=[Optional(), Length(max=200)])
-    time_zone = SelectField("Time zone", choices=choices(TIME_ZONE_CHOICES))
+    organisation = StringField(lazy_gettext("Organisation"), validators=[Optional(), Length(max=200)])
+    time_zone = SelectField(lazy_gettext("Time zone"), choices=choices(TIME_ZONE_CHOICES))
 
 
 class ResetPasswordForm(_NewPassword, FlaskForm):
@@ -52,12 +64,16 @@ class ResetPasswordForm(_NewPassword, FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField("Name", validators=[DataRequired("Enter your name."), Length(max=120)])
-    organisation = StringField("Organisation", validators=[Optional(), Length(max=200)])
-    country = SelectField("Country", choices=choices(COUNTRY_CHOICES))
-    sector = SelectField("Sector", choices=choices(SECTOR_CHOICES))
+    display_name = StringField(
+        lazy_gettext("Name"), validators=[DataRequired(lazy_gettext("Enter your name.")), Length(max=120)]
+    )
+    organisation = StringField(lazy_gettext("Organisation"), validators=[Optional(), Length(max=200)])
+    country = SelectField(lazy_gettext("Country"), choices=choices(COUNTRY_CHOICES))
+    sector = SelectField(lazy_gettext("Sector"), choices=choices(SECTOR_CHOICES))
     time_zone = SelectField(
-        "Time zone", choices=choices(TIME_ZONE_CHOICES), description="Dates and times are shown to you in this zone."
+        lazy_gettext("Time zone"),
+        choices=choices(TIME_ZONE_CHOICES),
+        description=lazy_gettext("Dates and times are shown to you in this zone."),
     )
     language = SelectField(
         lazy_gettext("Language"),
@@ -72,20 +88,25 @@ class ProfileForm(FlaskForm):
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
+    current_password = PasswordField(
+        lazy_gettext("Current password"), validators=[DataRequired(lazy_gettext("Enter your current password."))]
+    )
     new_password = PasswordField(
-        "New password",
-        validators=[DataRequired("Choose a new password."), Length(max=200)],
-        description="At least 10 characters.",
+        lazy_gettext("New password"),
+        validators=[DataRequired(lazy_gettext("Choose a new password.")), Length(max=200)],
+        description=lazy_gettext("At least 10 characters."),
     )
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired("Repeat the new password."), EqualTo("new_password", "The two passwords differ.")],
+        lazy_gettext("Repeat the new password"),
+        validators=[
+            DataRequired(lazy_gettext("Repeat the new password.")),
+            EqualTo("new_password", lazy_gettext("The two passwords differ.")),
+        ],
     )
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=choices(ROLE_CHOICES))
+    role = SelectField(lazy_gettext("Role"), choices=choices(ROLE_CHOICES))
 
 
 class ConfirmForm(FlaskForm):

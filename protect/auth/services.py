@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import NamedTuple
 
 from flask import current_app, url_for
+from flask_babel import gettext, ngettext
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,13 +15,27 @@ from protect.auth.models import Invitation, PasswordReset, User, UserSession, ha
 from protect.core import audit, changes
 from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation
+from protect.core.i18n import N_
 from protect.core.lru import app_cache
-from protect.core.permissions import ROLE_LABELS, ROLES
+from protect.core.permissions import ROLES
 from protect.extensions import db
 
 COMMON_PASSWORDS = frozenset(
     {"password", "password1", "password123", "1234567890", "qwertyuiop", "letmein123", "welcome123", "protect123"}
 )
+
+
+# The audit summaries of an invitation and of a change of role: one whole message for each role.
+INVITED_AS = {
+    "expert": N_("invited %(email)s as expert"),
+    "moderator": N_("invited %(email)s as moderator"),
+    "admin": N_("invited %(email)s as administrator"),
+}
+MADE_ROLE = {
+    "expert": N_("made %(name)s expert"),
+    "moderator": N_("made %(name)s moderator"),
+    "admin": N_("made %(name)s administrator"),
+}
 
 
 class LinkUnavailable(RuleViolation):
@@ -35,11 +50,11 @@ def password_problems(password: str, email: str = "") -> list[str]:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     problems = []
     if len(password) < minimum:
-        problems.append(f"Use at least {minimum} characters.")
+        problems.append(ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.", minimum))
     if len(password) > 200:
-        problems.append("Use at most 200 characters.")
+        problems.append(gettext("Use at most %(num)d characters.", num=200))
     if password.lower() in COMMON_PASSWORDS or (email and password.lower() == email.lower()):
-        problems.append("This password is too easy to guess.")
+        problems.append(gettext("This password is too easy to guess."))
     return problems
 
 
@@ -85,7 +100,7 @@ def record_login(user: User, ip_address: str = "", user_agent: str = "") -> str:
     nothing) and the audit record. Returns the session's plain token for the cookie."""
     user.last_login_at = utcnow()
     token = start_session(user, ip_address, user_agent)
-    audit.record(user, "user.signed_in", user, summary="signed in", audience="admin")
+    audit.record(user, "user.signed_in", user, summary=N_("signed in"), audience="admin")
     db.session.commit()
     return token
 
@@ -148,14 +163,14 @@ def end_session(user: User, session_id: int, reason: str = "ended") -> UserSessi
         select(UserSession).where(UserSession.id == session_id, UserSession.user_id == user.id)
     ).scalar_one_or_none()
     if row is None or not is_live(row):
-        raise RuleViolation("There is no such session: it may have ended already.", status=404)
+        raise RuleViolation(gettext("There is no such session: it may have ended already."), status=404)
     row.ended_at, row.ended_reason = utcnow(), reason
     if reason == "ended":
         audit.record(
             user,
             "user.session_ended",
             user,
-            summary="ended one of their sessions",
+            summary=N_("ended one of their sessions"),
             details={"browser": row.browser, "ip_address": row.ip_address},
             audience="admin",
         )
@@ -220,9 +235,9 @@ def create_user(
 ) -> User:
     email = normalise_email(email)
     if role not in ROLES:
-        raise RuleViolation(f"Unknown role {role!r}.", field="role", status=422)
+        raise RuleViolation(gettext("Unknown role “%(role)s”.", role=role), field="role", status=422)
     if db.session.execute(select(User.id).where(User.email == email)).first():
-        raise RuleViolation("An account with this email address exists already.", field="email", status=409)
+        raise RuleViolation(gettext("An account with this email address exists already."), field="email", status=409)
     user = User(
         email=email,
         display_name=display_name.strip(),
@@ -252,7 +267,7 @@ def create_invitation(actor: User, email: str, role: str, country: str, sector: 
     """A single-use invitation; returns it with the plain token (only its hash is stored)."""
     email = normalise_email(email)
     if db.session.execute(select(User.id).where(User.email == email)).first():
-        raise RuleViolation("This person already has an account.", field="email", status=409)
+        raise RuleViolation(gettext("This person already has an account."), field="email", status=409)
     now = utcnow()
     # A new invitation replaces any pending one for the same address: only the newest link works.
     db.session.execute(
@@ -276,7 +291,8 @@ def create_invitation(actor: User, email: str, role: str, country: str, sector: 
         actor,
         "invitation.created",
         invitation,
-        summary=f"invited {email} as {ROLE_LABELS[role].lower()}",
+        summary=INVITED_AS[role],
+        params={"email": email},
         details={"email": email, "role": role, "country": country, "sector": sector},
         audience="admin",
     )
@@ -289,15 +305,17 @@ def invitation_for(token: str) -> Invitation:
         select(Invitation).where(Invitation.token_hash == hash_token(token))
     ).scalar_one_or_none()
     if invitation is None:
-        raise LinkUnavailable("This invitation link is not valid. Check that you copied all of it.", status=404)
+        raise LinkUnavailable(
+            gettext("This invitation link is not valid. Check that you copied all of it."), status=404
+        )
     state = invitation.state
     if state != "pending":
         messages = {
-            "used": "This invitation has been used already. If it was you, sign in.",
-            "revoked": "This invitation was withdrawn. Ask an administrator for a new one.",
-            "expired": "This invitation has expired. Ask an administrator for a new one.",
+            "used": N_("This invitation has been used already. If it was you, sign in."),
+            "revoked": N_("This invitation was withdrawn. Ask an administrator for a new one."),
+            "expired": N_("This invitation has expired. Ask an administrator for a new one."),
         }
-        raise LinkUnavailable(messages[state], status=410)
+        raise LinkUnavailable(gettext(messages[state]), status=410)
     return invitation
 
 
@@ -323,7 +341,7 @@ def accept_invitation(
     ).rowcount
     if claimed != 1:
         db.session.rollback()
-        raise LinkUnavailable("This invitation has been used already. If it was you, sign in.", status=410)
+        raise LinkUnavailable(gettext("This invitation has been used already. If it was you, sign in."), status=410)
     user = create_user(
         invitation.email,
         display_name,
@@ -336,20 +354,21 @@ def accept_invitation(
     )
     invitation.used_by_id = user.id
     start_session(user, *client)
-    audit.record(user, "user.joined", user, summary="joined the workspace")
+    audit.record(user, "user.joined", user, summary=N_("joined the workspace"))
     db.session.commit()
     return user
 
 
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
     if invitation.state != "pending":
-        raise RuleViolation("Only a pending invitation can be withdrawn.")
+        raise RuleViolation(gettext("Only a pending invitation can be withdrawn."))
     invitation.revoked_at = utcnow()
     audit.record(
         actor,
         "invitation.revoked",
         invitation,
-        summary=f"withdrew the invitation of {invitation.email}",
+        summary=N_("withdrew the invitation of %(email)s"),
+        params={"email": invitation.email},
         audience="admin",
     )
     db.session.commit()
@@ -376,7 +395,12 @@ def create_password_reset(actor: User, user: User) -> str:
         )
     )
     audit.record(
-        actor, "user.reset_link", user, summary=f"made a password reset link for {user.display_name}", audience="admin"
+        actor,
+        "user.reset_link",
+        user,
+        summary=N_("made a password reset link for %(name)s"),
+        params={"name": user.display_name},
+        audience="admin",
     )
     db.session.commit()
     return token
@@ -387,10 +411,13 @@ def reset_for(token: str) -> PasswordReset:
         select(PasswordReset).where(PasswordReset.token_hash == hash_token(token))
     ).scalar_one_or_none()
     if reset is None:
-        raise LinkUnavailable("This password reset link is not valid. Check that you copied all of it.", status=404)
+        raise LinkUnavailable(
+            gettext("This password reset link is not valid. Check that you copied all of it."), status=404
+        )
     if reset.used_at or reset.expires_at <= utcnow() or not reset.user.active:
         raise LinkUnavailable(
-            "This password reset link has expired or been used. Ask an administrator for a new one.", status=410
+            gettext("This password reset link has expired or been used. Ask an administrator for a new one."),
+            status=410,
         )
     return reset
 
@@ -408,12 +435,14 @@ def use_password_reset(token: str, password: str, client: tuple[str, str] = ("",
     ).rowcount
     if claimed != 1:
         db.session.rollback()
-        raise LinkUnavailable("This password reset link has been used already.", status=410)
+        raise LinkUnavailable(gettext("This password reset link has been used already."), status=410)
     user = reset.user
     user.set_password(password)
     end_all_sessions(user, "password_reset")
     start_session(user, *client)
-    audit.record(user, "user.password_reset", user, summary="set a new password with a reset link", audience="admin")
+    audit.record(
+        user, "user.password_reset", user, summary=N_("set a new password with a reset link"), audience="admin"
+    )
     db.session.commit()
     return user
 
@@ -431,7 +460,7 @@ def update_profile(user: User, **fields: str) -> None:
                 setattr(user, name, value)
     if changed:
         audit.record(
-            user, "user.profile_updated", user, summary="updated their profile", details=changed, audience="admin"
+            user, "user.profile_updated", user, summary=N_("updated their profile"), details=changed, audience="admin"
         )
     db.session.commit()
 
@@ -439,14 +468,14 @@ def update_profile(user: User, **fields: str) -> None:
 def change_password(user: User, current: str, new: str, ip_address: str = "", user_agent: str = "") -> str:
     """Every session ends, this one too; this browser continues in a new session (its token is returned)."""
     if not user.check_password(current):
-        raise RuleViolation("Your current password is not correct.", field="current_password", status=422)
+        raise RuleViolation(gettext("Your current password is not correct."), field="current_password", status=422)
     problems = password_problems(new, user.email)
     if problems:
         raise RuleViolation(" ".join(problems), field="new_password", status=422)
     user.set_password(new)
     end_all_sessions(user, "password_changed")
     token = start_session(user, ip_address, user_agent)
-    audit.record(user, "user.password_changed", user, summary="changed their password", audience="admin")
+    audit.record(user, "user.password_changed", user, summary=N_("changed their password"), audience="admin")
     db.session.commit()
     return token
 
@@ -454,7 +483,7 @@ def change_password(user: User, current: str, new: str, ip_address: str = "", us
 def sign_out_everywhere(user: User, *, keep_current: bool = False) -> int:
     """End the member's sessions: all of them, or all but the one this request runs in. Returns how many."""
     ended = end_all_sessions(user, "signed_out_everywhere", keep_id=user.session_id if keep_current else None)
-    summary = "signed out on every other device" if keep_current else "signed out on every device"
+    summary = N_("signed out on every other device") if keep_current else N_("signed out on every device")
     audit.record(user, "user.signed_out_everywhere", user, summary=summary, audience="admin")
     db.session.commit()
     return ended
@@ -474,12 +503,15 @@ def _other_active_admins(user: User) -> int:
 
 def change_role(actor: User, user: User, role: str) -> None:
     if role not in ROLES:
-        raise RuleViolation("Choose expert, moderator or administrator.", field="role", status=422)
+        raise RuleViolation(gettext("Choose expert, moderator or administrator."), field="role", status=422)
     if role == user.role:
         return
     if user.role == "admin" and user.active and _other_active_admins(user) == 0:
         raise RuleViolation(
-            f"{user.display_name} is the last active administrator. Make someone else an administrator first.",
+            gettext(
+                "%(name)s is the last active administrator. Make someone else an administrator first.",
+                name=user.display_name,
+            ),
             field="role",
         )
     before = user.role
@@ -488,7 +520,8 @@ def change_role(actor: User, user: User, role: str) -> None:
         actor,
         "user.role_changed",
         user,
-        summary=f"made {user.display_name} {ROLE_LABELS[role].lower()}",
+        summary=MADE_ROLE[role],
+        params={"name": user.display_name},
         details={"role": [before, role]},
         audience="admin",
     )
@@ -499,7 +532,9 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if user.active == active:
         return
     if not active and user.role == "admin" and _other_active_admins(user) == 0:
-        raise RuleViolation(f"{user.display_name} is the last active administrator and cannot be deactivated.")
+        raise RuleViolation(
+            gettext("%(name)s is the last active administrator and cannot be deactivated.", name=user.display_name)
+        )
     user.active = active
     if not active:
         end_all_sessions(user, "deactivated")
@@ -507,7 +542,8 @@ def set_active(actor: User, user: User, active: bool) -> None:
         actor,
         "user.reactivated" if active else "user.deactivated",
         user,
-        summary=f"{'reactivated' if active else 'deactivated'} the account of {user.display_name}",
+        summary=N_("reactivated the account of %(name)s") if active else N_("deactivated the account of %(name)s"),
+        params={"name": user.display_name},
         audience="admin",
     )
     db.session.commit()

@@ -12,6 +12,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale, gettext, ngettext, refresh
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select, update
@@ -33,6 +34,7 @@ from protect.core import changes
 from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
+from protect.core.i18n import N_, babel_locale, current_language, language_code
 from protect.core.mail import mail_configured, send_mail
 from protect.core.permissions import public, role_required
 from protect.core.regions import country_time_zone
@@ -125,20 +127,22 @@ def unauthorized():
         response = current_app.response_class("", 401)
         response.headers["HX-Redirect"] = target
         return response
-    flash("Please sign in to continue.", "info")
+    flash(gettext("Please sign in to continue."), "info")
     return redirect(url_for("auth.login", next=safe_next(next_path)))
 
 
 # Sign-in ----------------------------------------------------------------------------------------------------
 
-FAILED_SIGN_IN = "The email address or the password is not correct."
+FAILED_SIGN_IN = N_("The email address or the password is not correct.")
 
 
 def _login_breach(_limit: RequestLimit):
     form = LoginForm()
     form.password.data = ""
     page = render_template(
-        "auth/login.html", form=form, error="Too many failed sign-in attempts. Wait a minute, then try again."
+        "auth/login.html",
+        form=form,
+        error=gettext("Too many failed sign-in attempts. Wait a minute, then try again."),
     )
     return make_response(page, 429)
 
@@ -183,11 +187,13 @@ def login():
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None and not user.active:
             return render_template(
-                "auth/login.html", form=form, error="This account is deactivated. Contact an administrator."
+                "auth/login.html",
+                form=form,
+                error=gettext("This account is deactivated. Contact an administrator."),
             ), 403
         if user is None:
             form.password.data = ""
-            return render_template("auth/login.html", form=form, error=FAILED_SIGN_IN), 401
+            return render_template("auth/login.html", form=form, error=gettext(FAILED_SIGN_IN)), 401
         target = safe_next(form.next.data) or url_for("home.dashboard")
         services.record_login(user, *_client())
         _start_signed_in(user)
@@ -201,7 +207,7 @@ def login():
 def logout():
     ConfirmForm().validate_on_submit()  # CSRF is checked for every POST by CSRFProtect already
     _sign_out()
-    flash("You are signed out.", "info")
+    flash(gettext("You are signed out."), "info")
     return redirect_or_hx(url_for("auth.login"))
 
 
@@ -214,7 +220,7 @@ def accept_invitation(token: str):
     try:
         invitation = services.invitation_for(token)
     except services.LinkUnavailable as error:
-        return error_response(error.status, error.message, "Invitation not usable")
+        return error_response(error.status, error.message, gettext("Invitation not usable"))
     form = AcceptInvitationForm()
     if request.method == "GET":
         form.time_zone.data = country_time_zone(invitation.country)
@@ -229,13 +235,13 @@ def accept_invitation(token: str):
                 client=_client(),
             )
         except services.LinkUnavailable as error:
-            return error_response(error.status, error.message, "Invitation not usable")
+            return error_response(error.status, error.message, gettext("Invitation not usable"))
         except RuleViolation as error:
             getattr(form, error.field or "password").errors.append(error.message)
         else:
             _sign_out("replaced")  # whoever was signed in in this browser before
             _start_signed_in(user)
-            flash(f"Welcome to PROTECT Workspace, {user.display_name}.", "success")
+            flash(gettext("Welcome to PROTECT Workspace, %(name)s.", name=user.display_name), "success")
             return redirect(url_for("home.dashboard"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/accept.html", form=form, invitation=invitation), status
@@ -247,19 +253,19 @@ def reset_password(token: str):
     try:
         reset = services.reset_for(token)
     except services.LinkUnavailable as error:
-        return error_response(error.status, error.message, "Reset link not usable")
+        return error_response(error.status, error.message, gettext("Reset link not usable"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
             user = services.use_password_reset(token, form.password.data, client=_client())
         except services.LinkUnavailable as error:
-            return error_response(error.status, error.message, "Reset link not usable")
+            return error_response(error.status, error.message, gettext("Reset link not usable"))
         except RuleViolation as error:
             form.password.errors.append(error.message)
         else:
             _sign_out("replaced")
             _start_signed_in(user)
-            flash("Your new password is set. Every other session of your account has ended.", "success")
+            flash(gettext("Your new password is set. Every other session of your account has ended."), "success")
             return redirect(url_for("home.dashboard"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/reset.html", form=form, reset=reset), status
@@ -292,7 +298,8 @@ def profile():
             time_zone=form.time_zone.data,
             language=form.language.data or "",
         )
-        flash("Your profile is saved.", "success")
+        refresh()  # the language may have changed: say it in the new one
+        flash(gettext("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/profile.html", **_profile_context(form=form, password_form=password_form)), status
@@ -312,7 +319,7 @@ def change_password():
             getattr(password_form, error.field or "new_password").errors.append(error.message)
         else:
             _start_signed_in(user)  # this browser continues in the new session; every other one has ended
-            flash("Your password is changed. Every other session of your account has ended.", "success")
+            flash(gettext("Your password is changed. Every other session of your account has ended."), "success")
             return redirect(url_for("auth.profile"), 303)
     return render_template("auth/profile.html", **_profile_context(form=form, password_form=password_form)), 422
 
@@ -329,21 +336,29 @@ def end_session(session_id: int):
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     if session_id == user.session_id:
         _sign_out()
-        flash("You are signed out.", "info")
+        flash(gettext("You are signed out."), "info")
         return redirect_or_hx(url_for("auth.login"))
     ended = services.end_session(user, session_id)  # another member's, or an ended one: 404
-    return _after_sessions_change(
-        f"The session of {ended.browser} ({ended.ip_address or 'unknown address'}) has ended."
-    )
+    if ended.ip_address:
+        message = gettext(
+            "The session of %(browser)s (%(address)s) has ended.", browser=ended.browser, address=ended.ip_address
+        )
+    else:
+        message = gettext("The session of %(browser)s (unknown address) has ended.", browser=ended.browser)
+    return _after_sessions_change(message)
 
 
 @bp.post("/profile/sessions/end-others")
 def end_other_sessions():
     count = services.sign_out_everywhere(current_user._get_current_object(), keep_current=True)  # type: ignore[attr-defined]
     if count == 0:
-        return _after_sessions_change("There was no other session to end.")
+        return _after_sessions_change(gettext("There was no other session to end."))
     return _after_sessions_change(
-        f"{count} other session{'s' if count != 1 else ''} ended. You are still signed in here."
+        ngettext(
+            "%(num)d other session ended. You are still signed in here.",
+            "%(num)d other sessions ended. You are still signed in here.",
+            count,
+        )
     )
 
 
@@ -352,7 +367,7 @@ def sign_out_everywhere():
     services.sign_out_everywhere(current_user._get_current_object())  # type: ignore[attr-defined]
     logout_user()
     session.clear()
-    flash("You are signed out everywhere, in this browser too.", "info")
+    flash(gettext("You are signed out everywhere, in this browser too."), "info")
     return redirect_or_hx(url_for("auth.login"))
 
 
@@ -394,33 +409,49 @@ def _row_response(user: User, error: str | None = None, status: int = 200):
 @bp.post("/admin/users/<int:user_id>/role")
 @role_required("admin")
 def change_role(user_id: int):
-    user = db.get_or_404(User, user_id, description="There is no such user.")
+    user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
     form = RoleForm()
     if not form.validate_on_submit():
-        return _after_admin_action(user, "Choose expert, moderator or administrator.", 422)
+        return _after_admin_action(user, gettext("Choose expert, moderator or administrator."), 422)
     try:
         services.change_role(current_user, user, form.role.data)
     except RuleViolation as error:
         db.session.rollback()
         return _after_admin_action(user, error.message, error.status)
-    return _after_admin_action(user, None, 200, f"{user.display_name} is now {user.role}.")
+    return _after_admin_action(user, None, 200, gettext(NOW_ROLE[user.role], name=user.display_name))
 
 
 @bp.post("/admin/users/<int:user_id>/active")
 @role_required("admin")
 def set_active(user_id: int):
-    user = db.get_or_404(User, user_id, description="There is no such user.")
+    user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
     wanted = request.form.get("active")
     if wanted not in ("0", "1"):  # a malformed request must not deactivate anyone by default
-        return _after_admin_action(user, "Say whether to activate (1) or deactivate (0) the account.", 422)
+        return _after_admin_action(user, gettext("Say whether to activate (1) or deactivate (0) the account."), 422)
     active = wanted == "1"
     try:
         services.set_active(current_user, user, active)
     except RuleViolation as error:
         db.session.rollback()
         return _after_admin_action(user, error.message, error.status)
-    state = "reactivated" if active else "deactivated"
-    return _after_admin_action(user, None, 200, f"The account of {user.display_name} is {state}.")
+    if active:
+        done = gettext("The account of %(name)s is reactivated.", name=user.display_name)
+    else:
+        done = gettext("The account of %(name)s is deactivated.", name=user.display_name)
+    return _after_admin_action(user, None, 200, done)
+
+
+# What an administrator is told after changing a role: one whole message for each role.
+NOW_ROLE = {
+    "expert": N_("%(name)s is now an expert."),
+    "moderator": N_("%(name)s is now a moderator."),
+    "admin": N_("%(name)s is now an administrator."),
+}
+
+
+def _recipient_locale(code: str | None):
+    """The locale to write an e-mail in: the recipient's language (English if none is known)."""
+    return babel_locale(language_code(code) or "en")
 
 
 def _after_admin_action(user: User, error: str | None, status: int, done: str | None = None):
@@ -437,17 +468,24 @@ def _after_admin_action(user: User, error: str | None, status: int, done: str | 
 @bp.post("/admin/users/<int:user_id>/reset-link")
 @role_required("admin")
 def reset_link(user_id: int):
-    user = db.get_or_404(User, user_id, description="There is no such user.")
+    user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
     if not user.active:
-        return error_response(409, "Reactivate the account before making a password reset link.")
+        return error_response(409, gettext("Reactivate the account before making a password reset link."))
     token = services.create_password_reset(current_user, user)
     link = services.external_url("auth.reset_password", token=token)
-    mailed = send_mail(
-        user.email,
-        "Set a new password for PROTECT Workspace",
-        f"Hello {user.display_name},\n\nan administrator made a link for you to set a new password:\n\n{link}\n\n"
-        f"It works once and expires in {current_app.config['PASSWORD_RESET_HOURS']} hours.\n",
-    )
+    with force_locale(_recipient_locale(user.language)):  # the member's language, not the administrator's
+        subject = gettext("Set a new password for PROTECT Workspace")
+        hours = current_app.config["PASSWORD_RESET_HOURS"]
+        body = ngettext(
+            "Hello %(name)s,\n\nan administrator made a link for you to set a new password:\n\n%(link)s\n\n"
+            "It works once and expires in %(num)d hour.\n",
+            "Hello %(name)s,\n\nan administrator made a link for you to set a new password:\n\n%(link)s\n\n"
+            "It works once and expires in %(num)d hours.\n",
+            hours,
+            name=user.display_name,
+            link=link,
+        )
+        mailed = send_mail(user.email, subject, body)
     current_app.logger.info("Password reset link for %s: %s", user.email, link)
     return render_template(
         "auth/link_made.html",
@@ -473,14 +511,23 @@ def invite():
             getattr(form, error.field or "email").errors.append(error.message)
         else:
             link = services.external_url("auth.accept_invitation", token=token)
-            mailed = send_mail(
-                invitation.email,
-                "Your invitation to PROTECT Workspace",
-                f"Hello,\n\n{current_user.display_name} invites you to PROTECT Workspace, where the expert group "
-                f"of the PROTECT Children on the Move trainings works together.\n\nOpen this link to set your name "
-                f"and password:\n\n{link}\n\nThe link works once and expires in "
-                f"{current_app.config['INVITATION_DAYS']} days.\n",
-            )
+            # The invited person has no account, so no language of their own: the inviting member's choice,
+            # else the language this administrator sees the workspace in.
+            with force_locale(_recipient_locale(current_user.language or current_language())):
+                subject = gettext("Your invitation to PROTECT Workspace")
+                days = current_app.config["INVITATION_DAYS"]
+                body = ngettext(
+                    "Hello,\n\n%(name)s invites you to PROTECT Workspace, where the expert group of the PROTECT "
+                    "Children on the Move trainings works together.\n\nOpen this link to set your name and "
+                    "password:\n\n%(link)s\n\nThe link works once and expires in %(num)d day.\n",
+                    "Hello,\n\n%(name)s invites you to PROTECT Workspace, where the expert group of the PROTECT "
+                    "Children on the Move trainings works together.\n\nOpen this link to set your name and "
+                    "password:\n\n%(link)s\n\nThe link works once and expires in %(num)d days.\n",
+                    days,
+                    name=current_user.display_name,
+                    link=link,
+                )
+                mailed = send_mail(invitation.email, subject, body)
             current_app.logger.info("Invitation link for %s: %s", invitation.email, link)
             return render_template(
                 "auth/link_made.html",
@@ -498,7 +545,7 @@ def invite():
 @bp.post("/admin/invitations/<int:invitation_id>/revoke")
 @role_required("admin")
 def revoke_invitation(invitation_id: int):
-    invitation = db.get_or_404(Invitation, invitation_id, description="There is no such invitation.")
+    invitation = db.get_or_404(Invitation, invitation_id, description=gettext("There is no such invitation."))
     services.revoke_invitation(current_user, invitation)
-    flash(f"The invitation of {invitation.email} is withdrawn.", "success")
+    flash(gettext("The invitation of %(email)s is withdrawn.", email=invitation.email), "success")
     return redirect(url_for("auth.users"), 303)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from flask import has_request_context
+from flask_babel import get_locale, gettext, lazy_gettext
 from markupsafe import Markup, escape
 from wtforms import HiddenField
 from wtforms.fields.choices import SelectChoice
@@ -13,7 +15,7 @@ from wtforms.widgets import Select, html_params
 from protect.core.inputs import parse_int
 from protect.core.lru import app_cache
 
-MARKDOWN_HELP = "Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…)."
+MARKDOWN_HELP = lazy_gettext("Markdown: *emphasis*, **bold**, lists with -, links as [text](https://…).")
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -40,7 +42,9 @@ class VersionField(HiddenField):
 
 def version_required(_form, field) -> None:
     if field.data is None or field.data < 1:
-        raise ValidationError("The form does not say which version it began from. Reload the page and edit again.")
+        raise ValidationError(
+            gettext("The form does not say which version it began from. Reload the page and edit again.")
+        )
 
 
 # The markup of an <option>, as WTForms writes it.
@@ -53,9 +57,9 @@ OPTIONS_CACHE_MAX = 32
 def written_options(key: tuple, pairs: Callable[[], Iterable[tuple[str, str]]]) -> Markup:
     """The ``<option>``s of ``pairs()`` (value, label), written once for each distinct ``key``: the rows they are
     written from, so a new or renamed meeting or member is another key and no outdated list is ever served; the
-    least recently used lists are forgotten."""
+    least recently used lists are forgotten. The labels may be in the reader's language: the key holds it."""
     return app_cache("options", OPTIONS_CACHE_MAX).get_or_compute(
-        key,
+        (str(get_locale()) if has_request_context() else "", *key),
         lambda: Markup("").join(
             OPTION + escape(value) + CLOSE_TAG + escape(label or value) + END_OPTION for value, label in pairs()
         ),

@@ -7,12 +7,18 @@ from functools import wraps
 from typing import Any
 
 from flask import abort
+from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from protect.extensions import login_manager
 
 ROLES: tuple[str, ...] = ("expert", "moderator", "admin")
-ROLE_LABELS = {"expert": "Expert", "moderator": "Moderator", "admin": "Administrator"}
+# Shown in the reader's language (lazy strings: ``str()`` one where a plain string is needed).
+ROLE_LABELS = {
+    "expert": lazy_gettext("Expert"),
+    "moderator": lazy_gettext("Moderator"),
+    "admin": lazy_gettext("Administrator"),
+}
 ROLE_CHOICES = [(role, ROLE_LABELS[role]) for role in ROLES]
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 

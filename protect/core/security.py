@@ -63,11 +63,6 @@ def _require_sign_in() -> Response | None:
     return login_manager.unauthorized()
 
 
-def init_app(app: Flask) -> None:
-    app.before_request(_require_sign_in)
-    app.after_request(_security_headers)
-
-
 def safe_next(target: str | None) -> str | None:
     """Only a path on this site: never another host, a scheme, or a protocol-relative URL. Whitespace and
     control characters are refused outright: browsers drop them, so ``/\t/evil.example`` becomes ``//evil…``."""
@@ -79,3 +74,8 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or parts.path.startswith("//"):
         return None
     return target
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_require_sign_in)
+    app.after_request(_security_headers)
