@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask
 
+from protect.core.i18n import N_
 from protect.core.permissions import has_role
 from protect.core.registry import NavItem, Panel, Seeder, add_nav, add_panel, add_seeder
 from protect.programme.services import waiting_for
@@ -27,7 +28,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     cli.init_app(app)
-    add_nav(app, NavItem("Programme", "programme.index", role=None, order=50, active_prefix="/programme"))
-    add_nav(app, NavItem("Publishing", "programme.manage", role="expert", order=55, active_prefix="/publishing"))
+    add_nav(app, NavItem(N_("Programme"), "programme.index", role=None, order=50, active_prefix="/programme"))
+    add_nav(app, NavItem(N_("Publishing"), "programme.manage", role="expert", order=55, active_prefix="/publishing"))
     add_panel(app, Panel("programme", "programme/_dashboard_panel.html", build=dashboard_panel, order=50))
     add_seeder(app, Seeder("programme", seed_programme, order=50))

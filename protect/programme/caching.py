@@ -1,15 +1,17 @@
 """HTTP caching of the public programme pages, and a cache of what is rendered from immutable snapshots.
 
 Validators: the ETag is made from what the response shows (the snapshot's digest, the date where "upcoming"
-depends on it, and a fingerprint of the templates, so a new release changes it too); Last-Modified is when the
-public content last changed. A visitor who is not signed in gets ``Cache-Control: public``; signed-in members
-keep the foundation's ``no-store`` and never get a 304 (their pages carry their name).
+depends on it, the language and its compiled catalogue, and a fingerprint of the templates, so a new release or
+a new translation changes it too); Last-Modified is when the public content last changed. A visitor who is not
+signed in gets ``Cache-Control: public`` and ``Vary: Accept-Language, Cookie`` (the language comes from those
+too); signed-in members keep the foundation's ``no-store`` and never get a 304 (their pages carry their name).
 
 Each request reads what is live from the database, so a publication or a withdrawal shows at the very next
 request in every worker. What is rendered from a published snapshot is kept in each process (``render_cache``),
-keyed by the snapshot's id and digest (sha256 of its content): a snapshot never changes, so an entry is never
-stale; one that is no longer live just stops being asked for and ages out. Whole responses are not kept here:
-that is the job of HTTP caches and a reverse proxy, which the validators above let revalidate cheaply.
+keyed by the snapshot's id and digest (sha256 of its content) and the language it is rendered in: a snapshot
+never changes, so an entry is never stale; one that is no longer live just stops being asked for and ages out.
+Whole responses are not kept here: that is the job of HTTP caches and a reverse proxy, which the validators
+above let revalidate cheaply.
 """
 
 from __future__ import annotations
@@ -19,13 +21,17 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask import Flask, Response, current_app, make_response, request
+from flask_babel import get_locale
 from flask_login import current_user
 
+from protect.core.i18n import TRANSLATIONS, current_language
 from protect.core.lru import LRU
 
 # Shared caches may keep a public page, but must ask again every time (a 304 when nothing changed): a page
 # withdrawn for what it said must not go on being served from a browser or a proxy for minutes.
 PUBLIC_CACHE_CONTROL = "public, no-cache"
+# The language of a public page is chosen by ?lang= (in the URL), the lang cookie or Accept-Language.
+VARY = "Accept-Language, Cookie"
 TEMPLATES = (
     "base.html",
     "_macros.html",
@@ -65,8 +71,21 @@ def fingerprint() -> str:
     return cached
 
 
+def catalogue_fingerprint(code: str | None = None) -> str:
+    """The compiled catalogue of the language (``code``, this request's by default) as its size and time: a new
+    translation gives new ETags. The source language has no catalogue of its own to speak of ("-")."""
+    path = TRANSLATIONS / (code or current_language()) / "LC_MESSAGES" / "messages.mo"
+    try:
+        stat = path.stat()
+    except OSError:
+        return "-"
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 def make_etag(*parts: object) -> str:
-    return hashlib.sha256("|".join(str(part) for part in (*parts, fingerprint())).encode()).hexdigest()[:32]
+    """An ETag of what a response shows: ``parts``, the language it is in (and its catalogue), the templates."""
+    language = (str(get_locale()), catalogue_fingerprint())
+    return hashlib.sha256("|".join(str(part) for part in (*parts, language, fingerprint())).encode()).hexdigest()[:32]
 
 
 def is_anonymous() -> bool:
@@ -90,6 +109,7 @@ def _validators(response: Response, etag: str, last_modified: datetime | None) -
     if last_modified is not None:
         response.last_modified = last_modified
     response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    response.vary.update(VARY.split(", "))
     return response
 
 

@@ -16,7 +16,10 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
+from flask_babel import gettext
+
 from protect.agendas.models import AUDIENCES, ITEM_KINDS, AgendaItem, TrainingEvent
+from protect.core.i18n import WORKING_LANGUAGE
 from protect.core.regions import country_name
 from protect.core.text import plain_excerpt
 from protect.core.timefmt import date_range
@@ -61,6 +64,12 @@ def build_content(page: ProgrammePage, event: TrainingEvent, items: Iterable[Age
     }
 
 
+def label_of(labels: dict[str, Any], key: str) -> str:
+    """The label of ``key`` (an audience, a kind of session) in the reader's language: the labels are English
+    (marked for extraction where they are defined), translated where they are shown."""
+    return gettext(str(labels.get(key, key)))
+
+
 def digest(content: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -81,7 +90,7 @@ def search_text(content: dict[str, Any]) -> str:
         country_name(content["country"]),
         content["venue"],
         content["language"],
-        " ".join(AUDIENCES.get(key, key) for key in content["audiences"]),
+        " ".join(str(AUDIENCES.get(key, key)) for key in content["audiences"]),
     ]
     for item in content["agenda"]:
         parts += [item["title"], item["speakers"], plain_excerpt(item["notes"], 100_000)]
@@ -103,7 +112,7 @@ class Session:
 
     @property
     def kind_label(self) -> str:
-        return ITEM_KINDS.get(self.kind, self.kind)
+        return label_of(ITEM_KINDS, self.kind)
 
     @property
     def is_break(self) -> bool:
@@ -123,6 +132,12 @@ class Training:
     def __init__(self, content: dict[str, Any], version: int | None = None) -> None:
         self.content = content
         self.version = version
+
+    # The language of the texts (title, summary, description, how to take part): the working language, or a
+    # translation's (``translations.translated_content`` sets it in the content it builds).
+    @property
+    def content_language(self) -> str:
+        return self.content.get("content_language") or WORKING_LANGUAGE
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -144,7 +159,7 @@ class Training:
 
     @property
     def audience_labels(self) -> list[str]:
-        return [AUDIENCES.get(key, key) for key in self.content["audiences"]]
+        return [label_of(AUDIENCES, key) for key in self.content["audiences"]]
 
     @property
     def place(self) -> str:
@@ -161,7 +176,9 @@ class Training:
     @property
     def meta_description(self) -> str:
         summary = self.content["summary"] or plain_excerpt(self.content["description"], 200)
-        return f"{self.dates_label}, {self.place}. {summary}".strip()
+        return gettext(
+            "%(dates)s, %(place)s. %(summary)s", dates=self.dates_label, place=self.place, summary=summary
+        ).strip()
 
     def is_over(self, today: date) -> bool:
         return self.last_day < today

@@ -5,30 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext
+
 from protect.agendas.models import AUDIENCES, ITEM_KINDS
 from protect.core.diff import Segment, word_diff
+from protect.core.i18n import N_
 from protect.core.regions import country_name
-from protect.programme.content import Training
+from protect.programme.content import Training, label_of
 
 PAGE_FIELDS = (
-    ("title", "Public title"),
-    ("summary", "Summary"),
-    ("dates", "Dates"),
-    ("city", "City"),
-    ("country", "Country"),
-    ("venue", "Venue"),
-    ("language", "Working language"),
-    ("audiences", "Target audiences"),
-    ("time_zone", "Time zone"),
-    ("description", "Description"),
-    ("how_to_take_part", "How to take part"),
+    ("title", N_("Public title")),
+    ("summary", N_("Summary")),
+    ("dates", N_("Dates")),
+    ("city", N_("City")),
+    ("country", N_("Country")),
+    ("venue", N_("Venue")),
+    ("language", N_("Working language")),
+    ("audiences", N_("Target audiences")),
+    ("time_zone", N_("Time zone")),
+    ("description", N_("Description")),
+    ("how_to_take_part", N_("How to take part")),
 )
 ITEM_FIELDS = (
-    ("when", "Day and time"),
-    ("title", "Title"),
-    ("kind", "Kind"),
-    ("speakers", "Speakers"),
-    ("notes", "Notes"),
+    ("when", N_("Day and time")),
+    ("title", N_("Title")),
+    ("kind", N_("Kind")),
+    ("speakers", N_("Speakers")),
+    ("notes", N_("Notes")),
 )
 
 
@@ -71,20 +74,20 @@ def _page_value(content: dict[str, Any] | None, name: str) -> str:
     if name == "country":
         return country_name(content["country"])
     if name == "audiences":
-        return ", ".join(AUDIENCES.get(key, key) for key in content["audiences"]) or "none chosen"
+        return ", ".join(label_of(AUDIENCES, key) for key in content["audiences"]) or gettext("none chosen")
     return str(content.get(name) or "")
 
 
 def _item_value(item: dict[str, Any], name: str) -> str:
     if name == "when":
-        return f"Day {item['day']}, {item['start']}–{item['end']}"
+        return gettext("Day %(day)s, %(start)s–%(end)s", day=item["day"], start=item["start"], end=item["end"])
     if name == "kind":
-        return ITEM_KINDS.get(item["kind"], item["kind"])
+        return label_of(ITEM_KINDS, item["kind"])
     return str(item.get(name) or "")
 
 
 def _change(name: str, label: str, before: str, after: str) -> FieldChange:
-    return FieldChange(name, label, before, after, word_diff(before, after).segments)
+    return FieldChange(name, gettext(label), before, after, word_diff(before, after).segments)
 
 
 def diff_content(before: dict[str, Any] | None, after: dict[str, Any]) -> Diff:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from flask_babel import LazyString, format_number, get_locale, gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import BooleanField, EmailField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from protect.agendas.models import AUDIENCES
-from protect.core.forms import CLOSE_TAG, END_OPTION, MARKDOWN_HELP, OPTION, SELECTED_OPTION, VersionField, choices
+from protect.core.forms import CLOSE_TAG, MARKDOWN_HELP, OPTION, SELECTED_OPTION, VersionField, choices, written_options
+from protect.core.i18n import N_
 from protect.core.regions import COUNTRY_CHOICES, SECTOR_CHOICES
 from protect.programme.models import (
     COMMENT_MAX,
@@ -21,31 +23,42 @@ from protect.programme.models import (
 
 
 def _at_most(limit: int) -> Length:
-    return Length(max=limit, message=f"At most {limit:,} characters.")
+    message = LazyString(lambda: gettext("At most %(num)s characters.", num=format_number(limit)))
+    return Length(max=limit, message=message)
+
+
+def _with_markdown_help(text: str) -> LazyString:
+    """A field's help followed by the Markdown hint, both in the reader's language."""
+    return LazyString(lambda: gettext(text) + " " + gettext(str(MARKDOWN_HELP)))
 
 
 class PageForm(FlaskForm):
     title = StringField(
-        "Public title", validators=[DataRequired("Enter the title the public sees."), _at_most(TITLE_MAX)]
+        lazy_gettext("Public title"),
+        validators=[DataRequired(lazy_gettext("Enter the title the public sees.")), _at_most(TITLE_MAX)],
     )
     summary = TextAreaField(
-        "Summary",
+        lazy_gettext("Summary"),
         validators=[Optional(), _at_most(SUMMARY_MAX)],
-        description="One or two sentences. Shown in the list of trainings and when a link is shared in mail or chat.",
+        description=lazy_gettext(
+            "One or two sentences. Shown in the list of trainings and when a link is shared in mail or chat."
+        ),
     )
     description = TextAreaField(
-        "Description",
+        lazy_gettext("Description"),
         validators=[Optional(), _at_most(DESCRIPTION_MAX)],
-        description="What the training covers and what participants learn. " + MARKDOWN_HELP,
+        description=_with_markdown_help(N_("What the training covers and what participants learn.")),
     )
     how_to_take_part = TextAreaField(
-        "How to take part",
+        lazy_gettext("How to take part"),
         validators=[Optional(), _at_most(TAKE_PART_MAX)],
-        description="Who can come, costs, travel support, and whom to contact. " + MARKDOWN_HELP,
+        description=_with_markdown_help(N_("Who can come, costs, travel support, and whom to contact.")),
     )
-    audiences = SelectMultipleField("Target audiences", choices=choices(AUDIENCES.items()), validate_choice=True)
-    language = StringField("Working language", validators=[Optional(), _at_most(LANGUAGE_MAX)])
-    venue = StringField("Venue", validators=[Optional(), _at_most(VENUE_MAX)])
+    audiences = SelectMultipleField(
+        lazy_gettext("Target audiences"), choices=choices(AUDIENCES.items()), validate_choice=True
+    )
+    language = StringField(lazy_gettext("Working language"), validators=[Optional(), _at_most(LANGUAGE_MAX)])
+    venue = StringField(lazy_gettext("Venue"), validators=[Optional(), _at_most(VENUE_MAX)])
     version = VersionField()
 
     def values(self) -> dict:
@@ -64,28 +77,34 @@ class CommentForm(FlaskForm):
     """Submit, approve, send back: a version and a comment (required only to send back)."""
 
     version = VersionField()
-    comment = TextAreaField("Comment", validators=[Optional(), _at_most(COMMENT_MAX)])
+    comment = TextAreaField(lazy_gettext("Comment"), validators=[Optional(), _at_most(COMMENT_MAX)])
 
 
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(
-        "Reason for withdrawing",
-        validators=[DataRequired("Give a reason: visitors of the page read it."), _at_most(COMMENT_MAX)],
-        description="Visitors who open the page's address read this reason.",
+        lazy_gettext("Reason for withdrawing"),
+        validators=[DataRequired(lazy_gettext("Give a reason: visitors of the page read it.")), _at_most(COMMENT_MAX)],
+        description=lazy_gettext("Visitors who open the page's address read this reason."),
     )
 
 
 # The public list's filters are a plain GET form (no WTForms: nothing is validated, the view reads the arguments
-# itself). Their options never change, so they are written once, here, as WTForms would write them.
+# itself). Their options change only with the language, so they are written once per language, as WTForms would.
 SEARCH_MAX = 100
 
 
-def _options(pairs: list[tuple[str, str]]) -> Markup:
-    return Markup("").join(OPTION + escape(value) + CLOSE_TAG + escape(label) + END_OPTION for value, label in pairs)
+def country_options() -> Markup:
+    return written_options(
+        ("programme-countries", str(get_locale())),
+        lambda: [("", gettext("All countries"))] + [(code, str(name)) for code, name in COUNTRY_CHOICES],
+    )
 
 
-COUNTRY_OPTIONS = _options([("", "All countries"), *COUNTRY_CHOICES])
-AUDIENCE_OPTIONS = _options([("", "All audiences"), *AUDIENCES.items()])
+def audience_options() -> Markup:
+    return written_options(
+        ("programme-audiences", str(get_locale())),
+        lambda: [("", gettext("All audiences"))] + [(key, gettext(str(name))) for key, name in AUDIENCES.items()],
+    )
 
 
 def chosen(options: Markup, value: str | None) -> Markup:
@@ -97,36 +116,42 @@ def chosen(options: Markup, value: str | None) -> Markup:
 
 
 class RegistrationForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired("Enter your name."), _at_most(120)])
-    email = EmailField(
-        "Email address",
-        validators=[DataRequired("Enter your email address."), Email("Enter a valid email address."), _at_most(254)],
-        description="We write to this address about the training only.",
+    name = StringField(
+        lazy_gettext("Your name"), validators=[DataRequired(lazy_gettext("Enter your name.")), _at_most(120)]
     )
-    organisation = StringField("Organisation", validators=[Optional(), _at_most(200)])
+    email = EmailField(
+        lazy_gettext("Email address"),
+        validators=[
+            DataRequired(lazy_gettext("Enter your email address.")),
+            Email(lazy_gettext("Enter a valid email address.")),
+            _at_most(254),
+        ],
+        description=lazy_gettext("We write to this address about the training only."),
+    )
+    organisation = StringField(lazy_gettext("Organisation"), validators=[Optional(), _at_most(200)])
     country = SelectField(
-        "Country where you work",
-        choices=choices([("", "Choose a country")] + COUNTRY_CHOICES),
-        validators=[DataRequired("Choose the country where you work.")],
+        lazy_gettext("Country where you work"),
+        choices=choices([("", lazy_gettext("Choose a country"))] + COUNTRY_CHOICES),
+        validators=[DataRequired(lazy_gettext("Choose the country where you work."))],
         validate_choice=False,
     )
     sector = SelectField(
-        "Sector",
-        choices=choices([("", "Choose a sector")] + SECTOR_CHOICES),
-        validators=[DataRequired("Choose your sector.")],
+        lazy_gettext("Sector"),
+        choices=choices([("", lazy_gettext("Choose a sector"))] + SECTOR_CHOICES),
+        validators=[DataRequired(lazy_gettext("Choose your sector."))],
         validate_choice=False,
     )
     message = TextAreaField(
-        "Message (optional)",
+        lazy_gettext("Message (optional)"),
         validators=[Optional(), _at_most(MESSAGE_MAX)],
-        description="For example what you hope to learn, or whether you need interpretation.",
+        description=lazy_gettext("For example what you hope to learn, or whether you need interpretation."),
     )
     consent = BooleanField(
-        "I agree that my details are stored for this purpose",
-        validators=[DataRequired("Tick the box to agree that we store your details for this purpose.")],
+        lazy_gettext("I agree that my details are stored for this purpose"),
+        validators=[DataRequired(lazy_gettext("Tick the box to agree that we store your details for this purpose."))],
     )
     # A field people never see or fill in; bots that fill every field give themselves away.
-    website = StringField("Leave this field empty", validators=[Optional()])
+    website = StringField(lazy_gettext("Leave this field empty"), validators=[Optional()])
 
     def values(self) -> dict:
         return {

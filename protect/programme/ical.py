@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext
 from icalendar import Calendar, Event
 
 from protect.programme.content import Training
@@ -37,7 +38,7 @@ def _training_event(snapshot: ProgrammeSnapshot, training: Training, url: str) -
     entry.add("location", training.location)
     entry.add("description", f"{training.summary}\n\n{url}".strip())
     entry.add("url", url)
-    entry.add("categories", ["Training"])
+    entry.add("categories", [gettext("Training")])
     entry.add("transp", "TRANSPARENT")
     return entry
 
@@ -62,13 +63,13 @@ def training_calendar(snapshot: ProgrammeSnapshot, url: str) -> bytes:
             entry.add("uid", f"programme-{snapshot.page_id}-day{day.number}-{number}@protect-workspace")
             entry.add("dtstamp", snapshot.published_at.replace(tzinfo=UTC))
             entry.add("sequence", snapshot.version)
-            entry.add("summary", f"{session.title} ({session.kind_label})")
+            entry.add("summary", gettext("%(title)s (%(kind)s)", title=session.title, kind=session.kind_label))
             entry.add("dtstart", datetime.combine(day.date, time.fromisoformat(session.start), tzinfo=zone))
             entry.add("dtend", datetime.combine(day.date, time.fromisoformat(session.end), tzinfo=zone))
             entry.add("location", training.location)
-            lines = [f"{training.title}, day {day.number}"]
+            lines = [gettext("%(title)s, day %(number)s", title=training.title, number=day.number)]
             if session.speakers:
-                lines.append(f"Speakers: {session.speakers}")
+                lines.append(gettext("Speakers: %(speakers)s", speakers=session.speakers))
             lines.append(url)
             entry.add("description", "\n".join(lines))
             calendar.add_component(entry)
@@ -78,7 +79,7 @@ def training_calendar(snapshot: ProgrammeSnapshot, url: str) -> bytes:
 
 def feed_calendar(snapshots: Iterable[tuple[ProgrammeSnapshot, str]]) -> bytes:
     """Every published training as one all-day event: a calendar people can subscribe to."""
-    calendar = _calendar("PROTECT Children on the Move: trainings")
+    calendar = _calendar(gettext("PROTECT Children on the Move: trainings"))
     for snapshot, url in snapshots:
         calendar.add_component(_training_event(snapshot, Training(snapshot.content, snapshot.version), url))
     return calendar.to_ical()

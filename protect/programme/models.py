@@ -11,30 +11,33 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protect.core.changes import area
 from protect.core.database import utcnow
+from protect.core.i18n import N_
 from protect.extensions import db
 
+# English, marked with N_; shown through gettext (state_label, label, the templates' _()).
 STATES = {
-    "draft": "Draft",
-    "in_review": "In review",
-    "approved": "Approved",
-    "published": "Published",
-    "withdrawn": "Withdrawn",
+    "draft": N_("Draft"),
+    "in_review": N_("In review"),
+    "approved": N_("Approved"),
+    "published": N_("Published"),
+    "withdrawn": N_("Withdrawn"),
 }
 # The working copy can be edited in these states (editing a published or withdrawn page starts a new draft).
 EDITABLE_STATES = ("draft", "published", "withdrawn")
 TRANSITIONS = {
-    "created": "Created",
-    "new_version": "Started a new version",
-    "submitted": "Submitted for review",
-    "sent_back": "Sent back",
-    "approved": "Approved",
-    "published": "Published",
-    "withdrawn": "Withdrawn",
+    "created": N_("Created"),
+    "new_version": N_("Started a new version"),
+    "submitted": N_("Submitted for review"),
+    "sent_back": N_("Sent back"),
+    "approved": N_("Approved"),
+    "published": N_("Published"),
+    "withdrawn": N_("Withdrawn"),
 }
 
 TITLE_MAX = 200
@@ -94,7 +97,7 @@ class ProgrammePage(db.Model):
 
     @property
     def state_label(self) -> str:
-        return STATES.get(self.state, self.state)
+        return gettext(STATES.get(self.state, self.state))
 
     @property
     def is_live(self) -> bool:
@@ -176,7 +179,7 @@ class ProgrammeTransition(db.Model):
 
     @property
     def label(self) -> str:
-        return TRANSITIONS.get(self.action, self.action)
+        return gettext(TRANSITIONS.get(self.action, self.action))
 
 
 class InterestRegistration(db.Model):

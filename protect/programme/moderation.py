@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from protect.core.permissions import can, require, role_required
 from protect.core.regions import country_name, sector_name
 from protect.extensions import db
 from protect.programme import services
-from protect.programme.content import Training
+from protect.programme.content import Training, label_of
 from protect.programme.diff import diff_content
 from protect.programme.forms import CommentForm, PageForm, WithdrawForm
 from protect.programme.models import STATES, ProgrammePage
@@ -36,7 +37,7 @@ OVERVIEW = "programme/overview.html"
 @bp.errorhandler(LookupError)
 def _not_here(_error: LookupError) -> Response:
     db.session.rollback()
-    return error_response(404, "There is no such programme page or registration.")
+    return error_response(404, gettext("There is no such programme page or registration."))
 
 
 def _may_moderate() -> bool:
@@ -47,7 +48,7 @@ def _page_or_404(page_id: int) -> ProgrammePage:
     try:
         return services.load_page(page_id)
     except LookupError:
-        abort(404, "There is no such programme page.")
+        abort(404, gettext("There is no such programme page."))
 
 
 # The list -----------------------------------------------------------------------------------------------------
@@ -77,13 +78,19 @@ def manage():
 def create_page():
     event_id = request.form.get("event_id", type=int)
     if event_id is None:
-        return error_response(422, "Choose the training the page is for.")
+        return error_response(422, gettext("Choose the training the page is for."))
     try:
         page = services.create_page(current_user, event_id)
     except LookupError:
-        return error_response(404, "There is no such training event.")
+        return error_response(404, gettext("There is no such training event."))
     db.session.commit()
-    flash(f"The programme page “{page.title}” is started as a draft. Complete it, then submit it for review.", "info")
+    flash(
+        gettext(
+            "The programme page “%(title)s” is started as a draft. Complete it, then submit it for review.",
+            title=page.title,
+        ),
+        "info",
+    )
     return redirect(url_for("programme.edit_page", page_id=page.id), 303)
 
 
@@ -93,7 +100,7 @@ def for_event(event_id: int):
     """From a training's agenda to its programme page, or to the list where one is started."""
     page_id = db.session.execute(select(ProgrammePage.id).where(ProgrammePage.event_id == event_id)).scalar()
     if page_id is None:
-        flash("This training has no programme page yet. Start one below.", "info")
+        flash(gettext("This training has no programme page yet. Start one below."), "info")
         return redirect(url_for("programme.manage", start=event_id, _anchor="start"), 303)
     return redirect(url_for("programme.overview", page_id=page_id), 303)
 
@@ -165,7 +172,7 @@ def _version() -> int | None:
 def submit(page_id: int):
     form = CommentForm()
     page = services.submit(current_user, page_id, _version(), form.comment.data or "")
-    return _after_action(page_id, f"“{page.title}” is submitted. A moderator reviews it next.")
+    return _after_action(page_id, gettext("“%(title)s” is submitted. A moderator reviews it next.", title=page.title))
 
 
 @bp.post("/publishing/<int:page_id>/send-back")
@@ -176,7 +183,9 @@ def send_back(page_id: int):
         page = services.send_back(current_user, page_id, _version(), form.comment.data)
     except RuleViolation as error:
         return _refused(page_id, error, "comment_form", form)
-    return _after_action(page_id, f"“{page.title}” is sent back to its authors with your comment.")
+    return _after_action(
+        page_id, gettext("“%(title)s” is sent back to its authors with your comment.", title=page.title)
+    )
 
 
 @bp.post("/publishing/<int:page_id>/approve")
@@ -184,7 +193,9 @@ def send_back(page_id: int):
 def approve(page_id: int):
     form = CommentForm()
     page = services.approve(current_user, page_id, _version(), form.comment.data or "")
-    return _after_action(page_id, f"“{page.title}” is approved. Publish it to put it on the public site.")
+    return _after_action(
+        page_id, gettext("“%(title)s” is approved. Publish it to put it on the public site.", title=page.title)
+    )
 
 
 @bp.post("/publishing/<int:page_id>/publish")
@@ -192,7 +203,12 @@ def approve(page_id: int):
 def publish(page_id: int):
     published = services.publish(current_user, page_id, _version())
     return _after_action(
-        page_id, f"Version {published.version} of “{published.title}” is published: the public sees it now."
+        page_id,
+        gettext(
+            "Version %(version)s of “%(title)s” is published: the public sees it now.",
+            version=published.version,
+            title=published.title,
+        ),
     )
 
 
@@ -204,7 +220,9 @@ def withdraw(page_id: int):
         page = services.withdraw(current_user, page_id, form.reason.data)
     except RuleViolation as error:
         return _refused(page_id, error, "withdraw_form", form)
-    return _after_action(page_id, f"“{page.title}” is withdrawn: visitors of its address see your reason.")
+    return _after_action(
+        page_id, gettext("“%(title)s” is withdrawn: visitors of its address see your reason.", title=page.title)
+    )
 
 
 # Editing ------------------------------------------------------------------------------------------------------
@@ -217,9 +235,9 @@ def _conflict_rows(form: PageForm, current: ProgrammePage) -> list[dict[str, str
         theirs, yours = getattr(current, name), mine[name]
         if theirs != yours:
             if name == "audiences":
-                theirs = ", ".join(AUDIENCES.get(key, key) for key in theirs)
-                yours = ", ".join(AUDIENCES.get(key, key) for key in yours)
-            rows.append({"label": services.FIELD_LABELS[name], "theirs": theirs, "yours": yours})
+                theirs = ", ".join(label_of(AUDIENCES, key) for key in theirs)
+                yours = ", ".join(label_of(AUDIENCES, key) for key in yours)
+            rows.append({"label": gettext(services.FIELD_LABELS[name]), "theirs": theirs, "yours": yours})
     return rows
 
 
@@ -238,7 +256,9 @@ def edit_page(page_id: int):
     if not form.validate_on_submit():
         return render_template("programme/edit.html", page=page, form=form, locked=False), 422
     if form.version.data is None:
-        form.version.errors = ["The form does not say which version it began from. Reload the page and edit again."]
+        form.version.errors = [
+            gettext("The form does not say which version it began from. Reload the page and edit again.")
+        ]
         return render_template("programme/edit.html", page=page, form=form, locked=False), 422
     try:
         saved = services.save_page(current_user, page_id, form.version.data, form.values())
@@ -259,8 +279,14 @@ def edit_page(page_id: int):
             "programme/edit.html", page=current, form=form, locked=not current.is_editable, error=error.message
         ), error.status
     db.session.commit()
-    note = " It is a new draft: the public keeps seeing the published version until a moderator publishes again."
-    flash(f"The page is saved.{note if saved.live_version else ''}", "success")
+    if saved.live_version:
+        message = gettext(
+            "The page is saved. It is a new draft: the public keeps seeing the published version until a moderator "
+            "publishes again."
+        )
+    else:
+        message = gettext("The page is saved.")
+    flash(message, "success")
     return redirect(url_for("programme.overview", page_id=page_id), 303)
 
 
@@ -283,9 +309,9 @@ def preview(page_id: int):
     page = _page_or_404(page_id)
     if request.args.get("which") == "approved":
         if page.approved_content is None:
-            abort(404, "This page has no approved version waiting to be published.")
-        return _preview(page, page.approved_content, "the approved version, not published yet")
-    return _preview(page, services.working_content(page), "the working copy, with the agenda as it is now")
+            abort(404, gettext("This page has no approved version waiting to be published."))
+        return _preview(page, page.approved_content, gettext("the approved version, not published yet"))
+    return _preview(page, services.working_content(page), gettext("the working copy, with the agenda as it is now"))
 
 
 @bp.get("/publishing/<int:page_id>/versions/<int:version>")
@@ -294,9 +320,12 @@ def version(page_id: int, version: int):
     page = _page_or_404(page_id)
     published = services.snapshot(page.id, version)
     if published is None:
-        abort(404, "There is no such published version.")
-    live = " (what the public sees now)" if page.live_version == version else ""
-    return _preview(page, published.content, f"published version {version}{live}", version)
+        abort(404, gettext("There is no such published version."))
+    if page.live_version == version:
+        label = gettext("published version %(version)s (what the public sees now)", version=version)
+    else:
+        label = gettext("published version %(version)s", version=version)
+    return _preview(page, published.content, label, version)
 
 
 # Registrations ------------------------------------------------------------------------------------------------
@@ -322,7 +351,17 @@ def registrations_csv(page_id: int):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["Reference", "Received (UTC)", "Name", "Email", "Organisation", "Country", "Sector", "Message", "Consent"]
+        [
+            gettext("Reference"),
+            gettext("Received (UTC)"),
+            gettext("Name"),
+            gettext("Email"),
+            gettext("Organisation"),
+            gettext("Country"),
+            gettext("Sector"),
+            gettext("Message"),
+            gettext("Consent"),
+        ]
     )
     for registration in services.registrations_for(page.id):
         writer.writerow(
@@ -352,7 +391,7 @@ def delete_registration(page_id: int, registration_id: int):
     page = _page_or_404(page_id)
     registration = services.delete_registration(current_user, page, registration_id)
     db.session.commit()
-    message = f"The registration {registration.reference} is deleted."
+    message = gettext("The registration %(reference)s is deleted.", reference=registration.reference)
     if is_htmx():
         return render_fragment(
             "programme/registrations.html",

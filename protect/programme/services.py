@@ -22,7 +22,9 @@ from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
 
+from babel.lists import format_list
 from flask import url_for
+from flask_babel import format_number, get_locale, gettext
 from sqlalchemy import Select, String, Text, bindparam, cast, delete, func, literal_column, select, update
 from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -32,6 +34,7 @@ from protect.auth.models import User
 from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
+from protect.core.i18n import N_
 from protect.core.permissions import can, has_role, rule
 from protect.core.regions import COUNTRIES, SECTORS
 from protect.core.text import plain_excerpt
@@ -53,18 +56,20 @@ from protect.programme.models import (
 )
 
 PAGE_FIELDS = ("title", "summary", "description", "how_to_take_part", "audiences", "language", "venue")
+# English, marked with N_: translated where they are shown (gettext).
 FIELD_LABELS = {
-    "title": "Public title",
-    "summary": "Summary",
-    "description": "Description",
-    "how_to_take_part": "How to take part",
-    "audiences": "Target audiences",
-    "language": "Working language",
-    "venue": "Venue",
+    "title": N_("Public title"),
+    "summary": N_("Summary"),
+    "description": N_("Description"),
+    "how_to_take_part": N_("How to take part"),
+    "audiences": N_("Target audiences"),
+    "language": N_("Working language"),
+    "venue": N_("Venue"),
 }
-CONSENT_TEXT = (
+# What a visitor agrees to: shown in their language, stored in English (the record of the consent given).
+CONSENT_TEXT = N_(
     "I agree that the PROTECT Children on the Move project stores the details in this form to contact me "
-    "about this training, and deletes them {days} days after the training at the latest."
+    "about this training, and deletes them %(days)s days after the training at the latest."
 )
 LIMITS = {
     "title": TITLE_MAX,
@@ -96,9 +101,10 @@ def _may_moderate(user: Any, _page: Any) -> bool:
     return has_role(user, "moderator")
 
 
-def _require(actor: Any, action: str, what: str) -> None:
+def _require(actor: Any, action: str, message: str) -> None:
+    """Refuse (403) with ``message`` (English, marked with N_; translated here) unless ``actor`` may."""
     if not can(actor, action):
-        raise RuleViolation(f"Only moderators and administrators may {what}.", status=403)
+        raise RuleViolation(gettext(message), status=403)
 
 
 # Loading ------------------------------------------------------------------------------------------------------
@@ -194,6 +200,7 @@ def _record(
     to_state: str,
     summary: str,
     *,
+    params: dict[str, Any] | None = None,
     comment: str = "",
     snapshot_version: int | None = None,
     when=None,
@@ -214,6 +221,7 @@ def _record(
         f"programme.{action}",
         page,
         summary=summary,
+        params=params if params is not None else {"title": page.title},
         url=page_url(page.id),
         details={"from": from_state, "to": to_state, "comment": comment, "version": snapshot_version},
         when=when,
@@ -223,15 +231,17 @@ def _record(
 
 def create_page(actor: User, event_id: int, *, when=None) -> ProgrammePage:
     if not can(actor, "programme.edit"):
-        raise RuleViolation("Only members of the expert group draft programme pages.", status=403)
+        raise RuleViolation(gettext("Only members of the expert group draft programme pages."), status=403)
     event = db.session.get(TrainingEvent, event_id)
     if event is None:
         raise LookupError(event_id)
     existing = db.session.execute(select(ProgrammePage.id).where(ProgrammePage.event_id == event_id)).scalar()
     if existing is not None:
-        raise RuleViolation(f"“{event.title}” has a programme page already.", status=409)
+        raise RuleViolation(gettext("“%(title)s” has a programme page already.", title=event.title), status=409)
     if event.status == "cancelled":
-        raise RuleViolation(f"“{event.title}” is cancelled: it gets no programme page.", status=409)
+        raise RuleViolation(
+            gettext("“%(title)s” is cancelled: it gets no programme page.", title=event.title), status=409
+        )
     slug = event.slug
     taken = db.session.execute(select(ProgrammePage.id).where(ProgrammePage.slug == slug)).scalar()
     if taken is not None:
@@ -255,7 +265,7 @@ def create_page(actor: User, event_id: int, *, when=None) -> ProgrammePage:
     )
     db.session.add(page)
     db.session.flush()
-    _record(actor, page, "created", None, "draft", f"started the programme page “{page.title}”", when=when)
+    _record(actor, page, "created", None, "draft", N_("started the programme page “%(title)s”"), when=when)
     db.session.flush()
     return page
 
@@ -279,13 +289,13 @@ def value_problems(values: dict[str, Any]) -> dict[str, str]:
     """What a draft must have to be saved at all (lengths are the form's business)."""
     problems = {}
     if not values.get("title"):
-        problems["title"] = "Enter the title the public sees."
+        problems["title"] = gettext("Enter the title the public sees.")
     unknown = set(values.get("audiences") or []) - set(AUDIENCES)
     if unknown:
-        problems["audiences"] = "Choose audiences from the list."
+        problems["audiences"] = gettext("Choose audiences from the list.")
     for name, limit in LIMITS.items():
         if len(values.get(name) or "") > limit:
-            problems[name] = f"At most {limit:,} characters."
+            problems[name] = gettext("At most %(num)s characters.", num=format_number(limit))
     return problems
 
 
@@ -297,22 +307,22 @@ def readiness_problems(page: ProgrammePage | dict[str, Any]) -> dict[str, str]:
 
     problems = {}
     if not get("title"):
-        problems["title"] = "a public title"
+        problems["title"] = gettext("a public title")
     if not get("summary"):
-        problems["summary"] = "a summary (one or two sentences for lists and shared links)"
+        problems["summary"] = gettext("a summary (one or two sentences for lists and shared links)")
     if not get("description"):
-        problems["description"] = "a description"
+        problems["description"] = gettext("a description")
     if not get("how_to_take_part"):
-        problems["how_to_take_part"] = "how to take part"
+        problems["how_to_take_part"] = gettext("how to take part")
     if not get("audiences"):
-        problems["audiences"] = "at least one target audience"
+        problems["audiences"] = gettext("at least one target audience")
     return problems
 
 
 def save_page(actor: User, page_id: int, version: int, values: dict[str, Any], *, when=None) -> ProgrammePage:
     """Save the working copy if it is still at ``version`` and editable (compare-and-set)."""
     if not can(actor, "programme.edit"):
-        raise RuleViolation("Only members of the expert group edit programme pages.", status=403)
+        raise RuleViolation(gettext("Only members of the expert group edit programme pages."), status=403)
     values = clean_values(values)
     problems = value_problems(values)
     if problems:
@@ -350,14 +360,15 @@ def save_page(actor: User, page_id: int, version: int, values: dict[str, Any], *
             "new_version",
             from_state,
             "draft",
-            f"started a new version of the programme page “{page.title}”",
+            N_("started a new version of the programme page “%(title)s”"),
             when=when,
         )
     audit.record(
         actor,
         "programme.edited",
         page,
-        summary=f"edited the programme page “{page.title}”",
+        summary=N_("edited the programme page “%(title)s”"),
+        params={"title": page.title},
         url=page_url(page.id),
         details={"fields": changed, "version": page.version},
         when=when,
@@ -367,13 +378,15 @@ def save_page(actor: User, page_id: int, version: int, values: dict[str, Any], *
 
 def _locked_message(page: ProgrammePage) -> str:
     if page.state == "in_review":
-        return (
-            f"“{page.title}” is in review, so it cannot be changed now. A moderator approves it or sends it "
-            "back with comments; after that it can be edited again."
+        return gettext(
+            "“%(title)s” is in review, so it cannot be changed now. A moderator approves it or sends it "
+            "back with comments; after that it can be edited again.",
+            title=page.title,
         )
-    return (
-        f"“{page.title}” is approved and waits to be published, so it cannot be changed now. A moderator "
-        "can send it back if it needs changes."
+    return gettext(
+        "“%(title)s” is approved and waits to be published, so it cannot be changed now. A moderator "
+        "can send it back if it needs changes.",
+        title=page.title,
     )
 
 
@@ -383,8 +396,12 @@ def _locked_message(page: ProgrammePage) -> str:
 def _check_version(page: ProgrammePage, version: int | None) -> None:
     if version is None or page.version != version:
         raise RuleViolation(
-            f"“{page.title}” changed since you opened it (it is now “{page.state_label}”). Reload the page, "
-            "check it again, then repeat your action.",
+            gettext(
+                "“%(title)s” changed since you opened it (it is now “%(state)s”). Reload the page, "
+                "check it again, then repeat your action.",
+                title=page.title,
+                state=page.state_label,
+            ),
             status=409,
         )
 
@@ -398,7 +415,7 @@ def _move(page: ProgrammePage, to_state: str, **values: Any) -> None:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # pragma: no cover - the row is locked by load_page(lock=True)
-        raise RuleViolation("The page changed at the same moment. Reload and try again.", status=409)
+        raise RuleViolation(gettext("The page changed at the same moment. Reload and try again."), status=409)
     _written(page, written)
 
 
@@ -412,17 +429,25 @@ def _required(text: str | None, field: str, message: str) -> str:
 def submit(actor: User, page_id: int, version: int | None, note: str = "", *, when=None) -> ProgrammePage:
     """An expert sends the draft to the moderators."""
     if not can(actor, "programme.edit"):
-        raise RuleViolation("Only members of the expert group submit programme pages.", status=403)
+        raise RuleViolation(gettext("Only members of the expert group submit programme pages."), status=403)
     page = load_page(page_id, lock=True)
     if page.state not in ("draft", "withdrawn"):
         raise RuleViolation(
-            f"Only a draft can be submitted for review; “{page.title}” is “{page.state_label}”.", status=409
+            gettext(
+                "Only a draft can be submitted for review; “%(title)s” is “%(state)s”.",
+                title=page.title,
+                state=page.state_label,
+            ),
+            status=409,
         )
     _check_version(page, version)
     missing = readiness_problems(page)
     if missing:
         raise RuleViolation(
-            "Before it can be reviewed, the page needs " + _and(list(missing.values())) + ". Edit the page first.",
+            gettext(
+                "Before it can be reviewed, the page needs %(missing)s. Edit the page first.",
+                missing=_and(list(missing.values())),
+            ),
             status=422,
         )
     from_state = page.state
@@ -433,7 +458,7 @@ def submit(actor: User, page_id: int, version: int | None, note: str = "", *, wh
         "submitted",
         from_state,
         "in_review",
-        f"submitted the programme page “{page.title}” for review",
+        N_("submitted the programme page “%(title)s” for review"),
         comment=(note or "").strip(),
         when=when,
     )
@@ -442,15 +467,19 @@ def submit(actor: User, page_id: int, version: int | None, note: str = "", *, wh
 
 def send_back(actor: User, page_id: int, version: int | None, comment: str | None, *, when=None) -> ProgrammePage:
     """A moderator returns the page to its authors with comments."""
-    _require(actor, "programme.moderate", "send a page back")
+    _require(actor, "programme.moderate", N_("Only moderators and administrators may send a page back."))
     page = load_page(page_id, lock=True)
     if page.state not in ("in_review", "approved"):
         raise RuleViolation(
-            f"Only a page in review or approved can be sent back; “{page.title}” is “{page.state_label}”.",
+            gettext(
+                "Only a page in review or approved can be sent back; “%(title)s” is “%(state)s”.",
+                title=page.title,
+                state=page.state_label,
+            ),
             status=409,
         )
     _check_version(page, version)
-    comment = _required(comment, "comment", "Say what needs to change: the authors see this comment.")
+    comment = _required(comment, "comment", gettext("Say what needs to change: the authors see this comment."))
     from_state = page.state
     _move(page, "draft", approved_content=None, approved_at=None, approved_by_id=None, updated_by_id=actor.id)
     _record(
@@ -459,7 +488,7 @@ def send_back(actor: User, page_id: int, version: int | None, comment: str | Non
         "sent_back",
         from_state,
         "draft",
-        f"sent the programme page “{page.title}” back with comments",
+        N_("sent the programme page “%(title)s” back with comments"),
         comment=comment,
         when=when,
     )
@@ -468,19 +497,31 @@ def send_back(actor: User, page_id: int, version: int | None, comment: str | Non
 
 def approve(actor: User, page_id: int, version: int | None, comment: str = "", *, when=None) -> ProgrammePage:
     """A moderator approves the page in review: its content and agenda as they are now are frozen."""
-    _require(actor, "programme.moderate", "approve programme pages")
+    _require(actor, "programme.moderate", N_("Only moderators and administrators may approve programme pages."))
     page = load_page(page_id, lock=True)
     if page.state != "in_review":
-        raise RuleViolation(
-            f"Only a page in review can be approved; “{page.title}” is “{page.state_label}”."
-            + (" An expert submits it for review first." if page.state in EDITABLE_STATES else ""),
-            status=409,
-        )
+        if page.state in EDITABLE_STATES:
+            message = gettext(
+                "Only a page in review can be approved; “%(title)s” is “%(state)s”. An expert submits it for "
+                "review first.",
+                title=page.title,
+                state=page.state_label,
+            )
+        else:
+            message = gettext(
+                "Only a page in review can be approved; “%(title)s” is “%(state)s”.",
+                title=page.title,
+                state=page.state_label,
+            )
+        raise RuleViolation(message, status=409)
     _check_version(page, version)
     content = working_content(page)
     missing = readiness_problems(content)
     if missing:
-        raise RuleViolation("The page cannot be approved without " + _and(list(missing.values())) + ".", status=422)
+        raise RuleViolation(
+            gettext("The page cannot be approved without %(missing)s.", missing=_and(list(missing.values()))),
+            status=422,
+        )
     now = when or utcnow()
     _move(page, "approved", approved_content=content, approved_at=now, approved_by_id=actor.id, updated_by_id=actor.id)
     _record(
@@ -489,27 +530,34 @@ def approve(actor: User, page_id: int, version: int | None, comment: str = "", *
         "approved",
         "in_review",
         "approved",
-        f"approved the programme page “{page.title}”",
+        N_("approved the programme page “%(title)s”"),
         comment=(comment or "").strip(),
         when=when,
     )
     return page
 
 
-NEVER_APPROVED = (
-    "“{title}” cannot be published: it has not been approved (it is “{state}”). Only the version a moderator "
+NEVER_APPROVED = N_(
+    "“%(title)s” cannot be published: it has not been approved (it is “%(state)s”). Only the version a moderator "
     "approved after review is published — an expert submits the page, a moderator approves it, then publishes it."
 )
 
 
 def publish(actor: User, page_id: int, version: int | None, *, when=None) -> ProgrammeSnapshot:
     """A moderator publishes the approved content as the next immutable snapshot, which the public then sees."""
-    _require(actor, "programme.moderate", "publish programme pages")
+    _require(actor, "programme.moderate", N_("Only moderators and administrators may publish programme pages."))
     page = load_page(page_id, lock=True)
     if page.state != "approved" or page.approved_content is None:
         if page.state == "published":
-            raise RuleViolation(f"Version {page.live_version} of “{page.title}” is published already.", status=409)
-        raise RuleViolation(NEVER_APPROVED.format(title=page.title, state=page.state_label), status=409)
+            raise RuleViolation(
+                gettext(
+                    "Version %(version)s of “%(title)s” is published already.",
+                    version=page.live_version,
+                    title=page.title,
+                ),
+                status=409,
+            )
+        raise RuleViolation(gettext(NEVER_APPROVED, title=page.title, state=page.state_label), status=409)
     _check_version(page, version)
     content = page.approved_content
     latest = db.session.execute(
@@ -559,7 +607,8 @@ def publish(actor: User, page_id: int, version: int | None, *, when=None) -> Pro
         "published",
         "approved",
         "published",
-        f"published version {number} of the programme page “{page.title}”",
+        N_("published version %(version)s of the programme page “%(title)s”"),
+        params={"version": number, "title": page.title},
         snapshot_version=number,
         when=when,
     )
@@ -568,11 +617,13 @@ def publish(actor: User, page_id: int, version: int | None, *, when=None) -> Pro
 
 def withdraw(actor: User, page_id: int, reason: str | None, *, when=None) -> ProgrammePage:
     """A moderator takes the published version off the public site; visitors then get a short notice (410)."""
-    _require(actor, "programme.moderate", "withdraw programme pages")
+    _require(actor, "programme.moderate", N_("Only moderators and administrators may withdraw programme pages."))
     page = load_page(page_id, lock=True)
     if page.live_version is None:
-        raise RuleViolation(f"Nothing of “{page.title}” is public, so there is nothing to withdraw.", status=409)
-    reason = _required(reason, "reason", "Give a reason: visitors of the page read it.")
+        raise RuleViolation(
+            gettext("Nothing of “%(title)s” is public, so there is nothing to withdraw.", title=page.title), status=409
+        )
+    reason = _required(reason, "reason", gettext("Give a reason: visitors of the page read it."))
     now = when or utcnow()
     withdrawn_version = page.live_version
     from_state = page.state
@@ -592,7 +643,7 @@ def withdraw(actor: User, page_id: int, reason: str | None, *, when=None) -> Pro
         "withdrawn",
         from_state,
         to_state,
-        f"withdrew the programme page “{page.title}” from the public site",
+        N_("withdrew the programme page “%(title)s” from the public site"),
         comment=reason,
         snapshot_version=withdrawn_version,
         when=when,
@@ -601,7 +652,8 @@ def withdraw(actor: User, page_id: int, reason: str | None, *, when=None) -> Pro
 
 
 def _and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    """``a, b and c`` in the reader's language (Babel's list patterns)."""
+    return format_list(parts, locale=get_locale() or "en_GB")
 
 
 # Lists for members --------------------------------------------------------------------------------------------
@@ -878,8 +930,11 @@ def public_lookup(slug: str) -> PublicLookup | None:
 # Register your interest ---------------------------------------------------------------------------------------
 
 
-def consent_text(retention_days: int) -> str:
-    return CONSENT_TEXT.format(days=retention_days)
+def consent_text(retention_days: int, *, translated: bool = True) -> str:
+    """The consent a visitor gives: in their language on the form, in English where it is stored."""
+    if translated:
+        return gettext(CONSENT_TEXT, days=retention_days)
+    return CONSENT_TEXT % {"days": retention_days}
 
 
 def new_reference() -> str:
@@ -907,7 +962,12 @@ def register_interest(
     training = Training(live.content)
     if training.is_over(today):
         raise RuleViolation(
-            f"“{training.title}” took place on {training.dates_label}; registrations are closed.", status=409
+            gettext(
+                "“%(title)s” took place on %(dates)s; registrations are closed.",
+                title=training.title,
+                dates=training.dates_label,
+            ),
+            status=409,
         )
     # Anyone may register, so the number per training is bounded (the moderators' list and the CSV with it).
     # The page's row is locked first (PostgreSQL), so that two registrations at once cannot both be the last.
@@ -917,18 +977,22 @@ def register_interest(
     ).scalar_one()
     if taken >= limit:
         raise RuleViolation(
-            f"“{training.title}” has received as many registrations of interest as we can take ({limit:,}). "
-            "Please write to the contact given under “How to take part” instead.",
+            gettext(
+                "“%(title)s” has received as many registrations of interest as we can take (%(limit)s). "
+                "Please write to the contact given under “How to take part” instead.",
+                title=training.title,
+                limit=format_number(limit),
+            ),
             status=422,
         )
     if not values.get("consent"):
         raise RuleViolation(
-            "Tick the box to agree that we store your details for this purpose.", field="consent", status=422
+            gettext("Tick the box to agree that we store your details for this purpose."), field="consent", status=422
         )
     if values.get("country") not in COUNTRIES:
-        raise RuleViolation("Choose a country from the list.", field="country", status=422)
+        raise RuleViolation(gettext("Choose a country from the list."), field="country", status=422)
     if values.get("sector") not in SECTORS:
-        raise RuleViolation("Choose a sector from the list.", field="sector", status=422)
+        raise RuleViolation(gettext("Choose a sector from the list."), field="sector", status=422)
     now = when or utcnow()
     registration = InterestRegistration(
         page_id=live.page_id,
@@ -939,7 +1003,7 @@ def register_interest(
         country=values["country"],
         sector=values["sector"],
         message=(values.get("message") or "").replace("\r\n", "\n").strip(),
-        consent_text=consent_text(retention_days),
+        consent_text=consent_text(retention_days, translated=False),
         consented_at=now,
         created_at=now,
         snapshot_version=live.version,
@@ -976,7 +1040,7 @@ def registration_counts() -> dict[int, int]:
 
 
 def delete_registration(actor: User, page: ProgrammePage, registration_id: int) -> InterestRegistration:
-    _require(actor, "programme.moderate", "delete registrations")
+    _require(actor, "programme.moderate", N_("Only moderators and administrators may delete registrations."))
     registration = db.session.execute(
         select(InterestRegistration).where(
             InterestRegistration.id == registration_id, InterestRegistration.page_id == page.id
@@ -990,7 +1054,8 @@ def delete_registration(actor: User, page: ProgrammePage, registration_id: int) 
         actor,
         "programme.registration_deleted",
         page,
-        summary=f"deleted the interest registration {registration.reference} for “{page.title}”",
+        summary=N_("deleted the interest registration %(reference)s for “%(title)s”"),
+        params={"reference": registration.reference, "title": page.title},
         url=page_url(page.id, "registrations"),
         audience="moderator",
         details={"reference": registration.reference},

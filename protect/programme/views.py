@@ -24,6 +24,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import get_locale, gettext
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from markupsafe import Markup
@@ -31,6 +32,7 @@ from markupsafe import Markup
 from protect.agendas.models import AUDIENCES
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
+from protect.core.i18n import N_
 from protect.core.permissions import public
 from protect.core.regions import COUNTRIES
 from protect.extensions import db, limiter
@@ -40,7 +42,7 @@ from protect.programme.forms import RegistrationForm
 from protect.programme.ical import feed_calendar, training_calendar
 
 bp = Blueprint("programme", __name__)
-NOT_FOUND = (
+NOT_FOUND = N_(
     "There is no published training at this address. The link may be mistyped, or the training is not "
     "announced yet. The list of trainings shows every training that is."
 )
@@ -60,7 +62,7 @@ def _lookup_or_abort(slug: str) -> tuple[services.PublicSnapshot | None, Respons
     """The live snapshot for ``slug``; or the response to send instead (410 for a withdrawn page)."""
     found = services.public_lookup(slug)
     if found is None:
-        abort(404, NOT_FOUND)
+        abort(404, gettext(NOT_FOUND))
     if found.withdrawn:
         response = make_response(
             render_template("programme/withdrawn.html", withdrawn_at=found.withdrawn_at, reason=found.withdrawn_reason),
@@ -97,7 +99,8 @@ def _training_parts(snapshot: services.PublicSnapshot, variant: str, is_open: bo
         )
         return TrainingParts(training.title, training.meta_description, Markup(body))  # noqa: S704 - our template
 
-    return caching.render_cache().get_or_compute((variant, snapshot.id, snapshot.digest, is_open), render)
+    key = (variant, snapshot.id, snapshot.digest, is_open, str(get_locale()))
+    return caching.render_cache().get_or_compute(key, render)
 
 
 # The list -----------------------------------------------------------------------------------------------------
@@ -106,10 +109,10 @@ def _training_parts(snapshot: services.PublicSnapshot, variant: str, is_open: bo
 def _cards(snapshots: list[services.PublicSnapshot]) -> dict[int, Markup]:
     """Each snapshot's entry in the list, by snapshot id: rendered once per snapshot (it never changes, so it is
     cached); the contents of those not rendered yet are read in one query."""
-    cache = caching.render_cache()
+    cache, language = caching.render_cache(), str(get_locale())
     cards, missing = {}, []
     for snapshot in snapshots:
-        card = cache.get(("card", snapshot.id, snapshot.digest))
+        card = cache.get(("card", snapshot.id, snapshot.digest, language))
         if card is None:
             missing.append(snapshot)
         else:
@@ -121,7 +124,7 @@ def _cards(snapshots: list[services.PublicSnapshot]) -> dict[int, Markup]:
         snapshot.text = texts[snapshot.id]
         training = Training(snapshot.content, snapshot.version)
         card = Markup(render_template("programme/_list_item.html", training=training))  # noqa: S704 - our template
-        cache.put(("card", snapshot.id, snapshot.digest), card)
+        cache.put(("card", snapshot.id, snapshot.digest, language), card)
         cards[snapshot.id] = card
     return cards
 
@@ -153,8 +156,8 @@ def index():
             "programme/index.html",
             search=request.args.get("q", ""),
             search_max=forms.SEARCH_MAX,
-            country_options=forms.chosen(forms.COUNTRY_OPTIONS, request.args.get("country")),
-            audience_options=forms.chosen(forms.AUDIENCE_OPTIONS, request.args.get("audience")),
+            country_options=forms.chosen(forms.country_options(), request.args.get("country")),
+            audience_options=forms.chosen(forms.audience_options(), request.args.get("audience")),
             filtered=bool(country or audience or query),
             query=query,
             upcoming=[cards[snapshot.id] for snapshot in upcoming if snapshot.id in cards],
@@ -356,7 +359,9 @@ def _registration_page(
 
 def _too_many(_limit: RequestLimit) -> Response:
     found = services.public_lookup(request.view_args.get("slug", "") if request.view_args else "")
-    message = "You have sent several registrations from this address in a short time. Wait an hour, then send it again."
+    message = gettext(
+        "You have sent several registrations from this address in a short time. Wait an hour, then send it again."
+    )
     if found is None or found.snapshot is None:
         return make_response(message, 429)
     return _registration_page(found.snapshot, RegistrationForm(), 429, message)
@@ -385,7 +390,8 @@ def register(slug: str):
     if request.method == "GET":
         return _registration_page(snapshot, form, 200)
     if training.is_over(_today()):
-        return _registration_page(snapshot, form, 409, f"“{training.title}” has taken place; registrations are closed.")
+        message = gettext("“%(title)s” has taken place; registrations are closed.", title=training.title)
+        return _registration_page(snapshot, form, 409, message)
     if form.website.data:
         # A bot filled in the field people never see: drop it, and answer as if it had worked.
         current_app.logger.info("Dropped a programme registration that filled the honeypot field")

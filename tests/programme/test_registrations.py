@@ -296,7 +296,7 @@ def test_a_moderator_deletes_a_registration_with_htmx_or_a_plain_form(client, mo
     ).scalars()
     recorded = list(event)
     assert len(recorded) == 2 and recorded[0].audience == "moderator" and recorded[0].actor_id == moderator.id
-    assert "First" not in recorded[0].summary and first_reference in recorded[0].summary  # no personal data
+    assert "First" not in recorded[0].text and first_reference in recorded[0].text  # no personal data
     again = moderator_client.post(url)
     assert again.status_code == 404
 

@@ -234,7 +234,8 @@ def test_the_training_view_reads_days_dates_and_labels_from_the_content(expert, 
     add_item(event, 2, "09:00", "10:00", title="Day two", kind="break")
     page = published_page(expert, moderator, event)
     training = Training(services.snapshot(page.id, 1).content, 1)
-    assert training.dates_label == "30 September – 1 October 2027"
+    # Babel's British format: abbreviated months, a thin space either side of the dash.
+    assert training.dates_label == "30 Sept\u2009–\u20091 Oct 2027"
     assert [day.number for day in training.days] == [1, 2]
     assert training.days[0].sessions == [] and training.days[1].sessions[0].is_break
     assert training.place == "Vilnius, Lithuania"
