@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask_babel import gettext
 from icalendar import Calendar, Event
 
+from protect.core.i18n import WORKING_LANGUAGE
 from protect.programme.content import Training
 from protect.programme.models import ProgrammeSnapshot
 
@@ -25,18 +26,24 @@ def _calendar(name: str) -> Calendar:
     return calendar
 
 
+def _text(entry: Event, name: str, value: str, language: str) -> None:
+    """A text property with the language it is written in (RFC 5545 LANGUAGE)."""
+    entry.add(name, value, parameters={"LANGUAGE": language})
+
+
 def _training_event(snapshot: ProgrammeSnapshot, training: Training, url: str) -> Event:
+    language = training.content_language
     entry = Event()
     entry.add("uid", f"programme-{snapshot.page_id}@protect-workspace")
     entry.add("dtstamp", snapshot.published_at.replace(tzinfo=UTC))
     entry.add("last-modified", snapshot.published_at.replace(tzinfo=UTC))
     entry.add("sequence", snapshot.version)
-    entry.add("summary", training.title)
+    _text(entry, "summary", training.title, language)
     # All-day dates: DTEND is the day after the last day.
     entry.add("dtstart", training.first_day)
     entry.add("dtend", training.last_day + timedelta(days=1))
-    entry.add("location", training.location)
-    entry.add("description", f"{training.summary}\n\n{url}".strip())
+    _text(entry, "location", training.location, language)
+    _text(entry, "description", f"{training.summary}\n\n{url}".strip(), language)
     entry.add("url", url)
     entry.add("categories", [gettext("Training")])
     entry.add("transp", "TRANSPARENT")
@@ -50,9 +57,11 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def training_calendar(snapshot: ProgrammeSnapshot, url: str) -> bytes:
-    """The training as a whole (all-day) and each of its sessions at its local time."""
-    training = Training(snapshot.content, snapshot.version)
+def training_calendar(snapshot: ProgrammeSnapshot, url: str, content: dict | None = None) -> bytes:
+    """The training as a whole (all-day) and each of its sessions at its local time; ``content``: the snapshot's
+    content in the language served (a translation laid over it), the snapshot's own by default. Each text says
+    its language: the training's texts are in the version's, the sessions' in the working language."""
+    training = Training(content or snapshot.content, snapshot.version)
     calendar = _calendar(training.title)
     calendar.add("x-wr-timezone", training.time_zone)
     calendar.add_component(_training_event(snapshot, training, url))
@@ -63,15 +72,21 @@ def training_calendar(snapshot: ProgrammeSnapshot, url: str) -> bytes:
             entry.add("uid", f"programme-{snapshot.page_id}-day{day.number}-{number}@protect-workspace")
             entry.add("dtstamp", snapshot.published_at.replace(tzinfo=UTC))
             entry.add("sequence", snapshot.version)
-            entry.add("summary", gettext("%(title)s (%(kind)s)", title=session.title, kind=session.kind_label))
+            # The session's title is in the working language, its kind in the interface's: the agenda's language.
+            _text(
+                entry,
+                "summary",
+                gettext("%(title)s (%(kind)s)", title=session.title, kind=session.kind_label),
+                WORKING_LANGUAGE,
+            )
             entry.add("dtstart", datetime.combine(day.date, time.fromisoformat(session.start), tzinfo=zone))
             entry.add("dtend", datetime.combine(day.date, time.fromisoformat(session.end), tzinfo=zone))
-            entry.add("location", training.location)
+            _text(entry, "location", training.location, training.content_language)
             lines = [gettext("%(title)s, day %(number)s", title=training.title, number=day.number)]
             if session.speakers:
                 lines.append(gettext("Speakers: %(speakers)s", speakers=session.speakers))
             lines.append(url)
-            entry.add("description", "\n".join(lines))
+            _text(entry, "description", "\n".join(lines), training.content_language)
             calendar.add_component(entry)
     calendar.add_missing_timezones()
     return calendar.to_ical()

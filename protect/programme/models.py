@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protect.core.changes import area
 from protect.core.database import utcnow
-from protect.core.i18n import N_
+from protect.core.i18n import N_, WORKING_LANGUAGE
 from protect.extensions import db
 
 # English, marked with N_; shown through gettext (state_label, label, the templates' _()).
@@ -40,6 +40,8 @@ TRANSITIONS = {
     "withdrawn": N_("Withdrawn"),
 }
 
+# The language of a page's own snapshots (its translations' are in theirs).
+SOURCE = WORKING_LANGUAGE
 TITLE_MAX = 200
 SUMMARY_MAX = 300
 DESCRIPTION_MAX = 20_000
@@ -116,16 +118,23 @@ class ProgrammeSnapshot(db.Model):
 
     __tablename__ = "programme_snapshot"
     __table_args__ = (
-        UniqueConstraint("page_id", "version", name="uq_programme_snapshot_page_version"),
+        # Each language has its own series of versions: the page's own (the working language) and each
+        # translation's (programme_translation).
+        UniqueConstraint("page_id", "version", "language", name="uq_programme_snapshot_page_version_language"),
         Index("ix_programme_snapshot_first_day", "first_day"),
         # The public list's "which versions are live, with which content" reads the digest from here: on SQLite
         # the row's digest sits behind the large content, and reading it from the table costs 7x more.
-        Index("ix_programme_snapshot_page_version_digest", "page_id", "version", "digest"),
+        Index("ix_programme_snapshot_page_version_language_digest", "page_id", "version", "language", "digest"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     page_id: Mapped[int] = mapped_column(ForeignKey("programme_page.id", ondelete="CASCADE"))
     version: Mapped[int]
+    # The page itself is in the working language (WORKING_LANGUAGE); a translation's snapshot is in its own,
+    # and its ``content`` holds the translated texts only (``translations.translated_content`` lays them over
+    # the page's published content), with the version of the page it was translated from (``source_version``).
+    language: Mapped[str] = mapped_column(String(8), default=SOURCE, server_default=SOURCE)
+    source_version: Mapped[int | None]
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     # sha256 of the content: the public pages' ETag.
     digest: Mapped[str] = mapped_column(String(64))
@@ -174,12 +183,66 @@ class ProgrammeTransition(db.Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     # The published version this step made or withdrew, if any.
     snapshot_version: Mapped[int | None]
+    # None: a step of the page itself; a language code: a step of that translation (the same workflow).
+    language: Mapped[str | None] = mapped_column(String(8))
 
     actor = relationship("User", lazy="raise")
 
     @property
     def label(self) -> str:
         return gettext(TRANSITIONS.get(self.action, self.action))
+
+
+class ProgrammeTranslation(db.Model):
+    """A page's translation into one language: a working copy of the translatable texts that goes through the
+    page's own workflow (draft -> in review -> approved -> published, withdrawn) and is published as a
+    ``ProgrammeSnapshot`` in its language.
+
+    The texts are kept in ``fields`` by their place in the page's content ("title", "description"...), so that
+    translating more of the content later (agenda items: "agenda.<id>.title") adds keys, not tables or steps.
+    ``source_version`` is the published version of the page the texts were translated from: a translation whose
+    source version is older than the page's live version is out of date (computed when read, never stored)."""
+
+    __tablename__ = "programme_translation"
+    __table_args__ = (UniqueConstraint("page_id", "language", name="uq_programme_translation_page_language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("programme_page.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    source_version: Mapped[int]
+
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    version: Mapped[int] = mapped_column(default=1)
+    approved_fields: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    approved_source_version: Mapped[int | None]
+    approved_at: Mapped[datetime | None]
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The published snapshot (in ``language``) the public sees; None: nothing public.
+    live_version: Mapped[int | None]
+    withdrawn_at: Mapped[datetime | None]
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    updated_by = relationship("User", foreign_keys=[updated_by_id], lazy="raise")
+
+    def __repr__(self) -> str:
+        return f"<ProgrammeTranslation {self.page_id} {self.language} {self.state} v{self.version}>"
+
+    @property
+    def state_label(self) -> str:
+        return gettext(STATES.get(self.state, self.state))
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in EDITABLE_STATES
+
+    @property
+    def title(self) -> str:
+        return self.fields.get("title", "")
 
 
 class InterestRegistration(db.Model):
@@ -208,4 +271,4 @@ class InterestRegistration(db.Model):
 
 
 # The change areas of these tables (core.changes): a commit that writes one renews its area's token.
-area("programme", ProgrammePage, ProgrammeSnapshot, ProgrammeTransition, InterestRegistration)
+area("programme", ProgrammePage, ProgrammeSnapshot, ProgrammeTransition, ProgrammeTranslation, InterestRegistration)

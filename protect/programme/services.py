@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
 from typing import Any
@@ -26,7 +26,7 @@ from babel.lists import format_list
 from flask import url_for
 from flask_babel import format_number, get_locale, gettext
 from sqlalchemy import Select, String, Text, bindparam, cast, delete, func, literal_column, select, update
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy.orm import aliased, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from protect.agendas.models import AUDIENCES, TrainingEvent, current_items
@@ -44,6 +44,7 @@ from protect.programme.models import (
     DESCRIPTION_MAX,
     EDITABLE_STATES,
     LANGUAGE_MAX,
+    SOURCE,
     STATES,
     SUMMARY_MAX,
     TAKE_PART_MAX,
@@ -53,6 +54,7 @@ from protect.programme.models import (
     ProgrammePage,
     ProgrammeSnapshot,
     ProgrammeTransition,
+    ProgrammeTranslation,
 )
 
 PAGE_FIELDS = ("title", "summary", "description", "how_to_take_part", "audiences", "language", "venue")
@@ -133,11 +135,16 @@ def working_content(page: ProgrammePage) -> dict[str, Any]:
     return build_content(page, page.event, current_items(page.event_id))
 
 
-def snapshot(page_id: int, version: int | None) -> ProgrammeSnapshot | None:
+def snapshot(page_id: int, version: int | None, language: str = SOURCE) -> ProgrammeSnapshot | None:
+    """A published version of the page (or, with ``language``, of its translation into that language)."""
     if version is None:
         return None
     return db.session.execute(
-        select(ProgrammeSnapshot).where(ProgrammeSnapshot.page_id == page_id, ProgrammeSnapshot.version == version)
+        select(ProgrammeSnapshot).where(
+            ProgrammeSnapshot.page_id == page_id,
+            ProgrammeSnapshot.version == version,
+            ProgrammeSnapshot.language == language,
+        )
     ).scalar_one_or_none()
 
 
@@ -153,7 +160,7 @@ def versions_of(page_id: int, limit: int = VERSIONS_LISTED) -> list[ProgrammeSna
         db.session.execute(
             select(ProgrammeSnapshot)
             .options(joinedload(ProgrammeSnapshot.published_by), defer(ProgrammeSnapshot.content, raiseload=True))
-            .where(ProgrammeSnapshot.page_id == page_id)
+            .where(ProgrammeSnapshot.page_id == page_id, ProgrammeSnapshot.language == SOURCE)
             .order_by(ProgrammeSnapshot.version.desc())
             .limit(limit)
         ).scalars()
@@ -561,7 +568,9 @@ def publish(actor: User, page_id: int, version: int | None, *, when=None) -> Pro
     _check_version(page, version)
     content = page.approved_content
     latest = db.session.execute(
-        select(func.max(ProgrammeSnapshot.version)).where(ProgrammeSnapshot.page_id == page.id)
+        select(func.max(ProgrammeSnapshot.version)).where(
+            ProgrammeSnapshot.page_id == page.id, ProgrammeSnapshot.language == SOURCE
+        )
     ).scalar()
     number = (latest or 0) + 1
     now = when or utcnow()
@@ -740,7 +749,9 @@ def _live(*columns: Any) -> Select:
         .select_from(ProgrammeSnapshot)
         .join(
             ProgrammePage,
-            (ProgrammePage.id == ProgrammeSnapshot.page_id) & (ProgrammePage.live_version == ProgrammeSnapshot.version),
+            (ProgrammePage.id == ProgrammeSnapshot.page_id)
+            & (ProgrammePage.live_version == ProgrammeSnapshot.version)
+            & (ProgrammeSnapshot.language == SOURCE),
         )
     )
 
@@ -751,20 +762,33 @@ class PublicState:
 
     live: str  # a digest of every live page's id, version and content digest ("" when nothing is live)
     changed: Any  # when anything public last changed: a publication, or a withdrawal (which `live` shows too)
+    translations: str = ""  # the live translations of live pages: "<page id>:<language>,..." (the sitemap)
 
 
 def public_state() -> PublicState:
     """The live set in one row: two lists that name the same live versions with the same content get the same
     value, any publication or withdrawal (in any process) another. One query, read from indexes on SQLite."""
-    entries, changed = db.session.execute(_PUBLIC_STATE).one()
+    entries, changed, translations = db.session.execute(_PUBLIC_STATE).one()
     if not entries:
         return PublicState("", changed)
     # The database joins them in no promised order: sorted, the same set always gives the same value.
     ordered = ",".join(sorted(entries.split(",")))
-    return PublicState(hashlib.sha256(ordered.encode()).hexdigest(), changed)
+    return PublicState(
+        hashlib.sha256(ordered.encode()).hexdigest(), changed, ",".join(sorted((translations or "").split(",")))
+    )
 
 
 # Built once: the public pages run these on every request.
+_TRANSLATED_PAGE = aliased(ProgrammePage)
+_LIVE_TRANSLATION_LANGUAGES = (
+    select(
+        func.aggregate_strings(cast(ProgrammeTranslation.page_id, String) + ":" + ProgrammeTranslation.language, ",")
+    )
+    .join(_TRANSLATED_PAGE, _TRANSLATED_PAGE.id == ProgrammeTranslation.page_id)
+    .where(ProgrammeTranslation.live_version.is_not(None), _TRANSLATED_PAGE.live_version.is_not(None))
+    .correlate(None)
+    .scalar_subquery()
+)
 _PUBLIC_STATE = (
     select(
         func.aggregate_strings(
@@ -776,14 +800,18 @@ _PUBLIC_STATE = (
             ",",
         ),
         func.max(ProgrammePage.public_changed_at),
+        _LIVE_TRANSLATION_LANGUAGES,
     )
     .select_from(ProgrammePage)
     .outerjoin(
         ProgrammeSnapshot,
         # "version + 0": SQLite would otherwise pick the unique (page_id, version) index and read each digest
         # from the table row, behind the content; this way it reads it from ix_..._page_version_digest alone.
+        # The language is compared the same way (``|| ''``), so that only the page's id is looked up in an index
+        # and the one that has the digest (ix_..._page_version_language_digest) is the one read.
         (ProgrammeSnapshot.page_id == ProgrammePage.id)
-        & (ProgrammeSnapshot.version + literal_column("0") == ProgrammePage.live_version),
+        & (ProgrammeSnapshot.version + literal_column("0") == ProgrammePage.live_version)
+        & (ProgrammeSnapshot.language.concat(literal_column("''")) == SOURCE),
     )
     .where(ProgrammePage.public_changed_at.is_not(None))
 )
@@ -879,22 +907,87 @@ _LAST_PUBLIC_CHANGE = select(func.max(ProgrammePage.public_changed_at)).scalar_s
 _LISTING = _live(*_PUBLIC_COLUMNS, _LAST_PUBLIC_CHANGE)
 
 
+def live_translation_languages(entries: str | None) -> dict[int, list[str]]:
+    """The languages of the live translations of live pages, by page id, from ``PublicState.translations``."""
+    found: dict[int, list[str]] = {}
+    for entry in sorted((entries or "").split(",")):
+        if entry:
+            page_id, language = entry.split(":")
+            found.setdefault(int(page_id), []).append(language)
+    return found
+
+
+@dataclass
+class PublicTranslation:
+    """A live translation of a live page, as the public pages read it (its content parsed only when asked for)."""
+
+    language: str
+    id: int
+    version: int
+    digest: str
+    source_version: int
+
+    @cached_property
+    def content(self) -> dict[str, Any]:
+        return json.loads(db.session.execute(_SNAPSHOT_CONTENT, {"id": self.id}).scalar_one())
+
+
+def _translations(entries: str | None) -> dict[str, PublicTranslation]:
+    """The live translations from their aggregated entries ("lv:12:3:<digest>:2,..."), by language."""
+    found = {}
+    for entry in sorted((entries or "").split(",")):
+        if entry:
+            language, snapshot_id, version, digest_, source_version = entry.split(":")
+            found[language] = PublicTranslation(language, int(snapshot_id), int(version), digest_, int(source_version))
+    return found
+
+
 @dataclass
 class PublicLookup:
     snapshot: PublicSnapshot | None
     withdrawn_at: Any = None
     withdrawn_reason: str = ""
+    # The page's live translations, by language (translations.py), and when its public side last changed.
+    translations: dict[str, PublicTranslation] = field(default_factory=dict)
+    changed: Any = None
 
     @property
     def withdrawn(self) -> bool:
         return self.snapshot is None
 
 
+_TRANSLATION = aliased(ProgrammeSnapshot)
+# The live translations of a page in one column of the lookup's row (the public page stays one query).
+LIVE_TRANSLATIONS = (
+    select(
+        func.aggregate_strings(
+            ProgrammeTranslation.language
+            + ":"
+            + cast(_TRANSLATION.id, String)
+            + ":"
+            + cast(_TRANSLATION.version, String)
+            + ":"
+            + _TRANSLATION.digest
+            + ":"
+            + cast(_TRANSLATION.source_version, String),
+            ",",
+        )
+    )
+    .select_from(ProgrammeTranslation)
+    .join(
+        _TRANSLATION,
+        (_TRANSLATION.page_id == ProgrammeTranslation.page_id)
+        & (_TRANSLATION.language == ProgrammeTranslation.language)
+        & (_TRANSLATION.version == ProgrammeTranslation.live_version),
+    )
+)
 _PUBLIC_LOOKUP = (
     select(
         ProgrammePage.id,
         ProgrammePage.withdrawn_at,
         ProgrammePage.withdrawn_reason,
+        ProgrammePage.public_changed_at,
+        LIVE_TRANSLATIONS.where(ProgrammeTranslation.page_id == ProgrammePage.id).scalar_subquery(),
         ProgrammeSnapshot.id,
         ProgrammeSnapshot.version,
         ProgrammeSnapshot.digest,
@@ -904,7 +997,9 @@ _PUBLIC_LOOKUP = (
     )
     .outerjoin(
         ProgrammeSnapshot,
-        (ProgrammeSnapshot.page_id == ProgrammePage.id) & (ProgrammeSnapshot.version == ProgrammePage.live_version),
+        (ProgrammeSnapshot.page_id == ProgrammePage.id)
+        & (ProgrammeSnapshot.version == ProgrammePage.live_version)
+        & (ProgrammeSnapshot.language == SOURCE),
     )
     .where(ProgrammePage.slug == bindparam("slug", ""))
 )
@@ -919,9 +1014,22 @@ def public_lookup(slug: str) -> PublicLookup | None:
     found = db.session.execute(_PUBLIC_LOOKUP, {"slug": slug}).first()
     if found is None:
         return None
-    page_id, withdrawn_at, reason, snapshot_id, version, digest_, published_at, first_day, last_day = found
+    (
+        page_id,
+        withdrawn_at,
+        reason,
+        changed,
+        entries,
+        snapshot_id,
+        version,
+        digest_,
+        published_at,
+        first_day,
+        last_day,
+    ) = found
     if snapshot_id is not None:
-        return PublicLookup(PublicSnapshot(snapshot_id, page_id, version, digest_, published_at, first_day, last_day))
+        live = PublicSnapshot(snapshot_id, page_id, version, digest_, published_at, first_day, last_day)
+        return PublicLookup(live, translations=_translations(entries), changed=changed)
     if withdrawn_at is None:
         return None
     return PublicLookup(None, withdrawn_at, reason)

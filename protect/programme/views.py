@@ -32,7 +32,7 @@ from markupsafe import Markup
 from protect.agendas.models import AUDIENCES
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
-from protect.core.i18n import N_
+from protect.core.i18n import N_, current_language
 from protect.core.permissions import public
 from protect.core.regions import COUNTRIES
 from protect.extensions import db, limiter
@@ -40,6 +40,8 @@ from protect.programme import caching, forms, services
 from protect.programme.content import Training
 from protect.programme.forms import RegistrationForm
 from protect.programme.ical import feed_calendar, training_calendar
+from protect.programme.models import SOURCE
+from protect.programme.translations import is_out_of_date, language_name, translated_content
 
 bp = Blueprint("programme", __name__)
 NOT_FOUND = N_(
@@ -58,8 +60,9 @@ def _today():
     return utcnow().date()
 
 
-def _lookup_or_abort(slug: str) -> tuple[services.PublicSnapshot | None, Response | None]:
-    """The live snapshot for ``slug``; or the response to send instead (410 for a withdrawn page)."""
+def _lookup_or_abort(slug: str) -> tuple[services.PublicLookup | None, Response | None]:
+    """What is live for ``slug`` (the snapshot and its translations); or the response to send instead (410 for a
+    withdrawn page)."""
     found = services.public_lookup(slug)
     if found is None:
         abort(404, gettext(NOT_FOUND))
@@ -70,7 +73,43 @@ def _lookup_or_abort(slug: str) -> tuple[services.PublicSnapshot | None, Respons
         )
         etag = caching.make_etag("withdrawn", slug, found.withdrawn_at)
         return None, caching.cacheable(response, etag, caching.latest(found.withdrawn_at))
-    return found.snapshot, None
+    return found, None
+
+
+class Served(NamedTuple):
+    """Which language version of a live page a request gets: the translation into the visitor's language when
+    one is published (even out of date, then with a note), else the page's own with a note that it is not
+    available in their language."""
+
+    language: str  # the visitor's (interface) language
+    translation: services.PublicTranslation | None
+    out_of_date: bool
+    missing: bool
+
+    @property
+    def content_language(self) -> str:
+        return self.translation.language if self.translation else SOURCE
+
+    @property
+    def key(self) -> tuple:
+        return (self.translation.id, self.translation.digest) if self.translation else ()
+
+
+def _served(found: services.PublicLookup) -> Served:
+    language = current_language()
+    translation = found.translations.get(language) if language != SOURCE else None
+    assert found.snapshot is not None
+    out_of_date = translation is not None and is_out_of_date(translation.source_version, found.snapshot.version)
+    return Served(language, translation, out_of_date, language != SOURCE and translation is None)
+
+
+def _alternates(slug: str, found: services.PublicLookup) -> list[tuple[str, str]]:
+    """The page's language versions for hreflang: each at its ?lang= address, and the plain address as the
+    default (it answers in the visitor's language)."""
+    versions = [SOURCE, *sorted(found.translations)]
+    return [(code, _external("programme.public_page", slug=slug, lang=code)) for code in versions] + [
+        ("x-default", _external("programme.public_page", slug=slug))
+    ]
 
 
 def _external(endpoint: str, **values: Any) -> str:
@@ -88,18 +127,22 @@ class TrainingParts(NamedTuple):
     body: Markup
 
 
-def _training_parts(snapshot: services.PublicSnapshot, variant: str, is_open: bool) -> TrainingParts:
-    """The snapshot rendered once per version (and variant): it never changes, so it is cached, and a page served
-    from the cache neither reads nor parses the snapshot's content."""
+def _training_parts(
+    snapshot: services.PublicSnapshot, variant: str, is_open: bool, served: Served | None = None
+) -> TrainingParts:
+    """The snapshot (with the translation served, if any) rendered once per version, variant and language: it
+    never changes, so it is cached, and a page served from the cache neither reads nor parses any content."""
+    translation = served.translation if served else None
 
     def render() -> TrainingParts:
-        training = Training(snapshot.content, snapshot.version)
+        content = snapshot.content if translation is None else translated_content(snapshot.content, translation.content)
+        training = Training(content, snapshot.version)
         body = render_template(
             "programme/_training.html", training=training, variant=variant, is_open=is_open, slug=training.slug
         )
         return TrainingParts(training.title, training.meta_description, Markup(body))  # noqa: S704 - our template
 
-    key = (variant, snapshot.id, snapshot.digest, is_open, str(get_locale()))
+    key = (variant, snapshot.id, snapshot.digest, is_open, str(get_locale()), served.key if served else ())
     return caching.render_cache().get_or_compute(key, render)
 
 
@@ -171,24 +214,47 @@ def index():
 # One training -------------------------------------------------------------------------------------------------
 
 
-def _page_validators(snapshot: services.PublicSnapshot, variant: str) -> tuple[bool, str, Any]:
+def _page_validators(found: services.PublicLookup, served: Served, variant: str) -> tuple[bool, str, Any]:
+    snapshot = found.snapshot
+    assert snapshot is not None
     today = _today()
     is_open = snapshot.last_day >= today
-    etag = caching.make_etag(variant, snapshot.id, snapshot.digest, is_open)
-    # The page changes when it is published, and once more when the training is over (registration closes).
+    translations = sorted((code, one.id, one.digest) for code, one in found.translations.items())
+    etag = caching.make_etag(
+        variant, snapshot.id, snapshot.digest, is_open, served.key, served.out_of_date, translations
+    )
+    # The page changes when it (or a translation) is published, and once more when the training is over.
     ended = snapshot.last_day + timedelta(days=1)
-    last_modified = caching.latest(snapshot.published_at, ended if ended <= today else None)
+    last_modified = caching.latest(snapshot.published_at, found.changed, ended if ended <= today else None)
     return is_open, etag, last_modified
+
+
+def _page_context(slug: str, found: services.PublicLookup, served: Served) -> dict[str, Any]:
+    """What page.html and print.html show around the rendered training: its addresses and the language notes."""
+    snapshot = found.snapshot
+    assert snapshot is not None
+    lang = served.content_language if served.translation else None
+    return {
+        "slug": slug,
+        "canonical": _external("programme.public_page", slug=slug, lang=lang),
+        "alternates": _alternates(slug, found),
+        "served": served,
+        "source_changed_at": snapshot.published_at,
+        "source_url": url_for("programme.public_page", slug=slug, lang=SOURCE),
+        "language_name": language_name(served.language),
+        "source_language_name": language_name(SOURCE),
+    }
 
 
 @bp.get("/programme/<slug>")
 @public
 def public_page(slug: str):
-    snapshot, instead = _lookup_or_abort(slug)
+    found, instead = _lookup_or_abort(slug)
     if instead is not None:
         return instead
-    assert snapshot is not None
-    is_open, etag, last_modified = _page_validators(snapshot, "page")
+    assert found is not None and found.snapshot is not None
+    served = _served(found)
+    is_open, etag, last_modified = _page_validators(found, served, "page")
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
@@ -196,9 +262,8 @@ def public_page(slug: str):
     response = make_response(
         render_template(
             "programme/page.html",
-            training=_training_parts(snapshot, "page", is_open),
-            slug=slug,
-            canonical=_external("programme.public_page", slug=slug),
+            training=_training_parts(found.snapshot, "page", is_open, served),
+            **_page_context(slug, found, served),
         )
     )
     return caching.cacheable(response, etag, last_modified)
@@ -207,11 +272,12 @@ def public_page(slug: str):
 @bp.get("/programme/<slug>/print")
 @public
 def print_page(slug: str):
-    snapshot, instead = _lookup_or_abort(slug)
+    found, instead = _lookup_or_abort(slug)
     if instead is not None:
         return instead
-    assert snapshot is not None
-    is_open, etag, last_modified = _page_validators(snapshot, "print")
+    assert found is not None and found.snapshot is not None
+    served = _served(found)
+    is_open, etag, last_modified = _page_validators(found, served, "print")
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
@@ -219,9 +285,8 @@ def print_page(slug: str):
     response = make_response(
         render_template(
             "programme/print.html",
-            training=_training_parts(snapshot, "print", is_open),
-            slug=slug,
-            canonical=_external("programme.public_page", slug=slug),
+            training=_training_parts(found.snapshot, "print", is_open, served),
+            **_page_context(slug, found, served),
         )
     )
     return caching.cacheable(response, etag, last_modified)
@@ -237,16 +302,21 @@ def _calendar_response(body: bytes, filename: str, etag: str, last_modified: Any
 @bp.get("/programme/<slug>/calendar.ics")
 @public
 def page_calendar(slug: str):
-    snapshot, instead = _lookup_or_abort(slug)
+    found, instead = _lookup_or_abort(slug)
     if instead is not None:
         return instead
-    assert snapshot is not None
-    etag = caching.make_etag("ics", snapshot.id, snapshot.digest)
-    last_modified = caching.latest(snapshot.published_at)
+    assert found is not None and found.snapshot is not None
+    snapshot, served = found.snapshot, _served(found)
+    etag = caching.make_etag("ics", snapshot.id, snapshot.digest, served.key)
+    last_modified = caching.latest(snapshot.published_at, found.changed if served.translation else None)
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
-    body = training_calendar(snapshot, _external("programme.public_page", slug=slug))
+    content = snapshot.content
+    if served.translation is not None:
+        content = translated_content(content, served.translation.content)
+    lang = served.content_language if served.translation else None
+    body = training_calendar(snapshot, _external("programme.public_page", slug=slug, lang=lang), content)
     return _calendar_response(body, f"{slug}.ics", etag, last_modified)
 
 
@@ -270,23 +340,42 @@ def calendar_feed():
 @bp.get("/sitemap.xml")
 @public
 def sitemap():
+    """The public pages; a page with translations as each of its language versions, each naming all of them
+    (hreflang alternates, as in the pages' heads)."""
     state = services.public_state()
     live = state.live
-    etag = caching.make_etag("sitemap", live)
+    translated = services.live_translation_languages(state.translations) if live else {}
+    etag = caching.make_etag("sitemap", live, sorted(translated.items()))
     last_modified = caching.latest(state.changed)
     unchanged = caching.not_modified(etag, last_modified)
     if unchanged is not None:
         return unchanged
     snapshots = services.published_trainings() if live else []
-    entries = [(_external("home.index"), None), (_external("programme.index"), last_modified)]
-    entries += [
-        (_external("programme.public_page", slug=snapshot.content["slug"]), snapshot.published_at)
-        for snapshot in snapshots
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
     ]
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for loc, modified in entries:
+
+    def url(loc: str, modified: Any = None, alternates: list[tuple[str, str]] | None = None) -> None:
         lastmod = f"<lastmod>{modified:%Y-%m-%d}</lastmod>" if modified else ""
-        lines.append(f"  <url><loc>{escape(loc)}</loc>{lastmod}</url>")
+        links = "".join(
+            f'<xhtml:link rel="alternate" hreflang="{code}" href="{escape(href)}"/>' for code, href in alternates or []
+        )
+        lines.append(f"  <url><loc>{escape(loc)}</loc>{lastmod}{links}</url>")
+
+    url(_external("home.index"))
+    url(_external("programme.index"), last_modified)
+    for snapshot in snapshots:
+        slug = snapshot.content["slug"]
+        languages = translated.get(snapshot.page_id)
+        if not languages:
+            url(_external("programme.public_page", slug=slug), snapshot.published_at)
+            continue
+        alternates = [(code, _external("programme.public_page", slug=slug, lang=code)) for code in [SOURCE, *languages]]
+        alternates.append(("x-default", _external("programme.public_page", slug=slug)))
+        url(_external("programme.public_page", slug=slug), snapshot.published_at, alternates)
+        for _code, href in alternates[:-1]:
+            url(href, snapshot.published_at, alternates)
     lines.append("</urlset>")
     response = make_response("\n".join(lines) + "\n")
     response.mimetype = "application/xml"
@@ -381,10 +470,11 @@ def _too_many(_limit: RequestLimit) -> Response:
     _attempt_limit, methods=["POST"], key_func=get_remote_address, scope="programme-register-any", on_breach=_too_many
 )
 def register(slug: str):
-    snapshot, instead = _lookup_or_abort(slug)
+    found, instead = _lookup_or_abort(slug)
     if instead is not None:
         return instead
-    assert snapshot is not None
+    assert found is not None and found.snapshot is not None
+    snapshot = found.snapshot
     training = Training(snapshot.content, snapshot.version)
     form = RegistrationForm()
     if request.method == "GET":
