@@ -23,7 +23,7 @@ def dashboard_panel(user: Any) -> dict[str, Any] | None:
 
 
 def init_app(app: Flask) -> None:
-    from protect.programme import cli, models, moderation, services, views  # noqa: F401 - routes and rules register
+    from protect.programme import cli, models, moderation, services, translating, views  # noqa: F401 - routes register
     from protect.programme.demo import seed_programme
 
     app.register_blueprint(views.bp)

@@ -24,11 +24,12 @@ from protect.core.htmx import is_htmx, render_fragment, render_page_or_fragment
 from protect.core.permissions import can, require, role_required
 from protect.core.regions import country_name, sector_name
 from protect.extensions import db
-from protect.programme import services
+from protect.programme import services, translations
 from protect.programme.content import Training, label_of
 from protect.programme.diff import diff_content
 from protect.programme.forms import CommentForm, PageForm, WithdrawForm
 from protect.programme.models import STATES, ProgrammePage
+from protect.programme.translating import languages_to_add
 from protect.programme.views import bp
 
 OVERVIEW = "programme/overview.html"
@@ -113,6 +114,7 @@ def _workspace_context(page: ProgrammePage, **extra: Any) -> dict[str, Any]:
     live = services.snapshot(page.id, page.live_version)
     transitions, older_transitions = services.transitions_of(page.id)
     working = services.working_content(page)
+    translation_rows = translations.overview_rows(page)
     candidate = page.approved_content if page.state == "approved" and page.approved_content else working
     context = {
         "page": page,
@@ -130,6 +132,8 @@ def _workspace_context(page: ProgrammePage, **extra: Any) -> dict[str, Any]:
         "withdraw_form": extra.pop("withdraw_form", None) or WithdrawForm(formdata=None),
         "may_moderate": _may_moderate(),
         "STATES": STATES,
+        "translations": translation_rows,
+        "languages_to_add": languages_to_add(translation_rows) if page.live_version else [],
     }
     context.update(extra)
     return context

@@ -19,6 +19,7 @@ Translating more of the content later (agenda items, guideline sections) is the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import get_locale, gettext
@@ -138,6 +139,44 @@ def transitions_of(page_id: int, language: str, limit: int = 50) -> list[Program
             .limit(limit)
         ).scalars()
     )
+
+
+@dataclass(frozen=True)
+class TranslationRow:
+    """A translation as the page's overview lists it: its working copy, and whether it and what the public sees
+    of it are out of date."""
+
+    translation: ProgrammeTranslation
+    public_from: int | None  # the page's version the live translation translates (None: nothing public)
+    page_live_version: int | None
+
+    @property
+    def out_of_date(self) -> bool:
+        return is_out_of_date(self.translation.source_version, self.page_live_version)
+
+    @property
+    def public_out_of_date(self) -> bool:
+        return is_out_of_date(self.public_from, self.page_live_version)
+
+    @property
+    def name(self) -> str:
+        return language_name(self.translation.language)
+
+
+def overview_rows(page: ProgrammePage) -> list[TranslationRow]:
+    """The page's translations with what their live versions translate. One query."""
+    rows = db.session.execute(
+        select(ProgrammeTranslation, ProgrammeSnapshot.source_version)
+        .outerjoin(
+            ProgrammeSnapshot,
+            (ProgrammeSnapshot.page_id == ProgrammeTranslation.page_id)
+            & (ProgrammeSnapshot.language == ProgrammeTranslation.language)
+            & (ProgrammeSnapshot.version == ProgrammeTranslation.live_version),
+        )
+        .where(ProgrammeTranslation.page_id == page.id)
+        .order_by(ProgrammeTranslation.language)
+    ).all()
+    return [TranslationRow(translation, public_from, page.live_version) for translation, public_from in rows]
 
 
 # The workflow -------------------------------------------------------------------------------------------------
