@@ -13,13 +13,20 @@ from protect.programme.services import waiting_for
 
 
 def dashboard_panel(user: Any) -> dict[str, Any] | None:
-    """Moderators: pages waiting for review or for publishing. Experts: drafts not submitted yet. One query."""
+    """Moderators: pages and translations waiting for review or for publishing. Experts: drafts not submitted yet.
+    One query."""
     if not has_role(user, "expert"):
         return None
-    pages = waiting_for(user)
-    if not pages:
+    from protect.programme.translations import language_name
+
+    waiting = waiting_for(user)
+    if not waiting:
         return None
-    return {"pages": pages, "moderator": has_role(user, "moderator")}
+    return {
+        "pages": [one for one in waiting if one.language is None],
+        "translations": [(one, language_name(one.language)) for one in waiting if one.language is not None],
+        "moderator": has_role(user, "moderator"),
+    }
 
 
 def init_app(app: Flask) -> None:

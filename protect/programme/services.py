@@ -25,7 +25,7 @@ from typing import Any
 from babel.lists import format_list
 from flask import url_for
 from flask_babel import format_number, get_locale, gettext
-from sqlalchemy import Select, String, Text, bindparam, cast, delete, func, literal_column, select, update
+from sqlalchemy import Select, String, Text, bindparam, cast, delete, func, literal_column, select, union_all, update
 from sqlalchemy.orm import aliased, defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -173,7 +173,8 @@ def transitions_of(page_id: int, limit: int = TRANSITIONS_LISTED) -> tuple[list[
         db.session.execute(
             select(ProgrammeTransition)
             .options(joinedload(ProgrammeTransition.actor))
-            .where(ProgrammeTransition.page_id == page_id)
+            # The page's own steps (its translations' are listed with each translation).
+            .where(ProgrammeTransition.page_id == page_id, ProgrammeTransition.language.is_(None))
             .order_by(ProgrammeTransition.created_at.desc(), ProgrammeTransition.id.desc())
             .limit(limit + 1)
         ).scalars()
@@ -726,17 +727,45 @@ def events_without_page(limit: int | None = None, wanted: int | None = None) -> 
     return events[:limit], len(events) > limit
 
 
-def waiting_for(user: Any, limit: int = 6) -> list[ProgrammePage]:
-    """Pages that need this user: for moderators those in review or approved, for experts drafts sent back
-    or not submitted yet. One query."""
+@dataclass(frozen=True)
+class Waiting:
+    """A page, or one of its translations (``language``), waiting for someone (the dashboard's panel)."""
+
+    id: int  # the page's
+    title: str  # the page's
+    state: str
+    language: str | None
+
+    @property
+    def state_label(self) -> str:
+        return gettext(STATES.get(self.state, self.state))
+
+
+def waiting_for(user: Any, limit: int = 6) -> list[Waiting]:
+    """Pages and translations that need this user: for moderators those in review or approved, for experts
+    drafts sent back or not submitted yet; the longest waiting first. One query."""
     states = ("in_review", "approved") if has_role(user, "moderator") else ("draft",)
-    query = (
-        select(ProgrammePage)
-        .where(ProgrammePage.state.in_(states))
-        .order_by(ProgrammePage.updated_at.asc(), ProgrammePage.id)
-        .limit(limit)
+    pages = select(
+        ProgrammePage.id,
+        ProgrammePage.title,
+        ProgrammePage.state,
+        literal_column("NULL").label("language"),
+        ProgrammePage.updated_at,
+    ).where(ProgrammePage.state.in_(states))
+    translated = (
+        select(
+            ProgrammePage.id,
+            ProgrammePage.title,
+            ProgrammeTranslation.state,
+            ProgrammeTranslation.language,
+            ProgrammeTranslation.updated_at,
+        )
+        .join(ProgrammePage, ProgrammePage.id == ProgrammeTranslation.page_id)
+        .where(ProgrammeTranslation.state.in_(states))
     )
-    return list(db.session.execute(query).scalars())
+    both = union_all(pages, translated).subquery()
+    rows = db.session.execute(select(both).order_by(both.c.updated_at.asc(), both.c.id).limit(limit))
+    return [Waiting(row.id, row.title, row.state, row.language) for row in rows]
 
 
 # The public site ----------------------------------------------------------------------------------------------

@@ -296,3 +296,27 @@ def test_an_expert_cannot_approve_publish_send_back_or_withdraw_a_translation(ex
     with pytest.raises(RuleViolation) as refused:
         translations.withdraw(expert, page.id, "lv", "No.")
     assert refused.value.status == 403
+
+
+# In the workspace ---------------------------------------------------------------------------------------------
+
+
+def test_translation_steps_are_listed_with_the_translation_and_waiting_ones_on_the_dashboard(
+    expert_client, moderator_client, expert, moderator
+):
+    from protect.programme import dashboard_panel
+
+    page = training(expert, moderator)
+    translation = translations.create(expert, page.id, "lv")
+    translation = translations.save(expert, page.id, "lv", translation.version, LATVIAN)
+    translations.submit(expert, page.id, "lv", translation.version)
+    db.session.commit()
+    history = expert_client.get(f"/publishing/{page.id}").get_data(as_text=True).split('id="history-title"', 1)[1]
+    assert "Submitted for review" in history  # the page's own step
+    assert history.count("Submitted for review") == 1  # not the translation's
+    own = expert_client.get(f"/publishing/{page.id}/translations/lv").get_data(as_text=True)
+    assert "Submitted for review" in own.split('id="translation-history-title"', 1)[1]
+    panel = dashboard_panel(moderator)
+    assert [(one.language, one.title) for one, _name in panel["translations"]] == [("lv", page.title)]
+    dashboard = moderator_client.get("/dashboard").get_data(as_text=True)
+    assert f'href="/publishing/{page.id}/translations/lv"' in dashboard
