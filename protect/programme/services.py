@@ -878,15 +878,28 @@ class PublicListing:
     changed: Any
 
 
-def public_listing(country: str | None = None, audience: str | None = None, query: str | None = None) -> PublicListing:
+def public_listing(
+    country: str | None = None, audience: str | None = None, query: str | None = None, language: str = SOURCE
+) -> PublicListing:
     """The public list: as ``published_trainings``, the columns only. Each card is rendered once per snapshot
     (``views._cards``), which reads the contents it still lacks with ``public_contents``: reading every content at
     every visit was most of the list's time (150 trainings: 1.5 MB of JSON). One query; two when nothing matches
     (the time of the last change then comes from ``public_state``)."""
-    rows = db.session.execute(_filtered(_LISTING, country, audience, query)).all()
+    if language == SOURCE:
+        rows = db.session.execute(_filtered(_LISTING, country, audience, query)).all()
+    else:  # with each page's live translation into ``language``, if any (in the same query)
+        rows = db.session.execute(
+            _filtered(_LISTING_TRANSLATED, country, audience, query), {"language": language}
+        ).all()
     if not rows:
         return PublicListing([], public_state().changed)
-    return PublicListing([PublicSnapshot(*row[:-1]) for row in rows], rows[0][-1])
+    snapshots = []
+    for row in rows:
+        snapshot = PublicSnapshot(*row[: len(_PUBLIC_COLUMNS)])
+        if language != SOURCE and row[-2]:
+            snapshot.translation = _translations(f"{language}:{row[-2]}")[language]
+        snapshots.append(snapshot)
+    return PublicListing(snapshots, rows[0][-1])
 
 
 def public_contents(ids: list[int]) -> dict[int, str]:
@@ -908,6 +921,7 @@ class PublicSnapshot:
     first_day: date
     last_day: date
     text: str | None = None  # the content as JSON text, when it was read with the columns
+    translation: PublicTranslation | None = None  # the list's: the live translation into the visitor's language
 
     @cached_property
     def content(self) -> dict[str, Any]:
@@ -934,6 +948,33 @@ _SNAPSHOT_CONTENT = select(_CONTENT_TEXT).where(ProgrammeSnapshot.id == bindpara
 # of any page (not only the listed ones: a withdrawal takes a row away). Not correlated with the outer query.
 _LAST_PUBLIC_CHANGE = select(func.max(ProgrammePage.public_changed_at)).scalar_subquery().correlate(None)
 _LISTING = _live(*_PUBLIC_COLUMNS, _LAST_PUBLIC_CHANGE)
+_CARD_TRANSLATION = aliased(ProgrammeSnapshot)
+# The listed page's live translation into the visitor's language (":language"): "<id>:<version>:<digest>:<source>".
+_TRANSLATED_CARD = (
+    select(
+        cast(_CARD_TRANSLATION.id, String)
+        + ":"
+        + cast(_CARD_TRANSLATION.version, String)
+        + ":"
+        + _CARD_TRANSLATION.digest
+        + ":"
+        + cast(_CARD_TRANSLATION.source_version, String)
+    )
+    .select_from(ProgrammeTranslation)
+    .join(
+        _CARD_TRANSLATION,
+        (_CARD_TRANSLATION.page_id == ProgrammeTranslation.page_id)
+        & (_CARD_TRANSLATION.language == ProgrammeTranslation.language)
+        & (_CARD_TRANSLATION.version == ProgrammeTranslation.live_version),
+    )
+    .where(
+        ProgrammeTranslation.page_id == ProgrammeSnapshot.page_id,
+        ProgrammeTranslation.language == bindparam("language", SOURCE),
+    )
+    .correlate(ProgrammeSnapshot)
+    .scalar_subquery()
+)
+_LISTING_TRANSLATED = _live(*_PUBLIC_COLUMNS, _TRANSLATED_CARD, _LAST_PUBLIC_CHANGE)
 
 
 def live_translation_languages(entries: str | None) -> dict[int, list[str]]:
@@ -955,10 +996,14 @@ class PublicTranslation:
     version: int
     digest: str
     source_version: int
+    text: str | None = None  # the content as JSON text, when it was read already
 
     @cached_property
     def content(self) -> dict[str, Any]:
-        return json.loads(db.session.execute(_SNAPSHOT_CONTENT, {"id": self.id}).scalar_one())
+        text = self.text
+        if text is None:
+            text = db.session.execute(_SNAPSHOT_CONTENT, {"id": self.id}).scalar_one()
+        return json.loads(text)
 
 
 def _translations(entries: str | None) -> dict[str, PublicTranslation]:

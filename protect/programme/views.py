@@ -150,26 +150,48 @@ def _training_parts(
 
 
 def _cards(snapshots: list[services.PublicSnapshot]) -> dict[int, Markup]:
-    """Each snapshot's entry in the list, by snapshot id: rendered once per snapshot (it never changes, so it is
-    cached); the contents of those not rendered yet are read in one query."""
+    """Each snapshot's entry in the list (in the visitor's language where it has a live translation), by snapshot
+    id: rendered once per snapshot, translation and language (they never change, so it is cached); the contents
+    of those not rendered yet are read in one query."""
     cache, language = caching.render_cache(), str(get_locale())
+
+    def key(snapshot: services.PublicSnapshot) -> tuple:
+        translation = snapshot.translation
+        return (
+            "card",
+            snapshot.id,
+            snapshot.digest,
+            language,
+            (translation.id, translation.digest) if translation else (),
+        )
+
     cards, missing = {}, []
     for snapshot in snapshots:
-        card = cache.get(("card", snapshot.id, snapshot.digest, language))
+        card = cache.get(key(snapshot))
         if card is None:
             missing.append(snapshot)
         else:
             cards[snapshot.id] = card
-    texts = services.public_contents([snapshot.id for snapshot in missing]) if missing else {}
+    wanted = [snapshot.id for snapshot in missing] + [s.translation.id for s in missing if s.translation]
+    texts = services.public_contents(wanted) if missing else {}
     for snapshot in missing:
         if snapshot.id not in texts:  # deleted with its event since the list was read (a statement later)
             continue
         snapshot.text = texts[snapshot.id]
-        training = Training(snapshot.content, snapshot.version)
+        content = snapshot.content
+        if snapshot.translation is not None and snapshot.translation.id in texts:
+            snapshot.translation.text = texts[snapshot.translation.id]
+            content = translated_content(content, snapshot.translation.content)
+        training = Training(content, snapshot.version)
         card = Markup(render_template("programme/_list_item.html", training=training))  # noqa: S704 - our template
-        cache.put(("card", snapshot.id, snapshot.digest, language), card)
+        cache.put(key(snapshot), card)
         cards[snapshot.id] = card
     return cards
+
+
+def _shown(snapshot: services.PublicSnapshot) -> tuple:
+    translation = snapshot.translation
+    return (snapshot.id, snapshot.digest, (translation.id, translation.digest) if translation else ())
 
 
 @bp.get("/programme/")
@@ -181,12 +203,12 @@ def index():
     audience = request.args.get("audience", "")
     audience = audience if audience in AUDIENCES else ""
     query = " ".join((request.args.get("q") or "").split())[: forms.SEARCH_MAX]
-    listing, today = services.public_listing(country, audience, query), _today()
+    listing, today = services.public_listing(country, audience, query, current_language()), _today()
     upcoming = [snapshot for snapshot in listing.snapshots if snapshot.last_day >= today]
     past = [snapshot for snapshot in reversed(listing.snapshots) if snapshot.last_day < today]
     # The list shows exactly these snapshots (each immutable: its id and digest), split so: the same ones give the
     # same list. Answered before anything is rendered when the visitor has it already.
-    shown = [(snapshot.id, snapshot.digest) for snapshot in upcoming], [(one.id, one.digest) for one in past]
+    shown = [_shown(snapshot) for snapshot in upcoming], [_shown(one) for one in past]
     etag = caching.make_etag("list", country, audience, query, shown)
     last_modified = caching.latest(today, listing.changed)
     unchanged = caching.not_modified(etag, last_modified)

@@ -320,3 +320,22 @@ def test_translation_steps_are_listed_with_the_translation_and_waiting_ones_on_t
     assert [(one.language, one.title) for one, _name in panel["translations"]] == [("lv", page.title)]
     dashboard = moderator_client.get("/dashboard").get_data(as_text=True)
     assert f'href="/publishing/{page.id}/translations/lv"' in dashboard
+
+
+def test_the_list_shows_each_training_in_the_visitors_language_where_it_has_a_translation(client, expert, moderator):
+    from tests.conftest import count_queries
+
+    page = training(expert, moderator)
+    other = published_page(expert, moderator, make_event(slug="tallinn-untranslated"), title="Training in Tallinn")
+    before = client.get("/programme/?lang=lv")
+    translated(page, expert, moderator)
+    latvian = client.get("/programme/?lang=lv")
+    body = latvian.get_data(as_text=True)
+    assert latvian.headers["ETag"] != before.headers["ETag"]
+    assert f">{LATVIAN['title']}</a>" in body
+    assert f'href="/programme/{other.slug}" lang="en">Training in Tallinn</a>' in body  # no translation: English
+    english = client.get("/programme/").get_data(as_text=True)
+    assert LATVIAN["title"] not in english and ">Protecting children: training in Riga</a>" in english
+    with count_queries() as statements:
+        assert client.get("/programme/?lang=lv").get_data(as_text=True) == body
+    assert len(statements) == 1
