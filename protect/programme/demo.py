@@ -4,6 +4,8 @@
 - St Petersburg 2027: published, and a new version with the venue is in review.
 - Helsinki 2027: a draft, sent back once by a moderator.
 - The Copenhagen launch meeting is not a training: it has no public page.
+- Translations: Riga in Latvian and St Petersburg in Russian (current), Tallinn in Estonian (made from
+  version 1, so out of date since the correction of version 2).
 
 Idempotent: an event that has a page already, or that does not exist, is skipped.
 """
@@ -19,8 +21,8 @@ from protect.auth.demo import demo_user
 from protect.core.database import utcnow
 from protect.core.regions import country_name
 from protect.extensions import db
-from protect.programme import services
-from protect.programme.models import InterestRegistration, ProgrammePage
+from protect.programme import services, translations
+from protect.programme.models import InterestRegistration, ProgrammePage, ProgrammeTranslation
 
 TAKE_PART = """The training is free of charge. Lunch and coffee are provided on both days.
 
@@ -90,6 +92,49 @@ PAGES = {
     },
 }
 
+# Translations of the demo pages: translator, the page's version translated, the days of its steps, the texts.
+TRANSLATIONS = {
+    ("riga-2016-training", "lv"): {
+        "translator": "moderator@example.org",
+        "from_version": 1,
+        "published": "2016-01-25",
+        "title": "Ceļā esošu bērnu aizsardzība: apmācība Rīgā",
+        "summary": "Divas dienas Latvijas policistiem, bērnu labklājības speciālistiem, NVO un bērnu tiesību "
+        "aizstāvjiem par ceļā esošu bērnu aizsardzību pret ekspluatāciju un cilvēku tirdzniecību.",
+        "description": "Ceļā esoši bērni ir pakļauti ekspluatācijas un cilvēku tirdzniecības riskam, ja divu "
+        "valstu vai divu nozaru iestādes nesadarbojas. Šī divu dienu apmācība, kas balstīta uz **PROTECT "
+        "vadlīnijām**, pulcē speciālistus, kuri Rīgā satiek šos bērnus.",
+        "how_to_take_part": "Dalība apmācībā ir bez maksas. Pieteikt savu interesi var ar veidlapu šajā lapā; "
+        "rīkotājs izsūta uzaicinājumus apmēram sešas nedēļas pirms apmācības.",
+    },
+    ("tallinn-2016-training", "et"): {
+        "translator": "kadri@example.org",
+        "from_version": 1,
+        "published": "2016-04-05",
+        "title": "Liikvel olevate laste kaitse: koolitus Tallinnas",
+        "summary": "Sarja teine koolitus: Tallinna ja Helsingi vaheline laevaliin ja mida see tähendab üksi "
+        "reisivatele lastele.",
+        "description": "Liikvel olevad lapsed on ärakasutamise ja inimkaubanduse ohus, kui kahe riigi või kahe "
+        "valdkonna asutused ei tee koostööd. See kahepäevane koolitus, mis põhineb **PROTECTi suunistel**, toob "
+        "kokku spetsialistid, kes puutuvad nende lastega kokku Tallinnas.",
+        "how_to_take_part": "Koolitus on tasuta. Andke oma huvist teada selle lehe vormiga; korraldaja saadab "
+        "kutsed umbes kuus nädalat enne koolitust.",
+    },
+    ("st-petersburg-2027-training", "ru"): {
+        "translator": "olga@example.org",
+        "from_version": 1,
+        "published": "2026-10-12",
+        "title": "Защита детей в пути: тренинг в Санкт-Петербурге",
+        "summary": "Тренинг для специалистов Северо-Запада России, подготовленный вместе с социальными службами "
+        "Санкт-Петербурга: выявление, заслушивание ребёнка и трансграничная работа со случаями.",
+        "description": "Дети в пути подвергаются риску эксплуатации и торговли людьми там, где органы двух стран "
+        "или двух секторов не работают вместе. Этот двухдневный тренинг, основанный на **Руководящих принципах "
+        "PROTECT**, объединяет специалистов, которые встречают таких детей в Санкт-Петербурге.",
+        "how_to_take_part": "Участие бесплатное. Сообщите о своём интересе через форму на этой странице; "
+        "приглашения рассылаются примерно за шесть недель до тренинга.",
+    },
+}
+
 REGISTRATIONS = [
     ("Anna Volkova", "anna.volkova@example.org", "District social services, Vyborg", "RU", "child_welfare"),
     ("Pavel Orlov", "p.orlov@example.org", "Juvenile affairs inspectorate", "RU", "law_enforcement"),
@@ -111,7 +156,42 @@ def seed_programme() -> None:
         if db.session.execute(select(ProgrammePage.id).where(ProgrammePage.event_id == event.id)).first():
             continue
         _seed_page(event, spec, moderator, second_moderator)
+    for (slug, language), spec in TRANSLATIONS.items():
+        _seed_translation(slug, language, spec, second_moderator)
     db.session.commit()
+
+
+def _seed_translation(slug: str, language: str, spec: dict, moderator) -> None:
+    page = db.session.execute(select(ProgrammePage).where(ProgrammePage.slug == slug)).scalar_one_or_none()
+    if page is None or page.live_version is None:
+        return
+    exists = db.session.execute(
+        select(ProgrammeTranslation.id).where(
+            ProgrammeTranslation.page_id == page.id, ProgrammeTranslation.language == language
+        )
+    ).first()
+    if exists:
+        return
+    translator = demo_user(spec["translator"])
+    published = _day(spec["published"])
+    texts = {name: spec[name] for name in translations.TRANSLATABLE}
+    translation = translations.create(translator, page.id, language, when=published - timedelta(days=5))
+    translation = translations.save(
+        translator,
+        page.id,
+        language,
+        translation.version,
+        texts,
+        spec["from_version"],
+        when=published - timedelta(days=4),
+    )
+    translation = translations.submit(
+        translator, page.id, language, translation.version, when=published - timedelta(days=3)
+    )
+    translation = translations.approve(
+        moderator, page.id, language, translation.version, when=published - timedelta(days=1)
+    )
+    translations.publish(moderator, page.id, language, translation.version, when=published)
 
 
 def _values(page: ProgrammePage, **changes) -> dict:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import get_locale, gettext
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -557,7 +557,11 @@ def _public_change(page: ProgrammePage, now) -> None:
     translation's step must not make the page's editors reload."""
     db.session.execute(
         update(ProgrammePage)
-        .where(ProgrammePage.id == page.id)
+        .where(
+            ProgrammePage.id == page.id,
+            # Never back in time (a step recorded with an earlier ``when``, as the demo's are).
+            or_(ProgrammePage.public_changed_at.is_(None), ProgrammePage.public_changed_at < now),
+        )
         .values(public_changed_at=now)
         .execution_options(synchronize_session=False)
     )

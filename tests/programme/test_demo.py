@@ -72,7 +72,8 @@ def test_loading_the_demo_data_twice_changes_nothing(app):
         db.session.execute(select(func.count()).select_from(model)).scalar_one()
         for model in (ProgrammePage, ProgrammeSnapshot, ProgrammeTransition, InterestRegistration)
     ]
-    assert counts == again and counts[0] == 5 and counts[1] == 5
+    # Snapshots: the pages' five and their three translations'.
+    assert counts == again and counts[0] == 5 and counts[1] == 8
 
 
 def test_the_tallinn_page_was_corrected_in_a_second_published_version(app):
@@ -82,10 +83,26 @@ def test_the_tallinn_page_was_corrected_in_a_second_published_version(app):
     ).scalar_one()
     languages = db.session.execute(
         select(ProgrammeSnapshot.content)
-        .where(ProgrammeSnapshot.page_id == tallinn.id)
+        .where(ProgrammeSnapshot.page_id == tallinn.id, ProgrammeSnapshot.language == "en")
         .order_by(ProgrammeSnapshot.version)
     ).scalars()
     assert [content["language"] for content in languages] == [
         "English, with Estonian interpretation",
         "English, with Estonian and Russian interpretation",
     ]
+
+
+def test_the_demo_has_translations_one_of_them_out_of_date(app, client):
+    from protect.programme import translations
+
+    seed_everything(app)
+    seed_everything(app)  # twice: nothing doubles
+    pages = dict(db.session.execute(select(ProgrammePage.slug, ProgrammePage.id)).all())
+    riga = translations.load(pages["riga-2016-training"], "lv")
+    tallinn = translations.load(pages["tallinn-2016-training"], "et")
+    assert (riga.live_version, tallinn.live_version) == (1, 1)
+    assert "Ceļā esošu bērnu aizsardzība" in client.get("/programme/riga-2016-training?lang=lv").get_data(as_text=True)
+    estonian = client.get("/programme/tallinn-2016-training?lang=et").get_data(as_text=True)
+    assert "Liikvel olevate laste kaitse" in estonian and 'data-language-note="out-of-date"' in estonian
+    russian = client.get("/programme/st-petersburg-2027-training?lang=ru").get_data(as_text=True)
+    assert "Защита детей в пути" in russian and "data-language-note" not in russian
