@@ -10,6 +10,7 @@ from protect.core.i18n import N_
 from protect.core.permissions import has_role
 from protect.core.registry import NavItem, Panel, Seeder, add_nav, add_panel, add_seeder
 from protect.programme.services import waiting_for
+from protect.programme.translations import language_name
 
 
 def dashboard_panel(user: Any) -> dict[str, Any] | None:
@@ -17,8 +18,6 @@ def dashboard_panel(user: Any) -> dict[str, Any] | None:
     One query."""
     if not has_role(user, "expert"):
         return None
-    from protect.programme.translations import language_name
-
     waiting = waiting_for(user)
     if not waiting:
         return None
