@@ -20,7 +20,7 @@ from flask_babel import gettext
 
 from protect.agendas.models import AUDIENCES, ITEM_KINDS, AgendaItem, TrainingEvent
 from protect.core.i18n import WORKING_LANGUAGE
-from protect.core.regions import country_name
+from protect.core.regions import COUNTRIES, country_name
 from protect.core.text import plain_excerpt
 from protect.core.timefmt import date_range
 from protect.programme.models import ProgrammePage
@@ -87,7 +87,8 @@ def search_text(content: dict[str, Any]) -> str:
         plain_excerpt(content["description"], 100_000),
         plain_excerpt(content["how_to_take_part"], 100_000),
         content["city"],
-        country_name(content["country"]),
+        # English, whoever publishes (search text is never shown): the country's English name.
+        COUNTRIES.get(content["country"], (content["country"], ""))[0],
         content["venue"],
         content["language"],
         " ".join(str(AUDIENCES.get(key, key)) for key in content["audiences"]),
