@@ -406,7 +406,7 @@ def _check_version(page: ProgrammePage, version: int | None) -> None:
         raise RuleViolation(
             gettext(
                 "“%(title)s” changed since you opened it (it is now “%(state)s”). Reload the page, "
-                "check it again, then repeat your action.",
+                "check it, then try again.",
                 title=page.title,
                 state=page.state_label,
             ),

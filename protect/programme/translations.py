@@ -270,7 +270,7 @@ def _check_version(translation: ProgrammeTranslation, version: int | None) -> No
         raise RuleViolation(
             gettext(
                 "The translation changed since you opened it (it is now “%(state)s”). Reload the page, check it "
-                "again, then repeat your action.",
+                "again, then try once more.",
                 state=translation.state_label,
             ),
             status=409,
