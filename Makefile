@@ -37,7 +37,7 @@ translations: $(COMPILED)
 
 ## make messages-extract: write the catalogue template from the code and the templates (tests check it is current)
 messages-extract: $(VENV)/.runtime
-	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext --add-comments=Translators: --sort-by-file \
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 --add-comments=Translators: --sort-by-file \
 		--add-location=file --no-wrap --project="PROTECT Workspace" --copyright-holder="PROTECT Workspace" -o $(POT) protect
 
 ## make messages-update: bring every catalogue up to the template (new messages empty, gone ones dropped)

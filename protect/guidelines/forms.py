@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask_babel import LazyString, format_number, gettext, lazy_gettext
+from flask_babel import LazyString, format_number, gettext, lazy_gettext, lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
@@ -123,7 +123,7 @@ class RenameForm(FlaskForm):
 
 class CommentForm(FlaskForm):
     # Translators: what a comment is about (the revision as a whole, or one of its paragraphs).
-    paragraph = SelectField(lazy_gettext("About"), validate_choice=False)
+    paragraph = SelectField(lazy_pgettext("what a comment is about", "About"), validate_choice=False)
     parent_id = IntegerHidden()
     body = TextAreaField(
         lazy_gettext("Comment"),
