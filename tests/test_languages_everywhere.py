@@ -111,6 +111,16 @@ def _is_english(text: str) -> bool:
     return len(words) >= 3 and any(word in ENGLISH_WORDS for word in words)
 
 
+# What the pages put around the members' texts: a title's " · PROTECT Workspace", quotes, "§3 ", "(iCalendar)",
+# a name's ", organisation", a date in brackets. Each piece between them is looked up on its own.
+DECORATION = re.compile(r" · |, |: |\(|\)|› |[“”…]|§\d+ ")
+
+
+def _is_members_text(text: str, data: str) -> bool:
+    pieces = [piece.strip() for piece in DECORATION.split(text)]
+    return all(not _is_english(piece) or piece.lower() in data for piece in pieces if piece)
+
+
 def _members_data() -> str:
     """Every text the members and the demo wrote, lower case, for telling their data from the interface."""
     values = []
@@ -119,7 +129,8 @@ def _members_data() -> str:
         if columns:
             for row in db.session.execute(select(*columns)):
                 values.extend(" ".join(str(v).split()) for v in row if v)
-    return "\n".join(values).lower()
+    text = "\n".join(values).lower()
+    return text + "\n" + re.sub(r"[*_`#>\[\]]", "", text)  # and as excerpts show Markdown: without its marks
 
 
 def _crawl(client, start: list[str]) -> list[str]:
@@ -175,8 +186,8 @@ def test_every_page_is_in_the_members_language(app, demo, english_messages, who)
         assert f'<html lang="{LANGUAGE}"' in html, path
         translated = _read(html).texts
         for text in set(english) & set(translated):
-            if _is_english(text) and text.lower() not in data:
+            if _is_english(text) and not _is_members_text(text, data):
                 untranslated.append((path, text))
         not_applied += [(path, text) for text in translated if text in english_messages]
-    assert untranslated == [], f"{len(untranslated)} texts in English, first: {untranslated[:10]}"
+    assert untranslated == [], f"{len(untranslated)} texts in English, first: {untranslated[:60]}"
     assert not_applied == [], f"{len(not_applied)} messages shown untranslated, first: {not_applied[:10]}"
