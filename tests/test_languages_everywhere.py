@@ -191,3 +191,34 @@ def test_every_page_is_in_the_members_language(app, demo, english_messages, who)
         not_applied += [(path, text) for text in translated if text in english_messages]
     assert untranslated == [], f"{len(untranslated)} texts in English, first: {untranslated[:60]}"
     assert not_applied == [], f"{len(not_applied)} messages shown untranslated, first: {not_applied[:10]}"
+
+
+def test_exports_speak_the_members_language(app, demo):
+    """The CSV and Markdown exports' headers and headings are in the member's language (the data stays as written)."""
+    from protect.guidelines.models import Guideline
+    from protect.polls.models import Poll
+
+    admin = db.session.execute(select(User).where(User.role == "admin")).scalars().first()
+    client = sign_in(app.test_client(), admin)
+    polls = db.session.execute(select(Poll).order_by(Poll.id)).scalars().all()
+    guideline = db.session.execute(select(Guideline)).scalars().first()
+    exports = [
+        "/decisions/export.csv",
+        "/decisions/export.md",
+        "/actions/export.csv",
+        f"/guidelines/{guideline.slug}/export.md",
+    ]
+    exports += [f"/polls/{poll.id}/results.csv" for poll in polls]
+    checked = 0
+    for path in exports:
+        english = client.get(path, headers={"Accept-Language": "en"})
+        russian = client.get(path, headers={"Accept-Language": LANGUAGE})
+        if english.status_code != 200:  # a poll's results are exported after its close only
+            continue
+        # A CSV's header row; a Markdown export's opening (its title is the members' own).
+        first_english = "\n".join(english.get_data(as_text=True).lstrip("\ufeff").splitlines()[:6])
+        first_russian = "\n".join(russian.get_data(as_text=True).lstrip("\ufeff").splitlines()[:6])
+        assert first_russian != first_english, path
+        assert re.search("[а-яА-Я]", first_russian), (path, first_russian)
+        checked += 1
+    assert checked >= 5
