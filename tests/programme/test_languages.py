@@ -101,8 +101,7 @@ def test_the_programme_messages_are_extracted(extracted):
     wanted = {
         # a flash (moderation.py), RuleViolations (services.py), a CSV header, an iCalendar text
         "The programme page “%(title)s” is started as a draft. Complete it, then submit it for review.",
-        "“%(title)s” changed since you opened it (it is now “%(state)s”). Reload the page, check it again, then "
-        "repeat your action.",
+        "“%(title)s” changed since you opened it (it is now “%(state)s”). Reload the page, check it, then try again.",
         "Only moderators and administrators may publish programme pages.",
         "Received (UTC)",
         "Speakers: %(speakers)s",

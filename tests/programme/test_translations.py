@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from protect.core.audit import AuditEvent
 from protect.core.errors import RuleViolation
+from protect.core.i18n import TRANSLATIONS
 from protect.extensions import db
 from protect.programme import caching, translations
 from protect.programme.models import ProgrammeSnapshot, ProgrammeTranslation
@@ -158,13 +160,23 @@ def test_a_latvian_visitor_gets_the_translation_at_the_plain_address_and_at_lang
     assert 'data-language-note="missing"' in german
 
 
+def opening(code: str, message: str) -> str:
+    """What a reader of ``code`` sees of ``message`` before its first placeholder (from the catalogue)."""
+    with (TRANSLATIONS / code / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        catalogue = read_po(source, locale=code)
+    found = next(m for m in catalogue if m.id and not m.pluralizable and m.id.startswith(message))
+    assert found.string and found.string != found.id
+    return found.string.split("%(")[0].strip()
+
+
 def test_where_no_translation_exists_the_source_is_shown_with_a_note_in_the_visitors_language(
     client, expert, moderator
 ):
     page = training(expert, moderator)
     body = client.get(f"/programme/{page.slug}?lang=de").get_data(as_text=True)
     assert '<html lang="de"' in body and 'data-language-note="missing"' in body
-    assert "This page is not available in Deutsch." in body  # "Deutsch": the language's name in German
+    missing = "This page is not available in %(language)s. It is shown in %(source)s."
+    assert opening("de", missing) in body and "Deutsch" in body  # the note in German, naming German
     assert '<h1 id="training-title" lang="en">Protecting children: training in Riga</h1>' in body
     printed = client.get(f"/programme/{page.slug}/print?lang=de").get_data(as_text=True)
     assert 'data-language-note="missing"' in printed
@@ -187,7 +199,7 @@ def test_a_translation_is_out_of_date_as_soon_as_the_source_is_republished(clien
     body = again.get_data(as_text=True)
     assert again.headers["ETag"] != current.headers["ETag"]
     assert 'data-language-note="out-of-date"' in body
-    assert "This translation is of an earlier version;" in body
+    assert opening("lv", "This translation is of an earlier version; the %(language)s version changed on") in body
     assert f'href="/programme/{page.slug}?lang=en"' in body  # the link to the source
     assert LATVIAN["title"] in body  # still the translation, with the note
 
