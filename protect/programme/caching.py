@@ -82,6 +82,16 @@ def catalogue_fingerprint(code: str | None = None) -> str:
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
+def catalogue_changed(code: str | None = None) -> datetime | None:
+    """When the language's compiled catalogue was written (aware UTC, whole seconds): a new translation makes
+    every public page newer for date-based revalidation too, as its ETag already is."""
+    path = TRANSLATIONS / (code or current_language()) / "LC_MESSAGES" / "messages.mo"
+    try:
+        return datetime.fromtimestamp(int(path.stat().st_mtime), UTC)
+    except OSError:
+        return None
+
+
 def make_etag(*parts: object) -> str:
     """An ETag of what a response shows: ``parts``, the language it is in (and its catalogue), the templates."""
     language = (str(get_locale()), catalogue_fingerprint())
@@ -105,6 +115,7 @@ def latest(*moments: datetime | date | None) -> datetime | None:
 
 
 def _validators(response: Response, etag: str, last_modified: datetime | None) -> Response:
+    last_modified = latest(last_modified, catalogue_changed())
     response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = last_modified
@@ -119,7 +130,7 @@ def not_modified(etag: str, last_modified: datetime | None) -> Response | None:
         return None
     if request.if_none_match:
         fresh = request.if_none_match.contains(etag)
-    elif request.if_modified_since and last_modified is not None:
+    elif request.if_modified_since and (last_modified := latest(last_modified, catalogue_changed())) is not None:
         fresh = last_modified <= request.if_modified_since
     else:
         fresh = False

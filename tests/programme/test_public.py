@@ -3,11 +3,13 @@ meta tags, and HTTP caching (ETag, Last-Modified, 304) for visitors — without 
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
 
 from icalendar import Calendar
 
 from protect.core.database import utcnow
+from protect.core.i18n import TRANSLATIONS
 from protect.extensions import db
 from protect.programme import caching, services
 from tests.conftest import count_queries
@@ -337,3 +339,18 @@ def test_a_filtered_list_revalidates_on_what_it_shows(client, expert, moderator)
         assert client.get(url, headers={"If-None-Match": etag}).status_code == 200
         assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 200
         assert left in client.get(url).get_data(as_text=True)
+
+
+def test_a_new_catalogue_makes_the_public_pages_newer_for_date_based_revalidation(client, expert, moderator):
+    """A translation deployed without any change to the page: a copy revalidated by its date is not confirmed."""
+    page = a_published_training(expert, moderator)
+    url = f"/programme/{page.slug}?lang=de"
+    modified = client.get(url).headers["Last-Modified"]
+    assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    compiled = TRANSLATIONS / "de" / "LC_MESSAGES" / "messages.mo"
+    before = compiled.stat()
+    os.utime(compiled, (before.st_atime, before.st_mtime + 3600))
+    try:
+        assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 200
+    finally:
+        os.utime(compiled, (before.st_atime, before.st_mtime))
