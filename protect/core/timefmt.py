@@ -67,9 +67,11 @@ def zone_name(local: datetime, locale: Locale | None = None) -> str:
 
 
 def format_date(value: date | datetime | None) -> str:
-    """``7 Dec 2026``, ``7. Dez. 2026``."""
+    """``7 Dec 2026``, ``7. Dez. 2026``. A stored (naive UTC) datetime is dated in the viewer's zone."""
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        value = to_zone(value)
     return format_skeleton("yMMMd", value, locale=_locale())
 
 
