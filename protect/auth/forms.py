@@ -33,6 +33,12 @@ class InviteForm(FlaskForm):
     role = SelectField(lazy_gettext("Role"), choices=choices(ROLE_CHOICES), default="expert")
     country = SelectField(lazy_gettext("Country"), choices=choices(COUNTRY_CHOICES))
     sector = SelectField(lazy_gettext("Sector"), choices=choices(SECTOR_CHOICES))
+    # The invitation e-mail's language (the person has no account yet to say theirs).
+    language = SelectField(
+        lazy_gettext("Language"),
+        choices=[SelectChoice(code, name, render_kw={"lang": code}) for code, name in LANGUAGES.items()],
+        validate_choice=False,  # none or an unknown one: the administrator's own (auth.views.invite)
+    )
 
 
 class _NewPassword:

@@ -502,6 +502,8 @@ def reset_link(user_id: int):
 @role_required("admin")
 def invite():
     form = InviteForm()
+    if request.method == "GET":
+        form.language.data = current_user.language or current_language()
     if form.validate_on_submit():
         try:
             invitation, token = services.create_invitation(
@@ -511,9 +513,9 @@ def invite():
             getattr(form, error.field or "email").errors.append(error.message)
         else:
             link = services.external_url("auth.accept_invitation", token=token)
-            # The invited person has no account, so no language of their own: the inviting member's choice,
-            # else the language this administrator sees the workspace in.
-            with force_locale(_recipient_locale(current_user.language or current_language())):
+            # The invited person has no account yet: the e-mail is in the language the administrator chose for it.
+            language = language_code(form.language.data) or current_user.language or current_language()
+            with force_locale(_recipient_locale(language)):
                 subject = gettext("Your invitation to PROTECT Workspace")
                 days = current_app.config["INVITATION_DAYS"]
                 body = ngettext(
