@@ -4,6 +4,7 @@ the group's record (written in its working language) says so inside an interface
 
 from __future__ import annotations
 
+import csv
 import shutil
 import subprocess
 from datetime import date
@@ -11,12 +12,15 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from flask_babel import refresh
 from sqlalchemy import select
 
 from protect.core.audit import AuditEvent
 from protect.decisions import rules
+from protect.decisions.exports import CSV_COLUMNS
 from protect.extensions import db
 from tests.decisions.factories import make_action, make_decision, make_meeting
+from tests.i18n import ntr, tr
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +60,8 @@ def test_a_refused_form_says_its_language(expert_client):
     refused = expert_client.post("/decisions/new?lang=de", data={"title": "", "text": ""})
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
-    assert '<html lang="de"' in page and "Enter a title." in page
+    assert '<html lang="de"' in page and tr("de", "Enter a title.") in page
+    assert "Enter a title." not in page
     # The form posts back in the same language.
     assert 'action="/decisions/new?lang=de"' in page
 
@@ -141,8 +146,12 @@ def test_audit_summaries_are_messages_with_their_values_apart(app, expert, moder
     added = events["decisions.action_added"]
     assert added.summary == "added the action “%(what)s” to “%(parent)s”"
     with app.test_request_context("/?lang=de"):
-        assert proposed.text == "proposed the decision “Riga first”"
-        assert added.text == "added the action “Book the hall” to “Riga first”"
+        refresh()  # the tests' application context outlives a request: forget the language it last had
+        assert proposed.text == tr("de", "proposed the decision “%(title)s”", title="Riga first")
+        assert added.text == tr(
+            "de", "added the action “%(what)s” to “%(parent)s”", what="Book the hall", parent="Riga first"
+        )
+    refresh()
 
 
 def test_status_codes_stay_english_and_their_labels_are_translated_when_shown(app, expert):
@@ -150,14 +159,27 @@ def test_status_codes_stay_english_and_their_labels_are_translated_when_shown(ap
     assert decision.status == "proposed"
     assert not isinstance(rules.STATUSES["proposed"], str)  # lazy: written in the reader's language
     with app.test_request_context("/?lang=de"):
-        assert str(rules.STATUSES["proposed"]) == "Proposed"  # the catalogue has no German for it yet
-        assert rules.status_word("agreed") == "agreed"
+        refresh()  # the tests' application context outlives a request: forget the language it last had
+        assert str(rules.STATUSES["proposed"]) == tr("de", "Proposed")
+        assert rules.status_word("agreed") == tr("de", "Agreed").lower()
+    refresh()
+    assert decision.status == "proposed"  # the stored code is unchanged
 
 
 def test_the_export_headers_are_written_in_the_requesters_language(expert_client, expert):
-    make_decision(expert, title="Riga first")
+    decision = make_decision(expert, title="Riga first", due_on=date(2016, 3, 15))
     body = expert_client.get("/decisions/export.csv?lang=de").get_data(as_text=True)
-    assert body.lstrip("\ufeff").startswith("id,title,status,owner,")  # no German yet: the English messages
+    assert body.startswith("\ufeff")
+    header, row = csv.reader(body.lstrip("\ufeff").splitlines())
+    assert header == [tr("de", column) for column in CSV_COLUMNS]
+    assert "title" not in header and "proposed at (UTC)" not in header
+    record = dict(zip(CSV_COLUMNS, row, strict=True))
+    assert record["status"] == tr("de", "Proposed")
+    # The values a program reads stay as they are in every language.
+    assert record["id"] == str(decision.id) and record["due"] == "2016-03-15"
+    assert record["url"].endswith(f"/decisions/{decision.id}")
+    assert record["proposed at (UTC)"] == decision.created_at.strftime("%Y-%m-%d %H:%M")
     markdown = expert_client.get("/decisions/export.md?lang=de").get_data(as_text=True)
-    assert markdown.startswith("# Decision log — PROTECT Children on the Move")
-    assert "1 decision, newest first." in markdown
+    assert markdown.startswith("# " + tr("de", "Decision log — PROTECT Children on the Move"))
+    assert ntr("de", "%(num)d decision, newest first.", "%(num)d decisions, newest first.", 1) in markdown
+    assert "Decision log" not in markdown and "1 decision, newest first." not in markdown

@@ -18,6 +18,7 @@ from protect.core.audit import AuditEvent
 from protect.extensions import db
 from protect.guidelines import diff, services
 from tests.guidelines.factories import current, edited, first_section, make_guideline, propose
+from tests.i18n import tr
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -68,9 +69,12 @@ def test_the_exports_answer_in_the_language_asked_for(expert_client, expert, mod
     document = expert_client.get(f"/guidelines/{guideline.slug}/export.md?lang=sv")
     history = expert_client.get(f"/guidelines/sections/{section.id}/history.md?lang=sv")
     assert (document.status_code, history.status_code) == (200, 200)
-    # Until the catalogues are filled, the English message stands for the translation.
-    assert "## Contents" in text(document)
-    assert "- Proposed by: Eva Expert" in text(history) and "- Accepted by Mads Moderator on " in text(history)
+    assert "## " + tr("sv", "Contents") in text(document) and "## Contents" not in text(document)
+    assert "- " + tr("sv", "Proposed by: %(name)s", name="Eva Expert") in text(history)
+    # The time follows the name: the words before it, in Swedish.
+    accepted = tr("sv", "Accepted by %(name)s on %(time)s", name="Mads Moderator", time="\0").split("\0")[0]
+    assert "- " + accepted in text(history)
+    assert "Proposed by:" not in text(history) and "Accepted by" not in text(history)
 
 
 # Audit summaries ----------------------------------------------------------------------------------------------
@@ -187,9 +191,12 @@ def test_the_groups_texts_are_marked_english_in_a_russian_interface(expert_clien
 
 def test_the_dashboard_panel_marks_the_headings_english_in_a_russian_interface(moderator_client, expert, moderator):
     section = first_section(make_guideline(moderator, sections=1))
-    propose(expert, section, edited(section, "first protective act", "first act"))
+    revision = propose(expert, section, edited(section, "first protective act", "first act"))
     page = text(moderator_client.get("/dashboard?lang=ru"))
-    assert '“<span lang="en">Section 1</span>”' in page
+    heading = '<span lang="en">Section 1</span>'
+    message = "Revision %(number)s of §%(position)s “%(heading)s”"
+    assert tr("ru", message, number=revision.number, position=1, heading=heading) in page
+    assert f"“{heading}”" not in page  # the Russian message quotes it its own way
 
 
 def test_in_an_english_interface_the_texts_carry_no_lang_of_their_own(expert_client, moderator):
@@ -217,7 +224,7 @@ def test_the_status_words_follow_the_interface(app, moderator, expert):
     revision = current(section)
     with app.test_request_context("/?lang=de"):
         refresh()
-        # The German catalogue is not filled yet: the English stands for it.
         assert str(get_locale()) == "de"
-        assert (revision.status_label, revision.status_word) == ("Accepted", "accepted")
+        assert (revision.status_label, revision.status_word) == (tr("de", "Accepted"), tr("de", "accepted"))
     refresh()
+    assert revision.status == "accepted"  # the stored code stays English

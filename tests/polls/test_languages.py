@@ -5,6 +5,7 @@ inside an interface in another language."""
 
 from __future__ import annotations
 
+import csv
 import re
 import subprocess
 import sys
@@ -15,9 +16,11 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from protect.core.audit import AuditEvent
+from protect.core.timefmt import iso_utc
 from protect.extensions import db
 from protect.polls.cache import tallies
 from tests.factories import make_user
+from tests.i18n import tr
 from tests.polls.factories import cast, close_now, make_poll
 from tests.polls.test_views import new_poll_form
 
@@ -162,8 +165,17 @@ def test_the_csv_export_has_its_headings_and_machine_readable_figures(client_for
     cast(poll, make_user("expert"), "Riga")
     close_now(poll)
     body = _text(client_for(expert).get(f"/polls/{poll.id}/results.csv?lang=de"))
-    assert "Eligible voters" in body  # English until the catalogue has it; the same message either way
-    assert "100.0" in body  # the share stays a machine-readable number in every language
+    rows = list(csv.reader(body.lstrip("\ufeff").splitlines()))
+    facts = {row[0]: row[1:] for row in rows if row}
+    assert facts[tr("de", "Ballots cast")] == ["1"]
+    assert facts[tr("de", "Eligible voters")][0].isdigit()
+    assert "Eligible voters" not in body and "Ballots cast" not in body
+    # The times and the share stay machine-readable in every language: ISO 8601, a decimal point.
+    assert facts[tr("de", "Opens (UTC)")] == [iso_utc(poll.opens_at)]
+    assert facts[tr("de", "Closes (UTC)")] == [iso_utc(poll.closes_at)]
+    assert tr("de", "Location") in facts and "Location" not in facts
+    [riga] = [row for row in rows if row[1:2] == ["Riga"]]
+    assert riga[-2:] == ["1", "100.0"]
 
 
 # The working language ----------------------------------------------------------------------------------------
