@@ -1,0 +1,90 @@
+"""Defects a review found in the programme pages' translations: a translator's texts kept when someone else
+changed the translation meanwhile, search in the visitor's language, the calendar's LANGUAGE parameters, and the
+lang= marks of the working language's texts."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from protect.extensions import db
+from protect.programme import caching, translations
+from tests.factories import make_user
+from tests.programme.test_translations import LATVIAN, training
+
+B_TEXTS = {
+    "title": "Bērnu aizsardzība Rīgā: B tulkojums",
+    "summary": "B kopsavilkums.",
+    "description": "B apraksts.",
+    "how_to_take_part": "B: reģistrējieties.",
+}
+
+
+@pytest.fixture(autouse=True)
+def _cold_caches(app):
+    caching.render_cache(app).clear()
+
+
+def _version(body: str) -> int:
+    return int(re.search(r'name="version" value="(\d+)"', body).group(1))
+
+
+def _draft(page, expert):
+    translation = translations.create(expert, page.id, "lv")
+    translation = translations.save(expert, page.id, "lv", translation.version, LATVIAN)
+    db.session.commit()
+    return translation
+
+
+# 1. Two people, one translation --------------------------------------------------------------------------------
+
+
+def test_a_translator_refused_by_a_colleagues_save_gets_the_form_back_with_their_texts(client_for, expert, moderator):
+    page = training(expert, moderator)
+    _draft(page, expert)
+    colleague = make_user("expert", email="colleague@test.example", display_name="Cora Colleague", country="LV")
+    a, b = client_for(expert), client_for(colleague)
+    url = f"/publishing/{page.id}/translations/lv"
+    opened = _version(b.get(url).get_data(as_text=True))
+    theirs = {**LATVIAN, "title": "Bērnu aizsardzība: A labojums"}
+    assert a.post(f"{url}/edit", data={**theirs, "version": opened}).status_code == 303
+
+    refused = b.post(f"{url}/edit", data={**B_TEXTS, "version": opened})
+    assert refused.status_code == 409
+    body = html.unescape(refused.get_data(as_text=True))
+    assert "data-conflict" in body and "Someone else saved this page while you were editing it." in body
+    # B's texts in the fields, A's beside them, and the version saved now in the form.
+    assert f'name="title" type="text" lang="lv" value="{B_TEXTS["title"]}"' in body
+    assert f">{B_TEXTS['description']}</textarea>" in body
+    assert f'<td class="conflict-table__text" lang="lv">{theirs["title"]}</td>' in body
+    now = translations.load(page.id, "lv")
+    assert _version(body) == now.version and now.fields["title"] == theirs["title"]
+
+    # Saving again keeps B's, knowingly.
+    assert b.post(f"{url}/edit", data={**B_TEXTS, "version": _version(body)}).status_code == 303
+    assert translations.load(page.id, "lv").fields == B_TEXTS
+
+
+def test_a_translator_refused_because_a_moderator_moved_it_on_keeps_their_texts(
+    client_for, expert, moderator, expert_client
+):
+    page = training(expert, moderator)
+    _draft(page, expert)
+    url = f"/publishing/{page.id}/translations/lv"
+    opened = _version(expert_client.get(url).get_data(as_text=True))
+    # Meanwhile it is submitted and approved.
+    translation = translations.submit(expert, page.id, "lv", opened)
+    translations.approve(moderator, page.id, "lv", translation.version)
+    db.session.commit()
+
+    refused = expert_client.post(f"{url}/edit", data={**B_TEXTS, "version": opened})
+    assert refused.status_code == 409
+    body = html.unescape(refused.get_data(as_text=True))
+    assert "so it cannot be changed now" in body
+    assert f'value="{B_TEXTS["title"]}" readonly' in body
+    assert f">{B_TEXTS['how_to_take_part']}</textarea>" in body
+    assert f'<td class="conflict-table__text" lang="lv">{LATVIAN["title"]}</td>' in body
+    assert "Save the translation" not in body  # nothing to save into while it is approved
+    assert translations.load(page.id, "lv").fields == LATVIAN
