@@ -12,7 +12,7 @@ import pytest
 from protect.extensions import db
 from protect.programme import caching, translations
 from tests.factories import make_user
-from tests.programme.test_translations import LATVIAN, training
+from tests.programme.test_translations import LATVIAN, training, translated
 
 B_TEXTS = {
     "title": "Bērnu aizsardzība Rīgā: B tulkojums",
@@ -88,3 +88,26 @@ def test_a_translator_refused_because_a_moderator_moved_it_on_keeps_their_texts(
     assert f'<td class="conflict-table__text" lang="lv">{LATVIAN["title"]}</td>' in body
     assert "Save the translation" not in body  # nothing to save into while it is approved
     assert translations.load(page.id, "lv").fields == LATVIAN
+
+
+# 2. Search in the visitor's language ---------------------------------------------------------------------------
+
+
+def test_the_public_search_finds_a_training_by_the_words_of_its_translation(client, expert, moderator):
+    from tests.conftest import count_queries
+
+    page = training(expert, moderator)
+    translated(page, expert, moderator)
+    found = client.get("/programme/?lang=lv&q=apmācība").get_data(as_text=True)
+    assert f">{LATVIAN['title']}</a>" in found
+    assert f">{LATVIAN['title']}</a>" in client.get("/programme/?lang=lv&q=APMACIBA+riga").get_data(as_text=True)
+    # The page's own words still find it; other languages' visitors do not search the Latvian text.
+    assert f">{LATVIAN['title']}</a>" in client.get("/programme/?lang=lv&q=hearing").get_data(as_text=True)
+    assert "Protecting children" not in client.get("/programme/?q=apmācība").get_data(as_text=True)
+    assert "Protecting children" not in client.get("/programme/?lang=de&q=apmācība").get_data(as_text=True)
+    assert LATVIAN["title"] not in client.get("/programme/?lang=lv&q=nowhere").get_data(as_text=True)
+    caching.render_cache(client.application).clear()
+    with count_queries() as statements:
+        client.get("/programme/?lang=lv&q=apmācība")
+    searches = [statement for statement in statements if "LIKE" in statement]
+    assert len(searches) == 1 and "language" in searches[0]  # both texts searched in the list's one query
