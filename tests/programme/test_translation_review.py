@@ -111,3 +111,44 @@ def test_the_public_search_finds_a_training_by_the_words_of_its_translation(clie
         client.get("/programme/?lang=lv&q=apmācība")
     searches = [statement for statement in statements if "LIKE" in statement]
     assert len(searches) == 1 and "language" in searches[0]  # both texts searched in the list's one query
+
+
+# 3. The calendar's LANGUAGE ------------------------------------------------------------------------------------
+
+
+def _ical(client, url: str) -> list[str]:
+    return client.get(url).get_data(as_text=True).replace("\r\n ", "").split("\r\n")
+
+
+def _property(lines: list[str], name: str, text: str) -> str:
+    """The name and parameters of the first property ``name`` whose value has ``text``."""
+    return next(line.split(":", 1)[0] for line in lines if line.startswith(name) and text in line)
+
+
+def test_each_calendar_text_says_the_language_it_is_written_in_or_none_when_it_mixes_two(client, expert, moderator):
+    page = training(expert, moderator)
+    translated(page, expert, moderator)
+    url = f"/programme/{page.slug}/calendar.ics"
+
+    english = _ical(client, url)
+    assert _property(english, "LOCATION", "Riga") == "LOCATION;LANGUAGE=en"
+    assert _property(english, "SUMMARY", "Hearing the child") == "SUMMARY;LANGUAGE=en"
+    assert _property(english, "DESCRIPTION", ", day 1") == "DESCRIPTION;LANGUAGE=en"
+    assert _property(english, "CATEGORIES", "Training") == "CATEGORIES;LANGUAGE=en"
+
+    latvian = _ical(client, f"{url}?lang=lv")
+    assert _property(latvian, "SUMMARY", LATVIAN["title"]) == "SUMMARY;LANGUAGE=lv"
+    assert _property(latvian, "DESCRIPTION", LATVIAN["summary"]) == "DESCRIPTION;LANGUAGE=lv"
+    # The city as written (English) with the country's Latvian name: the one language neither.
+    assert {_property(latvian, "LOCATION", "Riga")} == {"LOCATION"}
+    assert "LOCATION;LANGUAGE=lv" not in "\n".join(latvian)
+    # An English session title with a Latvian kind label: not marked Latvian, nor English.
+    assert _property(latvian, "SUMMARY", "Hearing the child") == "SUMMARY"
+    # The Latvian title in Latvian words ("<title>, day 1" in Latvian): Latvian.
+    assert _property(latvian, "DESCRIPTION", f"{LATVIAN['title']}\\,") == "DESCRIPTION;LANGUAGE=lv"
+
+    # A German visitor: no German translation, the English title in German words.
+    german = _ical(client, f"{url}?lang=de")
+    assert _property(german, "SUMMARY", "Protecting children") == "SUMMARY;LANGUAGE=en"
+    assert _property(german, "DESCRIPTION", "Protecting children: training in Riga\\,") == "DESCRIPTION"
+    assert _property(german, "CATEGORIES", "") == "CATEGORIES;LANGUAGE=de"
