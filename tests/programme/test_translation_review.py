@@ -152,3 +152,28 @@ def test_each_calendar_text_says_the_language_it_is_written_in_or_none_when_it_m
     assert _property(german, "SUMMARY", "Protecting children") == "SUMMARY;LANGUAGE=en"
     assert _property(german, "DESCRIPTION", "Protecting children: training in Riga\\,") == "DESCRIPTION"
     assert _property(german, "CATEGORIES", "") == "CATEGORIES;LANGUAGE=de"
+
+
+# 4. lang= on the working language's texts ---------------------------------------------------------------------
+
+
+def test_places_and_the_withdrawal_reason_are_marked_as_the_working_language(client, expert, moderator):
+    from protect.programme import services
+
+    page = training(expert, moderator, venue="Radisson Blu")
+    translated(page, expert, moderator)
+    latvian = client.get(f"/programme/{page.slug}?lang=lv").get_data(as_text=True)
+    assert '<span lang="en">Riga</span>, ' in latvian  # the kicker: the city, then the country in Latvian
+    assert '<dd><span lang="en">Radisson Blu, Riga</span>, ' in latvian
+    card = client.get("/programme/?lang=lv").get_data(as_text=True)
+    assert '· <span lang="en">Riga</span>, ' in card
+    english = client.get(f"/programme/{page.slug}").get_data(as_text=True)
+    assert "<dd>Radisson Blu, Riga, Latvia</dd>" in english and '<span lang="en">Riga' not in english
+
+    services.withdraw(moderator, page.id, "The venue fell through.")
+    db.session.commit()
+    withdrawn = client.get(f"/programme/{page.slug}?lang=lv")
+    assert withdrawn.status_code == 410
+    assert '<span lang="en">The venue fell through.</span>' in withdrawn.get_data(as_text=True)
+    english = client.get(f"/programme/{page.slug}").get_data(as_text=True)
+    assert "</strong> The venue fell through.</p>" in english
