@@ -850,14 +850,18 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _filtered(statement: Select, country: str | None, audience: str | None, query: str | None) -> Select:
-    """By first day, filtered. Search looks only at published text, never at a draft."""
+def _filtered(
+    statement: Select, country: str | None, audience: str | None, query: str | None, searched: Any = None
+) -> Select:
+    """By first day, filtered. Search looks only at published text, never at a draft: ``searched``, the live
+    snapshot's search text by default (the list in another language: with its live translation's)."""
     if country in COUNTRIES:
         statement = statement.where(ProgrammeSnapshot.country == country)
     if audience in AUDIENCES:
         statement = statement.where(ProgrammeSnapshot.audiences_key.like(f"%,{audience},%"))
+    searched = ProgrammeSnapshot.search_text if searched is None else searched
     for word in fold(query or "").split()[:8]:
-        statement = statement.where(ProgrammeSnapshot.search_text.like(_like(word), escape="\\"))
+        statement = statement.where(searched.like(_like(word), escape="\\"))
     return statement.order_by(ProgrammeSnapshot.first_day, ProgrammeSnapshot.title)
 
 
@@ -889,7 +893,7 @@ def public_listing(
         rows = db.session.execute(_filtered(_LISTING, country, audience, query)).all()
     else:  # with each page's live translation into ``language``, if any (in the same query)
         rows = db.session.execute(
-            _filtered(_LISTING_TRANSLATED, country, audience, query), {"language": language}
+            _filtered(_LISTING_TRANSLATED, country, audience, query, _TRANSLATED_SEARCHED), {"language": language}
         ).all()
     if not rows:
         return PublicListing([], public_state().changed)
@@ -975,6 +979,30 @@ _TRANSLATED_CARD = (
     .scalar_subquery()
 )
 _LISTING_TRANSLATED = _live(*_PUBLIC_COLUMNS, _TRANSLATED_CARD, _LAST_PUBLIC_CHANGE)
+_SEARCHED_TRANSLATION = aliased(ProgrammeSnapshot)
+# What a search in the visitor's language looks at: the page's own published text and its live translation's
+# into ":language" (a word is found in either; a space between them, so that no word spans the two).
+_TRANSLATED_SEARCHED = (
+    ProgrammeSnapshot.search_text
+    + " "
+    + func.coalesce(
+        select(_SEARCHED_TRANSLATION.search_text)
+        .select_from(ProgrammeTranslation)
+        .join(
+            _SEARCHED_TRANSLATION,
+            (_SEARCHED_TRANSLATION.page_id == ProgrammeTranslation.page_id)
+            & (_SEARCHED_TRANSLATION.language == ProgrammeTranslation.language)
+            & (_SEARCHED_TRANSLATION.version == ProgrammeTranslation.live_version),
+        )
+        .where(
+            ProgrammeTranslation.page_id == ProgrammeSnapshot.page_id,
+            ProgrammeTranslation.language == bindparam("language", SOURCE),
+        )
+        .correlate(ProgrammeSnapshot)
+        .scalar_subquery(),
+        "",
+    )
+)
 
 
 def live_translation_languages(entries: str | None) -> dict[int, list[str]]:

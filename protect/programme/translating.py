@@ -54,6 +54,8 @@ def _context(page: ProgrammePage, translation: ProgrammeTranslation, **extra: An
         "labels": {name: gettext(label) for name, label in translations.FIELD_LABELS.items()},
         "values": extra.pop("values", None) or translation.fields,
         "errors": extra.pop("errors", {}),
+        "conflict": extra.pop("conflict", None),  # rows of the saved texts beside the refused member's
+        "conflict_message": extra.pop("conflict_message", None),
         "out_of_date": translations.is_out_of_date(translation.source_version, page.live_version),
         "public": public,
         "public_out_of_date": public is not None
@@ -131,9 +133,29 @@ def edit_translation(page_id: int, language: str):
             values,
             request.form.get("source_version", type=int),
         )
+    except translations.TranslationConflict as error:
+        return _conflict(page_id, language, error, values)
     except RuleViolation as error:
         return _refused(page_id, language, error, values=values)
     return _done(page_id, language, gettext("The translation is saved."))
+
+
+def _conflict(page_id: int, language: str, error: RuleViolation, values: dict[str, str]) -> tuple[str, int]:
+    """Someone changed the translation while this member typed (saved it, or moved it on in review): nothing
+    is saved, and the form comes back with their texts in it, the saved ones beside them and the version now
+    in the form, so that saving again keeps theirs knowingly (as the page's own edit does)."""
+    db.session.rollback()
+    current = _translation(page_id, language)
+    yours = translations.clean_fields(values)
+    rows = [
+        {"label": gettext(translations.FIELD_LABELS[name]), "theirs": saved, "yours": yours[name]}
+        for name in translations.TRANSLATABLE
+        if (saved := (current.fields or {}).get(name, "")) != yours[name]
+    ]
+    # Still editable: a version conflict, saving again is the choice. Not editable (in review, approved): the
+    # refusal says why, and the texts stay on the page to be copied.
+    message = None if current.is_editable else error.message
+    return _show(page_id, language, 409, values=values, conflict=rows, conflict_message=message)
 
 
 @bp.post("/publishing/<int:page_id>/translations/<language>/submit")

@@ -265,9 +265,14 @@ def _move(translation: ProgrammeTranslation, to_state: str, actor: User, **value
         set_committed_value(translation, key, value)
 
 
+class TranslationConflict(RuleViolation):
+    """The translation changed (or left the editable states) since the member opened it: the texts they sent
+    are not saved, and the form shows them again beside the saved ones."""
+
+
 def _check_version(translation: ProgrammeTranslation, version: int | None) -> None:
     if version is None or translation.version != version:
-        raise RuleViolation(
+        raise TranslationConflict(
             gettext(
                 "The translation changed since you opened it (it is now “%(state)s”). Reload the page, check it "
                 "again, then try once more.",
@@ -353,7 +358,7 @@ def save(
     page = load_page(page_id)
     translation = load(page_id, language, lock=True)
     if translation.state not in EDITABLE_STATES:
-        raise RuleViolation(
+        raise TranslationConflict(
             gettext(
                 "The translation is “%(state)s”, so it cannot be changed now. A moderator approves it or sends it "
                 "back; after that it can be edited again.",
