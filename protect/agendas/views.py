@@ -55,7 +55,6 @@ from protect.core.database import writing
 from protect.core.diff import word_diff
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, render_fragment, trigger
-from protect.core.i18n import WORKING_LANGUAGE, current_language
 from protect.core.inputs import parse_int
 from protect.core.pagecache import TOKEN_PLACEHOLDER, cached_page
 from protect.core.permissions import can, require, role_required
@@ -77,9 +76,6 @@ def _agenda_helpers() -> dict[str, Any]:
         "kind_label": _kind_label,
         "label_of": label,
         "audiences_text": _audiences_text,
-        # On the elements that hold the group's own text (agenda item titles and notes, the event's title and
-        # description): `lang="en"` when the interface is in another language, so screen readers read it as such.
-        "working_lang": _working_lang(),
         "clock": timeplan.format_clock,
         "duration": timeplan.format_minutes,
         # One token for every form of the page (``csrf_token()`` per form costs a call each).
@@ -93,12 +89,6 @@ def _kind_label(kind: str) -> str:
 
 def _audiences_text(keys: list[str]) -> str:
     return ", ".join(label(AUDIENCES, key) for key in keys)
-
-
-def _working_lang() -> Markup:
-    if current_language() == WORKING_LANGUAGE:
-        return Markup("")
-    return Markup(' lang="%s"') % WORKING_LANGUAGE
 
 
 def _event_path(event_id: int) -> str:
