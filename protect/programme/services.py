@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cached_property
@@ -952,56 +953,39 @@ _SNAPSHOT_CONTENT = select(_CONTENT_TEXT).where(ProgrammeSnapshot.id == bindpara
 # of any page (not only the listed ones: a withdrawal takes a row away). Not correlated with the outer query.
 _LAST_PUBLIC_CHANGE = select(func.max(ProgrammePage.public_changed_at)).scalar_subquery().correlate(None)
 _LISTING = _live(*_PUBLIC_COLUMNS, _LAST_PUBLIC_CHANGE)
-_CARD_TRANSLATION = aliased(ProgrammeSnapshot)
-# The listed page's live translation into the visitor's language (":language"): "<id>:<version>:<digest>:<source>".
-_TRANSLATED_CARD = (
-    select(
-        cast(_CARD_TRANSLATION.id, String)
-        + ":"
-        + cast(_CARD_TRANSLATION.version, String)
-        + ":"
-        + _CARD_TRANSLATION.digest
-        + ":"
-        + cast(_CARD_TRANSLATION.source_version, String)
-    )
-    .select_from(ProgrammeTranslation)
-    .join(
-        _CARD_TRANSLATION,
-        (_CARD_TRANSLATION.page_id == ProgrammeTranslation.page_id)
-        & (_CARD_TRANSLATION.language == ProgrammeTranslation.language)
-        & (_CARD_TRANSLATION.version == ProgrammeTranslation.live_version),
-    )
-    .where(
-        ProgrammeTranslation.page_id == ProgrammeSnapshot.page_id,
-        ProgrammeTranslation.language == bindparam("language", SOURCE),
-    )
-    .correlate(ProgrammeSnapshot)
-    .scalar_subquery()
-)
-_LISTING_TRANSLATED = _live(*_PUBLIC_COLUMNS, _TRANSLATED_CARD, _LAST_PUBLIC_CHANGE)
-_SEARCHED_TRANSLATION = aliased(ProgrammeSnapshot)
-# What a search in the visitor's language looks at: the page's own published text and its live translation's
-# into ":language" (a word is found in either; a space between them, so that no word spans the two).
-_TRANSLATED_SEARCHED = (
-    ProgrammeSnapshot.search_text
-    + " "
-    + func.coalesce(
-        select(_SEARCHED_TRANSLATION.search_text)
+
+
+def _of_live_translation(pick: Callable[[Any], Any]) -> Any:
+    """``pick(snapshot)`` of the listed page's live translation into the visitor's language (":language"), as a
+    correlated subquery: None where the page has none."""
+    snapshot = aliased(ProgrammeSnapshot)
+    return (
+        select(pick(snapshot))
         .select_from(ProgrammeTranslation)
         .join(
-            _SEARCHED_TRANSLATION,
-            (_SEARCHED_TRANSLATION.page_id == ProgrammeTranslation.page_id)
-            & (_SEARCHED_TRANSLATION.language == ProgrammeTranslation.language)
-            & (_SEARCHED_TRANSLATION.version == ProgrammeTranslation.live_version),
+            snapshot,
+            (snapshot.page_id == ProgrammeTranslation.page_id)
+            & (snapshot.language == ProgrammeTranslation.language)
+            & (snapshot.version == ProgrammeTranslation.live_version),
         )
         .where(
             ProgrammeTranslation.page_id == ProgrammeSnapshot.page_id,
             ProgrammeTranslation.language == bindparam("language", SOURCE),
         )
         .correlate(ProgrammeSnapshot)
-        .scalar_subquery(),
-        "",
+        .scalar_subquery()
     )
+
+
+# The card of the live translation: "<id>:<version>:<digest>:<source version>".
+_TRANSLATED_CARD = _of_live_translation(
+    lambda t: cast(t.id, String) + ":" + cast(t.version, String) + ":" + t.digest + ":" + cast(t.source_version, String)
+)
+_LISTING_TRANSLATED = _live(*_PUBLIC_COLUMNS, _TRANSLATED_CARD, _LAST_PUBLIC_CHANGE)
+# What a search in the visitor's language looks at: the page's own published text and its live translation's
+# (a word is found in either; a space between them, so that no word spans the two).
+_TRANSLATED_SEARCHED = (
+    ProgrammeSnapshot.search_text + " " + func.coalesce(_of_live_translation(lambda t: t.search_text), "")
 )
 
 
