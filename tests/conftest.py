@@ -14,11 +14,15 @@ from __future__ import annotations
 import contextvars
 import os
 import secrets
+import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -153,6 +157,25 @@ def sign_in(client: FlaskClient, user: User) -> FlaskClient:
         session["_user_id"] = token
         session["_fresh"] = True
     return client
+
+
+@pytest.fixture(scope="session")
+def extracted(tmp_path_factory) -> set[str]:
+    """The message ids (singular and plural) that ``make messages-extract`` finds in the code and templates now."""
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([make, "-s", "messages-extract", f"POT={pot}"], cwd=root, check=True, capture_output=True)
+    with pot.open("rb") as source:
+        catalogue = read_po(source)
+    return {
+        text
+        for message in catalogue
+        if message.id
+        for text in ((message.id,) if isinstance(message.id, str) else message.id)
+    }
 
 
 @pytest.fixture

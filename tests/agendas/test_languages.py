@@ -6,12 +6,9 @@ notes, the event's title and description) is marked as English inside an interfa
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from protect.core.audit import AuditEvent
@@ -19,23 +16,6 @@ from protect.extensions import db
 from tests.agendas.factories import item_form, make_event, make_item
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def extracted(tmp_path_factory) -> set[str]:
-    """The message ids `make messages-extract` finds in the code and the templates now."""
-    make = shutil.which("make")
-    if make is None:
-        pytest.skip("make is not installed")
-    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
-    subprocess.run([make, "-s", "messages-extract", f"POT={pot}"], cwd=ROOT, check=True, capture_output=True)
-    with pot.open("rb") as source:
-        catalogue = read_po(source)
-    ids = set()
-    for message in catalogue:
-        if message.id:
-            ids.update([message.id] if isinstance(message.id, str) else message.id)
-    return ids
 
 
 def test_the_pages_answer_in_the_language_asked_for(expert_client, expert):

@@ -5,13 +5,10 @@ the group's record (written in its working language) says so inside an interface
 from __future__ import annotations
 
 import csv
-import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from flask_babel import refresh
 from sqlalchemy import select
 
@@ -23,23 +20,6 @@ from tests.decisions.factories import make_action, make_decision, make_meeting
 from tests.i18n import ntr, tr
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def extracted(tmp_path_factory) -> set[str]:
-    """The message ids ``make messages-extract`` finds (singular and plural forms)."""
-    make = shutil.which("make")
-    if make is None:
-        pytest.skip("make is not installed")
-    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
-    subprocess.run([make, "-s", "messages-extract", f"POT={pot}"], cwd=ROOT, check=True, capture_output=True)
-    with pot.open("rb") as source:
-        catalogue = read_po(source)
-    ids: set[str] = set()
-    for message in catalogue:
-        if message.id:
-            ids.update(message.id if isinstance(message.id, tuple) else (message.id,))
-    return ids
 
 
 @pytest.mark.parametrize("url", ["/decisions/", "/decisions/meetings/", "/actions/", "/actions/mine"])

@@ -9,8 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.frontend import CommandLineInterface
-from babel.messages.pofile import read_po
 from flask_babel import get_locale, refresh
 from sqlalchemy import select
 
@@ -101,17 +99,6 @@ def test_audit_summaries_are_kept_in_english_with_their_values_apart(expert, mod
 
 
 # Every message is in the catalogue template ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def extracted(tmp_path_factory) -> set[str]:
-    """The message ids `make messages-extract` finds (the same command line, run through Babel's own)."""
-    out = tmp_path_factory.mktemp("pot") / "messages.pot"
-    argv = ["pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "lazy_gettext"]
-    argv += ["--add-comments=Translators:", "--no-wrap", "-o", str(out), str(ROOT / "protect")]
-    CommandLineInterface().run(argv)
-    with out.open("rb") as source:
-        return {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(source) if m.id}
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import csv
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from protect.core.audit import AuditEvent
@@ -36,26 +33,6 @@ def _html_lang(body: str) -> str:
     found = re.search(r'<html lang="([^"]+)"', body)
     assert found, "no <html lang>"
     return found.group(1)
-
-
-@pytest.fixture(scope="module")
-def extracted(tmp_path_factory) -> set[str]:
-    """The message ids that `make messages-extract` finds (the same pybabel command, without make's venv)."""
-    pot = tmp_path_factory.mktemp("pot") / "messages.pot"
-    command = "from babel.messages.frontend import main; main()"
-    subprocess.run(
-        [sys.executable, "-c", command, "extract", "-F", "babel.cfg", "-k", "lazy_gettext", "-o", str(pot), "protect"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    with pot.open("rb") as source:
-        catalogue = read_po(source)
-    ids: set[str] = set()
-    for message in catalogue:
-        if message.id:
-            ids.update(message.id if isinstance(message.id, tuple) else (message.id,))
-    return ids
 
 
 # Pages in the language asked for ------------------------------------------------------------------------------

@@ -3,11 +3,9 @@ catalogues), the working-language content marked as English, and every cache key
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from babel.messages.pofile import read_po
 
 from protect.programme import caching
 from tests.programme.factories import add_item, make_event, make_page, published_page
@@ -18,15 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def _cold_caches(app):
     caching.render_cache(app).clear()
-
-
-@pytest.fixture(scope="module")
-def extracted(tmp_path_factory) -> set[str]:
-    """The message ids ``make messages-extract`` finds in the code and the templates."""
-    pot = tmp_path_factory.mktemp("pot") / "programme.pot"
-    subprocess.run(["make", "-s", "messages-extract", f"POT={pot}"], cwd=ROOT, check=True, capture_output=True)
-    with pot.open("rb") as source:
-        return {message.id if isinstance(message.id, str) else message.id[0] for message in read_po(source)}
 
 
 def training(expert, moderator):
