@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from babel.lists import format_list
 from flask_babel import get_locale, gettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -405,7 +406,7 @@ def submit(actor: User, page_id: int, language: str, version: int | None, note: 
         raise RuleViolation(
             gettext(
                 "Before it can be reviewed, the translation needs: %(missing)s.",
-                missing=", ".join(missing.values()),
+                missing=format_list(list(missing.values()), locale=get_locale() or "en_GB"),
             ),
             status=422,
         )
