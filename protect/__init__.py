@@ -33,6 +33,7 @@ FEATURES = (
     "protect.polls",
     "protect.decisions",
     "protect.programme",
+    "protect.notifications",
 )
 
 

@@ -25,6 +25,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "MAIL_PASSWORD": ("PROTECT_MAIL_PASSWORD", str),
     "MAIL_USE_TLS": ("PROTECT_MAIL_USE_TLS", bool),
     "MAIL_SENDER": ("PROTECT_MAIL_SENDER", str),
+    "MAIL_CLAIM_SECONDS": ("PROTECT_MAIL_CLAIM_SECONDS", int),
     "REGISTRATION_RETENTION_DAYS": ("PROTECT_REGISTRATION_RETENTION_DAYS", int),
     "LOGIN_LIMIT": ("PROTECT_LOGIN_LIMIT", str),
     "LOGIN_ADDRESS_LIMIT": ("PROTECT_LOGIN_ADDRESS_LIMIT", str),
@@ -67,6 +68,9 @@ class Defaults:
     MAIL_PASSWORD = ""
     MAIL_USE_TLS = True
     MAIL_SENDER = "PROTECT Workspace <no-reply@localhost>"
+    MAIL_TIMEOUT = 30
+    # A sender that claimed a mail and then died holds it this long; afterwards another sender sends it.
+    MAIL_CLAIM_SECONDS = 300
     REGISTRATION_RETENTION_DAYS = 180
     PROGRAMME_REGISTRATION_LIMIT = "5 per hour"  # accepted registrations of interest per address
     PROGRAMME_REGISTRATION_ATTEMPT_LIMIT = "30 per hour"  # any posts of the form per address

@@ -1,6 +1,6 @@
 """Extension points through which features add to shared pages without the shared code importing them.
 
-A feature's ``init_app(app)`` registers its navigation entries, dashboard panels and demo-data seeders here,
+A feature's ``init_app(app)`` registers its navigation entries, dashboard panels, demo-data seeders and reminders here,
 and the panels it adds to another feature's page (``PagePanel``): the decision log's note on a poll's page is
 one, so that the polls feature shows it without importing the decision log (decisions know polls, never the
 other way round).
@@ -57,12 +57,23 @@ class Seeder:
     order: int = 50
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """Notices due at a time, not caused by a request (a poll closing tomorrow): ``run(now)`` gives them (through
+    ``notifications.services.notify``, once each) and returns how many it gave. ``flask send-mail`` runs every
+    reminder in its own transaction."""
+
+    name: str
+    run: Callable[[Any], int]
+
+
 @dataclass
 class Registry:
     nav: list[NavItem] = field(default_factory=list)
     panels: list[Panel] = field(default_factory=list)
     page_panels: list[PagePanel] = field(default_factory=list)
     seeders: list[Seeder] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
 
 
 def registry(app: Flask | None = None) -> Registry:
@@ -88,6 +99,10 @@ def add_page_panel(app: Flask, panel: PagePanel) -> None:
 def add_seeder(app: Flask, seeder: Seeder) -> None:
     registry(app).seeders.append(seeder)
     registry(app).seeders.sort(key=lambda s: s.order)
+
+
+def add_reminder(app: Flask, reminder: Reminder) -> None:
+    registry(app).reminders.append(reminder)
 
 
 def nav_for(user: Any) -> list[NavItem]:

@@ -1,0 +1,45 @@
+"""The sender's commands: ``flask send-mail`` (every minute from cron), ``flask send-digests`` (every hour),
+or ``flask mail-worker``, which does both for as long as it runs (see the README's "Notifications and mail")."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from protect.notifications import mailer
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("send-mail")
+    def send_mail() -> None:
+        """Give the notices that are due, compose the immediate mails and send the outbox. For cron:
+
+        \b
+        * * * * *  cd /srv/protect && .venv/bin/flask --app protect send-mail
+        """
+        counts = mailer.tick()
+        click.echo(
+            "{reminders} reminders, {composed} mails composed, {sent} sent, {retry} to retry, {failed} failed.".format(
+                **counts
+            )
+        )
+
+    @app.cli.command("send-digests")
+    def send_digests() -> None:
+        """Make the daily (and on Mondays the weekly) digests of the members whose local morning it is. For cron:
+
+        \b
+        5 * * * *  cd /srv/protect && .venv/bin/flask --app protect send-digests
+        """
+        made = mailer.send_digests()
+        click.echo(f"{made} digests queued.")
+
+    @app.cli.command("mail-worker")
+    @click.option("--interval", default=30.0, show_default=True, help="Seconds between two rounds.")
+    def mail_worker(interval: float) -> None:
+        """Run send-mail every INTERVAL seconds and send-digests every hour, until stopped (Ctrl+C, SIGTERM)."""
+        click.echo(f"mail-worker: a round every {interval:g} s; stop it with Ctrl+C.")
+        try:
+            mailer.worker(interval)
+        except KeyboardInterrupt:
+            click.echo("mail-worker stopped.")
