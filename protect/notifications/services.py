@@ -45,7 +45,8 @@ def first_time(key: str) -> bool:
     """True the first time ``key`` is given, in this transaction and every later one: for notices due at a time
     (a poll closing), which several senders may look for at once."""
     statement = dialect_insert(NoticeOnce).values(key=key, created_at=utcnow()).on_conflict_do_nothing()
-    return db.session.execute(statement).rowcount == 1
+    # RETURNING, not rowcount: psycopg reports no row count for INSERT ... ON CONFLICT DO NOTHING.
+    return db.session.execute(statement.returning(NoticeOnce.key)).first() is not None
 
 
 def notify(
