@@ -19,7 +19,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import format_percent, get_locale, gettext, ngettext
+from flask_babel import format_number, format_percent, get_locale, gettext, ngettext
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, StatementError
@@ -539,6 +539,17 @@ def _check_poll_data(data: PollData, *, new: bool, now: datetime) -> None:
     _check_options(data.options)
 
 
+def too_many_options(count: int) -> str:
+    """The refusal of ``count`` candidate locations, more than OPTIONS_MAX (the poll form says it too, before
+    the service is called, beside the other fields' messages)."""
+    return ngettext(
+        "Enter at most %(num)d candidate location; you entered %(count)s. Empty the city of a row to leave it out.",
+        "Enter at most %(num)d candidate locations; you entered %(count)s. Empty the city of a row to leave it out.",
+        OPTIONS_MAX,
+        count=format_number(count),
+    )
+
+
 def _check_options(options: list[OptionData]) -> None:
     if len(options) < OPTIONS_MIN:
         message = ngettext(
@@ -546,10 +557,7 @@ def _check_options(options: list[OptionData]) -> None:
         )
         raise RuleViolation(message, field="options", status=422)
     if len(options) > OPTIONS_MAX:
-        message = ngettext(
-            "Enter at most %(num)d candidate location.", "Enter at most %(num)d candidate locations.", OPTIONS_MAX
-        )
-        raise RuleViolation(message, field="options", status=422)
+        raise RuleViolation(too_many_options(len(options)), field="options", status=422)
     seen: set[tuple[str, str]] = set()
     for option in options:
         key = (" ".join(option.city.split()).casefold(), option.country)
