@@ -63,7 +63,14 @@ def _poll_or_404(poll_id: int) -> Poll:
 
 @bp.get("")
 def list_polls():
-    return render_template("polls/list.html", groups=services.list_polls(current_user), zone=viewer_zone())
+    listing = services.list_polls(current_user, page=parse_int(request.args.get("page"), minimum=1) or 1)
+
+    def page_url(number: int) -> str:
+        return url_for("polls.list_polls", page=number if number > 1 else None)
+
+    return render_template(
+        "polls/list.html", listing=listing, groups=listing.groups, page_url=page_url, zone=viewer_zone()
+    )
 
 
 # Creating and editing ---------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from protect.core.audit import AuditEvent
 from protect.core.database import utcnow, writing
@@ -703,6 +703,40 @@ def test_the_list_groups_polls_and_says_where_you_voted(expert_client, expert, m
     assert body.index("Coming up") < body.index("Coming soon") < body.index("Closed") < body.index("Long closed")
     assert "You voted" in body and "Not voted yet" in body
     assert "Create a poll" not in body
+
+
+def test_the_list_is_paged_open_and_coming_polls_first(expert_client, moderator):
+    for number in range(3):
+        make_poll(moderator, question=f"Open {number}", closes_in=timedelta(days=10 - number))
+    make_poll(moderator, question="Coming soon", opens_in=timedelta(days=3), closes_in=timedelta(days=5))
+    closed = [make_poll(moderator, question=f"Closed {number}") for number in range(services.POLLS_PAGE_SIZE)]
+    with writing():
+        for number, poll in enumerate(closed):  # "Closed 0" closed the latest
+            db.session.execute(
+                update(Poll)
+                .where(Poll.id == poll.id)
+                .values(opens_at=utcnow() - timedelta(days=30), closes_at=utcnow() - timedelta(days=number + 1))
+            )
+    first = expert_client.get("/polls")
+    assert first.status_code == 200
+    body = _text(first)
+    assert body.count('class="list-row"') == services.POLLS_PAGE_SIZE == 20
+    assert body.index("Open 2") < body.index("Open 1") < body.index("Open 0") < body.index("Coming soon")
+    assert body.index("Coming soon") < body.index("Closed 0") < body.index("Closed 15")
+    assert "Closed 16<" not in body
+    assert "Page 1 of 2" in body and 'rel="next" href="/polls?page=2"' in body and 'rel="prev"' not in body
+
+    second = expert_client.get("/polls?page=2")
+    assert second.status_code == 200
+    body = _text(second)
+    assert body.count('class="list-row"') == 4
+    assert body.index("Closed 16") < body.index("Closed 19")
+    assert "Closed 15<" not in body and "Open 0" not in body and "Coming soon" not in body
+    assert "Open now" not in body and "No vote is open right now." not in body  # not an empty group: on page 1
+    assert "Page 2 of 2" in body and 'rel="prev" href="/polls"' in body and 'rel="next"' not in body
+    # a page past the last shows the last; a page that is not a number, the first
+    assert "Page 2 of 2" in _text(expert_client.get("/polls?page=999"))
+    assert "Page 1 of 2" in _text(expert_client.get("/polls?page=²"))
 
 
 def test_the_dashboard_panel_lists_open_votes_in_two_queries(app, expert, moderator, expert_client):
