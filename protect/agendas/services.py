@@ -222,6 +222,14 @@ def _check_event(values: dict[str, Any]) -> None:
         raise RuleViolation(message, field=name, status=422)
 
 
+def _each_audience_once(values: dict[str, Any]) -> None:
+    """The audiences chosen, each once, in the list's order: a form may repeat one (a 2 MB form could send it
+    100,000 times, all stored in the event, its snapshots and its history)."""
+    if "audiences" in values:
+        chosen = set(values["audiences"] or [])
+        values["audiences"] = [key for key in AUDIENCES if key in chosen]
+
+
 def event_url(event_id: int, anchor: str | None = None) -> str:
     try:
         return url_for("agendas.show_event", event_id=event_id, _anchor=anchor)
@@ -237,6 +245,7 @@ def create_event(actor: User, values: dict[str, Any], slug: str | None = None) -
     if not has_role(actor, "moderator"):
         values["status"] = "proposed"
     _check_event(values)
+    _each_audience_once(values)
     year = values["first_day"].year if values.get("first_day") else ""
     event = TrainingEvent(
         slug=slug or unique_slug(f"{values['city']} {year} training"),
@@ -290,6 +299,7 @@ def update_event(actor: User, event_id: int, version: int, values: dict[str, Any
         values["time_zone"] = event_time_zone(values.get("city", event.city), values.get("country", event.country))
     merged = {**{name: getattr(event, name) for name in EVENT_FIELDS}, **values}
     _check_event(merged)
+    _each_audience_once(values)
     if event.version != version:
         raise EventConflict(event)
     days = merged["days"]

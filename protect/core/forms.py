@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from flask import has_request_context
-from flask_babel import get_locale, gettext, lazy_gettext
+from flask_babel import format_number, get_locale, gettext, lazy_gettext, ngettext
 from markupsafe import Markup, escape
-from wtforms import HiddenField
+from wtforms import FieldList, HiddenField
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
@@ -45,6 +46,53 @@ def version_required(_form, field) -> None:
         raise ValidationError(
             gettext("The form does not say which version it began from. Reload the page and edit again.")
         )
+
+
+class RowList(FieldList):
+    """WTForms' FieldList without its silent cut. FieldList drops the rows past ``max_entries`` and the form then
+    saves the others as if nothing more had been sent; this one keeps every row sent, up to ``rows_max``, and
+    counts them all in ``rows_sent``. How many rows may count is the form's validators' and the service's rule
+    (a ValidationError on the list is shown beside it, with every row shown back as typed).
+
+    ``rows_max`` is a ceiling far above what any page offers (the pages add rows up to the rule's limit), so
+    hostile input cannot make thousands of subforms (a 2 MB form could name 100,000 rows); more rows than that
+    are refused, not cut. Row numbers are ASCII digits, at most nine (FieldList's ``int(k)`` on ``k.isdigit()``
+    was a 500 on "options-²-city")."""
+
+    def __init__(self, unbound_field, *, rows_max: int = 100, **kwargs) -> None:
+        super().__init__(unbound_field, max_entries=rows_max, **kwargs)
+        self.rows_sent = 0
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        self.rows_sent = len(set(self._extract_indices(self.name, formdata))) if formdata else 0
+        super().process(formdata, data, extra_filters)
+
+    def validate(self, form, extra_validators=()) -> bool:
+        valid = super().validate(form, extra_validators)
+        if self.rows_sent > len(self.entries):
+            self.errors.append(
+                ngettext(
+                    "This list takes at most %(num)d row; the form sent %(count)s.",
+                    "This list takes at most %(num)d rows; the form sent %(count)s.",
+                    self.max_entries,
+                    count=format_number(self.rows_sent),
+                )
+            )
+            return False
+        return valid
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                index = key[offset:].split(self._field_separator, 1)[0]
+                if index.isascii() and index.isdigit() and len(index) <= 9:
+                    yield int(index)
+
+    @property
+    def messages(self) -> list[str]:
+        """The list's own messages (``errors`` also holds each row's, as dicts or lists)."""
+        return [str(error) for error in self.errors if not isinstance(error, dict | list)]
 
 
 # The markup of an <option>, as WTForms writes it.

@@ -26,10 +26,12 @@ REASON_MAX = 1000
 BODY_MAX = 100_000
 COMMENT_MAX = 10_000
 # What adds up: comments on one revision (its page shows them, a page of threads at a time), replies in one
-# thread, and proposals one member has open at once for one section.
+# thread, proposals one member has open at once for one section, and sections in one document (its page shows
+# every section's text and its contents every heading: a long handbook has 20 to 30 chapters).
 COMMENTS_PER_REVISION = 500
 REPLIES_PER_THREAD = 100
 OPEN_PROPOSALS_PER_MEMBER = 5
+SECTIONS_PER_GUIDELINE = 50
 
 # A revision's status as a label (kept in English, translated where shown: ``status_label``), and as the word
 # that ends a sentence such as "Revision 3 is accepted." (``status_word``).

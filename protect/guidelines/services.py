@@ -34,6 +34,7 @@ from protect.guidelines.models import (
     OPEN_PROPOSALS_PER_MEMBER,
     REASON_MAX,
     REPLIES_PER_THREAD,
+    SECTIONS_PER_GUIDELINE,
     SUMMARY_MAX,
     TITLE_MAX,
     Comment,
@@ -282,9 +283,20 @@ def add_section(actor: User, guideline_id: int, heading: str, body: str, summary
     ).scalar_one_or_none()
     if guideline is None:
         raise LookupError(f"no guideline {guideline_id}")
-    last = db.session.execute(
-        select(func.max(GuidelineSection.position)).where(GuidelineSection.guideline_id == guideline_id)
-    ).scalar()
+    count, last = db.session.execute(
+        select(func.count(), func.max(GuidelineSection.position)).where(GuidelineSection.guideline_id == guideline_id)
+    ).one()
+    if count >= SECTIONS_PER_GUIDELINE:  # counted under the document's lock: two at once cannot both pass
+        raise RuleViolation(
+            gettext(
+                "“%(title)s” has %(count)s sections, the most one document can hold. Add this text to a section "
+                "(propose a change to it), or start another document; your text is kept here.",
+                title=guideline.title,
+                count=format_number(count),
+            ),
+            field="body",
+            status=422,
+        )
     now = utcnow()
     section = GuidelineSection(
         guideline_id=guideline_id, position=(last or 0) + 1, heading=heading, changed_at=now, created_at=now

@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     DateField,
     DateTimeLocalField,
-    FieldList,
     Form,
     FormField,
     HiddenField,
@@ -14,11 +13,12 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from protect.core.forms import choices
+from protect.core.forms import RowList, choices
 from protect.core.regions import COUNTRY_CHOICES, TIME_ZONE_CHOICES
 from protect.polls.models import CITY_MAX, DESCRIPTION_MAX, NOTES_MAX, OPTIONS_MAX, QUESTION_MAX, REASON_MAX
+from protect.polls.services import too_many_options
 from protect.polls.tally import METHOD_LABELS
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -36,6 +36,14 @@ class OptionForm(Form):
     )
     proposed_from = DateField(lazy_gettext("Proposed first day"), validators=[Optional()])
     proposed_to = DateField(lazy_gettext("Proposed last day"), validators=[Optional()])
+
+
+def _at_most_options(_form, field: RowList) -> None:
+    """At most OPTIONS_MAX rows with a city: refused beside the locations with every row kept, never cut to the
+    first ones (the service says it too)."""
+    filled = sum(1 for entry in field.entries if (entry.city.data or "").strip())
+    if filled > OPTIONS_MAX:
+        raise ValidationError(too_many_options(filled))
 
 
 class PollForm(FlaskForm):
@@ -80,7 +88,9 @@ class PollForm(FlaskForm):
             "Only for open ballots: with a secret ballot, watching the count change would reveal votes."
         ),
     )
-    options = FieldList(FormField(OptionForm), min_entries=4, max_entries=OPTIONS_MAX)
+    options = RowList(
+        FormField(OptionForm), label=lazy_gettext("Candidate locations"), min_entries=4, validators=[_at_most_options]
+    )
     version = HiddenField()
 
 

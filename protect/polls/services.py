@@ -19,8 +19,8 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from flask import current_app, has_request_context, url_for
-from flask_babel import format_percent, get_locale, gettext, ngettext
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, text, update
+from flask_babel import format_number, format_percent, get_locale, gettext, ngettext
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, StatementError
 from sqlalchemy.orm import joinedload, selectinload
@@ -438,37 +438,64 @@ def _voted():
     )
 
 
+POLLS_PAGE_SIZE = 20
+STATUS_ORDER = ("open", "scheduled", "closed")
+
+
+@dataclass
+class PollsPage:
+    """One page of the list of polls: its polls grouped by status, and how many polls each status has in all."""
+
+    groups: dict[str, list[PollListing]]
+    totals: dict[str, int]
+    page: int
+    pages: int
+
+
+def _scheduled(now):
+    return Poll.opens_at > now
+
+
+def _open(now):
+    return and_(Poll.opens_at <= now, Poll.closes_at > now)
+
+
 @cache
-def _list_statement():
-    counts = select(Ballot.poll_id, func.count().label("ballots")).group_by(Ballot.poll_id).subquery()
-    voted = _voted()
-    return (
-        select(
-            Poll.id,
-            Poll.question,
-            Poll.method,
-            Poll.secret,
-            Poll.opens_at,
-            Poll.closes_at,
-            func.coalesce(counts.c.ballots, 0),
-            voted,
-        )
-        .outerjoin(counts, counts.c.poll_id == Poll.id)
-        .order_by(Poll.closes_at.desc(), Poll.id.desc())
+def _list_statements():
+    """The counts by status, and one page of the polls in the list's order: open ones first, the soonest close
+    first; then the scheduled ones, the soonest opening first; then the closed ones, the latest close first."""
+    now = bindparam("now")
+    totals = select(
+        func.count(), func.count(case((_open(now), 1))), func.count(case((_scheduled(now), 1)))
+    ).select_from(Poll)
+    status = case((_open(now), 0), (_scheduled(now), 1), else_=2)
+    upcoming = case((_open(now), Poll.closes_at), (_scheduled(now), Poll.opens_at), else_=None)
+    ballots = select(func.count()).where(Ballot.poll_id == Poll.id).correlate(Poll).scalar_subquery()
+    rows = (
+        select(Poll.id, Poll.question, Poll.method, Poll.secret, Poll.opens_at, Poll.closes_at, ballots, _voted())
+        .order_by(status, upcoming, Poll.closes_at.desc(), Poll.id.desc())
+        .offset(bindparam("offset"))
+        .limit(bindparam("limit"))
     )
+    return totals, rows
 
 
-def list_polls(user: User) -> dict[str, list[PollListing]]:
-    """Every poll, grouped by status, with its ballot count and whether ``user`` voted (one query)."""
+def list_polls(user: User, page: int = 1, per_page: int = POLLS_PAGE_SIZE) -> PollsPage:
+    """One page of the polls, grouped by status, each with its ballot count and whether ``user`` voted (two
+    queries: the counts, the page); a page past the last shows the last."""
     now = utcnow()
-    groups: dict[str, list[PollListing]] = {"open": [], "scheduled": [], "closed": []}
-    for row in db.session.execute(_list_statement(), {"user_id": user.id}):
+    totals_statement, rows_statement = _list_statements()
+    total, open_now, scheduled = db.session.execute(totals_statement, {"now": now}).one()
+    totals = {"open": open_now, "scheduled": scheduled, "closed": total - open_now - scheduled}
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    groups: dict[str, list[PollListing]] = {name: [] for name in STATUS_ORDER}
+    parameters = {"now": now, "user_id": user.id, "offset": (page - 1) * per_page, "limit": per_page}
+    for row in db.session.execute(rows_statement, parameters):
         poll = PollSummary(*row[:6])
         status = "scheduled" if now < poll.opens_at else "open" if now < poll.closes_at else "closed"
         groups[status].append(PollListing(poll, row[6], bool(row[7]), status))
-    groups["open"].sort(key=lambda item: item.poll.closes_at)
-    groups["scheduled"].sort(key=lambda item: item.poll.opens_at)
-    return groups
+    return PollsPage(groups, totals, page, pages)
 
 
 @dataclass(frozen=True)
@@ -539,6 +566,17 @@ def _check_poll_data(data: PollData, *, new: bool, now: datetime) -> None:
     _check_options(data.options)
 
 
+def too_many_options(count: int) -> str:
+    """The refusal of ``count`` candidate locations, more than OPTIONS_MAX (the poll form says it too, before
+    the service is called, beside the other fields' messages)."""
+    return ngettext(
+        "Enter at most %(num)d candidate location; you entered %(count)s. Empty the city of a row to leave it out.",
+        "Enter at most %(num)d candidate locations; you entered %(count)s. Empty the city of a row to leave it out.",
+        OPTIONS_MAX,
+        count=format_number(count),
+    )
+
+
 def _check_options(options: list[OptionData]) -> None:
     if len(options) < OPTIONS_MIN:
         message = ngettext(
@@ -546,10 +584,7 @@ def _check_options(options: list[OptionData]) -> None:
         )
         raise RuleViolation(message, field="options", status=422)
     if len(options) > OPTIONS_MAX:
-        message = ngettext(
-            "Enter at most %(num)d candidate location.", "Enter at most %(num)d candidate locations.", OPTIONS_MAX
-        )
-        raise RuleViolation(message, field="options", status=422)
+        raise RuleViolation(too_many_options(len(options)), field="options", status=422)
     seen: set[tuple[str, str]] = set()
     for option in options:
         key = (" ".join(option.city.split()).casefold(), option.country)

@@ -23,7 +23,7 @@ from protect.polls import services
 from protect.polls.chart import bar_chart
 from protect.polls.export import tally_csv
 from protect.polls.forms import CloseForm, ExtendForm, PollForm
-from protect.polls.models import Poll
+from protect.polls.models import OPTIONS_MAX, Poll
 from protect.polls.services import LOCKED_AFTER_FIRST_BALLOT, OptionData, OwnBallot, PollData
 from protect.polls.tally import METHOD_HOW_TO_VOTE, METHOD_LABELS, METHOD_RULES, join_names, percent_text
 
@@ -63,7 +63,14 @@ def _poll_or_404(poll_id: int) -> Poll:
 
 @bp.get("")
 def list_polls():
-    return render_template("polls/list.html", groups=services.list_polls(current_user), zone=viewer_zone())
+    listing = services.list_polls(current_user, page=parse_int(request.args.get("page"), minimum=1) or 1)
+
+    def page_url(number: int) -> str:
+        return url_for("polls.list_polls", page=number if number > 1 else None)
+
+    return render_template(
+        "polls/list.html", listing=listing, groups=listing.groups, page_url=page_url, zone=viewer_zone()
+    )
 
 
 # Creating and editing ---------------------------------------------------------------------------------------
@@ -129,10 +136,11 @@ def _data_from(form: PollForm, poll: Poll | None = None, locked: bool = False) -
 
 
 def _attach_error(form: PollForm, error: RuleViolation) -> None:
-    """Show a service's refusal beside its field; option problems go above the locations."""
-    target = form._fields.get(error.field) if error.field and error.field != "options" else None
+    """Show a service's refusal beside its field (option problems beside the locations); one of no field of
+    the form goes above it."""
+    target = form._fields.get(error.field) if error.field else None
     if target is None:
-        form.options_error = error.message  # type: ignore[attr-defined]
+        form.form_error = error.message  # type: ignore[attr-defined]
         return
     target.errors = [*target.errors, error.message]
 
@@ -146,13 +154,14 @@ def _form_page(form: PollForm, poll: Poll | None, locked: bool, status: int):
         locked_reason=gettext(LOCKED_AFTER_FIRST_BALLOT),
         method_rules=METHOD_RULES,
         method_labels=METHOD_LABELS,
-        options_error=getattr(form, "options_error", None),
+        form_error=getattr(form, "form_error", None),
+        options_max=OPTIONS_MAX,
     ), status
 
 
 def _wants_more_rows(form: PollForm) -> bool:
     if "add_row" in request.form:
-        if len(form.options) < form.options.max_entries:
+        if len(form.options) < OPTIONS_MAX:
             form.options.append_entry()
         return True
     return False
@@ -189,7 +198,8 @@ def edit_poll(poll_id: int):
             form.options.pop_entry()
         for option in poll.options:
             form.options.append_entry(option)
-        form.options.append_entry()
+        if len(form.options) < OPTIONS_MAX:
+            form.options.append_entry()  # a row for one more
         form.version.data = str(poll.version)
         return _form_page(form, poll, locked, 200)
     form = PollForm()

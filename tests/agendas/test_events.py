@@ -59,6 +59,19 @@ def test_a_second_event_in_the_same_city_and_year_gets_its_own_slug(expert_clien
     assert slugs == ["st-petersburg-2027-training", "st-petersburg-2027-training-2"]
 
 
+def test_a_repeated_audience_is_kept_once(expert_client, moderator_client):
+    repeated = ["ngo", "law_enforcement"] * 5_000
+    assert expert_client.post("/events/new", data={**NEW_EVENT, "audiences": repeated}).status_code == 303
+    event = db.session.execute(select(TrainingEvent)).scalar_one()
+    assert event.audiences == ["law_enforcement", "ngo"]
+    form = {**NEW_EVENT, "audiences": ["child_rights"] * 5_000, "version": str(event.version)}
+    assert moderator_client.post(f"/events/{event.id}/edit", data=form).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(TrainingEvent, event.id).audiences == ["child_rights"]
+    after = db.session.execute(select(AgendaChange.after).order_by(AgendaChange.id.desc())).scalars().first()
+    assert after["audiences"] == ["child_rights"]
+
+
 def test_bad_event_input_is_refused_beside_the_field_and_kept(expert_client):
     bad = {**NEW_EVENT, "title": "", "days": "6", "day_end": "08:00", "first_day": "not a date"}
     response = expert_client.post("/events/new", data=bad)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from protect.core.audit import AuditEvent
 from protect.extensions import db
 from protect.guidelines import services
-from protect.guidelines.models import Guideline, GuidelineSection, SectionRevision
+from protect.guidelines.models import SECTIONS_PER_GUIDELINE, Guideline, GuidelineSection, SectionRevision
 from tests.conftest import count_queries
 from tests.factories import make_user
 from tests.guidelines.factories import current, edited, first_section, make_guideline, make_section, propose
@@ -185,6 +185,26 @@ def test_a_moderator_adds_documents_and_sections_renames_and_moves(moderator_cli
     assert 'id="rename-version" name="version" type="hidden" value="2"' in text(stale)  # a second save may win
     actions = db.session.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()
     assert actions.count("guidelines.section_moved") == 1 and actions.count("guidelines.section_renamed") == 1
+
+
+def test_a_document_holds_at_most_so_many_sections(moderator_client, moderator):
+    guideline = make_guideline(moderator, sections=SECTIONS_PER_GUIDELINE, title="Long handbook")
+    response = moderator_client.post(
+        f"/guidelines/{guideline.slug}/sections/new", data={"heading": "One too many", "body": "Its **own** text."}
+    )
+    assert response.status_code == 422
+    page = text(response)
+    message = "“Long handbook” has 50 sections, the most one document can hold."
+    assert f'<p class="field__error" id="body-error">{message}' in page  # beside the text
+    assert 'value="One too many"' in page and "Its **own** text.</textarea>" in page  # kept
+    sections = db.session.scalar(
+        select(func.count()).select_from(GuidelineSection).where(GuidelineSection.guideline_id == guideline.id)
+    )
+    assert sections == SECTIONS_PER_GUIDELINE == 50
+    assert moderator_client.get(f"/guidelines/{guideline.slug}").status_code == 200
+    # the limit is per document: another one takes sections
+    other = make_guideline(moderator, sections=0)
+    assert services.add_section(moderator, other.id, "First", "Text.").position == 1
 
 
 def test_every_moderator_action_by_an_expert_is_403_and_changes_nothing(expert_client, moderator, expert):

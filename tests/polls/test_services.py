@@ -56,6 +56,7 @@ def test_russian_cities_are_labelled_without_the_region_note(moderator):
     [
         ({"cities": ("Riga",)}, "options", "at least 2"),
         ({"cities": ("Riga", "Tallinn", "Riga")}, "options", "listed twice"),
+        ({"cities": tuple(f"Town {n}" for n in range(13))}, "options", "at most 12 candidate locations; you entered"),
         ({"closes_in": timedelta(hours=-2)}, "closes_local", "close after it opens"),
         ({"opens_in": timedelta(days=-3), "closes_in": timedelta(days=-1)}, "closes_local", "in the past"),
         ({"question": "   "}, "question", "question"),

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from protect.core.audit import AuditEvent
 from protect.core.database import utcnow, writing
@@ -99,6 +99,93 @@ def test_another_location_row_can_be_added_without_saving(moderator_client):
     body = _text(response)
     assert 'name="options-3-city"' in body and 'value="Tallinn"' in body
     assert db.session.execute(select(func.count()).select_from(Poll)).scalar_one() == 0
+
+
+def _rows(cities) -> dict:
+    """Location rows 0.. for ``cities`` (None: a row with its city left empty)."""
+    rows = {}
+    for index, city in enumerate(cities):
+        rows[f"options-{index}-city"] = city or ""
+        rows[f"options-{index}-country"] = "LV"
+    return rows
+
+
+def _polls() -> int:
+    return db.session.execute(select(func.count()).select_from(Poll)).scalar_one()
+
+
+def test_more_locations_than_the_limit_are_refused_beside_the_list_and_kept(moderator_client):
+    cities = [f"Town {n}" for n in range(15)]
+    response = moderator_client.post("/polls/new", data=new_poll_form(**_rows(cities)))
+    assert response.status_code == 422  # not saved with the first twelve
+    body = _text(response)
+    message = "Enter at most 12 candidate locations; you entered 15. Empty the city of a row to leave it out."
+    assert f'<p class="field__error" id="options-error">{message}</p>' in body  # beside the locations
+    assert 'aria-describedby="options-error"' in body
+    assert '<a href="#options">Candidate locations</a>: ' + message in body  # and in the summary above
+    assert all(f'value="{city}"' in body for city in cities)  # every row shown back as typed
+    assert 'name="add_row"' not in body  # no row to add past the limit
+    assert _polls() == 0
+    # other mistakes are shown with it, at once
+    both = moderator_client.post("/polls/new", data=new_poll_form(**_rows(cities), question=""))
+    assert both.status_code == 422
+    assert "Enter the question voters answer." in _text(both) and message in _text(both)
+    # a row left empty is left out: fifteen rows with twelve cities are fine
+    response = moderator_client.post("/polls/new", data=new_poll_form(**_rows([*cities[:12], None, None, None])))
+    assert response.status_code == 303
+    assert [o.city for o in _options(_poll_id(response))] == cities[:12]
+
+
+def _poll_id(response) -> int:
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_hostile_location_rows_are_refused_or_ignored_never_cut_or_a_500(moderator_client):
+    # rows past the list's ceiling (100, far above any page's) are not made into subforms: refused, not cut
+    rows = _rows(["Riga", "Tallinn", *[None] * 98])
+    response = moderator_client.post("/polls/new", data=new_poll_form(**rows, **{"options-4000-city": "Oslo"}))
+    assert response.status_code == 422
+    body = _text(response)
+    assert "This list takes at most 100 rows; the form sent 101." in body
+    assert 'name="options-99-city"' in body and 'name="options-100-city"' not in body
+    assert _polls() == 0
+    # a row "number" that is not ASCII digits is no row (it was int("²"): a 500)
+    for key in ("options-²-city", "options-٣-city", "options-" + "9" * 5000 + "-city"):
+        response = moderator_client.post("/polls/new", data=new_poll_form(**{key: "Oslo"}))
+        assert response.status_code == 303
+        assert [o.city for o in _options(_poll_id(response))] == ["Riga", "Tallinn"]
+
+
+def test_a_locations_row_error_is_beside_the_row_and_summarised_in_words(moderator_client):
+    response = moderator_client.post("/polls/new", data=new_poll_form(**{"options-1-city": "x" * 121}))
+    assert response.status_code == 422
+    body = _text(response)
+    assert '<a href="#options">Candidate locations</a>: Correct the marked rows.' in body
+    assert "{" not in body.split('class="alert alert--error"', 1)[1].split("</div>", 1)[0]  # no dict of errors
+    assert 'id="options-1-city-error"' in body
+    assert _polls() == 0
+
+
+def test_a_poll_with_twelve_locations_can_be_edited_and_not_given_more(moderator_client, moderator):
+    cities = [f"Town {n}" for n in range(12)]
+    poll = make_poll(moderator, cities=tuple(cities))
+    page = moderator_client.get(f"/polls/{poll.id}/edit")
+    assert page.status_code == 200  # was a 500: a blank row past max_entries
+    body = _text(page)
+    assert 'name="options-11-city"' in body and 'name="options-12-city"' not in body
+    assert 'name="add_row"' not in body
+    form = _edit_form(moderator_client, poll.id)
+    form.update(_rows([*cities, "Riga", "Tallinn", "Vilnius"]))
+    response = moderator_client.post(f"/polls/{poll.id}/edit", data=form)
+    assert response.status_code == 422
+    body = _text(response)
+    assert "Enter at most 12 candidate locations; you entered 15." in body
+    assert 'value="Vilnius"' in body and 'value="Town 0"' in body
+    assert [o.city for o in _options(poll.id)] == cities
+    form["options-0-city"] = ""  # Town 0 out, Riga in: twelve again
+    del form["options-13-city"], form["options-14-city"]
+    assert moderator_client.post(f"/polls/{poll.id}/edit", data=form).status_code == 303
+    assert [o.city for o in _options(poll.id)] == [*cities[1:], "Riga"]
 
 
 def test_experts_cannot_create_edit_extend_or_close(expert_client, moderator):
@@ -616,6 +703,40 @@ def test_the_list_groups_polls_and_says_where_you_voted(expert_client, expert, m
     assert body.index("Coming up") < body.index("Coming soon") < body.index("Closed") < body.index("Long closed")
     assert "You voted" in body and "Not voted yet" in body
     assert "Create a poll" not in body
+
+
+def test_the_list_is_paged_open_and_coming_polls_first(expert_client, moderator):
+    for number in range(3):
+        make_poll(moderator, question=f"Open {number}", closes_in=timedelta(days=10 - number))
+    make_poll(moderator, question="Coming soon", opens_in=timedelta(days=3), closes_in=timedelta(days=5))
+    closed = [make_poll(moderator, question=f"Closed {number}") for number in range(services.POLLS_PAGE_SIZE)]
+    with writing():
+        for number, poll in enumerate(closed):  # "Closed 0" closed the latest
+            db.session.execute(
+                update(Poll)
+                .where(Poll.id == poll.id)
+                .values(opens_at=utcnow() - timedelta(days=30), closes_at=utcnow() - timedelta(days=number + 1))
+            )
+    first = expert_client.get("/polls")
+    assert first.status_code == 200
+    body = _text(first)
+    assert body.count('class="list-row"') == services.POLLS_PAGE_SIZE == 20
+    assert body.index("Open 2") < body.index("Open 1") < body.index("Open 0") < body.index("Coming soon")
+    assert body.index("Coming soon") < body.index("Closed 0") < body.index("Closed 15")
+    assert "Closed 16<" not in body
+    assert "Page 1 of 2" in body and 'rel="next" href="/polls?page=2"' in body and 'rel="prev"' not in body
+
+    second = expert_client.get("/polls?page=2")
+    assert second.status_code == 200
+    body = _text(second)
+    assert body.count('class="list-row"') == 4
+    assert body.index("Closed 16") < body.index("Closed 19")
+    assert "Closed 15<" not in body and "Open 0" not in body and "Coming soon" not in body
+    assert "Open now" not in body and "No vote is open right now." not in body  # not an empty group: on page 1
+    assert "Page 2 of 2" in body and 'rel="prev" href="/polls"' in body and 'rel="next"' not in body
+    # a page past the last shows the last; a page that is not a number, the first
+    assert "Page 2 of 2" in _text(expert_client.get("/polls?page=999"))
+    assert "Page 1 of 2" in _text(expert_client.get("/polls?page=²"))
 
 
 def test_the_dashboard_panel_lists_open_votes_in_two_queries(app, expert, moderator, expert_client):
