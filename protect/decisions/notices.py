@@ -52,8 +52,8 @@ def actions_due(now: datetime) -> int:
             ActionItem.owner_id,
             ActionItem.decision_id,
             ActionItem.meeting_id,
-            Decision.title,
-            Meeting.title,
+            Decision.title.label("decision_title"),
+            Meeting.title.label("meeting_title"),
             User.time_zone,
             User.language,
         )
@@ -90,7 +90,7 @@ def actions_due(now: datetime) -> int:
             thread=f"action:{row.id}",
             title=row.what,
             summary=summary,
-            params={"what": row.what, "parent": row[6] or row[7] or "", "day": day},
+            params={"what": row.what, "parent": row.decision_title or row.meeting_title or "", "day": day},
             url=action_url(row.id, decision_id=row.decision_id, meeting_id=row.meeting_id),
         )
     return given
