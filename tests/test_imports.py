@@ -10,9 +10,11 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parent.parent / "protect"
 FEATURES = sorted(p.name for p in SOURCE.iterdir() if (p / "__init__.py").exists() and p.name != "core")
 # Which other features a feature may import (their models and services; never their views). Everyone may use
-# ``auth`` (members) and ``core``. Decisions know the polls, trainings and revisions they record or link to; a
-# poll never knows the decision recorded from it (the decision log adds its panel to the poll's page through
-# core.registry). The programme's pages are about training events.
+# ``auth`` (members), ``notifications`` (telling members, in the transaction of the change) and ``core``.
+# Decisions know the polls, trainings and revisions they record or link to; a poll never knows the decision
+# recorded from it (the decision log adds its panel to the poll's page through core.registry). The programme's
+# pages are about training events.
+EVERYONE_USES = {"auth", "notifications"}
 KNOWS: dict[str, set[str]] = {
     "decisions": {"polls", "agendas", "guidelines"},
     "programme": {"agendas"},
@@ -59,9 +61,24 @@ def test_features_know_each_other_in_the_stated_direction_only():
     unexpected = sorted(
         f"{source} -> {name}"
         for source, target, name in _edges()
-        if source in FEATURES and target in FEATURES and target != "auth" and target not in KNOWS.get(source, set())
+        if source in FEATURES
+        and target in FEATURES
+        and target not in EVERYONE_USES
+        and target not in KNOWS.get(source, set())
     )
     assert unexpected == []
+
+
+def test_notifications_know_no_feature_but_members():
+    """Every feature tells members through notifications; notifications never know what they tell about."""
+    assert (
+        sorted(
+            name
+            for source, target, name in _edges()
+            if source == "notifications" and target in FEATURES and target != "auth"
+        )
+        == []
+    )
 
 
 def test_polls_do_not_know_decisions():

@@ -5,13 +5,24 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext
 
-from protect.core.registry import NavItem, PagePanel, Panel, Seeder, add_nav, add_page_panel, add_panel, add_seeder
+from protect.core.registry import (
+    NavItem,
+    PagePanel,
+    Panel,
+    Reminder,
+    Seeder,
+    add_nav,
+    add_page_panel,
+    add_panel,
+    add_reminder,
+    add_seeder,
+)
 
 
 def init_app(app: Flask) -> None:
     # Imported here, not at the top: importing any module of the feature (its models, say) runs this file
     # first, and the views import much of the app. Every feature's init_app does the same.
-    from protect.decisions import log, services, views
+    from protect.decisions import log, notices, services, views
     from protect.decisions.demo import seed_decisions
 
     app.register_blueprint(views.bp)
@@ -30,3 +41,5 @@ def init_app(app: Flask) -> None:
     # On a closed poll's page and its results: the decisions recording its result, "Record as a decision".
     for page in ("polls.poll", "polls.results"):
         add_page_panel(app, PagePanel(page, "decisions", "decisions/_poll_panel.html", build=services.poll_panel))
+    # Told at a time, not by a request (flask send-mail runs it every minute): actions due in 2 days, or overdue.
+    add_reminder(app, Reminder("decisions.actions_due", notices.actions_due))

@@ -25,6 +25,7 @@ from protect.decisions.models import (
 from protect.decisions.services import (
     DUE_NOT_A_DATE,
     EXPORT_MAX,
+    action_url,
     decision_url,
     id_param,
     meeting_url,
@@ -33,6 +34,9 @@ from protect.decisions.services import (
     too_long,
 )
 from protect.extensions import db
+from protect.notifications.services import notify
+
+ACTION_ASSIGNED = N_("%(name)s gave you the action “%(what)s” for “%(parent)s”")
 
 # Permissions ----------------------------------------------------------------------------------------------
 
@@ -110,6 +114,7 @@ def add_action(
         created_by_id=actor.id,
     )
     db.session.add(action)
+    db.session.flush()
     url = decision_url(decision_id) if decision_id else meeting_url(meeting_id)  # type: ignore[arg-type]
     audit.record(
         actor,
@@ -119,6 +124,17 @@ def add_action(
         params={"what": what, "parent": parent.title},
         url=url,
     )
+    if owner_id is not None and owner_id != actor.id:
+        notify(
+            "assigned",
+            [owner_id],
+            thread=f"action:{action.id}",
+            title=what,
+            summary=ACTION_ASSIGNED,
+            params={"name": actor.display_name, "what": what, "parent": parent.title},
+            url=action_url(action.id, decision_id=decision_id, meeting_id=meeting_id),
+            actor=actor,
+        )
     db.session.commit()
     return action
 

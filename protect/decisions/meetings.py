@@ -27,10 +27,13 @@ from protect.decisions.models import (
 )
 from protect.decisions.services import clean_text, meeting_url, too_long, update_version
 from protect.extensions import db
+from protect.notifications import mentions
+from protect.notifications.services import notify
 
 MEETINGS_PAGE_SIZE = 50
 MEETING_DECISIONS_SHOWN = 50
 MEETING_CHOICES_MAX = 200
+MENTIONED_IN_MINUTES = N_("%(name)s mentioned you in the minutes of “%(title)s”")
 
 
 # Permissions ----------------------------------------------------------------------------------------------
@@ -178,8 +181,23 @@ def record_meeting(actor: User, values: dict[str, Any]) -> Meeting:
         params={"title": meeting.title},
         url=meeting_url(meeting.id),
     )
+    _tell_mentioned(actor, meeting.id, meeting.title, "", meeting.minutes)
     db.session.commit()
     return meeting
+
+
+def _tell_mentioned(actor: User, meeting_id: int, title: str, before: str, after: str) -> None:
+    """The members the minutes newly mention are told, sent to the minutes."""
+    notify(
+        "mention",
+        mentions.added(before, after),
+        thread=f"meeting:{meeting_id}",
+        title=title,
+        summary=MENTIONED_IN_MINUTES,
+        params={"name": actor.display_name, "title": title},
+        url=meeting_url(meeting_id, "minutes-title"),
+        actor=actor,
+    )
 
 
 class MeetingConflict(RuleViolation):
@@ -215,6 +233,7 @@ def edit_meeting(actor: User, meeting_id: int, version: int, values: dict[str, A
     _check_meeting(values)
     if meeting.version != version:
         raise MeetingConflict(meeting)
+    minutes_before = meeting.minutes
     written = {name: values[name] for name in MEETING_FIELDS}
     if not update_version(Meeting, meeting.id, version, **written, updated_at=utcnow()):
         db.session.rollback()
@@ -229,6 +248,7 @@ def edit_meeting(actor: User, meeting_id: int, version: int, values: dict[str, A
         params={"title": values["title"]},
         url=meeting_url(meeting.id),
     )
+    _tell_mentioned(actor, meeting.id, values["title"], minutes_before, values["minutes"])
     db.session.commit()
     return meeting
 

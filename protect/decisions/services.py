@@ -42,6 +42,8 @@ from protect.decisions.models import (
 )
 from protect.extensions import db
 from protect.guidelines.models import SectionRevision
+from protect.notifications import mentions
+from protect.notifications.services import notify
 from protect.polls.models import Poll
 from protect.polls.services import result_summary
 
@@ -94,19 +96,67 @@ def _may_record_poll(user: Any, _poll: Any) -> bool:
 # Small helpers ------------------------------------------------------------------------------------------------
 
 
-def _url(endpoint: str, **values: Any) -> str:
-    """A URL path, also outside a request (demo data, command line)."""
+def _url(endpoint: str, anchor: str | None = None, **values: Any) -> str:
+    """A URL path, also outside a request (demo data, the command line's reminders, where url_for has no host):
+    built from the route itself, so the same as url_for makes in a request (a test checks it)."""
     if has_request_context():
-        return url_for(endpoint, **values)
-    return current_app.url_map.bind("localhost").build(endpoint, values)
+        return url_for(endpoint, _anchor=anchor, **values)
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return f"{path}#{anchor}" if anchor else path
 
 
-def decision_url(decision_id: int) -> str:
-    return _url("decisions.show_decision", decision_id=decision_id)
+def decision_url(decision_id: int, anchor: str | None = None) -> str:
+    return _url("decisions.show_decision", anchor=anchor, decision_id=decision_id)
 
 
-def meeting_url(meeting_id: int) -> str:
-    return _url("decisions.show_meeting", meeting_id=meeting_id)
+def meeting_url(meeting_id: int, anchor: str | None = None) -> str:
+    return _url("decisions.show_meeting", anchor=anchor, meeting_id=meeting_id)
+
+
+def action_url(action_id: int, *, decision_id: int | None = None, meeting_id: int | None = None) -> str:
+    """The action in its place: on its decision's page, or its meeting's."""
+    anchor = f"action-{action_id}"
+    return decision_url(decision_id, anchor) if decision_id else meeting_url(meeting_id, anchor)  # type: ignore[arg-type]
+
+
+# Notices ------------------------------------------------------------------------------------------------------
+
+DECISION_ASSIGNED = N_("%(name)s made you the owner of the decision “%(title)s”")
+MENTIONED_IN_DECISION = N_("%(name)s mentioned you in the decision “%(title)s”")
+
+
+def _tell_owner(actor: User, decision_id: int, title: str, owner_id: int | None) -> None:
+    """The decision's new owner is told, unless they made themselves its owner."""
+    if owner_id is None or owner_id == actor.id:
+        return
+    notify(
+        "assigned",
+        [owner_id],
+        thread=f"decision:{decision_id}",
+        title=title,
+        summary=DECISION_ASSIGNED,
+        params={"name": actor.display_name, "title": title},
+        url=decision_url(decision_id),
+        actor=actor,
+    )
+
+
+def _tell_mentioned(actor: User, decision_id: int, title: str, before: tuple[str, str], after: tuple[str, str]) -> None:
+    """The members that the decision's text or rationale (``after``) newly mentions are told, each sent to the
+    part that mentions them."""
+    new = mentions.added("\n".join(before), "\n".join(after))
+    in_text = new & mentions.mentioned(after[0])
+    for ids, anchor in ((in_text, "decided-title"), (new - in_text, "rationale-title")):
+        notify(
+            "mention",
+            ids,
+            thread=f"decision:{decision_id}",
+            title=title,
+            summary=MENTIONED_IN_DECISION,
+            params={"name": actor.display_name, "title": title},
+            url=decision_url(decision_id, anchor),
+            actor=actor,
+        )
 
 
 def today_for(user: Any = None) -> date:
@@ -392,6 +442,8 @@ def propose_decision(actor: User, values: dict[str, Any], record_again: bool = F
         params={"title": decision.title},
         url=decision_url(decision.id),
     )
+    _tell_owner(actor, decision.id, decision.title, decision.owner_id)
+    _tell_mentioned(actor, decision.id, decision.title, ("", ""), (decision.text, decision.rationale))
     db.session.commit()
     return decision
 
@@ -494,6 +546,15 @@ def edit_decision(actor: User, decision_id: int, version: int, values: dict[str,
         params={"title": values["title"]},
         url=decision_url(decision.id),
         details={"fields": changed, **details},
+    )
+    if "owner_id" in changed:
+        _tell_owner(actor, decision.id, values["title"], values["owner_id"])
+    _tell_mentioned(
+        actor,
+        decision.id,
+        values["title"],
+        (before["text"], before["rationale"]),
+        (values["text"], values["rationale"]),
     )
     db.session.commit()
     return decision

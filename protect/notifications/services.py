@@ -43,10 +43,16 @@ def dialect_insert(model: Any) -> Any:
 
 def first_time(key: str) -> bool:
     """True the first time ``key`` is given, in this transaction and every later one: for notices due at a time
-    (a poll closing), which several senders may look for at once."""
-    statement = dialect_insert(NoticeOnce).values(key=key, created_at=utcnow()).on_conflict_do_nothing()
-    # RETURNING, not rowcount: psycopg reports no row count for INSERT ... ON CONFLICT DO NOTHING.
-    return db.session.execute(statement.returning(NoticeOnce.key)).first() is not None
+    (a poll closing), which several senders may look for at once. The inserted key is read back with RETURNING:
+    psycopg reports no row count (-1) for an INSERT ... ON CONFLICT DO NOTHING, so a count would say "given
+    already" every time on PostgreSQL."""
+    statement = (
+        dialect_insert(NoticeOnce)
+        .values(key=key, created_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(NoticeOnce.key)
+    )
+    return db.session.execute(statement).first() is not None
 
 
 def notify(
