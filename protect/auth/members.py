@@ -61,10 +61,15 @@ def _read_names() -> dict[int, Known]:
 # Suggestions ------------------------------------------------------------------------------------------------
 
 
+# Letters of the region's languages that are no letter with an accent to Unicode (they do not decompose).
+_PLAIN_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"})
+
+
 def fold(text: str) -> str:
-    """``text`` compared without case or accents: "Åsa" and "asa", "Jürgen" and "JURGEN" are the same."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    """``text`` compared without case or accents: "Åsa" and "asa", "Jürgen" and "JURGEN", "Søren" and "soren"
+    are the same."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).translate(_PLAIN_LETTERS)
 
 
 def _folded() -> tuple[tuple[str, Member], ...]:
