@@ -7,8 +7,12 @@ import re
 from protect.auth import members, services
 from protect.auth.models import User
 from protect.extensions import db
+from protect.guidelines import services as guideline_services
+from tests.agendas.factories import make_event, make_item
 from tests.conftest import count_queries
+from tests.decisions.factories import make_decision, make_meeting
 from tests.factories import make_user
+from tests.guidelines.factories import current, first_section, make_guideline
 
 OPTION = re.compile(r'<li role="option" id="mention-option-(\d+)"[^>]*data-mention="([^"]*)"[^>]*>([^<]*)</li>')
 
@@ -134,3 +138,47 @@ def test_one_query_for_a_suggestion_once_the_members_are_known(client_for, exper
     with count_queries() as statements:
         assert len(options(client, "member 1")) == 8
     assert len(statements) == 1  # the session row (with the change tokens): no list read again
+
+
+# The fields that offer members ------------------------------------------------------------------------------
+
+MENTION_FIELD = re.compile(r'<textarea[^>]*\bdata-mention="/members/suggest"[^>]*>')
+
+
+def test_the_texts_that_can_mention_offer_members_and_others_do_not(client_for, expert, moderator):
+    guideline = make_guideline(moderator, sections=1)
+    revision = current(first_section(guideline))
+    comment = guideline_services.add_comment(expert, revision.id, "A first thought.")
+    event = make_event(expert)
+    item = make_item(event, expert, title="Hearing the child")
+    decision = make_decision(expert)
+    meeting = make_meeting(expert)
+    client = client_for(expert)
+
+    def fields(url: str) -> list[str]:
+        """The ids of the text fields of the page that offer members."""
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return [re.search(r'id="([a-z0-9_-]+)"', tag).group(1) for tag in MENTION_FIELD.findall(response.text)]
+
+    # The new comment and every reply box on the revision; a comment being edited.
+    assert fields(f"/guidelines/revisions/{revision.id}") == ["body", f"reply-{comment.id}-body"]
+    assert f"edit-{comment.id}" in fields(f"/guidelines/comments/{comment.id}/edit")
+    assert fields(f"/events/{event.id}/items/{item.id}/edit") == [f"item-{item.id}-notes"]
+    assert fields(f"/events/{event.id}/items/new?day=1") == ["new-1-notes"]
+    assert fields("/decisions/new") == ["text"]  # not the rationale
+    assert fields(f"/decisions/{decision.id}/edit") == ["text"]
+    assert fields("/decisions/meetings/new") == ["minutes"]  # not the guests
+    assert fields(f"/decisions/meetings/{meeting.id}/edit") == ["minutes"]
+
+
+def test_without_javascript_a_mention_typed_by_hand_posts_and_shows_as_a_link(client_for, expert, moderator):
+    anna = make_user(display_name="Anna Berg")
+    guideline = make_guideline(moderator, sections=1)
+    revision = current(first_section(guideline))
+    client = client_for(expert)
+    typed = f"Over to [@Anna](/members/{anna.id})."
+    response = client.post(f"/guidelines/revisions/{revision.id}/comments", data={"body": typed})
+    assert response.status_code == 303
+    page = client.get(f"/guidelines/revisions/{revision.id}").text
+    assert f'<a href="/members/{anna.id}" class="mention">@Anna Berg</a>' in page
