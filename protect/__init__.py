@@ -13,14 +13,16 @@ from flask_babel import gettext
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from protect import cli
+from protect.auth.members import markdown, markdown_as_written
 from protect.config import load_config
 from protect.core import errors, i18n, inputs, lru, security, timefmt
 from protect.core.database import init_database
 from protect.core.permissions import ROLE_LABELS, can, has_role
 from protect.core.regions import country_name, sector_name
 from protect.core.registry import nav_for
-from protect.core.text import plain_excerpt, render_markdown
+from protect.core.text import plain_excerpt
 from protect.extensions import csrf, db, limiter, login_manager, migrate
+from protect.notifications.mentions import mention
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,12 +85,15 @@ def _init_extensions(app: Flask) -> None:
 def _init_templates(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters["markdown"] = render_markdown
+    # Members' Markdown (core.text.render_markdown), each @mention showing the member's current name; on pages
+    # anyone can read, mentions show as written, without a link to a page only members open.
+    app.jinja_env.filters["markdown"] = markdown
+    app.jinja_env.filters["markdown_as_written"] = markdown_as_written
     app.jinja_env.filters["excerpt"] = plain_excerpt
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["sector"] = sector_name
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
-    app.jinja_env.globals.update(can=can, has_role=has_role, nav_for=nav_for)
+    app.jinja_env.globals.update(can=can, has_role=has_role, nav_for=nav_for, mention=mention)
 
     @app.context_processor
     def _macros() -> dict[str, Any]:

@@ -50,6 +50,7 @@ from protect.agendas.presentation import (
     item_text,
     slot_for,
 )
+from protect.auth import members
 from protect.auth import services as auth_services
 from protect.core.database import writing
 from protect.core.diff import word_diff
@@ -181,9 +182,10 @@ def _days_html(event: TrainingEvent, presence: list[services.Presence], context:
 
     The key holds everything the days show: the event (its versions, dates, hours and number of days; the
     ``created_at`` tells a re-created database's event 1 from the old one), every current item's version and
-    responsible person's name (``agenda_fingerprint``: the one query of a cache hit), who else is editing
-    which item, and whether the viewer may edit. Every change to the agenda raises the versions, so a changed
-    agenda is a new key and is rendered afresh; no entry is ever shown for a state that has moved on."""
+    responsible person's name (``agenda_fingerprint``: the one query of a cache hit), the members' names (the
+    notes' mentions show them as they are now), who else is editing which item, and whether the viewer may
+    edit. Every change to the agenda raises the versions, so a changed agenda is a new key and is rendered
+    afresh; no entry is ever shown for a state that has moved on."""
     key = (
         event.id,
         event.created_at,
@@ -197,6 +199,7 @@ def _days_html(event: TrainingEvent, presence: list[services.Presence], context:
         request.script_root,
         tuple(presence),
         services.agenda_fingerprint(event.id),
+        members.names_version(),  # the notes' @mentions show the members' current names
         str(get_locale()),  # the days' words and dates are in the viewer's language
         str(get_timezone()),
     )

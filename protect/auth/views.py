@@ -18,7 +18,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 
-from protect.auth import services
+from protect.auth import members, services
 from protect.auth.forms import (
     AcceptInvitationForm,
     ConfirmForm,
@@ -369,6 +369,25 @@ def sign_out_everywhere():
     session.clear()
     flash(gettext("You are signed out everywhere, in this browser too."), "info")
     return redirect_or_hx(url_for("auth.login"))
+
+
+# Members ----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/members/<int:member_id>")
+def member(member_id: int):
+    """A member as the group sees them (where a mention leads): name, role, country, sector, organisation. Not
+    the e-mail address. A deactivated member's page stays, marked, so that old mentions still lead somewhere."""
+    person = db.get_or_404(User, member_id, description=gettext("There is no such member."))
+    return render_template("auth/member.html", person=person)
+
+
+@bp.get("/members/suggest")
+def suggest_members():
+    """The members to offer after "@" in a text (app.js asks as the member types): the options of a listbox."""
+    text = request.args.get("q", "")
+    found = [] if len(text) > members.QUERY_MAX else members.suggest(text, exclude=current_user.id)
+    return render_fragment("auth/suggest.html", "options", found=found)
 
 
 # Administration ---------------------------------------------------------------------------------------------
