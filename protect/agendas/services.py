@@ -24,7 +24,7 @@ from flask_babel import format_number, gettext, lazy_gettext, ngettext
 from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from protect.agendas import timeplan
 from protect.agendas.models import (
@@ -578,19 +578,28 @@ def _day_items(event_id: int, day: int) -> list[AgendaItem]:
 
 
 def _record(actor: User | None, item: AgendaItem, action: str, before: dict | None, after: dict | None) -> None:
-    # A plain INSERT: nothing reads the new row back in this transaction, so the ORM need not track it.
+    _record_all(actor, [(item, action, before, after)])
+
+
+def _record_all(actor: User | None, changes: list[tuple[AgendaItem, str, dict | None, dict | None]]) -> None:
+    """Record changes to items (item, action, before, after) in one INSERT (an executemany for several).
+    A plain INSERT: nothing reads the new rows back in this transaction, so the ORM need not track them."""
+    now = utcnow()
     db.session.connection().execute(
         _RECORD_CHANGE,
-        {
-            "event_id": item.event_id,
-            "item_id": item.id,
-            "user_id": getattr(actor, "id", None),
-            "created_at": utcnow(),
-            "action": action,
-            "fields": changed_fields(before, after),
-            "before": before,
-            "after": after,
-        },
+        [
+            {
+                "event_id": item.event_id,
+                "item_id": item.id,
+                "user_id": getattr(actor, "id", None),
+                "created_at": now,
+                "action": action,
+                "fields": changed_fields(before, after),
+                "before": before,
+                "after": after,
+            }
+            for item, action, before, after in changes
+        ],
     )
 
 
@@ -815,13 +824,16 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
             message = gettext("Moved “%(title)s” later: now %(slot)s.", title=item.title, slot=_slot_text(item))
     else:
         raise RuleViolation(gettext("Choose earlier, later or another day."), status=422)
+    now = utcnow()
     for moved_item, before in moved:
         moved_item.version = before["version"] + 1
-        moved_item.updated_at = utcnow()
+        moved_item.updated_at = now
         moved_item.updated_by_id = actor.id
+        # Written even when it was this member already: the swapped items then take the same columns, and the
+        # flush writes them in one executemany UPDATE rather than one statement each.
+        flag_modified(moved_item, "updated_by_id")
     db.session.flush()
-    for moved_item, before in moved:
-        _record(actor, moved_item, "item.moved", before, item_snapshot(moved_item))
+    _record_all(actor, [(moved_item, "item.moved", before, item_snapshot(moved_item)) for moved_item, before in moved])
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_moved", item, event, N_("moved “%(title)s” on the agenda of “%(event)s”"))
     db.session.commit()
@@ -889,8 +901,9 @@ def _span(item: AgendaItem) -> timeplan.Span:
 
 def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
     """Mark the item deleted (undo and history bring it back whole). Deleting it twice is harmless."""
-    event = lock_agenda(actor, event_id)
-    item = _fresh_item(event.id, item_id)
+    locked, found = lock_event_with_item(event_id, item_id)  # one statement: the event, then the item
+    event = lock_agenda(actor, event_id, locked)
+    item = found if found is not None else _fresh_item(event.id, item_id)  # none: LookupError, as a 404
     if item.deleted_at is not None:
         db.session.commit()
         return Saved(
@@ -919,8 +932,9 @@ def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
 
 
 def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
-    event = lock_agenda(actor, event_id)
-    item = _fresh_item(event.id, item_id)
+    locked, found = lock_event_with_item(event_id, item_id)  # one statement: the event, then the item
+    event = lock_agenda(actor, event_id, locked)
+    item = found if found is not None else _fresh_item(event.id, item_id)  # none: LookupError, as a 404
     if item.deleted_at is None:
         db.session.commit()
         return Saved(
