@@ -10,13 +10,16 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parent.parent / "protect"
 FEATURES = sorted(p.name for p in SOURCE.iterdir() if (p / "__init__.py").exists() and p.name != "core")
 # Which other features a feature may import (their models and services; never their views). Everyone may use
-# ``auth`` (members) and ``core``. Decisions know the polls, trainings and revisions they record or link to; a
-# poll never knows the decision recorded from it (the decision log adds its panel to the poll's page through
-# core.registry). The programme's pages are about training events.
+# ``core`` and the features every other one relies on (``SHARED``): ``auth`` (members) and ``notifications``
+# (``notify()`` and mentions, called in the change that tells someone something); those two know no feature.
+# Decisions know the polls, trainings and revisions they record or link to; a poll never knows the decision
+# recorded from it (the decision log adds its panel to the poll's page through core.registry). The programme's
+# pages are about training events.
 KNOWS: dict[str, set[str]] = {
     "decisions": {"polls", "agendas", "guidelines"},
     "programme": {"agendas"},
 }
+SHARED = {"auth", "notifications"}
 # Imports inside a function in files other branches are changing now (remove with them).
 PENDING: set[str] = set()  # modules allowed imports inside functions for now: none
 
@@ -59,9 +62,20 @@ def test_features_know_each_other_in_the_stated_direction_only():
     unexpected = sorted(
         f"{source} -> {name}"
         for source, target, name in _edges()
-        if source in FEATURES and target in FEATURES and target != "auth" and target not in KNOWS.get(source, set())
+        if source in FEATURES and target in FEATURES and target not in SHARED and target not in KNOWS.get(source, set())
     )
     assert unexpected == []
+
+
+def test_the_shared_features_know_no_other_feature():
+    assert (
+        sorted(
+            f"{source} -> {name}"
+            for source, target, name in _edges()
+            if source in SHARED and target in FEATURES and target not in SHARED
+        )
+        == []
+    )
 
 
 def test_polls_do_not_know_decisions():
