@@ -276,25 +276,22 @@ def agenda_followers(event_id: int) -> Select:
 def follows(user_id: int, event_id: int) -> tuple[str | None, bool]:
     """The member's own choice for the agenda ("follow", "mute" or None), and whether they follow it by taking
     part in it; one query."""
-    return tuple(
-        db.session.execute(
-            select(
-                select(Subscription.state)
-                .where(Subscription.user_id == user_id, Subscription.thread == agenda_thread(event_id))
-                .scalar_subquery(),
-                select(AgendaChange.id)
-                .where(AgendaChange.event_id == event_id, AgendaChange.user_id == user_id)
-                .exists()
-                | select(AgendaItem.id)
-                .where(
-                    AgendaItem.event_id == event_id,
-                    AgendaItem.responsible_id == user_id,
-                    AgendaItem.deleted_at.is_(None),
-                )
-                .exists(),
+    state, taking_part = db.session.execute(
+        select(
+            select(Subscription.state)
+            .where(Subscription.user_id == user_id, Subscription.thread == agenda_thread(event_id))
+            .scalar_subquery(),
+            select(AgendaChange.id).where(AgendaChange.event_id == event_id, AgendaChange.user_id == user_id).exists()
+            | select(AgendaItem.id)
+            .where(
+                AgendaItem.event_id == event_id,
+                AgendaItem.responsible_id == user_id,
+                AgendaItem.deleted_at.is_(None),
             )
-        ).one()
-    )
+            .exists(),
+        )
+    ).one()
+    return state, bool(taking_part)
 
 
 def _tell_followers(
