@@ -182,8 +182,8 @@ def section_title(section: GuidelineSection) -> str:
 
 
 def _moderators() -> Any:
-    """The members who review proposals (notify keeps the active ones, and the kind's roles, itself)."""
-    return select(User.id).where(User.role.in_(ROLES[ROLES.index("moderator") :]))
+    """The active members who review proposals: moderators and administrators."""
+    return select(User.id).where(User.role.in_(ROLES[ROLES.index("moderator") :]), User.active.is_(True))
 
 
 def _tell(

@@ -198,8 +198,8 @@ def page_url(page_id: int, endpoint: str = "overview") -> str:
 
 
 def _moderators() -> Select:
-    """The members who approve (notify keeps the active ones itself)."""
-    return select(User.id).where(User.role.in_(ROLES[ROLES.index("moderator") :]))
+    """The active members who approve pages: moderators and administrators."""
+    return select(User.id).where(User.role.in_(ROLES[ROLES.index("moderator") :]), User.active.is_(True))
 
 
 def submitter(page_id: int, language: str | None = None) -> int | None:
