@@ -225,3 +225,24 @@ def test_an_outdated_proposal_is_not_sent_for_review(moderator, pia, section):
     stale = propose(make_user("expert"), section, base.body + "\n\nMore.", base=base)
     assert stale.status == "outdated"
     assert [n for n in notices_of(moderator, "review") if n.thread == f"revision:{stale.id}"] == []
+
+
+def test_a_proposal_found_outdated_when_accepted_tells_its_author(client_for, moderator, pia, section):
+    """A proposal written against older text (it slipped past being marked outdated) is marked so when a
+    moderator tries to accept it: its author is told, with the link to carry it over."""
+    base = current(section)
+    stale = propose(pia, section, edited(section, "first protective act", "first step"))
+    services.accept_revision(moderator, propose(moderator, section, base.body + "\n\nNewer.").id, "Fine.")
+    stale = db.session.get(services.SectionRevision, stale.id)
+    stale.status = "proposed"  # as if it had been proposed a moment before the other was accepted
+    db.session.commit()
+    before = len(notices_of(pia, "revision"))
+    response = client_for(moderator).post(f"/guidelines/revisions/{stale.id}/accept", data={"reason": "Good."})
+    assert response.status_code == 409
+    [notice] = notices_of(pia, "revision")[before:]
+    assert notice.text == (
+        f"{moderator.display_name} could not accept your revision {stale.number} of §1 “Section 1”: it was written "
+        "against older text and is outdated; carry it over to the current text"
+    )
+    assert notice.url == f"/guidelines/revisions/{stale.id}/rebase"
+    follow(client_for(pia), notice)
