@@ -21,10 +21,10 @@ from typing import Any, NamedTuple
 
 from flask import url_for
 from flask_babel import format_number, gettext, lazy_gettext, ngettext
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from protect.agendas import timeplan
 from protect.agendas.models import (
@@ -50,6 +50,9 @@ from protect.core.i18n import N_
 from protect.core.permissions import can, has_role, rule
 from protect.core.regions import COUNTRIES, TIME_ZONES, country_time_zone
 from protect.extensions import db
+from protect.notifications import mentions
+from protect.notifications.models import Subscription
+from protect.notifications.services import notify
 
 ITEM_FIELDS = ("day", "start", "end", "title", "kind", "speakers", "responsible_id", "notes")
 EVENT_FIELDS = (
@@ -237,6 +240,114 @@ def event_url(event_id: int, anchor: str | None = None) -> str:
         return f"/events/{event_id}" + (f"#{anchor}" if anchor else "")
 
 
+def history_url(event_id: int, item_id: int | None = None) -> str:
+    try:
+        return url_for("agendas.history", event_id=event_id, item=item_id)
+    except RuntimeError:  # outside a request (seeding, command line)
+        return f"/events/{event_id}/history" + (f"?item={item_id}" if item_id else "")
+
+
+# Notices ------------------------------------------------------------------------------------------------------
+# Everything said about one training's agenda is one thread, "agenda:<event id>", named by the training's title.
+# Its followers: the members who edited the agenda or the training (they have changes recorded) or are
+# responsible for one of its items, and whoever chose to follow it; a member who muted it is never told. One
+# notice per change (the mailer folds a thread's notices into one mail per 10 minutes, and the default is the
+# daily digest); it costs the change two statements, a SELECT of the recipients and an INSERT.
+
+AGENDA_SUMMARIES = {
+    "item.created": N_("%(name)s added “%(item)s” to the agenda of “%(title)s”"),
+    "item.updated": N_("%(name)s edited “%(item)s” on the agenda of “%(title)s”"),
+    "item.recreated": N_("%(name)s re-created “%(item)s” on the agenda of “%(title)s”"),
+    "item.moved": N_("%(name)s moved “%(item)s” on the agenda of “%(title)s”"),
+    "item.deleted": N_("%(name)s deleted “%(item)s” from the agenda of “%(title)s”"),
+    "item.restored": N_("%(name)s restored “%(item)s” on the agenda of “%(title)s”"),
+    "item.restored_version": N_("%(name)s restored an earlier version of “%(item)s” on the agenda of “%(title)s”"),
+    "event.updated": N_("%(name)s changed the details of the training “%(title)s”"),
+}
+MENTION_SUMMARY = N_("%(name)s mentioned you in the notes of “%(item)s” on the agenda of “%(title)s”")
+
+
+def agenda_thread(event_id: int) -> str:
+    return f"agenda:{event_id}"
+
+
+def agenda_followers(event_id: int) -> Select:
+    """The members who follow the training's agenda by taking part in it: they changed it (or the training), or
+    they are responsible for one of its items."""
+    edited = select(AgendaChange.user_id).where(AgendaChange.event_id == event_id)
+    responsible = select(AgendaItem.responsible_id).where(
+        AgendaItem.event_id == event_id, AgendaItem.deleted_at.is_(None)
+    )
+    return select(User.id).where(or_(User.id.in_(edited), User.id.in_(responsible)))
+
+
+def follows(user_id: int, event_id: int) -> tuple[str | None, bool]:
+    """The member's own choice for the agenda ("follow", "mute" or None), and whether they follow it by taking
+    part in it; one query."""
+    state, taking_part = db.session.execute(
+        select(
+            select(Subscription.state)
+            .where(Subscription.user_id == user_id, Subscription.thread == agenda_thread(event_id))
+            .scalar_subquery(),
+            select(AgendaChange.id).where(AgendaChange.event_id == event_id, AgendaChange.user_id == user_id).exists()
+            | select(AgendaItem.id)
+            .where(
+                AgendaItem.event_id == event_id,
+                AgendaItem.responsible_id == user_id,
+                AgendaItem.deleted_at.is_(None),
+            )
+            .exists(),
+        )
+    ).one()
+    return state, bool(taking_part)
+
+
+def _tell_followers(
+    actor: User | None,
+    event: TrainingEvent,
+    action: str,
+    item: AgendaItem | None = None,
+    *,
+    notes_before: str | None = None,
+    url: str | None = None,
+) -> None:
+    """Tell the agenda's followers of ``actor``'s change (``action``, one of AGENDA_SUMMARIES), and the members
+    the item's notes newly mention (``notes_before``: the notes before the change; None: the notes did not
+    change) that they are mentioned, instead."""
+    if actor is None:
+        return
+    thread = agenda_thread(event.id)
+    url = url or event_url(event.id, f"item-{item.id}" if item is not None else None)
+    params = {"name": actor.display_name, "title": event.title}
+    if item is not None:
+        params["item"] = item.title
+    recipients = agenda_followers(event.id)
+    mentioned = mentions.added(notes_before, item.notes) if item is not None and notes_before is not None else set()
+    if mentioned:
+        notify(
+            "mention",
+            mentioned,
+            thread=thread,
+            title=event.title,
+            summary=MENTION_SUMMARY,
+            params=params,
+            url=url,
+            actor=actor,
+        )
+        recipients = recipients.where(User.id.not_in(mentioned))
+    notify(
+        "agenda",
+        recipients,
+        thread=thread,
+        title=event.title,
+        summary=AGENDA_SUMMARIES[action],
+        params=params,
+        url=url,
+        actor=actor,
+        followers=True,
+    )
+
+
 def create_event(actor: User, values: dict[str, Any], slug: str | None = None) -> TrainingEvent:
     values = dict(values)
     values.setdefault("status", "proposed")
@@ -357,6 +468,7 @@ def update_event(actor: User, event_id: int, version: int, values: dict[str, Any
         url=event_url(event.id),
         details={name: [before.get(name), after.get(name)] for name in fields if name != "description"},
     )
+    _tell_followers(actor, event, "event.updated")
     db.session.commit()
     return event
 
@@ -588,19 +700,28 @@ def _day_items(event_id: int, day: int) -> list[AgendaItem]:
 
 
 def _record(actor: User | None, item: AgendaItem, action: str, before: dict | None, after: dict | None) -> None:
-    # A plain INSERT: nothing reads the new row back in this transaction, so the ORM need not track it.
+    _record_all(actor, [(item, action, before, after)])
+
+
+def _record_all(actor: User | None, changes: list[tuple[AgendaItem, str, dict | None, dict | None]]) -> None:
+    """Record changes to items (item, action, before, after) in one INSERT (an executemany for several).
+    A plain INSERT: nothing reads the new rows back in this transaction, so the ORM need not track them."""
+    now = utcnow()
     db.session.connection().execute(
         _RECORD_CHANGE,
-        {
-            "event_id": item.event_id,
-            "item_id": item.id,
-            "user_id": getattr(actor, "id", None),
-            "created_at": utcnow(),
-            "action": action,
-            "fields": changed_fields(before, after),
-            "before": before,
-            "after": after,
-        },
+        [
+            {
+                "event_id": item.event_id,
+                "item_id": item.id,
+                "user_id": getattr(actor, "id", None),
+                "created_at": now,
+                "action": action,
+                "fields": changed_fields(before, after),
+                "before": before,
+                "after": after,
+            }
+            for item, action, before, after in changes
+        ],
     )
 
 
@@ -644,6 +765,7 @@ def create_item(actor: User, event_id: int, values: dict[str, Any]) -> Saved:
     _record(actor, item, "item.created", None, item_snapshot(item))
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_added", item, event, N_("added “%(title)s” to the agenda of “%(event)s”"))
+    _tell_followers(actor, event, "item.created", item, notes_before="")
     db.session.commit()
     return Saved(
         item,
@@ -724,6 +846,7 @@ def save_item(actor: User, event_id: int, item_id: int, version: int, values: di
     clear_presence(actor.id, item.id)
     set_committed_value(event, "agenda_version", bump_agenda(event.id))
     _audit(actor, "agendas.item_edited", item, event, N_("edited “%(title)s” on the agenda of “%(event)s”"))
+    _tell_followers(actor, event, "item.updated", item, notes_before=before["notes"])
     db.session.commit()
     return Saved(
         item,
@@ -757,6 +880,7 @@ def recreate_item(actor: User, event_id: int, item_id: int, values: dict[str, An
     clear_presence(actor.id, item.id)
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_recreated", item, event, N_("re-created “%(title)s” on the agenda of “%(event)s”"))
+    _tell_followers(actor, event, "item.recreated", item, notes_before=before["notes"])
     db.session.commit()
     return Saved(
         item,
@@ -825,15 +949,19 @@ def move_item(actor: User, event_id: int, item_id: int, direction: str, to_day: 
             message = gettext("Moved “%(title)s” later: now %(slot)s.", title=item.title, slot=_slot_text(item))
     else:
         raise RuleViolation(gettext("Choose earlier, later or another day."), status=422)
+    now = utcnow()
     for moved_item, before in moved:
         moved_item.version = before["version"] + 1
-        moved_item.updated_at = utcnow()
+        moved_item.updated_at = now
         moved_item.updated_by_id = actor.id
+        # Written even when it was this member already: the swapped items then take the same columns, and the
+        # flush writes them in one executemany UPDATE rather than one statement each.
+        flag_modified(moved_item, "updated_by_id")
     db.session.flush()
-    for moved_item, before in moved:
-        _record(actor, moved_item, "item.moved", before, item_snapshot(moved_item))
+    _record_all(actor, [(moved_item, "item.moved", before, item_snapshot(moved_item)) for moved_item, before in moved])
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_moved", item, event, N_("moved “%(title)s” on the agenda of “%(event)s”"))
+    _tell_followers(actor, event, "item.moved", item)
     db.session.commit()
     return Saved(
         item, event=event, agenda_version=version, reordered=True, message=message, moved=[m for m, _ in moved]
@@ -899,8 +1027,9 @@ def _span(item: AgendaItem) -> timeplan.Span:
 
 def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
     """Mark the item deleted (undo and history bring it back whole). Deleting it twice is harmless."""
-    event = lock_agenda(actor, event_id)
-    item = _fresh_item(event.id, item_id)
+    locked, found = lock_event_with_item(event_id, item_id)  # one statement: the event, then the item
+    event = lock_agenda(actor, event_id, locked)
+    item = found if found is not None else _fresh_item(event.id, item_id)  # none: LookupError, as a 404
     if item.deleted_at is not None:
         db.session.commit()
         return Saved(
@@ -918,6 +1047,7 @@ def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
     db.session.execute(delete(AgendaPresence).where(AgendaPresence.item_id == item.id))
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_deleted", item, event, N_("deleted “%(title)s” from the agenda of “%(event)s”"))
+    _tell_followers(actor, event, "item.deleted", item, url=history_url(event.id, item.id))
     db.session.commit()
     return Saved(
         item,
@@ -929,8 +1059,9 @@ def delete_item(actor: User, event_id: int, item_id: int) -> Saved:
 
 
 def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
-    event = lock_agenda(actor, event_id)
-    item = _fresh_item(event.id, item_id)
+    locked, found = lock_event_with_item(event_id, item_id)  # one statement: the event, then the item
+    event = lock_agenda(actor, event_id, locked)
+    item = found if found is not None else _fresh_item(event.id, item_id)  # none: LookupError, as a 404
     if item.deleted_at is None:
         db.session.commit()
         return Saved(
@@ -949,6 +1080,7 @@ def undo_delete(actor: User, event_id: int, item_id: int) -> Saved:
     _record(actor, item, "item.restored", before, item_snapshot(item))
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_restored", item, event, N_("restored “%(title)s” on the agenda of “%(event)s”"))
+    _tell_followers(actor, event, "item.restored", item)
     db.session.commit()
     return Saved(
         item,
@@ -1010,6 +1142,7 @@ def restore_version(actor: User, event_id: int, change_id: int) -> Saved:
     _record(actor, item, "item.restored", before, after)
     version = bump_agenda(event.id)
     _audit(actor, "agendas.item_restored", item, event, N_("restored an earlier version of “%(title)s”"))
+    _tell_followers(actor, event, "item.restored_version", item, notes_before=before["notes"])
     db.session.commit()
     return Saved(
         item,

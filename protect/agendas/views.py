@@ -215,6 +215,8 @@ def _days_html(event: TrainingEvent, presence: list[services.Presence], context:
 def _page_context(event: TrainingEvent, **state: Any) -> dict[str, Any]:
     context = _agenda_context(event, **state)
     context["may_edit_event"] = can(current_user, "agendas.edit_event", event)
+    # Whether the member is told of the agenda's changes: their own choice, and whether they take part in it.
+    context["subscription"], context["following"] = services.follows(current_user.id, event.id)
     return context
 
 
@@ -405,7 +407,7 @@ def _event_text(name: str, value: Any) -> str:
 
 @bp.get("/<int:event_id>")
 @role_required("expert")
-@cached_page("agendas", "presence", seconds=10)
+@cached_page("agendas", "presence", "notifications", seconds=10)  # notifications: following or muting it
 def show_event(event_id: int):
     event = _event_or_404(event_id)
     notice = None

@@ -23,7 +23,7 @@ from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.i18n import N_
-from protect.core.permissions import has_role, rule
+from protect.core.permissions import ROLES, has_role, rule
 from protect.extensions import db
 from protect.guidelines import diff
 from protect.guidelines.models import (
@@ -42,6 +42,8 @@ from protect.guidelines.models import (
     GuidelineSection,
     SectionRevision,
 )
+from protect.notifications import mentions
+from protect.notifications.services import notify
 
 # Paths under /guidelines/ that a document's slug must not take.
 RESERVED_SLUGS = frozenset({"new", "sections", "revisions", "comments"})
@@ -164,6 +166,131 @@ def section_params(section: GuidelineSection) -> dict[str, Any]:
 def revision_params(revision: SectionRevision) -> dict[str, Any]:
     """The placeholders ``%(number)s``, ``%(position)s`` and ``%(heading)s`` of the messages about a revision."""
     return {"number": revision.number, **section_params(revision.section)}
+
+
+# Notices ------------------------------------------------------------------------------------------------------
+# Everything said about one revision (its comments, its review, its decision) is one thread, "revision:<id>",
+# named by its section ("§4 Identification of children at risk"); each summary says which revision.
+
+
+def revision_thread(revision: SectionRevision | int) -> str:
+    return f"revision:{revision if isinstance(revision, int) else revision.id}"
+
+
+def section_title(section: GuidelineSection) -> str:
+    """The section as notices name it: plain text, the same in every language."""
+    return f"§{section.position} {section.heading}"
+
+
+def _moderators() -> Any:
+    """The active members who review proposals: moderators and administrators."""
+    return select(User.id).where(User.role.in_(ROLES[ROLES.index("moderator") :]), User.active.is_(True))
+
+
+def _tell(
+    kind: str,
+    recipients: Any,
+    actor: User,
+    revision: SectionRevision,
+    section: GuidelineSection,
+    summary: str,
+    url: str,
+    **params: Any,
+) -> int:
+    """One notice about ``revision`` (of ``section``), by ``actor``: ``summary`` names them (``%(name)s``), the
+    revision and its section."""
+    return notify(
+        kind,
+        recipients,
+        thread=revision_thread(revision),
+        title=section_title(section),
+        summary=summary,
+        params={"name": actor.display_name, "number": revision.number, **section_params(section), **params},
+        url=url,
+        actor=actor,
+    )
+
+
+def _tell_about_comment(
+    author: User, revision: SectionRevision, comment: Comment, replied_to: set[int], before: str | None = None
+) -> None:
+    """Who a comment concerns: the members it newly mentions (at once, by default), the authors of the comment
+    it replies to and of its thread, and the author of the revision; each told once, the most direct way."""
+    section = revision.section  # loaded with the revision (``_revision``, ``_comment``)
+    url = revision_url(revision, f"comment-{comment.id}")
+    mentioned = mentions.added(before, comment.body)
+    if mentioned:
+        _tell(
+            "mention",
+            mentioned,
+            author,
+            revision,
+            section,
+            N_("%(name)s mentioned you in a comment on revision %(number)s of §%(position)s “%(heading)s”"),
+            url,
+        )
+    if before is not None:  # an edit tells only whom it newly mentions
+        return
+    replied_to = replied_to - mentioned
+    if replied_to:
+        _tell(
+            "reply",
+            replied_to,
+            author,
+            revision,
+            section,
+            N_("%(name)s replied to your comment on revision %(number)s of §%(position)s “%(heading)s”"),
+            url,
+        )
+    owner = revision.author_id
+    if owner is not None and owner not in replied_to and owner not in mentioned:
+        _tell(
+            "reply",
+            [owner],
+            author,
+            revision,
+            section,
+            N_("%(name)s commented on your revision %(number)s of §%(position)s “%(heading)s”"),
+            url,
+        )
+
+
+def _tell_reviewers(
+    author: User, revision: SectionRevision, section: GuidelineSection, summary: str, **params: Any
+) -> None:
+    url = revision_url(revision, "decide-title")
+    _tell("review", _moderators(), author, revision, section, summary, url, **params)
+
+
+def _tell_outdated(
+    moderator: User, revision: SectionRevision, section: GuidelineSection, accepted: SectionRevision | None
+) -> None:
+    """The author of a proposal that another accepted revision (or an earlier one, ``None``) made outdated:
+    the link is the rebase page, where they carry it over to the current text."""
+    if revision.author_id is None:
+        return
+    if accepted is not None:
+        summary = N_(
+            "%(name)s accepted revision %(accepted)s of §%(position)s “%(heading)s”: your revision %(number)s is "
+            "outdated; carry it over to the new text"
+        )
+        params = {"accepted": accepted.number}
+    else:
+        summary = N_(
+            "%(name)s could not accept your revision %(number)s of §%(position)s “%(heading)s”: it was written "
+            "against older text and is outdated; carry it over to the current text"
+        )
+        params = {}
+    _tell(
+        "revision",
+        [revision.author_id],
+        moderator,
+        revision,
+        section,
+        summary,
+        _url("guidelines.rebase", revision_id=revision.id),
+        **params,
+    )
 
 
 # Checks on text -----------------------------------------------------------------------------------------------
@@ -476,6 +603,13 @@ def propose_revision(
         details={"base": base.id, "outdated_at_once": outdated},
         url=revision_url(revision),
     )
+    if not outdated:  # an outdated one waits for its author to rebase it, not for a review
+        _tell_reviewers(
+            author,
+            revision,
+            section,
+            N_("%(name)s proposed revision %(number)s of §%(position)s “%(heading)s” for review"),
+        )
     db.session.commit()
     return revision
 
@@ -570,6 +704,16 @@ def rebase_revision(author: User, revision_id: int, body: str, summary: str) -> 
         details={"from": old.id, "base": current.id},
         url=revision_url(revision),
     )
+    _tell_reviewers(
+        author,
+        revision,
+        section,
+        N_(
+            "%(name)s updated outdated revision %(old)s of §%(position)s “%(heading)s” to the current text: "
+            "revision %(number)s waits for review"
+        ),
+        old=old.number,
+    )
     db.session.commit()
     return revision
 
@@ -593,6 +737,7 @@ def accept_revision(moderator: User, revision_id: int, reason: str) -> SectionRe
         )
     if revision.base_revision_id != section.current_revision_id:
         revision.status = "outdated"
+        _tell_outdated(moderator, revision, section, None)
         db.session.commit()
         raise RuleViolation(
             gettext(
@@ -631,6 +776,17 @@ def accept_revision(moderator: User, revision_id: int, reason: str) -> SectionRe
         details={"reason": reason, "previous": previous, "outdated": [o.id for o in outdated]},
         url=revision_url(revision),
     )
+    _tell(
+        "revision",
+        [revision.author_id] if revision.author_id else [],
+        moderator,
+        revision,
+        section,
+        N_("%(name)s accepted your revision %(number)s of §%(position)s “%(heading)s”"),
+        revision_url(revision),
+    )
+    for other in outdated:
+        _tell_outdated(moderator, other, section, revision)
     db.session.commit()
     return revision
 
@@ -664,6 +820,15 @@ def reject_revision(moderator: User, revision_id: int, reason: str) -> SectionRe
         params=revision_params(revision),
         details={"reason": reason},
         url=revision_url(revision),
+    )
+    _tell(
+        "revision",
+        [revision.author_id] if revision.author_id else [],
+        moderator,
+        revision,
+        revision.section,
+        N_("%(name)s rejected your revision %(number)s of §%(position)s “%(heading)s”"),
+        revision_url(revision),
     )
     db.session.commit()
     return revision
@@ -749,14 +914,17 @@ def add_comment(
     revision = _revision(revision_id)
     body = check_comment_body(body)
     parent = None
+    replied_to: set[int] = set()  # the authors of the comment replied to and of its thread
     if parent_id is not None:
         parent = db.session.get(Comment, parent_id)
         if parent is None or parent.revision_id != revision.id:
             raise RuleViolation(
                 gettext("The comment you reply to is not on this revision."), field="parent", status=422
             )
+        replied_to.add(parent.author_id)
         if parent.parent_id is not None:  # a reply to a reply joins the same thread
             parent = db.session.get(Comment, parent.parent_id)
+            replied_to.add(parent.author_id)
         paragraph = parent.paragraph
     elif paragraph is not None:
         count = paragraph_count(revision)
@@ -810,6 +978,7 @@ def add_comment(
         params=params,
         url=revision_url(revision, f"comment-{comment.id}"),
     )
+    _tell_about_comment(author, revision, comment, replied_to - {None})
     db.session.commit()
     return comment
 
@@ -884,6 +1053,7 @@ def edit_comment(user: User, comment_id: int, body: str) -> Comment:
         details={"before": before, "after": body},
         url=revision_url(comment.revision_id, f"comment-{comment.id}"),
     )
+    _tell_about_comment(user, comment.revision, comment, set(), before=before)
     db.session.commit()
     return comment
 

@@ -36,10 +36,11 @@ from protect.core import audit
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.i18n import N_
-from protect.core.permissions import can, has_role, rule
+from protect.core.permissions import ROLES, can, has_role, rule
 from protect.core.regions import COUNTRIES, SECTORS
 from protect.core.text import plain_excerpt
 from protect.extensions import db
+from protect.notifications.services import notify
 from protect.programme.content import Training, audiences_key, build_content, digest, fold, search_text
 from protect.programme.models import (
     DESCRIPTION_MAX,
@@ -188,6 +189,57 @@ def page_url(page_id: int, endpoint: str = "overview") -> str:
         return url_for(f"programme.{endpoint}", page_id=page_id)
     except RuntimeError:  # outside a request (seeding, command line)
         return f"/publishing/{page_id}" + ("" if endpoint == "overview" else f"/{endpoint}")
+
+
+# Notices ------------------------------------------------------------------------------------------------------
+# Everything said about one page and its translations is one thread, "programme:<page id>", named by the page's
+# title: a page (or translation) waiting for approval tells the moderators, one sent back tells whoever submitted
+# it.
+
+
+def _moderators() -> Select:
+    """The active members who approve pages: moderators and administrators."""
+    return select(User.id).where(User.role.in_(ROLES[ROLES.index("moderator") :]), User.active.is_(True))
+
+
+def submitter(page_id: int, language: str | None = None) -> int | None:
+    """Who submitted the page (or its translation into ``language``) for review the last time."""
+    language_is = (
+        ProgrammeTransition.language.is_(None) if language is None else ProgrammeTransition.language == language
+    )
+    return db.session.execute(
+        select(ProgrammeTransition.actor_id)
+        .where(ProgrammeTransition.page_id == page_id, ProgrammeTransition.action == "submitted", language_is)
+        .order_by(ProgrammeTransition.created_at.desc(), ProgrammeTransition.id.desc())
+        .limit(1)
+    ).scalar()
+
+
+def tell(recipients: Any, actor: User, page: ProgrammePage, summary: str, url: str, **params: Any) -> int:
+    """A "programme" notice about ``page``, by ``actor``: ``summary`` names them (``%(name)s``) and the page
+    (``%(title)s``)."""
+    return notify(
+        "programme",
+        recipients,
+        thread=f"programme:{page.id}",
+        title=page.title,
+        summary=summary,
+        params={"name": actor.display_name, "title": page.title, **params},
+        url=url,
+        actor=actor,
+    )
+
+
+def tell_moderators(actor: User, page: ProgrammePage, summary: str, url: str, **params: Any) -> int:
+    return tell(_moderators(), actor, page, summary, url, **params)
+
+
+def tell_submitter(
+    actor: User, page: ProgrammePage, summary: str, url: str, translation: str | None = None, **params: Any
+) -> int:
+    """Tell whoever submitted the page (or its translation into the language ``translation``) last."""
+    author = submitter(page.id, translation)
+    return tell([author] if author is not None else [], actor, page, summary, url, **params)
 
 
 # Creating and editing -----------------------------------------------------------------------------------------
@@ -471,6 +523,12 @@ def submit(actor: User, page_id: int, version: int | None, note: str = "", *, wh
         comment=(note or "").strip(),
         when=when,
     )
+    tell_moderators(
+        actor,
+        page,
+        N_("%(name)s submitted the programme page “%(title)s” for approval"),
+        page_url(page.id) + "#workflow-title",
+    )
     return page
 
 
@@ -500,6 +558,12 @@ def send_back(actor: User, page_id: int, version: int | None, comment: str | Non
         N_("sent the programme page “%(title)s” back with comments"),
         comment=comment,
         when=when,
+    )
+    tell_submitter(
+        actor,
+        page,
+        N_("%(name)s sent the programme page “%(title)s” back to you with comments"),
+        page_url(page.id) + "#history-title",
     )
     return page
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from babel.lists import format_list
+from flask import url_for
 from flask_babel import get_locale, gettext
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import joinedload
@@ -49,7 +50,7 @@ from protect.programme.models import (
     ProgrammeTransition,
     ProgrammeTranslation,
 )
-from protect.programme.services import load_page, page_url, snapshot
+from protect.programme.services import load_page, page_url, snapshot, tell_moderators, tell_submitter
 
 SCHEMA = 1
 # The texts of a page that are translated, in the order the form shows them; the agenda stays in the working
@@ -238,12 +239,25 @@ def _record(
         page,
         summary=SUMMARIES[action],
         # The language by its own name: the summary's reader may read any language.
-        params={"language": LANGUAGES.get(translation.language, translation.language), "title": page.title}
+        params={"language": _language_name(translation.language), "title": page.title}
         | ({"version": snapshot_version} if snapshot_version is not None else {}),
         url=page_url(page.id),
         details={"language": translation.language, "from": from_state, "to": to_state, "version": snapshot_version},
         when=when,
     )
+
+
+def _language_name(code: str) -> str:
+    """A language by its own name (the summaries that name it are read in any language)."""
+    return LANGUAGES.get(code, code)
+
+
+def translation_url(page_id: int, language: str, anchor: str | None = None) -> str:
+    """The translation's page (a path), in a request or not."""
+    try:
+        return url_for("programme.translation", page_id=page_id, language=language, _anchor=anchor)
+    except RuntimeError:  # outside a request (seeding, command line)
+        return f"/publishing/{page_id}/translations/{language}" + (f"#{anchor}" if anchor else "")
 
 
 def _move(translation: ProgrammeTranslation, to_state: str, actor: User, **values: Any) -> None:
@@ -413,6 +427,13 @@ def submit(actor: User, page_id: int, language: str, version: int | None, note: 
     from_state = translation.state
     _move(translation, "in_review", actor)
     _record(actor, page, translation, "submitted", from_state, "in_review", comment=(note or "").strip(), when=when)
+    tell_moderators(
+        actor,
+        page,
+        N_("%(name)s submitted the %(language)s translation of “%(title)s” for approval"),
+        translation_url(page.id, translation.language, "translation-state"),
+        language=_language_name(translation.language),
+    )
     return translation
 
 
@@ -437,6 +458,14 @@ def send_back(actor: User, page_id: int, language: str, version: int | None, com
     from_state = translation.state
     _move(translation, "draft", actor, approved_fields=None, approved_source_version=None, approved_at=None)
     _record(actor, page, translation, "sent_back", from_state, "draft", comment=comment, when=when)
+    tell_submitter(
+        actor,
+        page,
+        N_("%(name)s sent the %(language)s translation of “%(title)s” back to you with comments"),
+        translation_url(page.id, translation.language, "translation-history-title"),
+        translation=translation.language,
+        language=_language_name(translation.language),
+    )
     return translation
 
 
