@@ -15,6 +15,7 @@ from protect.auth.demo import demo_user
 from protect.extensions import db
 from protect.guidelines import services
 from protect.guidelines.models import Guideline, GuidelineSection, SectionRevision
+from protect.notifications.mentions import mention
 
 SLUG = "protect-guidelines"
 TITLE = "PROTECT Guidelines: cross-national child protection in practice"
@@ -251,8 +252,9 @@ def seed_guidelines() -> None:
         "professional. Jonas will propose a response time instead.",
     )
 
-    # Comment threads on the open proposals.
+    # Comment threads on the open proposals (one mentions the demo expert: the outbox shows its e-mail).
     heard = revisions["right_to_be_heard"]
+    jonas = demo_user("expert@example.org")
     thread = services.add_comment(
         demo_user("olga@example.org"),
         heard.id,
@@ -264,7 +266,9 @@ def seed_guidelines() -> None:
         demo_user("kadri@example.org"),
         heard.id,
         "Telephone interpretation works for a first conversation; we use it in Tallinn. The formal hearing waits for "
-        "a qualified interpreter.",
+        "a qualified interpreter. "
+        + mention(jonas.id, jonas.display_name)
+        + ", could Vilnius share the list of interpreters it uses for child interviews?",
         parent_id=thread.id,
     )
     services.add_comment(
