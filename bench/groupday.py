@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote_plus, urlencode
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from bench.load import LoadResult, run_wrk, write_script
@@ -470,6 +470,7 @@ class Day:
     members: int = 0
     missing: list[Ack] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)  # the objects of the 409s
+    notices: int = 0  # the notifications the day's writes wrote (issue 19: each write tells whom it concerns)
 
 
 def measure(app: Flask, url: str, workdir: Path, seconds: int, count: int = MEMBERS) -> Day:
@@ -480,7 +481,9 @@ def measure(app: Flask, url: str, workdir: Path, seconds: int, count: int = MEMB
     # Versions as they are now, after the warm-up: a save of the per-page run still in flight when its wrk
     # stopped has landed by then (read earlier, it would make this member's first save a conflict).
     refresh(app, members)
+    notices_before = notices(app)
     day = run(url, members, workdir, seconds=max(2 * seconds, 8))
+    day.notices = notices(app) - notices_before
     day.members = len(members)
     day.missing = missing_writes(day.acks, stored(app, members))
     print(f"  group day: {day.load.rps:,.0f} req/s, {len(day.acks):,} writes acknowledged, "
@@ -492,6 +495,20 @@ def warm(url: str, members: list[Member], workdir: Path, seconds: int) -> None:
     """Each member shows each of their pages in turn (reads only), as on a server that has been up a while."""
     script = write_script(workdir / "groupday-warm.lua", "GET", {}, None, lua(members, None))
     run_wrk(url + "/dashboard", script, seconds, connections=THREADS, threads=THREADS)
+
+
+def notices(app: Flask) -> int:
+    """How many notifications the database holds (the day's writes add theirs in the write's transaction)."""
+    return contextvars.Context().run(_notices, app)
+
+
+def _notices(app: Flask) -> int:
+    from protect.notifications.models import Notification
+
+    with app.app_context():
+        count = db.session.execute(select(func.count()).select_from(Notification)).scalar_one()
+        db.session.remove()
+        return count
 
 
 def refresh(app: Flask, members: list[Member]) -> None:
@@ -730,6 +747,8 @@ def report(day: Day, ceiling: Any) -> dict[str, Any]:
         "polls_204_share": round(sum(c.get(204, 0) for c in polls) / asked, 3) if asked else None,
         "writes_acknowledged": dict(Counter(ack.kind for ack in day.acks)),
         "writes_missing": len(day.missing),
+        "notices_written": day.notices,
+        "notices_per_write": round(day.notices / len(day.acks), 2) if day.acks else None,
         "missing_examples": [f"{a.kind} {a.key} {a.marker}" for a in day.missing[:10]],
         "statuses": kinds,
     }
@@ -762,6 +781,7 @@ def print_report(row: dict[str, Any]) -> None:
     print(
         f"  {row['requests']:,} requests, {row['errors']} errors, {row['conflicts_409']} conflicts (409), live polls "
         f"{'—' if share is None else f'{share:.0%}'} answered 204; acknowledged writes: {writes}; "
-        f"missing from the database: {row['writes_missing']}"
+        f"missing from the database: {row['writes_missing']}; notifications written with them: "
+        f"{row.get('notices_written', 0):,} ({row.get('notices_per_write') or 0:.1f} a write)"
     )
     print("  " + ("NO: " + ", ".join(row["missed"]) if row["missed"] else "meets its targets"))
