@@ -4,7 +4,7 @@ or ``flask mail-worker``, which does both for as long as it runs (see the README
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from protect.notifications import mailer
 
@@ -23,6 +23,8 @@ def init_app(app: Flask) -> None:
                 **counts
             )
         )
+        if not current_app.config.get("MAIL_SERVER"):
+            click.echo("No mail server is set (PROTECT_MAIL_SERVER): the mail waits in the outbox.")
 
     @app.cli.command("send-digests")
     def send_digests() -> None:
