@@ -244,7 +244,8 @@ def send_digests(now: datetime | None = None) -> int:
             periods = ["daily"] + (["weekly"] if local.weekday() == 0 else [])
             for period in periods:
                 run = dialect_insert(DigestRun).values(user_id=user.id, period=period, local_date=local.date())
-                if db.session.execute(run.on_conflict_do_nothing()).rowcount != 1:
+                # RETURNING, not rowcount: psycopg's cursor is closed after an INSERT and its rowcount lost (-1).
+                if db.session.execute(run.on_conflict_do_nothing().returning(DigestRun.user_id)).first() is None:
                     continue  # this morning's digest is made already
                 notices = (
                     db.session.execute(
