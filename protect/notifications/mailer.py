@@ -16,6 +16,7 @@ two senders running at once make each mail once. Mail is written in the recipien
 from __future__ import annotations
 
 import smtplib
+import threading
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -530,10 +531,12 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     return {"reminders": reminders, "composed": composed, **counts}
 
 
-def worker(interval: float = 30.0, stop: Any = None) -> None:
-    """``flask mail-worker``: ``tick()`` every ``interval`` seconds and the digests every hour, until stopped."""
+def worker(interval: float = 30.0, stop: threading.Event | None = None) -> None:
+    """``flask mail-worker``: ``tick()`` every ``interval`` seconds and the digests every hour, until ``stop`` is
+    set (a round in progress finishes first)."""
+    stop = stop or threading.Event()
     next_digest = 0.0
-    while not (stop and stop()):
+    while not stop.is_set():
         started = time.monotonic()
         try:
             tick()
@@ -545,4 +548,4 @@ def worker(interval: float = 30.0, stop: Any = None) -> None:
             current_app.logger.exception("mail-worker: this round failed; the next one retries")
         finally:
             db.session.remove()
-        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        stop.wait(max(0.0, interval - (time.monotonic() - started)))

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from protect.core.database import writing
 from protect.core.i18n import N_
 from protect.extensions import db
 from protect.notifications import services
@@ -26,18 +27,21 @@ def tell(
     url: str = URL,
     actor=None,
 ) -> int:
-    """``notify()`` as a feature calls it, committed (the change and its notices are one transaction there)."""
-    written = services.notify(
-        kind,
-        [member.id for member in members],
-        thread=thread,
-        title=title,
-        summary=summary,
-        params={"name": "Jonas Petrauskas", "title": title} if params is None else params,
-        url=url,
-        actor=actor,
-    )
-    db.session.commit()
+    """``notify()`` as a feature calls it: in a write transaction (begun with SQLite's write lock, as a request
+    that writes begins, while a sender may be writing), committed."""
+    db.session.commit()  # what the test made so far; the write below begins a transaction of its own
+    with writing():
+        written = services.notify(
+            kind,
+            [member.id for member in members],
+            thread=thread,
+            title=title,
+            summary=summary,
+            params={"name": "Jonas Petrauskas", "title": title} if params is None else params,
+            url=url,
+            actor=actor,
+        )
+        db.session.commit()
     return written
 
 

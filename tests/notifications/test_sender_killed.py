@@ -99,3 +99,35 @@ def test_a_sender_killed_mid_delivery_loses_nothing_and_doubles_nothing(smtp, da
     for member in members:
         assert len(smtp.to(member.email)) == 1
     assert sorted(d.header("Message-ID") for d in smtp.delivered) == sorted(m.headers["Message-ID"] for m in mails)
+
+
+def _wait_for(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "waited in vain"
+        time.sleep(0.1)
+
+
+def test_the_worker_sends_round_after_round_and_stops_cleanly_on_sigterm(smtp, database_url, tmp_path):
+    first, second = make_user("expert"), make_user("expert")
+    tell("mention", first)
+    log = tmp_path / "worker.log"
+    with log.open("wb") as output:
+        worker = subprocess.Popen(
+            _flask("mail-worker", "--interval", "0.5"),
+            cwd=ROOT,
+            env=_environment(database_url, smtp.port, tmp_path / "instance"),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_for(lambda: len(smtp.delivered) == 1)
+            tell("mention", second)  # a later round finds it
+            _wait_for(lambda: len(smtp.delivered) == 2)
+        finally:
+            os.kill(worker.pid, signal.SIGTERM)  # as systemctl stop does
+            worker.wait(timeout=30)
+    assert worker.returncode == 0, log.read_text()
+    assert "mail-worker stopped." in log.read_text()
+    assert [len(smtp.to(member.email)) for member in (first, second)] == [1, 1]
+    assert [mail.status for mail in outbox()] == ["sent", "sent"]
