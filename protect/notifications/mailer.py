@@ -443,9 +443,14 @@ def deliver(limit: int = 500, now: datetime | None = None) -> dict[str, int]:
                 counts["failed"] += 1
                 _retry_or_fail(mail, error, True, moment)
                 continue
-            try:
-                if smtp is None:
+            if smtp is None:
+                try:
                     smtp = _connect()
+                except (OSError, smtplib.SMTPException) as error:
+                    counts["retry"] += 1
+                    _server_away(mail, error)
+                    break  # the rest wait too
+            try:
                 smtp.send_message(message)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
                 _close(smtp)
@@ -458,7 +463,7 @@ def deliver(limit: int = 500, now: datetime | None = None) -> dict[str, int]:
                 smtp = None
                 counts["failed" if mail.attempts >= MAX_ATTEMPTS else "retry"] += 1
                 _retry_or_fail(mail, error, False, moment)
-                break  # the server is away or refusing: try the rest later
+                break  # the connection broke mid-send: try the rest later
             else:
                 _finish(mail, status="sent", sent_at=utcnow(), claimed_until=None, last_error=None)
                 counts["sent"] += 1
@@ -489,6 +494,14 @@ def _retry_or_fail(mail: OutboxMail, error: Exception, permanent: bool, now: dat
         last_error=message,
         next_attempt_at=now + timedelta(seconds=pause),
     )
+
+
+def _server_away(mail: OutboxMail, error: Exception) -> None:
+    """No connection (the server is away, or refuses this sender's login): not this mail's fault, so the attempt
+    does not count against it; it waits, with every other, for the next run. A night's outage fails no mail."""
+    message = f"{type(error).__name__}: {error}"[:300]
+    current_app.logger.warning("Mail server %s not reached: %s", current_app.config["MAIL_SERVER"], message)
+    _finish(mail, status="queued", claimed_until=None, last_error=message, attempts=mail.attempts - 1)
 
 
 def _connect() -> smtplib.SMTP:

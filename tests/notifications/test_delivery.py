@@ -82,21 +82,23 @@ def test_after_max_attempts_a_mail_is_given_up(smtp, expert):
     assert smtp.delivered == []
 
 
-def test_a_server_that_is_away_keeps_everything_for_later(smtp, app, expert, moderator, monkeypatch):
+def test_a_server_that_is_away_keeps_everything_for_later_and_fails_nothing(smtp, app, expert, moderator, monkeypatch):
     tell("mention", expert)
     tell("mention", moderator, thread="poll:3")
     start = utcnow()
     compose_immediate(start)
     monkeypatch.setitem(app.config, "MAIL_PORT", _closed_port())
 
-    assert deliver(now=start) == {"sent": 0, "retry": 1, "failed": 0}  # the first one, then it stops trying
+    for minute in range(MAX_ATTEMPTS + 2):  # a long outage: more runs than a refused mail gets attempts
+        assert deliver(now=start + timedelta(minutes=minute)) == {"sent": 0, "retry": 1, "failed": 0}
     first, second = outbox()
-    assert (first.status, first.attempts) == ("queued", 1) and "Error" in first.last_error
+    assert (first.status, first.attempts) == ("queued", 0) and "Error" in first.last_error
     assert (second.status, second.attempts) == ("queued", 0)
 
     monkeypatch.setitem(app.config, "MAIL_PORT", smtp.port)  # back
-    assert deliver(now=start + timedelta(seconds=BACKOFF[0]))["sent"] == 2
+    assert deliver(now=start + timedelta(hours=1))["sent"] == 2
     assert len(smtp.delivered) == 2
+    assert [(mail.status, mail.attempts) for mail in outbox()] == [("sent", 1), ("sent", 1)]
 
 
 def _closed_port() -> int:
