@@ -47,6 +47,7 @@ messages-update: messages-extract
 	$(BIN)/python tools/english_catalogue.py $(POT) $(CATALOGUES)/en/LC_MESSAGES/messages.po
 
 ## make run: set up, migrate the database, load the demo data on first run, serve on http://$(HOST):$(PORT)
+## with the mail sender (flask mail-worker) beside the server
 run: $(VENV)/.runtime translations
 	$(FLASK) init-db
 	$(FLASK) seed-demo --if-empty
@@ -63,7 +64,14 @@ run: $(VENV)/.runtime translations
 	  echo "PROTECT_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 so that every worker counts together (README).";; \
 	*) echo "Sign-in limits are counted in PROTECT_RATELIMIT_STORAGE_URI, together for every worker.";; esac
 	@echo ""
+	@if [ -z "$${PROTECT_MAIL_SERVER:-}" ]; then \
+	  echo "No PROTECT_MAIL_SERVER: the e-mails stay in the outbox, for moderators to read at"; \
+	  echo "http://$(HOST):$(PORT)/notifications/outbox (README, \"Notifications and mail\")."; echo ""; fi
 	@# One worker by default: the sign-in rate limit then counts exactly without Redis (see README).
+	@# The mail sender runs beside the server (it composes the e-mails, and sends them when PROTECT_MAIL_SERVER is
+	@# set) and is stopped with it: Ctrl+C, the server failing to start, or the shell ending.
+	$(FLASK) mail-worker --interval 10 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	PROTECT_WORKERS=$${PROTECT_WORKERS:-1} $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 ## make test: set up, lint, then the whole suite (on PostgreSQL too when PROTECT_TEST_DATABASE_URL is set)

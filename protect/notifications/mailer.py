@@ -16,6 +16,7 @@ two senders running at once make each mail once. Mail is written in the recipien
 from __future__ import annotations
 
 import smtplib
+import threading
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -35,7 +36,7 @@ from protect.core.i18n import N_, babel_locale, language_code
 from protect.core.registry import registry
 from protect.extensions import db
 from protect.notifications.kinds import KINDS
-from protect.notifications.models import DigestRun, Notification, OutboxMail
+from protect.notifications.models import SUBJECT_MAX, DigestRun, Notification, OutboxMail
 from protect.notifications.services import dialect_insert
 
 THREAD_PAUSE = timedelta(minutes=10)
@@ -96,7 +97,16 @@ def _language(user: User) -> str:
 
 
 def _queue(
-    user: User, *, kind: str, thread: str | None, subject: str, text: str, html: str, headers: dict, private: bool
+    user: User,
+    *,
+    kind: str,
+    thread: str | None,
+    subject: str,
+    text: str,
+    html: str,
+    headers: dict,
+    private: bool,
+    now: datetime,
 ) -> int:
     headers = {
         "Message-ID": make_msgid("protect", _domain()),
@@ -111,7 +121,8 @@ def _queue(
         {
             "user_id": user.id,
             "to_address": user.email,
-            "subject": subject[:200],
+            # One line: a title or a name with a line break in it would make the message impossible to build.
+            "subject": " ".join(subject.split())[:SUBJECT_MAX],
             "body_text": text,
             "body_html": html,
             "headers": headers,
@@ -121,8 +132,8 @@ def _queue(
             "private": private,
             "status": "queued",
             "attempts": 0,
-            "next_attempt_at": utcnow(),
-            "created_at": utcnow(),
+            "next_attempt_at": now,
+            "created_at": now,  # what the 10-minute pause per thread counts from
         },
     ).scalar_one()
 
@@ -168,7 +179,7 @@ def compose_immediate(now: datetime | None = None) -> int:
             for (user_id, thread), notices in by_thread.items():
                 if (user_id, thread) in recent:
                     continue  # a mail of this thread went out less than 10 minutes ago: these wait, together
-                outbox_id = _thread_mail(users[user_id], thread, notices)
+                outbox_id = _thread_mail(users[user_id], thread, notices, now)
                 db.session.execute(
                     update(Notification).where(Notification.id.in_([n.id for n in notices])).values(outbox_id=outbox_id)
                 )
@@ -177,7 +188,7 @@ def compose_immediate(now: datetime | None = None) -> int:
     return made
 
 
-def _thread_mail(user: User, thread: str, notices: list[Notification]) -> int:
+def _thread_mail(user: User, thread: str, notices: list[Notification], now: datetime) -> int:
     title = notices[-1].thread_title
     root = f"<{thread.replace(':', '-')}.{user.id}@{_domain()}>"  # one per member and thread: clients group on it
     with force_locale(babel_locale(_language(user))):
@@ -197,6 +208,7 @@ def _thread_mail(user: User, thread: str, notices: list[Notification]) -> int:
         html=html,
         headers={"In-Reply-To": root, "References": root},
         private=_private(notices),
+        now=now,
     )
 
 
@@ -233,6 +245,7 @@ def send_digests(now: datetime | None = None) -> int:
             periods = ["daily"] + (["weekly"] if local.weekday() == 0 else [])
             for period in periods:
                 run = dialect_insert(DigestRun).values(user_id=user.id, period=period, local_date=local.date())
+                # RETURNING, not rowcount: psycopg's cursor is closed after an INSERT and its rowcount lost (-1).
                 if db.session.execute(run.on_conflict_do_nothing().returning(DigestRun.user_id)).first() is None:
                     continue  # this morning's digest is made already
                 notices = (
@@ -251,7 +264,7 @@ def send_digests(now: datetime | None = None) -> int:
                 )
                 if not notices:
                     continue
-                outbox_id = _digest_mail(user, period, notices, local)
+                outbox_id = _digest_mail(user, period, notices, now)
                 ids = [n.id for n in notices]
                 db.session.execute(update(Notification).where(Notification.id.in_(ids)).values(outbox_id=outbox_id))
                 db.session.execute(
@@ -288,7 +301,7 @@ AREA_TITLES = {  # N_ messages, translated in the mail's template
 }
 
 
-def _digest_mail(user: User, period: str, notices: list[Notification], local: datetime) -> int:
+def _digest_mail(user: User, period: str, notices: list[Notification], now: datetime) -> int:
     areas: dict[str, dict[str, list[Notification]]] = {}
     for notice in notices:
         area_name = _AREA_OF.get(notice.thread.split(":", 1)[0], "other")
@@ -309,7 +322,15 @@ def _digest_mail(user: User, period: str, notices: list[Notification], local: da
             )
         text, html = _render(user, "digest", areas=ordered, area_titles=AREA_TITLES, period=period, count=len(notices))
     return _queue(
-        user, kind=period, thread=None, subject=subject, text=text, html=html, headers={}, private=_private(notices)
+        user,
+        kind=period,
+        thread=None,
+        subject=subject,
+        text=text,
+        html=html,
+        headers={},
+        private=_private(notices),
+        now=now,
     )
 
 
@@ -321,7 +342,11 @@ def _private(notices: list[Notification]) -> bool:
 
 
 def _claim(now: datetime, lease: timedelta) -> OutboxMail | None:
-    """Take one mail that is due (or whose sender's lease ran out) for this sender; None when none is left."""
+    """Take one mail that is due (or whose sender's lease ran out) for this sender; None when none is left.
+
+    The mail comes back detached from the session, loaded as claimed: sending it and marking it open no read
+    transaction in between (on SQLite, a write in a transaction that began with a read fails at once when
+    another sender has written since, and the mail, delivered, would be sent again after its lease)."""
     due = or_(
         (OutboxMail.status == "queued") & (OutboxMail.next_attempt_at <= now),
         (OutboxMail.status == "sending") & (OutboxMail.claimed_until < now),
@@ -343,11 +368,31 @@ def _claim(now: datetime, lease: timedelta) -> OutboxMail | None:
                 .values(status="sending", claimed_until=now + lease, attempts=OutboxMail.attempts + 1)
             ).rowcount
             if taken:
-                mail = db.session.get(OutboxMail, mail_id)
+                mail = db.session.get(OutboxMail, mail_id, populate_existing=True)
+                db.session.expunge(mail)
                 db.session.commit()
                 return mail
         db.session.commit()
     return None
+
+
+class _OneLine(str):
+    """A header value written as it is, on one line (RFC 5322 allows 998 characters). The email package folds a
+    value longer than 78 characters, and one it cannot break (a long link) it encodes as RFC 2047 words, which a
+    ``List-Unsubscribe`` header may not hold: mail clients would find no link to offer."""
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> _OneLine:
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: Any) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
+_ONE_LINE_HEADERS = {"List-Unsubscribe"}
 
 
 def as_message(mail: OutboxMail) -> EmailMessage:
@@ -356,22 +401,30 @@ def as_message(mail: OutboxMail) -> EmailMessage:
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)
-    for name, value in mail.headers.items():
-        message[name] = value
     message.set_content(mail.body_text)
     message.add_alternative(mail.body_html, subtype="html")
+    # After the parts: setting the content drops every Content-* header set before (Content-Language with them).
+    for name, value in mail.headers.items():
+        message[name] = _OneLine(name, value) if name in _ONE_LINE_HEADERS else value
     return message
 
 
-def _finish(mail_id: int, **values: Any) -> None:
+def _finish(mail: OutboxMail, **values: Any) -> None:
+    """Mark how the claimed ``mail`` went. Sent is sent, whoever holds it now; a retry or a failure counts only
+    while this sender still holds the claim (after its lease ran out another sender may have taken the mail and
+    sent it, and that must not be undone into "queued", to be sent once more)."""
+    statement = update(OutboxMail).where(OutboxMail.id == mail.id)
+    if values.get("status") != "sent":
+        statement = statement.where(OutboxMail.status == "sending", OutboxMail.claimed_until == mail.claimed_until)
     with writing():
-        db.session.execute(update(OutboxMail).where(OutboxMail.id == mail_id).values(**values))
+        db.session.execute(statement.values(**values))
         db.session.commit()
 
 
-def deliver(limit: int = 500) -> dict[str, int]:
-    """Send what is due, up to ``limit`` mails; returns counts by outcome. Nothing happens without SMTP settings:
-    the mail waits in the outbox (which moderators can read)."""
+def deliver(limit: int = 500, now: datetime | None = None) -> dict[str, int]:
+    """Send what is due, up to ``limit`` mails; returns counts by outcome. ``now``: the time that decides what is
+    due (tests pass one; by default the clock at each claim). Nothing happens without SMTP settings: the mail
+    waits in the outbox (which moderators can read)."""
     config = current_app.config
     counts = {"sent": 0, "retry": 0, "failed": 0}
     if not config.get("MAIL_SERVER"):
@@ -380,27 +433,39 @@ def deliver(limit: int = 500) -> dict[str, int]:
     smtp: smtplib.SMTP | None = None
     try:
         for _ in range(limit):
-            mail = _claim(utcnow(), lease)
+            moment = now or utcnow()
+            mail = _claim(moment, lease)
             if mail is None:
                 break
             try:
-                if smtp is None:
+                message = as_message(mail)
+            except (ValueError, TypeError) as error:  # it can never be sent: retrying would only hold up the rest
+                counts["failed"] += 1
+                _retry_or_fail(mail, error, True, moment)
+                continue
+            if smtp is None:
+                try:
                     smtp = _connect()
-                smtp.send_message(as_message(mail))
+                except (OSError, smtplib.SMTPException) as error:
+                    counts["retry"] += 1
+                    _server_away(mail, error)
+                    break  # the rest wait too
+            try:
+                smtp.send_message(message)
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
                 _close(smtp)
                 smtp = None
                 permanent = _code(error) >= 500
                 counts["failed" if permanent or mail.attempts >= MAX_ATTEMPTS else "retry"] += 1
-                _retry_or_fail(mail, error, permanent)
+                _retry_or_fail(mail, error, permanent, moment)
             except (OSError, smtplib.SMTPException) as error:
                 _close(smtp)
                 smtp = None
                 counts["failed" if mail.attempts >= MAX_ATTEMPTS else "retry"] += 1
-                _retry_or_fail(mail, error, False)
-                break  # the server is away or refusing: try the rest later
+                _retry_or_fail(mail, error, False, moment)
+                break  # the connection broke mid-send: try the rest later
             else:
-                _finish(mail.id, status="sent", sent_at=utcnow(), claimed_until=None, last_error=None)
+                _finish(mail, status="sent", sent_at=utcnow(), claimed_until=None, last_error=None)
                 counts["sent"] += 1
     finally:
         _close(smtp)
@@ -413,22 +478,30 @@ def _code(error: Exception) -> int:
     return getattr(error, "smtp_code", 0)
 
 
-def _retry_or_fail(mail: OutboxMail, error: Exception, permanent: bool) -> None:
+def _retry_or_fail(mail: OutboxMail, error: Exception, permanent: bool, now: datetime) -> None:
     message = f"{type(error).__name__}: {error}"[:300]
     current_app.logger.warning(
         "Mail %s to member %s not sent (attempt %s): %s", mail.id, mail.user_id, mail.attempts, message
     )
     if permanent or mail.attempts >= MAX_ATTEMPTS:
-        _finish(mail.id, status="failed", claimed_until=None, last_error=message)
+        _finish(mail, status="failed", claimed_until=None, last_error=message)
         return
     pause = BACKOFF[min(mail.attempts, len(BACKOFF)) - 1]
     _finish(
-        mail.id,
+        mail,
         status="queued",
         claimed_until=None,
         last_error=message,
-        next_attempt_at=utcnow() + timedelta(seconds=pause),
+        next_attempt_at=now + timedelta(seconds=pause),
     )
+
+
+def _server_away(mail: OutboxMail, error: Exception) -> None:
+    """No connection (the server is away, or refuses this sender's login): not this mail's fault, so the attempt
+    does not count against it; it waits, with every other, for the next run. A night's outage fails no mail."""
+    message = f"{type(error).__name__}: {error}"[:300]
+    current_app.logger.warning("Mail server %s not reached: %s", current_app.config["MAIL_SERVER"], message)
+    _finish(mail, status="queued", claimed_until=None, last_error=message, attempts=mail.attempts - 1)
 
 
 def _connect() -> smtplib.SMTP:
@@ -463,18 +536,20 @@ def run_reminders(now: datetime | None = None) -> int:
     return given
 
 
-def tick() -> dict[str, int]:
+def tick(now: datetime | None = None) -> dict[str, int]:
     """What ``flask send-mail`` does once: reminders, immediate mails, then the outbox."""
-    reminders = run_reminders()
-    composed = compose_immediate()
-    counts = deliver()
+    reminders = run_reminders(now)
+    composed = compose_immediate(now)
+    counts = deliver(now=now)
     return {"reminders": reminders, "composed": composed, **counts}
 
 
-def worker(interval: float = 30.0, stop: Any = None) -> None:
-    """``flask mail-worker``: ``tick()`` every ``interval`` seconds and the digests every hour, until stopped."""
+def worker(interval: float = 30.0, stop: threading.Event | None = None) -> None:
+    """``flask mail-worker``: ``tick()`` every ``interval`` seconds and the digests every hour, until ``stop`` is
+    set (a round in progress finishes first)."""
+    stop = stop or threading.Event()
     next_digest = 0.0
-    while not (stop and stop()):
+    while not stop.is_set():
         started = time.monotonic()
         try:
             tick()
@@ -486,4 +561,4 @@ def worker(interval: float = 30.0, stop: Any = None) -> None:
             current_app.logger.exception("mail-worker: this round failed; the next one retries")
         finally:
             db.session.remove()
-        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+        stop.wait(max(0.0, interval - (time.monotonic() - started)))

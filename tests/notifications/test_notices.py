@@ -80,13 +80,6 @@ def test_no_recipients_writes_nothing(expert):
     assert db.session.execute(select(func.count()).select_from(Notification)).scalar_one() == 0
 
 
-def test_a_time_based_notice_is_given_once():
-    assert services.first_time("poll-closing:1")
-    db.session.commit()
-    assert not services.first_time("poll-closing:1")
-    assert services.first_time("poll-closing:2")
-
-
 def test_the_notice_reads_in_the_readers_language(expert_client, expert):
     tell("reply", [expert.id], actor=make_user(display_name="Bo"))
     page = expert_client.get("/notifications")
