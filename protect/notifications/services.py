@@ -237,6 +237,8 @@ def save_settings(user: Any, deliveries: dict[str, str]) -> None:
 
 def stop_mail(user_id: int, kind: str) -> None:
     """The one-click unsubscribe: that kind (or every kind in that digest) only in the app from now on."""
+    if db.session.get(User, user_id) is None:
+        raise LookupError(user_id)
     settings = settings_of(user_id)
     if kind in ("daily", "weekly"):
         chosen = [k for k, delivery in settings.items() if delivery == kind]

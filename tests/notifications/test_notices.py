@@ -236,3 +236,10 @@ def test_only_moderators_read_the_outbox(expert_client, moderator_client, expert
     assert moderator_client.get(f"/notifications/outbox/{secret.id}").status_code == 404
     assert "Your day" in moderator_client.get("/notifications/outbox?status=queued").text
     assert "Your day" not in moderator_client.get("/notifications/outbox?status=sent").text
+
+
+def test_an_unsubscribe_link_of_no_member_is_refused(client):
+    from protect.notifications.mailer import unsubscribe_token
+
+    token = unsubscribe_token(999_999, "mention")  # signed with the server's key, for nobody
+    assert client.post(f"/notifications/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}).status_code == 404
