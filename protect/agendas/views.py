@@ -407,7 +407,7 @@ def _event_text(name: str, value: Any) -> str:
 
 @bp.get("/<int:event_id>")
 @role_required("expert")
-@cached_page("agendas", "presence", "notifications", seconds=10)  # notifications: following or muting it
+@cached_page("agendas", "presence", "subscriptions", seconds=10)  # subscriptions: following or muting it
 def show_event(event_id: int):
     event = _event_or_404(event_id)
     notice = None

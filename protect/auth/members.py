@@ -15,7 +15,7 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import select
 
 from protect.auth.models import User
@@ -128,7 +128,7 @@ def markdown(source: str | None) -> Markup:
         known = names.get(int(member_id))
         if known is None:
             return label
-        return f'<a href="/members/{int(member_id)}" class="mention">@{escape(known.name)}</a>'
+        return Markup('<a href="{}" class="mention">@{}</a>').format(f"/members/{int(member_id)}", known.name)
 
     return Markup(_RENDERED.sub(current, html))  # noqa: S704 - render_markdown's output; names are escaped
 

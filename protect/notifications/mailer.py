@@ -29,6 +29,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from protect.auth.models import User
 from protect.core.database import is_sqlite, utcnow, writing
@@ -107,11 +108,14 @@ def _queue(
     headers: dict,
     private: bool,
     now: datetime,
+    unsubscribe: str | None = None,
 ) -> int:
+    """Put a finished mail in the outbox. ``unsubscribe``: the kinds its one-click link stops, comma-separated
+    (``kind`` by default)."""
     headers = {
         "Message-ID": make_msgid("protect", _domain()),
         "Auto-Submitted": "auto-generated",
-        "List-Unsubscribe": f"<{base_url()}{UNSUBSCRIBE_PATH}{unsubscribe_token(user.id, kind)}>",
+        "List-Unsubscribe": f"<{base_url()}{UNSUBSCRIBE_PATH}{unsubscribe_token(user.id, unsubscribe or kind)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Content-Language": _language(user),
         **headers,
@@ -155,15 +159,18 @@ def compose_immediate(now: datetime | None = None) -> int:
     made = 0
     with writing():
         _serialised()
+        _settle_deactivated()
         waiting = db.session.execute(
             select(Notification)
             .join(User, User.id == Notification.user_id)
             .where(Notification.mail == "now", Notification.outbox_id.is_(None), User.active.is_(True))
             .order_by(Notification.created_at, Notification.id)
         ).scalars()
-        by_thread: dict[tuple[int, str], list[Notification]] = defaultdict(list)
+        # A private notice (only its member may know it) goes in a mail of its own: folded with others, it would
+        # hide them from the outbox page too, and the hiding would tell.
+        by_thread: dict[tuple[int, str, bool], list[Notification]] = defaultdict(list)
         for notice in waiting:
-            by_thread[(notice.user_id, notice.thread)].append(notice)
+            by_thread[(notice.user_id, notice.thread, _private([notice]))].append(notice)
         if by_thread:
             recent = set(
                 db.session.execute(
@@ -176,7 +183,7 @@ def compose_immediate(now: datetime | None = None) -> int:
                 u.id: u
                 for u in db.session.execute(select(User).where(User.id.in_({k[0] for k in by_thread}))).scalars()
             }
-            for (user_id, thread), notices in by_thread.items():
+            for (user_id, thread, _), notices in by_thread.items():
                 if (user_id, thread) in recent:
                     continue  # a mail of this thread went out less than 10 minutes ago: these wait, together
                 outbox_id = _thread_mail(users[user_id], thread, notices, now)
@@ -186,6 +193,22 @@ def compose_immediate(now: datetime | None = None) -> int:
                 made += 1
         db.session.commit()
     return made
+
+
+def _settle_deactivated() -> None:
+    """A deactivated member gets nothing, and nothing waits for them: reactivated, they would get months of stale
+    mail. Their notices stay in the app; their waiting mails are marked not sent."""
+    inactive = select(User.id).where(User.active.is_(False))
+    db.session.execute(
+        update(Notification)
+        .where(Notification.outbox_id.is_(None), Notification.mail.is_not(None), Notification.user_id.in_(inactive))
+        .values(mail=None)
+    )
+    db.session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.status == "queued", OutboxMail.user_id.in_(inactive))
+        .values(status="failed", last_error="member deactivated")
+    )
 
 
 def _thread_mail(user: User, thread: str, notices: list[Notification], now: datetime) -> int:
@@ -201,7 +224,8 @@ def _thread_mail(user: User, thread: str, notices: list[Notification], now: date
         text, html = _render(user, "thread", notices=notices, title=title)
     return _queue(
         user,
-        kind=notices[-1].kind,  # the unsubscribe link stops this kind
+        kind=notices[-1].kind,
+        unsubscribe=",".join(sorted({n.kind for n in notices})),  # every kind the mail carries
         thread=thread,
         subject=subject,
         text=text,
@@ -421,6 +445,20 @@ def _finish(mail: OutboxMail, **values: Any) -> None:
         db.session.commit()
 
 
+def _mark_sent(mail: OutboxMail, tries: int = 5) -> None:
+    """The server has the mail: mark it sent, trying again if the database is briefly unavailable (the mark is
+    the same whoever writes it; left as "sending", the mail would be sent again when its lease runs out)."""
+    for attempt in range(tries):
+        try:
+            _finish(mail, status="sent", sent_at=utcnow(), claimed_until=None, last_error=None)
+            return
+        except DBAPIError:
+            db.session.rollback()
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+
+
 def deliver(limit: int = 500, now: datetime | None = None) -> dict[str, int]:
     """Send what is due, up to ``limit`` mails; returns counts by outcome. ``now``: the time that decides what is
     due (tests pass one; by default the clock at each claim). Nothing happens without SMTP settings: the mail
@@ -452,7 +490,13 @@ def deliver(limit: int = 500, now: datetime | None = None) -> dict[str, int]:
                     break  # the rest wait too
             try:
                 smtp.send_message(message)
-            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as error:
+            except smtplib.SMTPSenderRefused as error:  # the server refuses this sender (login, From): every mail
+                _close(smtp)
+                smtp = None
+                counts["retry"] += 1
+                _server_away(mail, error)
+                break
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as error:
                 _close(smtp)
                 smtp = None
                 permanent = _code(error) >= 500
@@ -465,7 +509,7 @@ def deliver(limit: int = 500, now: datetime | None = None) -> dict[str, int]:
                 _retry_or_fail(mail, error, False, moment)
                 break  # the connection broke mid-send: try the rest later
             else:
-                _finish(mail, status="sent", sent_at=utcnow(), claimed_until=None, last_error=None)
+                _mark_sent(mail)
                 counts["sent"] += 1
     finally:
         _close(smtp)

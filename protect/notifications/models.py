@@ -139,5 +139,8 @@ class OutboxMail(db.Model):
 
 # Each member's notices change on almost every write and only their own notifications pages show them: an
 # area apart, left out of "every area" (the dashboard is not made again because someone got a notice).
-area("notifications", Notification, NotificationSetting, Subscription, NoticeOnce, DigestRun, apart=True)
+area("notifications", Notification, NotificationSetting, NoticeOnce, DigestRun, apart=True)
+# Who follows or muted what: pages that show the choice (an agenda's) are cached on it, so it is an area of its own
+# (every notice written anywhere would otherwise make those pages again).
+area("subscriptions", Subscription, apart=True)
 area("outbox", OutboxMail, apart=True)

@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import gettext
 from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
 from protect.auth.models import User
 from protect.core.database import utcnow
@@ -29,6 +30,7 @@ from protect.notifications.models import (
     NoticeOnce,
     Notification,
     NotificationSetting,
+    OutboxMail,
     Subscription,
 )
 
@@ -102,6 +104,8 @@ def notify(
     values = []
     for user_id, delivery in rows:
         delivery = delivery or spec.default
+        if spec.private and delivery in ("daily", "weekly"):  # a setting from before private kinds were kept apart
+            delivery = "now"
         values.append(
             {
                 "user_id": user_id,
@@ -222,7 +226,7 @@ def save_settings(user: Any, deliveries: dict[str, str]) -> None:
     """Keep the member's choice for each kind they may receive (a default is stored as no row)."""
     allowed = set(kinds_for(user))
     for kind, delivery in deliveries.items():
-        if kind not in allowed or delivery not in DELIVERIES:
+        if kind not in allowed or delivery not in deliveries_for(kind):
             raise RuleViolation(gettext("Choose one of the offered ways for each kind of notice."), field=kind)
     db.session.execute(delete(NotificationSetting).where(NotificationSetting.user_id == user.id))
     rows = [
@@ -232,18 +236,32 @@ def save_settings(user: Any, deliveries: dict[str, str]) -> None:
     ]
     if rows:
         db.session.execute(insert(NotificationSetting), rows)
+    for kind, delivery in deliveries.items():  # what waits for a mail goes the new way too
+        db.session.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.kind == kind, Notification.outbox_id.is_(None))
+            .where(Notification.mail.is_not(None))
+            .values(mail=None if delivery == "app" else delivery)
+        )
     db.session.commit()
 
 
+def deliveries_for(kind: str) -> tuple[str, ...]:
+    """The ways a kind may reach a member: a private one (only its member may know it) never goes in a digest,
+    where it would come late and make the digest private too."""
+    return ("now", "app") if KINDS[kind].private else DELIVERIES
+
+
 def stop_mail(user_id: int, kind: str) -> None:
-    """The one-click unsubscribe: that kind (or every kind in that digest) only in the app from now on."""
+    """The one-click unsubscribe: those kinds (comma-separated: every kind the mail carried), or every kind in
+    that digest, only in the app from now on."""
     if db.session.get(User, user_id) is None:
         raise LookupError(user_id)
     settings = settings_of(user_id)
     if kind in ("daily", "weekly"):
         chosen = [k for k, delivery in settings.items() if delivery == kind]
-    elif kind in KINDS:
-        chosen = [kind]
+    elif kind and all(k in KINDS for k in kind.split(",")):
+        chosen = kind.split(",")
     else:
         raise LookupError(kind)
     for k in chosen:
@@ -285,3 +303,34 @@ def set_subscription(user_id: int, thread: str, state: str | None, *, title: str
             Subscription(user_id=user_id, thread=thread, state=state, thread_title=title[:TITLE_MAX], url=url)
         )
     db.session.commit()
+
+
+# The outbox, as moderators read it ---------------------------------------------------------------------------
+
+OUTBOX_PAGE = 100
+OUTBOX_STATES = ("queued", "sending", "sent", "failed")
+# Not shown on a mail's page: the unsubscribe link works for whoever holds it (one click stops a member's mail).
+OUTBOX_HIDDEN_HEADERS = frozenset({"List-Unsubscribe", "List-Unsubscribe-Post"})
+
+
+def outbox(state: str | None) -> list[OutboxMail]:
+    """The newest mails (of one status), with their members (named on the page; their addresses are not)."""
+    query = (
+        select(OutboxMail)
+        .options(joinedload(OutboxMail.user))
+        .order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc())
+        .limit(OUTBOX_PAGE)
+    )
+    if state is not None:
+        query = query.where(OutboxMail.status == state)
+    return list(db.session.execute(query).scalars())
+
+
+def outbox_mail(mail_id: int) -> OutboxMail:
+    """One mail as moderators may read it; LookupError for none, and for a private one (its member's alone)."""
+    mail = db.session.execute(
+        select(OutboxMail).options(joinedload(OutboxMail.user)).where(OutboxMail.id == mail_id)
+    ).scalar_one_or_none()
+    if mail is None or mail.private:
+        raise LookupError(mail_id)
+    return mail

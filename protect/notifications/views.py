@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
 
 from protect.core.database import writing
 from protect.core.errors import RuleViolation, error_response
@@ -15,12 +14,9 @@ from protect.core.security import safe_next
 from protect.extensions import csrf, db
 from protect.notifications import mailer, services
 from protect.notifications.kinds import DELIVERY_LABELS, KINDS
-from protect.notifications.models import DELIVERIES, OutboxMail
+from protect.notifications.models import DELIVERIES
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
-
-OUTBOX_PAGE = 100
-OUTBOX_STATES = ("queued", "sending", "sent", "failed")
 
 
 @bp.get("")
@@ -85,6 +81,7 @@ def settings():
             kinds=[(kind, KINDS[kind]) for kind in kinds],
             current=current,
             deliveries=[(value, DELIVERY_LABELS[value]) for value in DELIVERIES],
+            allowed={kind: services.deliveries_for(kind) for kind in kinds},
             subscriptions=services.subscriptions(current_user.id),
         ),
         status,
@@ -97,7 +94,7 @@ def subscription():
     thread = request.form.get("thread", "")
     state = request.form.get("state") or None
     back = safe_next(request.form.get("next")) or url_for("notifications.index")
-    if not thread or len(thread) > 64 or ":" not in thread:
+    if not thread or len(thread) > 64 or ":" not in thread or len(request.form.get("url", "")) > 500:
         return error_response(422, gettext("There is nothing to follow or mute here."))
     try:
         services.set_subscription(
@@ -153,19 +150,17 @@ def unsubscribe(token: str):
 @role_required("moderator")
 def outbox():
     state = request.args.get("status")
-    query = select(OutboxMail).order_by(OutboxMail.created_at.desc(), OutboxMail.id.desc()).limit(OUTBOX_PAGE)
-    if state in OUTBOX_STATES:
-        query = query.where(OutboxMail.status == state)
-    else:
-        state = None
-    mails = db.session.execute(query).scalars().all()
-    return render_template("notifications/outbox.html", mails=mails, state=state, states=OUTBOX_STATES)
+    state = state if state in services.OUTBOX_STATES else None
+    return render_template(
+        "notifications/outbox.html", mails=services.outbox(state), state=state, states=services.OUTBOX_STATES
+    )
 
 
 @bp.get("/outbox/<int:mail_id>")
 @role_required("moderator")
 def outbox_mail(mail_id: int):
-    mail = db.get_or_404(OutboxMail, mail_id, description=gettext("There is no such mail."))
-    if mail.private:
+    try:
+        mail = services.outbox_mail(mail_id)
+    except LookupError:
         abort(404)
-    return render_template("notifications/outbox_mail.html", mail=mail)
+    return render_template("notifications/outbox_mail.html", mail=mail, hidden_headers=services.OUTBOX_HIDDEN_HEADERS)

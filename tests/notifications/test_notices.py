@@ -152,7 +152,7 @@ def test_marking_read_touches_only_ones_own_notices(expert_client, expert, moder
 
 def test_settings_keep_each_kinds_choice_and_refuse_an_unknown_one(expert_client, expert):
     assert 'name="review"' not in expert_client.get("/notifications/settings").text  # moderators' kind
-    form = {kind: "daily" for kind in services.kinds_for(expert)}
+    form = {kind: services.settings_of(expert.id)[kind] for kind in services.kinds_for(expert)}
     form["mention"] = "weekly"
     assert expert_client.post("/notifications/settings", data=form).status_code == 303
     assert services.settings_of(expert.id)["mention"] == "weekly"
@@ -163,10 +163,18 @@ def test_settings_keep_each_kinds_choice_and_refuse_an_unknown_one(expert_client
     assert "Choose one of the offered ways" in refused.text
     assert 'name="reply" value="now" checked' in refused.text  # what was chosen is kept on the page
     assert services.settings_of(expert.id)["mention"] == "weekly"
-    form = {kind: "daily" for kind in services.kinds_for(expert)} | {"review": "now"}
+    form = {kind: services.settings_of(expert.id)[kind] for kind in services.kinds_for(expert)} | {"review": "now"}
     assert expert_client.post("/notifications/settings", data=form).status_code == 303
     stored = db.session.execute(select(NotificationSetting.kind).where(NotificationSetting.user_id == expert.id))
     assert "review" not in set(stored.scalars())  # a moderators' kind is not the expert's to set
+
+
+def test_a_subscription_with_an_overlong_link_is_refused(expert_client, expert):
+    answer = expert_client.post(
+        "/notifications/subscription", data={"thread": "agenda:1", "state": "follow", "url": "/" + "a" * 600}
+    )
+    assert answer.status_code == 422
+    assert services.subscription_state(expert.id, "agenda:1") is None
 
 
 def test_muting_a_thread_from_the_page(expert_client, expert):
@@ -230,7 +238,10 @@ def test_only_moderators_read_the_outbox(expert_client, moderator_client, expert
     assert expert_client.get("/notifications/outbox").status_code == 403
     assert expert_client.get(f"/notifications/outbox/{mail.id}").status_code == 403
     page = moderator_client.get("/notifications/outbox").text
-    assert "Your day" in page and expert.email in page
+    assert "Your day" in page and expert.display_name in page
+    assert expert.email not in page  # addresses are the administrators' to see
+    one = moderator_client.get(f"/notifications/outbox/{mail.id}").text
+    assert expert.email not in one and "List-Unsubscribe" not in one  # its link would stop the member's mail
     assert "have not voted" not in page and "A private reminder" in page
     assert moderator_client.get(f"/notifications/outbox/{mail.id}").status_code == 200
     assert moderator_client.get(f"/notifications/outbox/{secret.id}").status_code == 404
@@ -243,3 +254,23 @@ def test_an_unsubscribe_link_of_no_member_is_refused(client):
 
     token = unsubscribe_token(999_999, "mention")  # signed with the server's key, for nobody
     assert client.post(f"/notifications/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"}).status_code == 404
+
+
+def test_a_private_reminder_never_waits_for_a_digest(expert_client, expert):
+    """ "You have not voted yet" goes to its member alone and in time: now or in the app, never in a digest."""
+    form = services.settings_of(expert.id) | {"poll_closing": "daily"}
+    assert expert_client.post("/notifications/settings", data=form).status_code == 422
+    assert 'name="poll_closing" value="daily"' not in expert_client.get("/notifications/settings").text
+    db.session.add(NotificationSetting(user_id=expert.id, kind="poll_closing", delivery="weekly"))  # an old choice
+    db.session.commit()
+    tell("poll_closing", [expert.id], thread="poll:1")
+    assert notices_of(expert)[0].mail == "now"
+
+
+def test_a_new_setting_applies_to_what_waits_for_a_mail(expert_client, expert):
+    tell("reply", [expert.id])
+    assert notices_of(expert)[0].mail == "daily"
+    form = services.settings_of(expert.id) | {"reply": "app"}
+    assert expert_client.post("/notifications/settings", data=form).status_code == 303
+    db.session.expire_all()
+    assert notices_of(expert)[0].mail is None
