@@ -123,7 +123,13 @@ def upgrade():
         batch_op.create_index("ix_notification_user_unread", ["user_id", "read_at", "id"], unique=False)
 
 
+    with op.batch_alter_table("agenda_change", schema=None) as batch_op:
+        batch_op.create_index("ix_agenda_change_event_user", ["event_id", "user_id"], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table("agenda_change", schema=None) as batch_op:
+        batch_op.drop_index("ix_agenda_change_event_user")
     with op.batch_alter_table("notification", schema=None) as batch_op:
         batch_op.drop_index("ix_notification_user_unread")
         batch_op.drop_index("ix_notification_unmailed")

@@ -144,7 +144,11 @@ class AgendaChange(db.Model):
     """One recorded change to an event or one of its items: who, when, which fields, before and after."""
 
     __tablename__ = "agenda_change"
-    __table_args__ = (Index("ix_agenda_change_event_created", "event_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_agenda_change_event_created", "event_id", "created_at"),
+        # Who took part in a training's agenda (its followers, told of each change): read from the index alone.
+        Index("ix_agenda_change_event_user", "event_id", "user_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("training_event.id", ondelete="CASCADE"))

@@ -137,10 +137,9 @@ class OutboxMail(db.Model):
     user = relationship("User", lazy="raise")
 
 
-# Each member's notices change on almost every write and only their own notifications pages show them: an
-# area apart, left out of "every area" (the dashboard is not made again because someone got a notice).
-area("notifications", Notification, NotificationSetting, NoticeOnce, DigestRun, apart=True)
-# Who follows or muted what: pages that show the choice (an agenda's) are cached on it, so it is an area of its own
-# (every notice written anywhere would otherwise make those pages again).
+# No page is cached on a member's notices, their settings or the outbox (the notifications pages and the header's
+# count read them afresh, and nothing else shows them): writing them renews no change token. A notice is written
+# with most changes, and a token renewed with each would be one more row every write queues on.
+area(None, Notification, NotificationSetting, NoticeOnce, DigestRun, OutboxMail)
+# Who follows or muted what: pages that show the choice (an agenda's) are cached on it, so it is an area of its own.
 area("subscriptions", Subscription, apart=True)
-area("outbox", OutboxMail, apart=True)
