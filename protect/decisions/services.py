@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
+from flask import url_for
 from flask_babel import force_locale, format_number, gettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload, selectinload
@@ -25,6 +25,7 @@ from protect.core.i18n import N_, WORKING_LANGUAGE
 from protect.core.inputs import parse_int
 from protect.core.permissions import has_role, rule
 from protect.core.timefmt import to_zone, viewer_zone
+from protect.core.urls import path_for
 from protect.decisions import rules
 from protect.decisions.models import (
     NOTE_MAX,
@@ -96,21 +97,12 @@ def _may_record_poll(user: Any, _poll: Any) -> bool:
 # Small helpers ------------------------------------------------------------------------------------------------
 
 
-def _url(endpoint: str, anchor: str | None = None, **values: Any) -> str:
-    """A URL path, also outside a request (demo data, the command line's reminders, where url_for has no host):
-    built from the route itself, so the same as url_for makes in a request (a test checks it)."""
-    if has_request_context():
-        return url_for(endpoint, _anchor=anchor, **values)
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return f"{path}#{anchor}" if anchor else path
-
-
 def decision_url(decision_id: int, anchor: str | None = None) -> str:
-    return _url("decisions.show_decision", anchor=anchor, decision_id=decision_id)
+    return path_for("decisions.show_decision", _anchor=anchor, decision_id=decision_id)
 
 
 def meeting_url(meeting_id: int, anchor: str | None = None) -> str:
-    return _url("decisions.show_meeting", anchor=anchor, meeting_id=meeting_id)
+    return path_for("decisions.show_meeting", _anchor=anchor, meeting_id=meeting_id)
 
 
 def action_url(action_id: int, *, decision_id: int | None = None, meeting_id: int | None = None) -> str:

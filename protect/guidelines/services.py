@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import format_number, gettext, ngettext
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import aliased, joinedload, load_only
@@ -24,6 +23,7 @@ from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.i18n import N_
 from protect.core.permissions import ROLES, has_role, rule
+from protect.core.urls import path_for
 from protect.extensions import db
 from protect.guidelines import diff
 from protect.guidelines.models import (
@@ -145,17 +145,9 @@ def _require(allowed: bool, message: str = N_("Your role does not allow this."))
         raise RuleViolation(gettext(message), status=403)
 
 
-def _url(endpoint: str, **values: Any) -> str:
-    """``url_for`` that works outside a request too (seeding, command line): a path on this site."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    with current_app.test_request_context():
-        return url_for(endpoint, **values)
-
-
 def revision_url(revision: SectionRevision | int, anchor: str | None = None) -> str:
     revision_id = revision if isinstance(revision, int) else revision.id
-    return _url("guidelines.show_revision", revision_id=revision_id, _anchor=anchor)
+    return path_for("guidelines.show_revision", revision_id=revision_id, _anchor=anchor)
 
 
 def section_params(section: GuidelineSection) -> dict[str, Any]:
@@ -288,7 +280,7 @@ def _tell_outdated(
         revision,
         section,
         summary,
-        _url("guidelines.rebase", revision_id=revision.id),
+        path_for("guidelines.rebase", revision_id=revision.id),
         **params,
     )
 
@@ -394,7 +386,7 @@ def create_guideline(actor: User, title: str, summary: str = "", slug: str | Non
         guideline,
         summary=N_("started the guideline document “%(title)s”"),
         params={"title": title},
-        url=_url("guidelines.show_guideline", slug=guideline.slug),
+        url=path_for("guidelines.show_guideline", slug=guideline.slug),
     )
     db.session.commit()
     return guideline
@@ -452,7 +444,7 @@ def add_section(actor: User, guideline_id: int, heading: str, body: str, summary
         section,
         summary=N_("added the section §%(position)s “%(heading)s” to “%(title)s”"),
         params={**section_params(section), "title": guideline.title},
-        url=_url("guidelines.show_section", section_id=section.id),
+        url=path_for("guidelines.show_section", section_id=section.id),
     )
     db.session.commit()
     return section
@@ -491,7 +483,7 @@ def rename_section(actor: User, section_id: int, heading: str, version: int) -> 
         summary=N_("renamed §%(position)s “%(before)s” to “%(after)s”"),
         params={"position": section.position, "before": before, "after": heading},
         details={"before": before, "after": heading},
-        url=_url("guidelines.show_section", section_id=section.id),
+        url=path_for("guidelines.show_section", section_id=section.id),
     )
     db.session.commit()
     return db.session.get(GuidelineSection, section_id, populate_existing=True)
@@ -532,7 +524,7 @@ def move_section(actor: User, section_id: int, direction: str) -> GuidelineSecti
         summary=N_("moved “%(heading)s” from §%(before)s to §%(after)s"),
         params={"heading": section.heading, "before": before, "after": section.position},
         details={"from": before, "to": section.position, "swapped_with": other.id},
-        url=_url("guidelines.show_section", section_id=section.id),
+        url=path_for("guidelines.show_section", section_id=section.id),
     )
     db.session.commit()
     return section

@@ -35,6 +35,7 @@ from protect.auth.models import User
 from protect.core.database import is_sqlite, utcnow, writing
 from protect.core.i18n import N_, babel_locale, language_code
 from protect.core.registry import registry
+from protect.core.urls import path_for
 from protect.extensions import db
 from protect.notifications.kinds import KINDS
 from protect.notifications.models import SUBJECT_MAX, DigestRun, Notification, OutboxMail
@@ -45,10 +46,6 @@ MAX_ATTEMPTS = 8
 BACKOFF = (60, 300, 900, 1800, 3600, 7200, 14400)  # seconds before the 2nd, 3rd, ... attempt
 DIGEST_HOUR = 7  # local time at which the digests are made
 DIGEST_WINDOW = 3  # hours after it in which a late run still makes them (a missed cron run)
-# Paths of the notifications blueprint, for links made outside a request (url_for has no host there); a test
-# checks them against url_for.
-UNSUBSCRIBE_PATH = "/notifications/unsubscribe/"
-SETTINGS_PATH = "/notifications/settings"
 _COMPOSE_LOCK = 0x50524F54  # "PROT": PostgreSQL's advisory lock key for composing
 
 
@@ -112,10 +109,13 @@ def _queue(
 ) -> int:
     """Put a finished mail in the outbox. ``unsubscribe``: the kinds its one-click link stops, comma-separated
     (``kind`` by default)."""
+    unsubscribe_url = base_url() + path_for(
+        "notifications.unsubscribe", token=unsubscribe_token(user.id, unsubscribe or kind)
+    )
     headers = {
         "Message-ID": make_msgid("protect", _domain()),
         "Auto-Submitted": "auto-generated",
-        "List-Unsubscribe": f"<{base_url()}{UNSUBSCRIBE_PATH}{unsubscribe_token(user.id, unsubscribe or kind)}>",
+        "List-Unsubscribe": f"<{unsubscribe_url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         "Content-Language": _language(user),
         **headers,
@@ -143,7 +143,9 @@ def _queue(
 
 
 def _render(user: User, template: str, **context: Any) -> tuple[str, str]:
-    context.update(user=user, zone=_zone(user), base=base_url(), settings_url=base_url() + SETTINGS_PATH)
+    context.update(
+        user=user, zone=_zone(user), base=base_url(), settings_url=base_url() + path_for("notifications.settings")
+    )
     return (
         render_template(f"notifications/mail/{template}.txt", **context),
         render_template(f"notifications/mail/{template}.html", **context),

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -25,6 +24,7 @@ from protect.auth.models import User
 from protect.core.i18n import N_, babel_locale, language_code
 from protect.core.permissions import ROLES
 from protect.core.timefmt import DEFAULT_TIME_ZONE, format_datetime
+from protect.core.urls import path_for
 from protect.extensions import db
 from protect.notifications.models import NoticeOnce
 from protect.notifications.services import first_time, notify
@@ -44,20 +44,13 @@ POLL_RESULT = N_("The result of “%(question)s” is published")
 # Paths, also outside a request (the reminders run from the command line, where url_for has no host) ------------
 
 
-def _path(endpoint: str, anchor: str | None = None, **values: object) -> str:
-    if has_request_context():
-        return url_for(endpoint, _anchor=anchor, **values)
-    path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return f"{path}#{anchor}" if anchor else path
-
-
 def ballot_path(poll_id: int) -> str:
     """The poll's page, at the ballot: where a member votes."""
-    return _path("polls.show_poll", anchor="ballot", poll_id=poll_id)
+    return path_for("polls.show_poll", _anchor="ballot", poll_id=poll_id)
 
 
 def results_path(poll_id: int) -> str:
-    return _path("polls.results", poll_id=poll_id)
+    return path_for("polls.results", poll_id=poll_id)
 
 
 def thread(poll_id: int) -> str:
@@ -125,6 +118,7 @@ def opened(now: datetime) -> int:
     ).scalars()
     due = _new({f"poll-open:{poll.id}": poll for poll in polls})
     given = 0
+    rows = db.session.execute(_voters()).all() if due else []  # the same members for every poll: read once
     for key, poll in due.items():
         if not first_time(key):
             continue
@@ -134,7 +128,6 @@ def opened(now: datetime) -> int:
             if creator is not None
             else (POLL_OPEN_NO_NAME, {"question": poll.question})
         )
-        rows = db.session.execute(_voters()).all()
         given += _tell("poll_open", poll, rows, summary, params, ballot_path(poll.id), actor=creator)
     return given
 

@@ -18,7 +18,6 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, NamedTuple
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import format_number, format_percent, get_locale, gettext, ngettext
 from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +32,7 @@ from protect.core.i18n import N_
 from protect.core.inputs import parse_int
 from protect.core.permissions import ROLES
 from protect.core.timefmt import format_datetime
+from protect.core.urls import path_for
 from protect.extensions import db
 from protect.polls import secrecy
 from protect.polls.cache import tallies
@@ -599,15 +599,8 @@ def _check_options(options: list[OptionData]) -> None:
             )
 
 
-def _path(endpoint: str, **values: object) -> str:
-    """A URL path, also outside a request (command line, demo data)."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    return current_app.url_map.bind("localhost").build(endpoint, values)
-
-
 def _poll_url(poll: Poll) -> str:
-    return _path("polls.show_poll", poll_id=poll.id)
+    return path_for("polls.show_poll", poll_id=poll.id)
 
 
 def create_poll(actor: User, data: PollData, now: datetime | None = None) -> Poll:
@@ -1261,7 +1254,7 @@ def result_summary(poll: Poll) -> ResultSummary:
     visible = poll.results_visible(now)
     numbers = turnout(poll)
     zone = poll.time_zone
-    url = _path("polls.results", poll_id=poll.id)
+    url = path_for("polls.results", poll_id=poll.id)
     head = f"**{poll.question}**  \n" + _head(poll, closed, zone)
     lines = [head, "", gettext("Turnout: %(turnout)s.", turnout=numbers.text), ""]
     winner = None
