@@ -107,3 +107,36 @@ def test_settings_are_kept_without_javascript(browser, live_server, expert):
         assert services.settings_of(expert.id)["mention"] == "weekly"
     finally:
         context.close()
+
+
+def test_following_and_muting_an_agenda_in_place(signed_in, expert, moderator):
+    from tests.agendas.factories import make_event
+
+    event = make_event(moderator, title="Riga 2016")
+    page = signed_in(expert)
+    page.goto(f"/events/{event.id}")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    expect(page.get_by_role("button", name="Following")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("status").filter(has_text="You follow this now.")).to_be_visible()
+    db.session.rollback()
+    assert services.subscription_state(expert.id, f"agenda:{event.id}") == "follow"
+    page.get_by_role("button", name="Mute", exact=True).click()
+    expect(page.get_by_role("button", name="Muted: unmute")).to_be_visible()
+    db.session.rollback()
+    assert services.subscription_state(expert.id, f"agenda:{event.id}") == "mute"
+    assert_accessible(page, "agenda with its follow control")
+    page.reload()  # the page (cached per member) shows the choice after a reload too
+    expect(page.get_by_role("button", name="Muted: unmute")).to_be_visible()
+
+
+def test_the_unsubscribe_link_asks_before_it_stops_the_mail(page, expert):
+    from protect.notifications.mailer import unsubscribe_token
+
+    page.goto(f"/notifications/unsubscribe/{unsubscribe_token(expert.id, 'mention')}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Stop these e-mails")
+    assert services.settings_of(expert.id)["mention"] == "now"  # opening the link changes nothing
+    assert_accessible(page, "unsubscribe page")
+    page.get_by_role("button", name="Stop these e-mails").click()
+    expect(page.get_by_text("you get no more e-mails about")).to_be_visible()
+    db.session.rollback()
+    assert services.settings_of(expert.id)["mention"] == "app"
