@@ -52,10 +52,30 @@ def _chromium() -> str | None:
     return None
 
 
+def _closed_before_sending(app: Flask):
+    """The response read whole and closed before Werkzeug's server sends it.
+
+    When the browser drops a connection (it cancels a favicon or a superseded htmx request),
+    Werkzeug's development server skips closing the response, and a static file's handle is
+    then left to the garbage collector: a ResourceWarning that `filterwarnings = error` turns
+    into a failure in whichever test happens to run. The app streams nothing, so nothing is lost.
+    """
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
     """The app under test, served by a threaded server on a free port of 127.0.0.1."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
