@@ -23,6 +23,7 @@ from protect.core.registry import nav_for
 from protect.core.text import plain_excerpt
 from protect.extensions import csrf, db, limiter, login_manager, migrate
 from protect.notifications.mentions import mention
+from protect.search.models import include_object
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,7 @@ FEATURES = (
     "protect.decisions",
     "protect.programme",
     "protect.notifications",
+    "protect.search",
 )
 
 
@@ -68,7 +70,14 @@ def _init_extensions(app: Flask) -> None:
     inputs.init_app(app)
     init_database(app)
     i18n.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        include_object=include_object,  # the search engines' own tables are not the models'
+    )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = i18n.N_("Please sign in to continue.")

@@ -15,6 +15,7 @@ from protect.core import changes
 from protect.core.database import writing
 from protect.core.registry import registry
 from protect.extensions import db
+from protect.search import services as search
 
 
 def init_app(app: Flask) -> None:
@@ -24,6 +25,9 @@ def init_app(app: Flask) -> None:
         upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
         with writing():
             changes.renew_all()  # what a migration changed was not stamped: no cached page may outlive it
+            if search.index_is_empty():  # the migration that made the index, or a restore: fill it from the data
+                search.reindex()
+            db.session.commit()
         click.echo(f"Database ready: {_describe(db.engine.url)}")
 
     @app.cli.command("seed-demo")

@@ -12,6 +12,8 @@ from bench import datagen, targets
 from tests.conftest import wipe_database
 
 BUDGET = 12
+# A write also writes its search entry (one INSERT ... ON CONFLICT, in the same transaction).
+BUDGETS = {"agenda item save (htmx)": BUDGET + 1}
 PAGES = (
     "dashboard",
     "agenda page",
@@ -49,7 +51,7 @@ def test_queries_are_few_and_do_not_grow_with_the_data(probes, page):
     small, large = probes["small"][page], probes["large"][page]
     assert small["status"] == large["status"] == 200, (small["status"], large["status"])
     listing = "\n".join(large["statements"])
-    assert large["queries"] <= BUDGET, f"{page}: {large['queries']} queries\n{listing}"
+    assert large["queries"] <= BUDGETS.get(page, BUDGET), f"{page}: {large['queries']} queries\n{listing}"
     assert large["queries"] <= small["queries"], (
         f"{page}: {small['queries']} queries at the small size, {large['queries']} with three times the data\n{listing}"
     )

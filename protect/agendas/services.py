@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
-from protect.agendas import timeplan
+from protect.agendas import search_entries, timeplan
 from protect.agendas.models import (
     AUDIENCES,
     DAYS_MAX,
@@ -459,6 +459,7 @@ def update_event(actor: User, event_id: int, version: int, values: dict[str, Any
         )
     )
     summary = STATUS_SUMMARIES.get(event.status, UPDATED_SUMMARY) if "status" in fields else UPDATED_SUMMARY
+    search_entries.update_event(event.id)
     audit.record(
         actor,
         "agendas.event_updated",
@@ -723,6 +724,11 @@ def _record_all(actor: User | None, changes: list[tuple[AgendaItem, str, dict | 
             for item, action, before, after in changes
         ],
     )
+    items = {item.id: item for item, _action, _before, _after in changes}
+    events = {item.event_id for item in items.values()}
+    for event_id in events:  # (one: the changes of one request are on one agenda, locked and loaded)
+        event = db.session.get(TrainingEvent, event_id)
+        search_entries.put_items(event, (item for item in items.values() if item.event_id == event_id))
 
 
 def _audit(actor: User | None, action: str, item: AgendaItem, event: TrainingEvent, summary: str) -> None:

@@ -229,6 +229,18 @@ def _balance(html: str) -> str:
     return "".join(out)
 
 
+def plain_text(source: str | None) -> str:
+    """Markdown as the plain text a reader sees (for the search index): the words, without the markup."""
+    if not source:
+        return ""
+    try:
+        text = html_lib.unescape(nh3.clean(_html(source), tags=set()))
+    except Exception:  # as render_markdown: the text itself rather than an error
+        log.exception("Markdown text could not be made (%d characters); the source is used", len(source))
+        text = source
+    return " ".join(text.split())
+
+
 def plain_excerpt(source: str | None, length: int = 200) -> str:
     """A short plain-text summary of Markdown (for lists, meta descriptions and feeds)."""
     if not source:
@@ -237,12 +249,7 @@ def plain_excerpt(source: str | None, length: int = 200) -> str:
 
 
 def _plain_excerpt(source: str, length: int) -> str:
-    try:
-        text = html_lib.unescape(nh3.clean(_html(source), tags=set()))
-    except Exception:  # as render_markdown: the text itself rather than an error
-        log.exception("Markdown excerpt could not be made (%d characters); the source is used", len(source))
-        text = source
-    text = " ".join(text.split())
+    text = plain_text(source)
     if len(text) <= length:
         return text
     return text[: length - 1].rsplit(" ", 1)[0] + "…"

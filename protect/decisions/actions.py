@@ -35,6 +35,7 @@ from protect.decisions.services import (
 )
 from protect.extensions import db
 from protect.notifications.services import notify
+from protect.search import services as search
 
 ACTION_ASSIGNED = N_("%(name)s gave you the action “%(what)s” for “%(parent)s”")
 
@@ -116,6 +117,7 @@ def add_action(
     db.session.add(action)
     db.session.flush()
     url = decision_url(decision_id) if decision_id else meeting_url(meeting_id)  # type: ignore[arg-type]
+    search.update("action", action.id)
     audit.record(
         actor,
         "decisions.action_added",
@@ -186,6 +188,7 @@ def delete_action(actor: User, action_id: int) -> ActionItem:
         action_id,
         gettext("Only whoever added the action, the person responsible or a moderator may remove it."),
     )
+    search.remove("action", action.id)
     audit.record(
         actor,
         "decisions.action_removed",

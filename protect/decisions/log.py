@@ -24,6 +24,7 @@ from protect.decisions.models import (
 from protect.decisions.services import EXPORT_MAX, id_param, today_for
 from protect.extensions import db
 from protect.guidelines.models import SectionRevision
+from protect.search import services as search
 
 PAGE_SIZE = 20
 DUE_SOON_DAYS = 14
@@ -151,9 +152,9 @@ def filtered(query: Select, log_filter: LogFilter) -> Select:
         )
     if log_filter.due_before:
         query = query.where(Decision.due_on.is_not(None), Decision.due_on < log_filter.due_before)
-    # search_text is folded already: LIKE's own (ASCII-only) case folding has nothing left to do.
-    for word in rules.search_words(log_filter.q):
-        query = query.where(Decision.search_text.like(rules.like_pattern(word), escape="\\"))
+    matching = search.matching_ids("decision", log_filter.q)  # the workspace's search engine, words as there
+    if matching is not None:
+        query = query.where(Decision.id.in_(matching))
     return query
 
 

@@ -14,6 +14,7 @@ from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.i18n import N_
 from protect.core.permissions import has_role, rule
+from protect.decisions import search_entries
 from protect.decisions.models import (
     ATTENDEES_MAX,
     GUESTS_MAX,
@@ -173,6 +174,7 @@ def record_meeting(actor: User, values: dict[str, Any]) -> Meeting:
     _set_attendees(meeting, values["attendee_ids"], values["guests"])
     db.session.add(meeting)
     db.session.flush()
+    search_entries.update_meeting(meeting.id)
     audit.record(
         actor,
         "decisions.meeting_recorded",
@@ -240,6 +242,7 @@ def edit_meeting(actor: User, meeting_id: int, version: int, values: dict[str, A
         raise MeetingConflict(load_meeting(meeting_id))  # type: ignore[arg-type]
     db.session.expire(meeting, [*MEETING_FIELDS, "version", "updated_at"])
     _set_attendees(meeting, values["attendee_ids"], values["guests"])
+    search_entries.update_meeting(meeting.id)
     audit.record(
         actor,
         "decisions.meeting_edited",

@@ -129,9 +129,6 @@ class Decision(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Compare-and-set version of the text; raised by every edit (each kept as a DecisionVersion).
     version: Mapped[int] = mapped_column(default=1)
-    # Title, text, rationale and tags, NFKC-normalised and case-folded by Python (services keep it current):
-    # SQLite folds only ASCII, so lower()/ILIKE cannot find "Вильнюс" or "øresund" on both databases.
-    search_text: Mapped[str] = mapped_column(Text, default="")
 
     meeting: Mapped[Meeting | None] = relationship(lazy="raise")
     owner = relationship("User", foreign_keys=[owner_id], lazy="raise")

@@ -195,21 +195,6 @@ def loose(text: str | None) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).translate(_BASE_LETTERS)
 
 
-def like_pattern(word: str) -> str:
-    """A LIKE pattern that finds ``word`` anywhere, with the wildcards % and _ (and the escape) taken literally."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def search_words(query: str | None, limit: int = 8) -> list[str]:
-    """The folded words of a search: every one must occur (in any order)."""
-    words = []
-    for word in fold(query).split():
-        if word not in words:
-            words.append(word[:100])
-    return words[:limit]
-
-
 def normalise_tags(raw: str | list[str] | None) -> list[str]:
     """Tags from "Riga, target groups; training" as a list without duplicates (compared folded)."""
     if raw is None:

@@ -26,7 +26,7 @@ from protect.core.inputs import parse_int
 from protect.core.permissions import has_role, rule
 from protect.core.timefmt import to_zone, viewer_zone
 from protect.core.urls import path_for
-from protect.decisions import rules
+from protect.decisions import rules, search_entries
 from protect.decisions.models import (
     NOTE_MAX,
     REPLACES_MAX,
@@ -171,10 +171,6 @@ def too_long(limit: int) -> str:
 
 
 DUE_NOT_A_DATE = N_("Enter the due date as a date, for example 2016-03-15.")
-
-
-def _search_text(title: str, text: str, rationale: str, tags: list[str]) -> str:
-    return rules.fold("\n".join([title, text, rationale, " ".join(tags)]))
 
 
 def id_param(value: str | None) -> int | None:
@@ -402,7 +398,6 @@ def propose_decision(actor: User, values: dict[str, Any], record_again: bool = F
         created_at=now,
         updated_at=now,
         version=1,
-        search_text=_search_text(values["title"], values["text"], values["rationale"], values["tags"]),
     )
     decision.tags = []
     _set_tags(decision, values["tags"])
@@ -426,6 +421,7 @@ def propose_decision(actor: User, values: dict[str, Any], record_again: bool = F
             decision_id=decision.id, from_status=None, to_status="proposed", actor_id=actor.id, created_at=now
         )
     )
+    search_entries.update_decision(decision.id)
     audit.record(
         actor,
         "decisions.proposed",
@@ -505,11 +501,10 @@ def edit_decision(actor: User, decision_id: int, version: int, values: dict[str,
         return decision
     now = utcnow()
     written = {name: values[name] for name in DECISION_FIELDS if name != "tags"}
-    written["search_text"] = _search_text(values["title"], values["text"], values["rationale"], values["tags"])
     if not update_version(Decision, decision.id, version, **written, updated_at=now):  # never under the lock
         db.session.rollback()
         raise DecisionConflict(db.session.get(Decision, decision_id, populate_existing=True))
-    db.session.expire(decision, [name for name in DECISION_FIELDS if name != "tags"] + ["version", "search_text"])
+    db.session.expire(decision, [name for name in DECISION_FIELDS if name != "tags"] + ["version"])
     _set_tags(decision, values["tags"])
     if any(name in VERSIONED_FIELDS for name in changed):
         db.session.add(
@@ -530,6 +525,7 @@ def edit_decision(actor: User, decision_id: int, version: int, values: dict[str,
         for name in changed
         if name not in ("text", "rationale")
     }
+    search_entries.update_decision(decision.id)
     audit.record(
         actor,
         "decisions.edited",

@@ -25,7 +25,7 @@ from protect.core.i18n import N_
 from protect.core.permissions import ROLES, has_role, rule
 from protect.core.urls import path_for
 from protect.extensions import db
-from protect.guidelines import diff
+from protect.guidelines import diff, search_entries
 from protect.guidelines.models import (
     BODY_MAX,
     COMMENT_MAX,
@@ -44,6 +44,7 @@ from protect.guidelines.models import (
 )
 from protect.notifications import mentions
 from protect.notifications.services import notify
+from protect.search import services as search
 
 # Paths under /guidelines/ that a document's slug must not take.
 RESERVED_SLUGS = frozenset({"new", "sections", "revisions", "comments"})
@@ -438,6 +439,8 @@ def add_section(actor: User, guideline_id: int, heading: str, body: str, summary
     db.session.flush()
     section.current_revision_id = first.id
     guideline.changed_at = now
+    search.update("section", section.id)
+    search.update("revision", first.id)
     audit.record(
         actor,
         "guidelines.section_added",
@@ -476,6 +479,7 @@ def rename_section(actor: User, section_id: int, heading: str, version: int) -> 
         .execution_options(synchronize_session=False)
     )
     db.session.execute(update(Guideline).where(Guideline.id == section.guideline_id).values(changed_at=now))
+    search_entries.update_sections(section.id)
     audit.record(
         actor,
         "guidelines.section_renamed",
@@ -517,6 +521,7 @@ def move_section(actor: User, section_id: int, direction: str) -> GuidelineSecti
     section.position, other.position = other.position, section.position
     section.changed_at = other.changed_at = now
     db.session.execute(update(Guideline).where(Guideline.id == section.guideline_id).values(changed_at=now))
+    search_entries.update_sections(section.id, other.id)
     audit.record(
         actor,
         "guidelines.section_moved",
@@ -586,6 +591,7 @@ def propose_revision(
     db.session.add(revision)
     section.changed_at = now
     db.session.flush()
+    search.update("revision", revision.id)
     audit.record(
         author,
         "guidelines.revision_proposed",
@@ -687,6 +693,7 @@ def rebase_revision(author: User, revision_id: int, body: str, summary: str) -> 
     db.session.add(revision)
     section.changed_at = now
     db.session.flush()
+    search.update("revision", revision.id)
     audit.record(
         author,
         "guidelines.revision_rebased",
@@ -759,6 +766,8 @@ def accept_revision(moderator: User, revision_id: int, reason: str) -> SectionRe
     for other in outdated:
         other.status = "outdated"
     db.session.execute(update(Guideline).where(Guideline.id == section.guideline_id).values(changed_at=now))
+    search.update("section", section.id)
+    search.update("revision", revision.id)
     audit.record(
         moderator,
         "guidelines.revision_accepted",
@@ -804,6 +813,7 @@ def reject_revision(moderator: User, revision_id: int, reason: str) -> SectionRe
     revision.decided_at = now
     revision.decision_reason = reason
     revision.section.changed_at = now
+    search.update("revision", revision.id)
     audit.record(
         moderator,
         "guidelines.revision_rejected",
@@ -846,6 +856,7 @@ def withdraw_revision(user: User, revision_id: int) -> SectionRevision:
     revision.decided_by_id = user.id
     revision.decided_at = now
     revision.section.changed_at = now
+    search.update("revision", revision.id)
     audit.record(
         user,
         "guidelines.revision_withdrawn",
@@ -962,6 +973,7 @@ def add_comment(
     params = revision_params(revision)
     if paragraph:
         params["paragraph"] = paragraph
+    search.update("comment", comment.id)
     audit.record(
         author,
         "guidelines.comment_replied" if parent else "guidelines.comment_added",
@@ -1036,6 +1048,7 @@ def edit_comment(user: User, comment_id: int, body: str) -> Comment:
     comment.body = body
     comment.edited_at = now
     _thread_changed(comment, _bump_comments(comment.revision_id, now))
+    search.update("comment", comment.id)
     audit.record(
         user,
         "guidelines.comment_edited",
@@ -1098,6 +1111,7 @@ def hide_comment(moderator: User, comment_id: int, reason: str) -> Comment:
     comment.hidden_at = now
     comment.body = ""
     _thread_changed(comment, _bump_comments(comment.revision_id, now))
+    search.remove("comment", comment.id)
     audit.record(
         moderator,
         "guidelines.comment_hidden",

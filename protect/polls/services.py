@@ -34,7 +34,10 @@ from protect.core.permissions import ROLES
 from protect.core.timefmt import format_datetime
 from protect.core.urls import path_for
 from protect.extensions import db
-from protect.polls import secrecy
+from protect.polls import (
+    search_entries,  # noqa: F401 - registers the polls' search source
+    secrecy,
+)
 from protect.polls.cache import tallies
 from protect.polls.models import (
     OPTIONS_MAX,
@@ -62,6 +65,7 @@ from protect.polls.tally import (
     join_names,
     percent_text,
 )
+from protect.search import services as search
 
 log = logging.getLogger(__name__)
 
@@ -623,6 +627,7 @@ def create_poll(actor: User, data: PollData, now: datetime | None = None) -> Pol
     db.session.add(poll)
     db.session.flush()
     _store_options(poll, data.options)
+    search.update("poll", poll.id)
     audit.record(
         actor,
         "poll.created",
@@ -735,6 +740,7 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
             db.session.delete(option)
         db.session.flush()
         _store_options(poll, data.options)
+    search.update("poll", poll.id)
     audit.record(
         actor,
         "poll.changed",

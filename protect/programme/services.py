@@ -41,6 +41,7 @@ from protect.core.regions import COUNTRIES, SECTORS
 from protect.core.text import plain_excerpt
 from protect.extensions import db
 from protect.notifications.services import notify
+from protect.programme import search_entries
 from protect.programme.content import Training, audiences_key, build_content, digest, fold, search_text
 from protect.programme.models import (
     DESCRIPTION_MAX,
@@ -277,6 +278,7 @@ def _record(
         snapshot_version=snapshot_version,
     )
     db.session.add(transition)
+    search_entries.update_page(page.id)
     audit.record(
         actor,
         f"programme.{action}",
@@ -424,6 +426,7 @@ def save_page(actor: User, page_id: int, version: int, values: dict[str, Any], *
             N_("started a new version of the programme page “%(title)s”"),
             when=when,
         )
+    search_entries.update_page(page.id)
     audit.record(
         actor,
         "programme.edited",

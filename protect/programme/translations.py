@@ -51,6 +51,7 @@ from protect.programme.models import (
     ProgrammeTranslation,
 )
 from protect.programme.services import load_page, page_url, snapshot, tell_moderators, tell_submitter
+from protect.search import services as search
 
 SCHEMA = 1
 # The texts of a page that are translated, in the order the form shows them; the agenda stays in the working
@@ -233,6 +234,7 @@ def _record(
                 snapshot_version=snapshot_version,
             )
         )
+    search.update("translation", translation.id)
     audit.record(
         actor,
         f"programme.translation_{action}",

@@ -167,8 +167,9 @@ SEARCHABLE = [
         ("GUÐRÚN", ["Ombudsman"]),
         ("training ministry", ["First training in Rīga"]),  # every word must occur
         ("50%", ["Discount"]),
-        ("%", ["Discount"]),  # a literal percent sign, not "anything"
-        ("_", ["Discount"]),
+        ("%", [t for t, _, _ in SEARCHABLE]),  # no word to search for: the text filters nothing
+        ("costs -ngos", []),  # the search engine's syntax, as in the header's search box
+        ('"cut by 50"', ["Discount"]),
         ("nowhere", []),
     ],
 )
