@@ -14,7 +14,6 @@ from tests.decisions.factories import decision_form, make_decision, make_meeting
 from tests.factories import make_user
 
 
-
 def indexed_text(decision: Decision) -> str:
     """What the search index holds of the decision (its text, rationale and tags)."""
     from protect.search.models import SearchEntry
@@ -22,6 +21,7 @@ def indexed_text(decision: Decision) -> str:
     return db.session.execute(
         select(SearchEntry.body).where(SearchEntry.kind == "decision", SearchEntry.object_id == decision.id)
     ).scalar_one()
+
 
 def test_an_expert_proposes_a_decision(expert_client, expert, moderator):
     meeting = make_meeting(moderator, title="Launch meeting")

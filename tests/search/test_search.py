@@ -115,7 +115,24 @@ def test_suggestions_match_the_last_word_as_a_prefix(expert_client, section):
 
 
 def test_hostile_queries_are_words_not_syntax(expert_client, section):
-    for query in ['"', '"interpreters', "interpreters*", "NEAR(a b)", "a OR b", "title:x", "(", ")", "^x", "-", "--", "-\"", "&", "!", "a:*", "'"]:
+    for query in [
+        '"',
+        '"interpreters',
+        "interpreters*",
+        "NEAR(a b)",
+        "a OR b",
+        "title:x",
+        "(",
+        ")",
+        "^x",
+        "-",
+        "--",
+        '-"',
+        "&",
+        "!",
+        "a:*",
+        "'",
+    ]:
         for url in ("/search", "/search/suggest"):
             response = expert_client.get(url, query_string={"q": query})
             assert response.status_code == 200, (url, query, response.status_code)
