@@ -109,7 +109,7 @@ def test_suggestions_match_the_last_word_as_a_prefix(expert_client, section):
     response = expert_client.get("/search/suggest?q=interpr")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'role="option"' in page
-    assert "Interviews with children" in page and "All results for “interpr”" in page
+    assert "Interviews with children" in page and "All results for “interpr”" in page and "data-href=" in page
     assert "Interviews with children" not in expert_client.get("/search/suggest?q=interpr%20").get_data(as_text=True)
     assert expert_client.get("/search/suggest?q=").get_data(as_text=True).strip() == ""
 

@@ -327,4 +327,74 @@
     const state = field && mentions.get(field);
     if (state) mentionInsert(field, state, option);
   });
+
+  // The header's search box: a combobox (ARIA 1.2) over its suggestions. htmx asks for them as the member types
+  // (debounced) and swaps them into the list; here the list opens, the arrow keys move through it (the focus
+  // stays in the box: aria-activedescendant), Enter opens the chosen suggestion or, with none chosen, submits the
+  // form (the full results), and Escape closes the list.
+  const SEARCH_BOX = "input[data-site-search]";
+  const searchList = (box) => document.getElementById(box.getAttribute("aria-controls"));
+  const searchOptions = (box) => [...(searchList(box)?.querySelectorAll('[role="option"]') ?? [])];
+
+  function searchClose(box) {
+    const list = searchList(box);
+    if (list) list.hidden = true;
+    box.setAttribute("aria-expanded", "false");
+    box.removeAttribute("aria-activedescendant");
+  }
+
+  function searchChoose(box, options, index) {
+    options.forEach((option, i) => option.setAttribute("aria-selected", i === index ? "true" : "false"));
+    box.setAttribute("aria-activedescendant", options[index].id);
+    options[index].scrollIntoView({ block: "nearest" });
+  }
+
+  document.addEventListener("htmx:after:swap", (event) => {
+    const list = event.detail.ctx?.target;
+    const box = list && document.querySelector(`${SEARCH_BOX}[aria-controls="${list.id}"]`);
+    if (!box) return;
+    const options = searchOptions(box);
+    const status = box.form?.querySelector('[role="status"]');
+    if (!box.value.trim() || document.activeElement !== box) {
+      searchClose(box);
+      return;
+    }
+    list.hidden = options.length === 0;
+    box.setAttribute("aria-expanded", options.length ? "true" : "false");
+    box.removeAttribute("aria-activedescendant");
+    const found = message("suggestions_found");
+    if (status && Array.isArray(found)) status.textContent = found[Math.min(options.length, found.length - 1)];
+  });
+
+  document.addEventListener("keydown", (event) => {
+    const box = event.target;
+    if (!box.matches?.(SEARCH_BOX) || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return;
+    const options = searchOptions(box);
+    const open = box.getAttribute("aria-expanded") === "true" && options.length > 0;
+    const chosen = options.findIndex((option) => option.getAttribute("aria-selected") === "true");
+    if ((event.key === "ArrowDown" || event.key === "ArrowUp") && open) {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      const start = chosen < 0 ? (step > 0 ? -1 : 0) : chosen;
+      searchChoose(box, options, (start + step + options.length) % options.length);
+    } else if (event.key === "Enter" && open && chosen >= 0) {
+      event.preventDefault();
+      window.location.assign(options[chosen].dataset.href);
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();
+      searchClose(box);
+    }
+  });
+
+  document.addEventListener("focusout", (event) => {
+    const box = event.target;
+    if (box.matches?.(SEARCH_BOX)) setTimeout(() => { if (document.activeElement !== box) searchClose(box); }, 150);
+  });
+  document.addEventListener("mousedown", (event) => {
+    if (event.target.closest?.(".site-search__list")) event.preventDefault(); // the focus stays in the box
+  });
+  document.addEventListener("click", (event) => {
+    const option = event.target.closest?.('.site-search__list [role="option"]');
+    if (option?.dataset.href) window.location.assign(option.dataset.href);
+  });
 })();
