@@ -105,6 +105,7 @@ def main() -> int:
         print(f"  ceiling: {' and '.join(f'{c.rps:,.0f}' for c in ceilings)} req/s", flush=True)
         ceiling = max(ceilings, key=lambda c: c.rps)
         report = _report(plan, probes, results, ceiling, memory, database_url, scale, seconds, workers, counts)
+        report["search_index"] = _search_index_size(app)
         if day is not None:
             report["group_day"] = groupday.report(day, ceiling)
         print("Markdown: hostile texts at each field's limit ...", flush=True)
@@ -249,6 +250,28 @@ def _worker_memory() -> dict[str, int]:
     return memory
 
 
+def _search_index_size(app) -> dict:
+    """The search index on disk: its table and the engine's own (SQLite's FTS5 tables, PostgreSQL's GIN index)."""
+    from sqlalchemy import text
+
+    from protect.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            size = db.session.execute(text("SELECT pg_total_relation_size('search_entry')")).scalar_one()
+            engine = db.session.execute(text("SELECT pg_relation_size('ix_search_entry_document')")).scalar_one()
+        else:
+            rows = dict(
+                db.session.execute(
+                    text("SELECT name LIKE 'search_fts%', SUM(pgsize) FROM dbstat WHERE name LIKE 'search%' GROUP BY 1")
+                ).all()
+            )
+            size, engine = sum(rows.values()), rows.get(1, 0)
+        entries = db.session.execute(text("SELECT count(*) FROM search_entry")).scalar_one()
+        db.session.remove()
+    return {"entries": entries, "bytes": int(size), "engine_bytes": int(engine)}
+
+
 def _report(plan, probes, results, ceiling, memory, database_url, scale, seconds, workers, counts) -> dict:
     from bench import targets
 
@@ -328,6 +351,12 @@ def _print(report: dict) -> None:
             f"{row['name']:<28}{row['rps']:>9,.0f}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['p99_ms']:>9.1f}"
             f"{row['bytes']:>9,}{row['queries']:>5}{row['ratio_to_ceiling'] or 0:>6.2f}{target:<5}  "
             + ("NO: " + ", ".join(row["missed"]) if row["missed"] else "yes")
+        )
+    index = report.get("search_index")
+    if index:
+        print(
+            f"search index: {index['entries']:,} entries, {index['bytes'] / 2**20:.1f} MiB on disk"
+            f" (of which the full-text engine's own: {index['engine_bytes'] / 2**20:.1f} MiB)"
         )
     memory = report["worker_peak_memory_kib"]
     if memory:

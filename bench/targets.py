@@ -19,6 +19,7 @@ from flask import Flask, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event, select
 
+from bench import datagen
 from bench.datagen import BENCH_EMAIL, Scale
 from protect.extensions import db, login_manager
 
@@ -30,6 +31,8 @@ USER_AGENT = "protect-bench"
 MEMBERS_PAGE_RATIO = 0.40  # every members' page
 PUBLIC_PAGE_RATIO = 0.60  # every public page, without any cache in front of the app
 SAVE_RATIO = 0.12  # the htmx agenda-item save, a durable write each time
+SEARCH_RATIO = 0.30  # the search results page (two statements on the full-text index, excerpts included)
+SUGGEST_RATIO = 0.50  # the header box's suggestions (one statement, no excerpts)
 GROUP_DAY_RATIO = 0.30  # the group day (bench/groupday.py), with 0 errors and 0 acknowledged writes missing
 MAX_QUERIES = 12  # per request, and constant as the data grows (tests/test_query_budget.py)
 MAX_FRAGMENT_SHARE = 0.15  # an htmx fragment's bytes against its page's
@@ -164,6 +167,10 @@ def build(app: Flask, scale: Scale) -> list[Target]:
     if decisions:
         query = urlencode({"status": "agreed", "q": "guardian"})
         plan.append(Target("decision log filter+search", "GET", f"/decisions/?{query}", member))
+    common, rare = urlencode({"q": datagen.COMMON_WORD}), urlencode({"q": f'"{datagen.RARE_PHRASE}"'})
+    plan.append(Target("search: a common word", "GET", f"/search?{common}", member))
+    plan.append(Target("search: a rare phrase", "GET", f"/search?{rare}", member))
+    plan.append(Target("search suggestions", "GET", f"/search/suggest?{urlencode({'q': 'interpr'})}", member))
     plan.append(Target("public programme list", "GET", "/programme/", public, public=True))
     if page:
         plan.append(Target("public training page", "GET", f"/programme/{page[len(page) // 2]}", public, public=True))
@@ -320,6 +327,10 @@ def target_ratio(target: Target) -> float:
     """The share of the ceiling ``target`` must reach."""
     if target.method != "GET":
         return SAVE_RATIO
+    if target.path.startswith("/search/suggest"):
+        return SUGGEST_RATIO
+    if target.path.startswith("/search"):
+        return SEARCH_RATIO
     return PUBLIC_PAGE_RATIO if target.public else MEMBERS_PAGE_RATIO
 
 
