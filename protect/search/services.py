@@ -293,14 +293,26 @@ class _SQLite(_Engine):
         return func.bm25(literal_column("search_fts"), 5.0, 1.0, 1.0)  # smaller is better; the title counts 5 times
 
     def ranked(self, statement: Select, limit: int, offset: int, excerpts: bool) -> Select:
-        excerpt = (
-            func.snippet(literal_column("search_fts"), 1, START, STOP, "…", 24) if excerpts else literal("")
-        ).label("excerpt")
-        return (
-            statement.add_columns(excerpt)
+        page = (
+            statement.add_columns(self.rank().label("_rank"))
             .order_by(self.rank(), SearchEntry.changed_at.desc(), SearchEntry.id)
             .limit(limit)
             .offset(offset)
+            .subquery()
+        )
+        shown = [c for c in page.c if not c.name.startswith("_")]
+        ordered = (page.c._rank, page.c.changed_at.desc(), page.c.id)
+        if not excerpts:
+            return select(*shown, literal("").label("excerpt")).order_by(*ordered)
+        # The excerpts of this page's rows only (snippet() reads a row's text again: never for every match).
+        excerpt = func.snippet(literal_column("search_fts"), 1, START, STOP, "…", 24).label("excerpt")
+        match = literal_column("search_fts").op("MATCH")(_fts5(self.query, self.prefix))
+        return (
+            select(*shown, excerpt)
+            .select_from(page)
+            .join(_FTS, _FTS.c.rowid == page.c.id)
+            .where(match)
+            .order_by(*ordered)
         )
 
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from protect.core.htmx import render_fragment, render_page_or_fragment
 from protect.core.inputs import parse_int
+from protect.core.pagecache import cached_page
 from protect.core.permissions import public
 from protect.search import services
 from protect.search.kinds import GROUP_OF, KINDS, RESULT_LABELS
@@ -29,8 +30,14 @@ def _date(name: str, problems: dict[str, str]) -> date | None:
         return None
 
 
+# A member's results are the same until the data changes (any area: what the index holds follows every feature's
+# writes): kept whole per member, query and state of the data, like the dashboard (core/pagecache.py).
+# Visitors' results are not kept here: a reverse proxy or their browser may keep them (Cache-Control).
+
+
 @bp.get("")
 @public
+@cached_page("*")
 def results():
     problems: dict[str, str] = {}
     text = request.args.get("q", "")
@@ -84,6 +91,7 @@ def _linker(params: dict[str, Any]):
 
 @bp.get("/suggest")
 @public
+@cached_page("*")
 def suggest():
     text = request.args.get("q", "")
     hits = services.suggest(current_user, text)
