@@ -260,3 +260,34 @@ def test_reindex_rebuilds_the_same_index(app, expert, moderator, section):
     assert after == before and len(after) >= 3
     assert search.suggest(expert, "riga")  # the engine's own index was rebuilt too
     assert db.session.scalar(select(func.count()).select_from(Decision)) == 1
+
+
+def test_a_removed_action_leaves_the_index(expert_client, expert):
+    from protect.decisions import actions
+
+    decision = make_decision(expert, title="Venue", text="Book it.")
+    action = make_action(expert, decision=decision, what="Phone the lighthouse keeper")
+    assert len(hits(expert_client, "lighthouse")) == 1
+    actions.delete_action(expert, action.id)
+    assert hits(expert_client, "lighthouse") == []
+
+
+def test_a_renamed_section_is_named_anew_where_its_comments_are_found(expert_client, expert, moderator, section):
+    guidelines.add_comment(expert, current(section).id, "The ferry question.")
+    guidelines.rename_section(moderator, section.id, "Hearing the child", section.version)
+    page = expert_client.get("/search?q=ferry").get_data(as_text=True)
+    assert "PROTECT Guidelines › §1 Hearing the child" in page and "Interviews with children" not in page
+
+
+def test_a_published_translation_is_found_in_its_language_and_leaves_with_its_withdrawal(client, expert, moderator):
+    from protect.programme import translations
+    from tests.programme.test_translations import LATVIAN, training, translated
+
+    page = training(expert, moderator)
+    translated(page, expert, moderator, "lv", {**LATVIAN, "summary": "Divas dienas Jūrmalā."})
+    assert hits(client, "jurmala") == [f"/programme/{page.slug}?lang=lv"]  # accents ignored, as in English
+    assert hits(client, "jūrmalā") == [f"/programme/{page.slug}?lang=lv"]
+    translations.withdraw(moderator, page.id, "lv", "Outdated.")
+    db.session.commit()
+    assert hits(client, "jurmala") == []
+    assert hits(client, "riga") == [f"/programme/{page.slug}"]  # the English page stays
