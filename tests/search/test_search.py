@@ -4,11 +4,10 @@ and never anything the searcher may not open."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from protect.decisions.models import Decision
 from protect.extensions import db
@@ -17,6 +16,7 @@ from protect.polls.models import Poll
 from protect.search import services as search
 from protect.search.models import SearchEntry
 from tests.agendas.factories import make_event, make_item
+from tests.conftest import count_queries
 from tests.decisions.factories import make_action, make_decision, make_meeting
 from tests.factories import make_user
 from tests.guidelines.factories import current, make_guideline, make_section
@@ -28,20 +28,6 @@ def hits(client, query: str, **params) -> list[str]:
     response = client.get("/search", query_string={"q": query, **params})
     assert response.status_code == 200, response.status_code
     return re.findall(r'<h2 class="search-hit__title"><a href="([^"]+)">', response.get_data(as_text=True))
-
-
-@contextmanager
-def counted():
-    statements: list[str] = []
-
-    def note(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
 
 
 @pytest.fixture
@@ -227,7 +213,7 @@ def test_results_page_through(expert_client, expert):
 def test_a_search_costs_few_statements_whatever_the_data(expert_client, expert, section):
     def cost(query: str) -> int:
         expert_client.get("/search", query_string={"q": query})  # warm: the session check's first write
-        with counted() as statements:
+        with count_queries() as statements:
             assert expert_client.get("/search", query_string={"q": query}).status_code == 200
         return len(statements)
 
@@ -235,7 +221,7 @@ def test_a_search_costs_few_statements_whatever_the_data(expert_client, expert, 
     for n in range(30):
         make_decision(expert, title=f"Interpreters {n}", text="Interpreters again.")
     assert cost("interpreters") == small <= 4
-    with counted() as statements:
+    with count_queries() as statements:
         expert_client.get("/search/suggest?q=interp")
     assert len(statements) <= 3
 
