@@ -127,13 +127,6 @@ def test_backup_makes_a_consistent_copy(fresh_app, tmp_path):
     assert refused.exit_code != 0 and "exists already" in refused.output
 
 
-def test_backup_of_postgresql_points_to_pg_dump(tmp_path):
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "postgresql://nobody@127.0.0.1:1/protect"})
-    result = invoke(app, "backup", str(tmp_path / "x.dump"))
-    assert result.exit_code != 0
-    assert "pg_dump" in result.output
-
-
 def test_secret_key_is_generated_once_into_the_instance_folder(fresh_app, tmp_path):
     key_file = tmp_path / "instance" / "secret_key"
     assert key_file.exists()
