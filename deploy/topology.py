@@ -8,6 +8,8 @@ rate limits. Everything is stopped, and the database dropped, when it ends (Ctrl
 
     python -m deploy.topology            # until Ctrl+C
     PROTECT_TOPOLOGY_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres  (the server; the default)
+    PROTECT_TOPOLOGY_HTTPS_PORT=8443 PROTECT_TOPOLOGY_HTTP_PORT=8080  (else free ports)
+    PROTECT_TOPOLOGY_WORKERS=2  (gunicorn workers per app server)
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "deploy" / "nginx" / "protect.conf"
+BROTLI_SNIPPET = ROOT / "deploy" / "nginx" / "protect-brotli.conf"
+# Debian's libnginx-mod-http-brotli-filter: when installed, the topology loads it and compresses with brotli too.
+BROTLI_MODULE = Path("/usr/lib/nginx/modules/ngx_http_brotli_filter_module.so")
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 SERVERS = ("a", "b")
 
@@ -44,10 +49,10 @@ class TopologyError(RuntimeError):
 def missing_programs() -> list[str]:
     """The programs the topology needs that this machine lacks (with the Debian package to install)."""
     wanted = {"nginx": "nginx", "redis-server": "redis-server", "openssl": "openssl"}
-    return [f"{name} (apt-get install {package})" for name, package in wanted.items() if not _which(name)]
+    return [f"{name} (apt-get install {package})" for name, package in wanted.items() if not which_program(name)]
 
 
-def _which(name: str) -> str | None:
+def which_program(name: str) -> str | None:
     return shutil.which(name) or next(
         (str(p) for p in (Path("/usr/sbin") / name, Path("/usr/bin") / name) if p.exists()), None
     )
@@ -67,7 +72,16 @@ def server_url() -> str:
 
 
 def site_config(
-    text_: str, *, https: int, http: int, upstreams: list[int], static: Path, cache: Path, cert: Path, key: Path
+    text_: str,
+    *,
+    https: int,
+    http: int,
+    upstreams: list[int],
+    static: Path,
+    cache: Path,
+    cert: Path,
+    key: Path,
+    snippets: Path,
 ) -> str:
     """deploy/nginx/protect.conf for 127.0.0.1: each value an administrator changes, replaced (each must be
     found: a renamed value in the file fails here rather than running something else)."""
@@ -84,6 +98,7 @@ def site_config(
         ("/etc/letsencrypt/live/workspace.example.org/privkey.pem", str(key)),
         ("/srv/protect/app/protect/static/", f"{static}/"),
         ("/var/cache/nginx/protect", str(cache)),
+        ("/etc/nginx/snippets/protect-brotli*.conf", f"{snippets}/protect-brotli*.conf"),
         ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{upstreams[0]} "),
         ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{upstreams[1]} "),
     ]
@@ -117,8 +132,9 @@ class Topology:
 
     def __post_init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="protect-topology-"))
-        self.https_port = free_port()
-        self.http_port = free_port()
+        # Fixed ports for people (PROTECT_TOPOLOGY_HTTPS_PORT=8443 PROTECT_TOPOLOGY_HTTP_PORT=8080), free ones else.
+        self.https_port = int(os.environ.get("PROTECT_TOPOLOGY_HTTPS_PORT") or 0) or free_port()
+        self.http_port = int(os.environ.get("PROTECT_TOPOLOGY_HTTP_PORT") or 0) or free_port()
         self.redis_port = free_port()
         self.servers = {
             name: AppServer(name, free_port(), self.dir / f"instance-{name}", self.dir / f"app-{name}.log")
@@ -261,7 +277,7 @@ class Topology:
         with log.open("ab") as out:
             self._redis = subprocess.Popen(  # noqa: S603
                 [
-                    _which("redis-server") or "redis-server",
+                    which_program("redis-server") or "redis-server",
                     "--bind",
                     "127.0.0.1",
                     "--port",
@@ -280,10 +296,40 @@ class Topology:
         _wait_until(lambda: _connects(self.redis_port), "Redis", self._redis, log)
 
     def _start_nginx(self) -> None:
+        self.nginx = Nginx(self.dir, [self.servers[name].port for name in SERVERS], self.https_port, self.http_port)
+        self.nginx.start()
+        self._nginx = self.nginx.process
+
+
+class Nginx:
+    """nginx with deploy/nginx/protect.conf in ``folder`` (a throwaway self-signed certificate, its cache, logs and
+    temporary files there), in front of the app servers on ``upstreams`` (127.0.0.1 ports). The bench uses it
+    too (``make bench``: the public pages through nginx)."""
+
+    def __init__(self, folder: Path, upstreams: list[int], https_port: int | None = None, http_port: int | None = None):
+        self.dir = folder
+        self.upstreams = upstreams
+        self.https_port = https_port or free_port()
+        self.http_port = http_port or free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://localhost:{self.https_port}"
+
+    def __enter__(self) -> Nginx:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _end(self.process)
+        self.process = None
+
+    def start(self) -> None:
         cert, key = self.dir / "cert.pem", self.dir / "key.pem"
         subprocess.run(  # noqa: S603
             [
-                _which("openssl") or "openssl",
+                which_program("openssl") or "openssl",
                 "req",
                 "-x509",
                 "-newkey",
@@ -303,24 +349,32 @@ class Topology:
             check=True,
             capture_output=True,
         )
-        (self.dir / "cache").mkdir()
+        (self.dir / "cache").mkdir(exist_ok=True)
+        snippets = self.dir / "snippets"
+        snippets.mkdir(exist_ok=True)
+        modules = ""
+        if BROTLI_MODULE.exists():
+            modules = f"load_module {BROTLI_MODULE};\n"
+            shutil.copy(BROTLI_SNIPPET, snippets / BROTLI_SNIPPET.name)
         site = site_config(
             SITE.read_text(),
             https=self.https_port,
             http=self.http_port,
-            upstreams=[self.servers[name].port for name in SERVERS],
+            upstreams=self.upstreams,
             static=ROOT / "protect" / "static",
             cache=self.dir / "cache",
             cert=cert,
             key=key,
+            snippets=snippets,
         )
         (self.dir / "site.conf").write_text(site)
         temp = {name: self.dir / f"nginx-{name}" for name in ("body", "proxy", "fastcgi", "uwsgi", "scgi")}
         # Debian's /etc/nginx/nginx.conf, cut to what the site needs and pointed at the throwaway folder.
         user = "user root;\n" if os.geteuid() == 0 else ""
         (self.dir / "nginx.conf").write_text(
-            f"{user}worker_processes 1;\npid {self.dir / 'nginx.pid'};\nerror_log {self.dir / 'nginx-error.log'};\n"
-            "events { worker_connections 512; }\n"
+            f"{modules}{user}worker_processes auto;\npid {self.dir / 'nginx.pid'};\n"
+            f"error_log {self.dir / 'nginx-error.log'};\n"
+            "events { worker_connections 1024; }\n"
             "http {\n  sendfile on;\n  tcp_nopush on;\n  types_hash_max_size 2048;\n  server_tokens off;\n"
             "  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
             f"  access_log {self.dir / 'nginx-access.log'};\n"
@@ -329,27 +383,19 @@ class Topology:
             f"  scgi_temp_path {temp['scgi']};\n"
             f"  include {self.dir / 'site.conf'};\n}}\n"
         )
-        nginx = _which("nginx") or "nginx"
-        command = [
-            nginx,
-            "-p",
-            str(self.dir),
-            "-c",
-            str(self.dir / "nginx.conf"),
-            "-e",
-            str(self.dir / "nginx-error.log"),
-        ]
+        nginx = which_program("nginx") or "nginx"
+        log = self.dir / "nginx-error.log"
+        command = [nginx, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf"), "-e", str(log)]
         checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)  # noqa: S603
         if checked.returncode != 0:
             raise TopologyError(f"nginx refused the configuration:\n{checked.stderr}")
-        log = self.dir / "nginx-error.log"
-        self._nginx = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(  # noqa: S603
             [*command, "-g", "daemon off;"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        _wait_until(lambda: _answers(f"{self.url}/healthz"), "nginx", self._nginx, log)
+        _wait_until(lambda: _answers(f"{self.url}/healthz"), "nginx", self.process, log)
 
 
 def _connects(port: int) -> bool:
@@ -401,7 +447,8 @@ def _end(process: subprocess.Popen | None) -> None:
 
 def main() -> int:
     stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    for ending in (signal.SIGTERM, signal.SIGHUP):  # a kill, or the terminal closed: stop everything all the same
+        signal.signal(ending, lambda *_: stop.append(1))
     try:
         with Topology() as topo:
             print(f"PROTECT Workspace through nginx: {topo.url}/  (self-signed certificate; {topo.http_url} redirects)")

@@ -55,12 +55,15 @@ def topology() -> Iterator[Topology]:
     missing = missing_programs()
     if missing:
         _unavailable("the topology needs " + ", ".join(missing))
+    topo = Topology(workers=int(os.environ.get("PROTECT_TOPOLOGY_WORKERS", "1")))
     try:
-        topo = Topology(workers=int(os.environ.get("PROTECT_TOPOLOGY_WORKERS", "1")))
         topo.start()
     except TopologyError as error:
         topo.stop()
         _unavailable(str(error))
+    except BaseException:
+        topo.stop()
+        raise
     yield topo
     topo.stop()
 

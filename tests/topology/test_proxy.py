@@ -7,8 +7,10 @@ import threading
 import time
 import urllib.request as plain
 
+import pytest
 from sqlalchemy import text
 
+from deploy.topology import BROTLI_MODULE
 from tests.topology.conftest import form_of, wait_for
 
 # A change made through one server reaches anonymous visitors through the proxy within a second (the proxy keeps
@@ -186,6 +188,15 @@ def test_static_files_come_from_nginx_compressed_with_long_lifetimes_for_fingerp
         assert "/static/" not in after[len(before[name]) :]
     pages = visitor.get("/programme/", headers={"Accept-Encoding": "gzip"})
     assert pages.header("Content-Encoding") == "gzip"  # pages from the app are compressed too
+
+
+def test_brotli_where_debians_module_is_installed(browser):
+    if not BROTLI_MODULE.exists():
+        pytest.skip("libnginx-mod-http-brotli-filter is not installed: gzip only")
+    visitor = browser()
+    for path in ("/static/css/app.css", "/programme/"):
+        answer = visitor.get(path, headers={"Accept-Encoding": "br, gzip"})
+        assert answer.status == 200 and answer.header("Content-Encoding") == "br", path
 
 
 def test_one_app_server_killed_the_other_serves_and_the_first_takes_traffic_again_when_restarted(browser, topology):
