@@ -128,7 +128,6 @@ class Topology:
 
     workers: int = int(os.environ.get("PROTECT_TOPOLOGY_WORKERS", "2"))
     secret_key: str = field(default_factory=lambda: secrets.token_hex(32))
-    verbose: bool = False
 
     def __post_init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="protect-topology-"))
@@ -142,7 +141,6 @@ class Topology:
         }
         self.database_name = f"protect_topology_{uuid.uuid4().hex[:12]}"
         self.database_url = ""
-        self._processes: list[subprocess.Popen] = []
         self._nginx: subprocess.Popen | None = None
         self._redis: subprocess.Popen | None = None
         self._database_made = False

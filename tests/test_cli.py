@@ -41,7 +41,7 @@ def users_in(app) -> int:
         return db.session.execute(select(func.count()).select_from(User)).scalar_one()
 
 
-@pytest.mark.parametrize("command", ["init-db", "seed-demo", "create-user", "backup"])
+@pytest.mark.parametrize("command", ["init-db", "seed-demo", "create-user", "backup", "restore"])
 def test_every_command_explains_itself(fresh_app, command):
     result = invoke(fresh_app, command, "--help")
     assert result.exit_code == 0

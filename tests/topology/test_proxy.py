@@ -113,6 +113,7 @@ def test_the_proxy_never_gives_a_members_page_or_a_cookie_to_anyone_else(browser
     for _ in range(2):
         public = anonymous.get("/programme/", send_cookies=False)
         assert "Jonas Petrauskas" not in public.text and not public.all("Set-Cookie")
+        assert public.header("X-Accel-Expires") is None  # nginx's instruction from the app, not for browsers
         assert anonymous.get("/dashboard", send_cookies=False).status == 302
     # A response that sets a cookie is never stored: each visitor of the sign-in form gets a session of their own.
     first, second = browser().get("/login"), browser().get("/login")
@@ -149,6 +150,25 @@ def test_over_https_cookies_are_secure_hsts_is_sent_and_redirects_stay_on_https(
     except plain.HTTPError as error:
         assert error.code == 301
         assert error.headers["Location"] == f"{topology.url}/programme/?x=1"
+
+
+def test_the_app_sees_the_address_nginx_saw_never_one_the_client_claims(browser, database):
+    member = browser()
+    member.get("/login")
+    spoofed = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"}
+    answer = member.post(
+        "/login", {"email": "olga@example.org", "password": "protect-demo-2015", "next": ""}, headers=spoofed
+    )
+    assert answer.status == 303  # the Referer matched: the host and scheme were nginx's, not the claimed ones
+    assert any("Secure" in cookie for cookie in answer.all("Set-Cookie"))
+    with database.connect() as conn:
+        addresses = conn.execute(
+            text(
+                "SELECT s.ip_address FROM user_session s JOIN users u ON u.id = s.user_id "
+                "WHERE u.email = 'olga@example.org' ORDER BY s.id DESC LIMIT 1"
+            )
+        ).scalar_one()
+    assert addresses == "127.0.0.1"
 
 
 def test_a_form_posted_from_another_site_is_refused(browser):
