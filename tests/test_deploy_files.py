@@ -76,3 +76,15 @@ def test_the_example_environment_sets_only_settings_that_exist():
     assert names and set(names) <= known, set(names) - known
     for required in ("PROTECT_DATABASE_URL", "PROTECT_SECRET_KEY", "PROTECT_HTTPS", "PROTECT_PROXY_FIX"):
         assert required in names
+
+
+def test_the_topology_tests_skip_locally_but_fail_where_they_are_required(monkeypatch):
+    from tests.topology.conftest import _unavailable
+
+    monkeypatch.delenv("PROTECT_REQUIRE_TOPOLOGY", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        _unavailable("no nginx")
+    monkeypatch.setenv("PROTECT_REQUIRE_TOPOLOGY", "1")  # CI (.ci/run)
+    with pytest.raises(pytest.fail.Exception):
+        _unavailable("no nginx")
+    assert "export PROTECT_REQUIRE_TOPOLOGY=1" in (ROOT / ".ci" / "run").read_text()
