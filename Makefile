@@ -6,7 +6,8 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 FLASK := $(BIN)/flask --app protect
 
-.PHONY: run test lint format mutation bench bench-quick wrk install clean-venv translations messages-extract messages-update
+.PHONY: run test lint format mutation bench bench-quick wrk nginx topology topology-programs install clean-venv translations \
+	messages-extract messages-update
 
 # The interface's catalogues (protect/translations/<language>/LC_MESSAGES/messages.po); the compiled .mo files
 # are built here, never committed.
@@ -74,14 +75,17 @@ run: $(VENV)/.runtime translations
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	PROTECT_WORKERS=$${PROTECT_WORKERS:-1} $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
-## make test: set up, lint, then the whole suite (on PostgreSQL too when PROTECT_TEST_DATABASE_URL is set)
+## make test: set up, lint, then the whole suite (on PostgreSQL too when PROTECT_TEST_DATABASE_URL is set).
+## The topology tests (tests/topology: nginx, two app servers, PostgreSQL, Redis) run in the first pass; they
+## always use PostgreSQL, so the second pass leaves them out. Without nginx they skip, unless
+## PROTECT_REQUIRE_TOPOLOGY=1 (CI): then they fail.
 test: $(VENV)/.dev translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 	@if [ -n "$$PROTECT_TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$PROTECT_TEST_DATABASE_URL) =="; \
-		PROTECT_TEST_BACKEND=postgresql $(BIN)/python -m pytest; \
+		PROTECT_TEST_BACKEND=postgresql $(BIN)/python -m pytest -m "not topology"; \
 	fi
 
 lint: $(VENV)/.dev
@@ -99,11 +103,35 @@ mutation: $(VENV)/.dev
 
 ## make bench: the load benchmark against a bare-Flask ceiling (make bench-quick, or QUICK=1, for the short run)
 ## PROTECT_BENCH_DATABASE_URL=postgresql://... runs it on PostgreSQL (a throwaway database is made there).
-bench: $(VENV)/.dev wrk
+## The public pages run twice: straight from gunicorn and through nginx with deploy/nginx/protect.conf.
+bench: $(VENV)/.dev wrk translations
+	@$(MAKE) --no-print-directory nginx || echo "nginx could not be installed: the public pages run directly only"
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
-bench-quick: $(VENV)/.dev wrk
+bench-quick: $(VENV)/.dev wrk translations
+	@$(MAKE) --no-print-directory nginx || echo "nginx could not be installed: the public pages run directly only"
 	$(BIN)/python -m bench --quick
+
+## make topology: production on 127.0.0.1 until Ctrl+C: nginx (deploy/nginx/protect.conf, a throwaway self-signed
+## certificate) in front of two gunicorn app servers, a throwaway database on the PostgreSQL server of
+## PROTECT_TOPOLOGY_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/postgres) and a Redis of its own.
+topology: $(VENV)/.runtime translations topology-programs
+	$(BIN)/python -m deploy.topology
+
+# What the topology runs, from Debian's packages when missing (as CI installs Chromium).
+topology-programs: nginx
+	@command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || { \
+		echo "== installing redis-server (rate-limit counters) =="; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq redis-server >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }; \
+	}
+
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+		echo "== installing nginx (the reverse proxy of deploy/nginx/protect.conf) =="; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -qq nginx openssl >/dev/null 2>&1 || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx openssl >/dev/null; }; \
+	}
 
 # The load generator, from Debian's packages (wrk drives HTTP with Lua scripts and reports latency percentiles).
 wrk:

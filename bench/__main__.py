@@ -3,6 +3,11 @@
     python -m bench            full run (the issue's data sizes, 15 s per request)
     python -m bench --quick    a tenth of the data, 4 s per request (under 2 minutes)
     python -m bench --markdown-only    only the Markdown section (in-process, about a minute)
+    python -m bench --no-nginx         without the public pages through nginx
+
+The public pages are measured twice: straight from gunicorn, and through nginx with the production site
+(deploy/nginx/protect.conf: HTTPS, compression, the proxy's cache of public pages revalidated by ETag) in front
+of the same server, when nginx is installed (make bench installs it from Debian).
 
 SQLite by default; PostgreSQL when PROTECT_BENCH_DATABASE_URL names a server (a throwaway database is made
 there). Prints a table and writes bench/results/latest.json. The Markdown section (bench/markdown.py: hostile
@@ -40,6 +45,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, help="seconds of load per request (default 15, quick 4)")
     parser.add_argument("--only", help="comma-separated target names to run ('groupday': the group day)")
     parser.add_argument("--markdown-only", action="store_true", help="only the Markdown section (no server)")
+    parser.add_argument("--no-nginx", action="store_true", help="skip the public pages through nginx")
     args = parser.parse_args()
     if args.markdown_only:
         return _markdown_only()
@@ -98,6 +104,7 @@ def main() -> int:
                     run_wrk(url + target.warm_paths[0], warm, 2)
                 results[target.name] = run_wrk(url + target.path, script, seconds)
                 print(f"  {target.name}: {results[target.name].rps:,.0f} req/s", flush=True)
+            proxied = None if args.no_nginx else _through_nginx(plan, url, workdir, seconds)
             day = groupday.measure(app, url, workdir, seconds) if wanted is None or "groupday" in wanted else None
             memory = _worker_memory()
         # Measured again after the pages: the machine's speed drifts, and the faster of the two is the ceiling.
@@ -106,6 +113,8 @@ def main() -> int:
         ceiling = max(ceilings, key=lambda c: c.rps)
         report = _report(plan, probes, results, ceiling, memory, database_url, scale, seconds, workers, counts)
         report["search_index"] = _search_index_size(app)
+        if proxied is not None:
+            report["through_nginx"] = _proxied_rows(proxied, report, ceiling)
         if day is not None:
             report["group_day"] = groupday.report(day, ceiling)
         print("Markdown: hostile texts at each field's limit ...", flush=True)
@@ -113,6 +122,7 @@ def main() -> int:
         RESULTS.mkdir(parents=True, exist_ok=True)
         (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
         _print(report)
+        _print_proxied(report.get("through_nginx"))
         if day is not None:
             groupday.print_report(report["group_day"])
         markdown.print_report(report["markdown"])
@@ -135,6 +145,74 @@ def _markdown_only() -> int:
     markdown.print_report(section)
     print(f"\nWritten to {RESULTS / 'markdown.json'} ({time.monotonic() - started:.0f} s in all)")
     return 1 if section["failures"] else 0
+
+
+def _through_nginx(plan, url: str, workdir: Path, seconds: int) -> dict | str | None:
+    """The public pages again, through nginx (deploy/nginx/protect.conf over HTTPS) in front of the same
+    gunicorn, as anonymous visitors (no cookie): what the proxy's cache of public pages gives. The results per
+    target, a reason when nginx is missing, or None when the plan has no public page."""
+    from deploy.topology import Nginx, TopologyError, which_program
+
+    public = [t for t in plan if t.public]
+    if not public:
+        return None
+    if not which_program("nginx") or not which_program("openssl"):
+        print("  nginx is not installed (apt-get install nginx): the public pages were not run through it", flush=True)
+        return "nginx is not installed"
+    folder = workdir / "nginx"
+    folder.mkdir()
+    port = int(url.rsplit(":", 1)[1])
+    results = {}
+    try:
+        with Nginx(folder, [port, port]) as proxy:
+            for target in public:
+                script = write_script(workdir / "nginx.lua", target.method, target.headers, target.body, target.lua)
+                run_wrk(proxy.url + target.path, script, 1)
+                results[target.name] = run_wrk(proxy.url + target.path, script, seconds)
+                print(f"  {target.name} through nginx: {results[target.name].rps:,.0f} req/s", flush=True)
+    except TopologyError as error:
+        print(f"  nginx did not start: {error}", flush=True)
+        return f"nginx did not start: {error}"
+    return results
+
+
+def _proxied_rows(proxied: dict | str, report: dict, ceiling) -> dict:
+    if isinstance(proxied, str):
+        return {"skipped": proxied}
+    direct = {row["name"]: row for row in report["requests"]}
+    rows = []
+    for name, result in proxied.items():
+        rows.append(
+            {
+                "name": name,
+                "rps": round(result.rps, 1),
+                "p50_ms": round(result.p50_ms, 2),
+                "p95_ms": round(result.p95_ms, 2),
+                "p99_ms": round(result.p99_ms, 2),
+                "ratio_to_ceiling": round(result.rps / ceiling.rps, 3) if ceiling.rps else None,
+                "direct_rps": direct[name]["rps"],
+                "direct_ratio_to_ceiling": direct[name]["ratio_to_ceiling"],
+                "errors": result.status_errors + result.socket_errors,
+            }
+        )
+    return {"via": "nginx, deploy/nginx/protect.conf, HTTPS, anonymous visitors", "requests": rows}
+
+
+def _print_proxied(section: dict | None) -> None:
+    if not section:
+        return
+    if "skipped" in section:
+        print(f"\nPublic pages through nginx: not run ({section['skipped']})")
+        return
+    print("\nPublic pages, directly and through nginx (HTTPS, the proxy's cache revalidated by ETag)")
+    head = f"{'request':<28}{'direct':>9}{'ceiling':>9}{'nginx':>9}{'ceiling':>9}{'p95 ms':>9}{'errors':>8}"
+    print(head)
+    print("-" * len(head))
+    for row in section["requests"]:
+        print(
+            f"{row['name']:<28}{row['direct_rps']:>9,.0f}{row['direct_ratio_to_ceiling'] or 0:>9.2f}"
+            f"{row['rps']:>9,.0f}{row['ratio_to_ceiling'] or 0:>9.2f}{row['p95_ms']:>9.1f}{row['errors']:>8}"
+        )
 
 
 def _ceiling(env: dict[str, str], workers: int, workdir: Path, seconds: int):

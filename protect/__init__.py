@@ -15,7 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from protect import cli
 from protect.auth.members import markdown, markdown_as_written
 from protect.config import load_config
-from protect.core import errors, i18n, inputs, lru, security, timefmt
+from protect.core import assets, errors, i18n, inputs, lru, security, timefmt
 from protect.core.database import init_database
 from protect.core.permissions import ROLE_LABELS, can, has_role
 from protect.core.regions import country_name, sector_name
@@ -67,6 +67,7 @@ def _init_logging(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     lru.init_app(app)
+    assets.init_app(app)
     inputs.init_app(app)
     init_database(app)
     i18n.init_app(app)

@@ -1,8 +1,7 @@
-"""Application-wide commands: init-db, seed-demo, backup."""
+"""Application-wide commands: init-db, seed-demo, backup, restore."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import click
@@ -11,6 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from protect.auth.models import User
+from protect.core import backup as backups
 from protect.core import changes
 from protect.core.database import writing
 from protect.core.registry import registry
@@ -45,27 +45,30 @@ def init_app(app: Flask) -> None:
         click.echo("Demo data loaded.")
 
     @app.cli.command("backup")
-    @click.argument("path", type=click.Path(dir_okay=False, writable=True))
-    def backup(path: str) -> None:
-        """Write a consistent copy of the SQLite database to PATH, safe while the app runs."""
-        url = db.engine.url
-        if url.get_backend_name() != "sqlite":
-            raise click.ClickException(
-                "This database is PostgreSQL: back it up with pg_dump, for example "
-                f"`pg_dump --format=custom --file={path} '{_describe(url)}'`."
-            )
-        target = Path(path)
-        if target.exists():
-            raise click.ClickException(f"{path} exists already; choose a new file name.")
-        source = sqlite3.connect(url.database)
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup(path: Path) -> None:
+        """Write a consistent backup of the database to PATH, safe while the app runs (SQLite: its online backup;
+        PostgreSQL: pg_dump --format=custom, from Debian's postgresql-client)."""
         try:
-            destination = sqlite3.connect(target)
-            with destination:
-                source.backup(destination)  # SQLite's online backup: a consistent snapshot
-            destination.close()
-        finally:
-            source.close()
-        click.echo(f"Backed up {url.database} to {path} ({target.stat().st_size:,} bytes).")
+            click.echo(backups.backup(db.engine, path))
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from error
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    @click.option("--replace", is_flag=True, help="Overwrite a database that has tables already.")
+    def restore(path: Path, replace: bool) -> None:
+        """Bring the backup PATH back into the database of PROTECT_DATABASE_URL (a new, empty one unless
+        --replace), then bring it to this release's schema. Stop the app servers first, start them after."""
+        try:
+            click.echo(backups.restore(db.engine, path, replace=replace))
+        except backups.BackupError as error:
+            raise click.ClickException(str(error)) from error
+        db.session.remove()
+        upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+        with writing():
+            changes.renew_all()  # no cached page may outlive what the restore turned back
+        click.echo("Schema up to date. Start (or restart) every app server now: their caches knew newer data.")
 
 
 def _describe(url) -> str:

@@ -90,7 +90,7 @@ def test_an_htmx_request_without_a_session_is_redirected_by_htmx(client, expert)
 
 def test_htmx_is_served_from_this_site_with_its_licence(client):
     page = client.get("/login").get_data(as_text=True)
-    assert '<script src="/static/vendor/htmx/htmx.min.js"' in page
+    assert '<script src="/static/vendor/htmx/htmx.min.js?v=' in page
     assert "https://" not in page.split("<body")[0]  # nothing in <head> comes from elsewhere
     script = client.get("/static/vendor/htmx/htmx.min.js")
     assert script.status_code == 200

@@ -17,6 +17,7 @@ above let revalidate cheaply.
 from __future__ import annotations
 
 import hashlib
+import time as clock
 from datetime import UTC, date, datetime, time
 from typing import Any
 
@@ -32,6 +33,10 @@ from protect.core.lru import LRU
 PUBLIC_CACHE_CONTROL = "public, no-cache"
 # The language of a public page is chosen by ?lang= (in the URL), the lang cookie or Accept-Language.
 VARY = "Accept-Language, Cookie"
+# For nginx in front (deploy/nginx/protect.conf): it may keep an anonymous visitor's public page until the end of
+# the current second ("@" and a Unix time), then asks again with the ETag. Browsers never see the header (nginx
+# takes it out) and other proxies ignore it; nginx stores nothing the app does not mark with it.
+PROXY_EXPIRES = "X-Accel-Expires"
 TEMPLATES = (
     "base.html",
     "_macros.html",
@@ -120,6 +125,7 @@ def _validators(response: Response, etag: str, last_modified: datetime | None) -
     if last_modified is not None:
         response.last_modified = last_modified
     response.headers["Cache-Control"] = PUBLIC_CACHE_CONTROL
+    response.headers[PROXY_EXPIRES] = f"@{int(clock.time())}"
     response.vary.update(VARY.split(", "))
     return response
 

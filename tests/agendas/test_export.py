@@ -52,7 +52,7 @@ def test_the_print_view_has_both_days_and_print_styles(client_for, expert):
     assert response.status_code == 200
     assert "Day 1 · Tuesday, 16 March 2027" in page and "Day 2 · Wednesday, 17 March 2027" in page
     assert "<em>Article 3</em>" in page and "Interagency cooperation" in page
-    assert 'href="/static/css/print.css" media="print"' in page and "data-print" in page
+    assert 'href="/static/css/print.css?v=' in page and 'media="print"' in page and "data-print" in page
     assert "print-view" in page
 
 

@@ -37,7 +37,7 @@ def test_the_document_reads_as_one_page_with_contents_and_current_texts(expert_c
     assert "<strong>first</strong> act of protection" in page  # the accepted text, rendered
     assert "Revision 2, accepted" in page
     assert page.index('id="section-') > page.index('id="contents"')
-    assert 'href="/static/css/print.css" media="print"' in page
+    assert 'href="/static/css/print.css?v=' in page and 'media="print"' in page
 
 
 def test_the_list_of_documents_counts_sections_and_open_proposals(expert_client, moderator, expert):

@@ -86,6 +86,21 @@ def test_public_pages_set_no_cookie_and_may_be_cached_by_anyone(client, expert, 
         assert response.headers["ETag"] and response.headers["Last-Modified"], url
 
 
+def test_nginx_may_keep_a_public_page_until_the_end_of_the_second_and_never_a_members(
+    client, moderator_client, expert, moderator
+):
+    page = a_published_training(expert, moderator)
+    url = f"/programme/{page.slug}"
+    before = int(time.time())
+    response = client.get(url)
+    stamp = response.headers["X-Accel-Expires"]
+    assert stamp.startswith("@") and before <= int(stamp[1:]) <= int(time.time())
+    revalidated = client.get(url, headers={"If-None-Match": response.headers["ETag"]})
+    assert revalidated.status_code == 304 and revalidated.headers["X-Accel-Expires"].startswith("@")
+    assert "X-Accel-Expires" not in moderator_client.get(url).headers
+    assert "X-Accel-Expires" not in client.get("/login").headers
+
+
 def test_revalidation_answers_304_by_etag_and_by_date(client, expert, moderator):
     page = a_published_training(expert, moderator)
     url = f"/programme/{page.slug}"
