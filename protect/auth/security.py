@@ -303,7 +303,9 @@ def confirm_totp(user: User, code: str) -> list[str]:
     step = _matching_step(row.secret, code)
     if step is None or not _use_step(user.id, step):
         raise RuleViolation(
-            gettext("This code is not right. Check the time on your phone and type the newest code."), field="code"
+            gettext("This code is not right. Check the time on your phone and type the newest code."),
+            field="code",
+            status=422,
         )
     row.confirmed_at = utcnow()
     _refresh_second_factor(user)
@@ -499,7 +501,8 @@ def register_passkey(user: User, credential: str, challenge: str | None, name: s
     return passkey
 
 
-def remove_passkey(user: User, passkey_id: int) -> Passkey:
+def remove_passkey(user: User, passkey_id: int) -> str:
+    """Remove one of the member's passkeys; returns its name."""
     passkey = db.session.execute(
         select(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id)
     ).scalar_one_or_none()
@@ -518,9 +521,10 @@ def remove_passkey(user: User, passkey_id: int) -> Passkey:
         params={"name": passkey.name},
         audience="admin",
     )
-    send_notice(user, "passkey_removed", name=passkey.name)
+    name = passkey.name
+    send_notice(user, "passkey_removed", name=name)
     db.session.commit()
-    return passkey
+    return name
 
 
 def authentication_options(user: User | None) -> tuple[str, str]:

@@ -399,6 +399,6 @@ def passkey_add():
 @bp.post("/profile/security/passkeys/<int:passkey_id>/remove")
 @recent_sign_in_required
 def passkey_remove(passkey_id: int):
-    passkey = security.remove_passkey(current_user._get_current_object(), passkey_id)  # type: ignore[attr-defined]
-    flash(gettext("The passkey “%(name)s” is removed.", name=passkey.name), "success")
+    name = security.remove_passkey(current_user._get_current_object(), passkey_id)  # type: ignore[attr-defined]
+    flash(gettext("The passkey “%(name)s” is removed.", name=name), "success")
     return redirect_or_hx(url_for("auth.security_page"))

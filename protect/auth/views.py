@@ -204,6 +204,8 @@ def login():
             session.clear()
             session[PENDING] = {"user": user.id, "at": time.time(), "next": target}
             return redirect(url_for("auth.second_factor"), 303)
+        if security.must_set_up_second_factor(user):
+            target = url_for("auth.security_page")  # the only page open to them until they have one
         services.record_login(user, *_client())
         _start_signed_in(user)
         return redirect(target, 303)
