@@ -68,8 +68,8 @@ class Defaults:
     PASSWORD_RESET_HOURS = 24  # a link an administrator makes (for a member without mail)
     FORGOT_PASSWORD_MINUTES = 60  # a link a member asks for by e-mail ("Forgot your password?")
     # "Forgot your password?": requests per account (whatever the address) and per address (all accounts).
-    FORGOT_PASSWORD_LIMIT = "3 per hour"
-    FORGOT_PASSWORD_ADDRESS_LIMIT = "20 per hour"
+    FORGOT_PASSWORD_LIMIT = "3 per hour"  # noqa: S105 - a rate limit, not a password
+    FORGOT_PASSWORD_ADDRESS_LIMIT = "20 per hour"  # noqa: S105 - a rate limit
     # Wrong second-factor codes per account in sign-in (the address's limit is LOGIN_ADDRESS_LIMIT).
     SECOND_FACTOR_LIMIT = "5 per 5 minutes"
     PENDING_SIGN_IN_MINUTES = 5  # between the password and the second factor

@@ -24,7 +24,7 @@ def policy_on(app, monkeypatch):
 
 def example_url(rule: Rule) -> str:
     values = {}
-    for name, converter in rule._converters.items():  # noqa: SLF001 - only to fill in example values
+    for name, converter in rule._converters.items():
         values[name] = 1 if re.fullmatch(converter.regex, "1") and not re.fullmatch(converter.regex, "x") else "x"
     return rule.build(values, append_unknown=False)[1]
 

@@ -3,7 +3,8 @@
 (() => {
   "use strict";
 
-  const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+  // The token the box carries (a visitor's page has no csrf-token meta), else the page's.
+  let csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
   const toBytes = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
   const toText = (buffer) =>
     btoa(String.fromCharCode(...new Uint8Array(buffer))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -62,6 +63,7 @@
   // Adding a passkey on the security page.
   document.querySelectorAll("[data-passkey-add]").forEach((form) => {
     if (!supported()) return;
+    if (form.dataset.csrf) csrf = () => form.dataset.csrf;
     const button = form.querySelector("[data-passkey-button]");
     const errorBox = form.querySelector("[data-passkey-error]");
     form.querySelector("[data-passkey-unsupported]")?.setAttribute("hidden", "");
@@ -86,6 +88,7 @@
   // Signing in with a passkey (alone on the sign-in page, or as the second step).
   document.querySelectorAll("[data-passkey-sign-in]").forEach((box) => {
     if (!supported()) return;
+    if (box.dataset.csrf) csrf = () => box.dataset.csrf;
     box.hidden = false;
     const errorBox = box.querySelector("[data-passkey-error]");
     box.querySelector("button").addEventListener("click", async () => {
