@@ -22,10 +22,11 @@ from urllib.parse import urlsplit
 
 import pyotp
 import segno
-from flask import current_app, render_template, request
+from flask import current_app, g, has_request_context, render_template, request
 from flask_babel import force_locale, gettext
 from sqlalchemy import delete, func, select, update
 from webauthn import (
+    base64url_to_bytes,
     generate_authentication_options,
     generate_registration_options,
     options_to_json,
@@ -50,12 +51,12 @@ from protect.auth.models import (
     UserSession,
     hash_token,
 )
-from protect.core import audit, changes
+from protect.core import audit
+from protect.core import mail as core_mail
 from protect.core.audit import AuditEvent
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation
 from protect.core.i18n import N_, babel_locale, language_code
-from protect.core.lru import app_cache
 from protect.core.mail import mail_configured
 from protect.extensions import db
 
@@ -88,18 +89,23 @@ SECURITY_ACTIONS = (
 # The policy -------------------------------------------------------------------------------------------------
 
 
+# The administrators' choice, read with the signed-in member in the request's one statement (auth.views.load_user).
+POLICY_VALUE = (
+    select(SiteSetting.value).where(SiteSetting.key == POLICY_KEY).scalar_subquery().label("second_factor_policy")
+)
+
+
+def remember_policy(value: Any) -> None:
+    g.protect_second_factor_policy = (value,)
+
+
 def second_factor_required() -> bool:
     """Whether moderators and administrators must have a second factor: the administrators' choice, or the
-    configuration's default (REQUIRE_SECOND_FACTOR) until they made one. Read once per change of the "auth"
-    area (its change token, read with the member at the start of the request), not once per request."""
-    token = changes.current().get(changes.area_of(SiteSetting.__table__))
-    if token is None:
-        return _read_policy()
-    return app_cache("auth.policy", 2).get_or_compute(token, _read_policy)
-
-
-def _read_policy() -> bool:
-    value = db.session.execute(select(SiteSetting.value).where(SiteSetting.key == POLICY_KEY)).scalar_one_or_none()
+    configuration's default (REQUIRE_SECOND_FACTOR) until they made one."""
+    if has_request_context() and "protect_second_factor_policy" in g:
+        (value,) = g.protect_second_factor_policy
+    else:
+        value = db.session.execute(select(POLICY_VALUE)).scalar_one_or_none()
     return bool(current_app.config["REQUIRE_SECOND_FACTOR"] if value is None else value)
 
 
@@ -200,12 +206,10 @@ def render_mail(template: str, language: str, **context: Any) -> tuple[str, str,
 def queue_mail(template: str, *, to_address: str, user_id: int | None, language: str, **context: Any) -> None:
     """An account mail in the outbox, in the current transaction (notifications.mailer delivers it). Without a
     mail server nothing is queued: nothing would ever send it (the administrators' pages show links instead)."""
-    from protect.notifications.mailer import queue_account_mail  # notifications imports auth's models
-
     if not mail_configured():
         return
     subject, text, html = render_mail(template, language, **context)
-    queue_account_mail(
+    core_mail.queue_mail(  # the notifications feature's outbox (it registers it: core.mail)
         to_address=to_address,
         user_id=user_id,
         language=language,
@@ -439,8 +443,6 @@ def registration_options(user: User) -> tuple[str, str]:
 
 
 def _from_base64url(value: str) -> bytes:
-    from webauthn import base64url_to_bytes
-
     return base64url_to_bytes(value)
 
 

@@ -47,7 +47,8 @@ from protect.extensions import db, limiter, login_manager
 bp = Blueprint("auth", __name__)
 
 
-# The signed-in member, their session and the change tokens (core.pagecache), in one statement per request.
+# The signed-in member, their session, the change tokens (core.pagecache) and the second-factor policy
+# (auth.security), in one statement per request.
 _SESSION_ROW = (
     select(
         User,
@@ -56,6 +57,7 @@ _SESSION_ROW = (
         UserSession.last_seen_at,
         UserSession.ended_at,
         changes.ALL_STAMPS_TEXT,
+        security.POLICY_VALUE,
     )
     .join(UserSession, UserSession.user_id == User.id)
     .where(UserSession.token_hash == bindparam("token_hash"))
@@ -71,12 +73,13 @@ def load_user(session_token: str) -> User | None:
     found = db.session.execute(_SESSION_ROW, {"token_hash": hash_token(session_token)}).first()
     if found is None:
         return None
-    user, session_id, created_at, last_seen_at, ended_at, stamps = found
+    user, session_id, created_at, last_seen_at, ended_at, stamps, policy = found
     now = utcnow()
     idle_since, started_since = services.session_limits(now)
     if ended_at is not None or not user.active or last_seen_at <= idle_since or created_at <= started_since:
         return None
     changes.remember(stamps)  # the change tokens, read in the same statement (core.pagecache)
+    security.remember_policy(policy)
     user.session_token, user.session_id = session_token, session_id
     if (now - last_seen_at).total_seconds() >= current_app.config["SESSION_TOUCH_SECONDS"]:
         _touch(session_id, now)
