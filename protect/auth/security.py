@@ -34,7 +34,7 @@ from webauthn import (
     verify_registration_response,
 )
 from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidJSONStructure, InvalidRegistrationResponse
+from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
     AuthenticatorSelectionCriteria,
     PublicKeyCredentialDescriptor,
@@ -469,7 +469,7 @@ def register_passkey(user: User, credential: str, challenge: str | None, name: s
             expected_rp_id=rp_id,
             expected_origin=origin,
         )
-    except (InvalidRegistrationResponse, InvalidJSONStructure, ValueError, KeyError, TypeError) as error:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:  # every refusal the library has
         current_app.logger.info("Passkey registration refused for member %s: %s", user.id, error)
         raise RuleViolation(gettext("The passkey could not be added. Try again."), status=400) from error
     credential_id = bytes_to_base64url(verified.credential_id)
@@ -566,7 +566,7 @@ def authenticate_passkey(credential: str, challenge: str | None, user: User | No
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=user is None,
         )
-    except (InvalidAuthenticationResponse, InvalidJSONStructure, ValueError, KeyError, TypeError) as error:
+    except (WebAuthnException, ValueError, KeyError, TypeError) as error:  # every refusal the library has
         current_app.logger.info("Passkey sign-in refused for passkey %s: %s", passkey.id, error)
         raise refused from error
     owner = db.session.get(User, passkey.user_id)

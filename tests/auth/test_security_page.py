@@ -94,16 +94,30 @@ def test_passkey_options_name_this_site_and_exclude_the_members_passkeys(expert_
     assert options["authenticatorSelection"]["residentKey"] == "required"
 
 
-def test_a_garbled_passkey_answer_is_refused_with_a_message(expert_client, client):
+def test_a_garbled_passkey_answer_is_refused_with_a_message(expert_client, expert, client):
     expert_client.post("/profile/security/passkeys/options", json={})
     bad = expert_client.post("/profile/security/passkeys", json={"credential": {"id": "x", "response": {}}})
     assert bad.status_code == 400 and "could not be added" in bad.json["error"]
     assert expert_client.post("/profile/security/passkeys", json=["nonsense"]).status_code == 400
+    assert db.session.execute(db.select(db.func.count()).select_from(Passkey)).scalar_one() == 0
+    # Signing in: without asking for options first (no challenge), unreadable, unknown, or a forged answer.
+    assert client.post("/login/passkey", json={"id": "AAAA"}).status_code == 400
+    client.post("/login/passkey/options")
     assert client.post("/login/passkey", data="not json").status_code == 400
     client.post("/login/passkey/options")
-    unknown = client.post("/login/passkey", json={"id": "unknown", "response": {}})
-    assert unknown.status_code == 401
-    assert db.session.execute(db.select(db.func.count()).select_from(Passkey)).scalar_one() == 0
+    assert client.post("/login/passkey", json={"id": "unknown", "response": {}}).status_code == 401
+    db.session.add(Passkey(user_id=expert.id, credential_id="AAAA", public_key=b"k", sign_count=0, name="Laptop"))
+    db.session.commit()
+    client.post("/login/passkey/options")
+    forged = {
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "response": {"clientDataJSON": "e30", "authenticatorData": "AAAA", "signature": "AAAA"},
+    }
+    response = client.post("/login/passkey", json=forged)
+    assert response.status_code == 401 and "not accepted" in response.json["error"]
+    assert client.get("/profile").status_code == 302
 
 
 def test_a_member_removes_their_passkey_but_not_anothers(expert_client, expert, moderator, smtp):
@@ -134,3 +148,18 @@ def test_the_security_pages_are_for_signed_in_members(client):
     ]:
         response = client.open(url, method=method.upper())
         assert response.status_code in (302, 401), url
+
+
+def test_as_the_second_factor_only_the_members_own_passkey_counts(app, expert, moderator):
+    from tests.auth.conftest import turn_on_totp
+
+    turn_on_totp(moderator)
+    db.session.add(Passkey(user_id=expert.id, credential_id="EXPERTS", public_key=b"k", sign_count=0, name="Key"))
+    db.session.commit()
+    client = app.test_client()
+    assert sign_in_with_password(client, moderator).headers["Location"] == "/login/verify"
+    options = client.post("/login/passkey/options").json
+    assert options["allowCredentials"] == [] and options["userVerification"] == "preferred"  # none of their own
+    refused = client.post("/login/passkey", json={"id": "EXPERTS", "response": {}})
+    assert refused.status_code == 401
+    assert client.get("/profile").status_code == 302
