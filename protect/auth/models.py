@@ -31,6 +31,7 @@ SESSION_END_REASONS = {
     "password_reset": "password reset",
     "deactivated": "account deactivated",
     "replaced": "signed in again in the same browser",
+    "second_factors_removed": "second factors removed by an administrator",
 }
 
 

@@ -83,6 +83,7 @@ SECURITY_ACTIONS = (
     "user.passkey_added",
     "user.passkey_removed",
     "user.second_factor_refused",
+    "user.second_factors_removed",
 )
 
 
@@ -186,6 +187,9 @@ NOTICES = {
     "recovery_codes_made": N_("New recovery codes were made for your account; the old ones no longer work."),
     "passkey_added": N_("A passkey named “%(name)s” was added to your account."),
     "passkey_removed": N_("The passkey named “%(name)s” was removed from your account."),
+    "second_factors_removed": N_(
+        "An administrator removed the second factors of your account (authenticator app, passkeys, recovery codes)."
+    ),
 }
 
 
@@ -575,6 +579,35 @@ def authenticate_passkey(credential: str, challenge: str | None, user: User | No
     passkey.sign_count = verified.new_sign_count
     passkey.last_used_at = utcnow()
     return owner
+
+
+def remove_second_factors(actor: User, user: User) -> None:
+    """An administrator removes a member's app, passkeys and recovery codes (they lost them all): the member
+    signs in with the password again and, if the policy holds them, sets up a new factor at once. Their
+    sessions end, so that whoever holds a lost device's session loses it too."""
+    _end_sessions(user)
+    db.session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
+    db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+    user.second_factor = False
+    audit.record(
+        actor,
+        "user.second_factors_removed",
+        user,
+        summary=N_("removed the second factors of %(name)s"),
+        params={"name": user.display_name},
+        audience="admin",
+    )
+    send_notice(user, "second_factors_removed")
+    db.session.commit()
+
+
+def _end_sessions(user: User) -> None:
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=utcnow(), ended_reason="second_factors_removed")
+    )
 
 
 # The security page --------------------------------------------------------------------------------------------

@@ -609,6 +609,24 @@ def revoke_invitation(invitation_id: int):
     return redirect(url_for("auth.users"), 303)
 
 
+@bp.post("/admin/users/<int:user_id>/second-factors/remove")
+@role_required("admin")
+def remove_second_factors(user_id: int):
+    user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
+    if not user.second_factor:
+        return error_response(409, gettext("%(name)s has no second factor.", name=user.display_name))
+    security.remove_second_factors(current_user, user)
+    flash(
+        gettext(
+            "The second factors of %(name)s are removed and their sessions ended. They sign in with their password "
+            "and set up a new one.",
+            name=user.display_name,
+        ),
+        "success",
+    )
+    return redirect(url_for("auth.users"), 303)
+
+
 @bp.post("/admin/second-factor-policy")
 @role_required("admin")
 def second_factor_policy():

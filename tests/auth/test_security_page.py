@@ -163,3 +163,23 @@ def test_as_the_second_factor_only_the_members_own_passkey_counts(app, expert, m
     refused = client.post("/login/passkey", json={"id": "EXPERTS", "response": {}})
     assert refused.status_code == 401
     assert client.get("/profile").status_code == 302
+
+
+def test_an_administrator_removes_a_members_lost_second_factors(admin_client, expert, client_for, smtp):
+    from tests.auth.conftest import turn_on_totp
+
+    turn_on_totp(expert)
+    db.session.add(Passkey(user_id=expert.id, credential_id="LOST", public_key=b"k", sign_count=0, name="Lost key"))
+    db.session.commit()
+    expert_client = client_for(expert)
+    assert "Remove second factors" in admin_client.get("/admin/users").text
+    assert expert_client.post(f"/admin/users/{expert.id}/second-factors/remove").status_code == 403
+    assert admin_client.post(f"/admin/users/{expert.id}/second-factors/remove").status_code == 303
+    db.session.refresh(expert)
+    assert not expert.second_factor
+    assert db.session.execute(db.select(db.func.count()).select_from(Passkey)).scalar_one() == 0
+    assert expert_client.get("/profile").status_code == 302  # their sessions ended
+    assert sign_in_with_password(expert_client.application.test_client(), expert).headers["Location"] == "/dashboard"
+    assert admin_client.post(f"/admin/users/{expert.id}/second-factors/remove").status_code == 409
+    mailer.tick()
+    assert "An administrator removed the second factors" in smtp.to(expert.email)[-1].text
