@@ -581,7 +581,7 @@ def _invitation_link(invitation: Invitation, token: str):
         kind="invitation",
         email=invitation.email,
         link=services.external_url("auth.accept_invitation", token=token),
-        mailed=invitation.sent_at is not None,
+        mailed=mail_configured(),  # then the mail is in the outbox (auth.services._mail_invitation)
         invitation=invitation,
     )
 
