@@ -68,11 +68,15 @@ run: $(VENV)/.runtime translations
 	@if [ -z "$${PROTECT_MAIL_SERVER:-}" ]; then \
 	  echo "No PROTECT_MAIL_SERVER: the e-mails stay in the outbox, for moderators to read at"; \
 	  echo "http://$(HOST):$(PORT)/notifications/outbox (README, \"Notifications and mail\")."; echo ""; fi
+	@echo "The demo does not require moderators and administrators to set up a second factor (production does:"
+	@echo "PROTECT_REQUIRE_SECOND_FACTOR=1 make run shows the policy; README, \"Signing in safely\")."
+	@echo ""
 	@# One worker by default: the sign-in rate limit then counts exactly without Redis (see README).
 	@# The mail sender runs beside the server (it composes the e-mails, and sends them when PROTECT_MAIL_SERVER is
 	@# set) and is stopped with it: Ctrl+C, the server failing to start, or the shell ending.
 	$(FLASK) mail-worker --interval 10 & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	PROTECT_REQUIRE_SECOND_FACTOR=$${PROTECT_REQUIRE_SECOND_FACTOR:-0} \
 	PROTECT_WORKERS=$${PROTECT_WORKERS:-1} $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) wsgi:app
 
 ## make test: set up, lint, then the whole suite (on PostgreSQL too when PROTECT_TEST_DATABASE_URL is set).

@@ -29,6 +29,10 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "REGISTRATION_RETENTION_DAYS": ("PROTECT_REGISTRATION_RETENTION_DAYS", int),
     "LOGIN_LIMIT": ("PROTECT_LOGIN_LIMIT", str),
     "LOGIN_ADDRESS_LIMIT": ("PROTECT_LOGIN_ADDRESS_LIMIT", str),
+    "SECOND_FACTOR_LIMIT": ("PROTECT_SECOND_FACTOR_LIMIT", str),
+    "FORGOT_PASSWORD_LIMIT": ("PROTECT_FORGOT_PASSWORD_LIMIT", str),
+    "FORGOT_PASSWORD_ADDRESS_LIMIT": ("PROTECT_FORGOT_PASSWORD_ADDRESS_LIMIT", str),
+    "REQUIRE_SECOND_FACTOR": ("PROTECT_REQUIRE_SECOND_FACTOR", bool),
     "SESSION_IDLE_DAYS": ("PROTECT_SESSION_IDLE_DAYS", float),
     "SESSION_MAX_DAYS": ("PROTECT_SESSION_MAX_DAYS", float),
     "PROGRAMME_REGISTRATION_LIMIT": ("PROTECT_REGISTRATION_LIMIT", str),
@@ -61,7 +65,19 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     PASSWORD_MIN_LENGTH = 10
     INVITATION_DAYS = 7
-    PASSWORD_RESET_HOURS = 24
+    PASSWORD_RESET_HOURS = 24  # a link an administrator makes (for a member without mail)
+    FORGOT_PASSWORD_MINUTES = 60  # a link a member asks for by e-mail ("Forgot your password?")
+    # "Forgot your password?": requests per account (whatever the address) and per address (all accounts).
+    FORGOT_PASSWORD_LIMIT = "3 per hour"  # noqa: S105 - a rate limit, not a password
+    FORGOT_PASSWORD_ADDRESS_LIMIT = "20 per hour"  # noqa: S105 - a rate limit
+    # Wrong second-factor codes per account in sign-in (the address's limit is LOGIN_ADDRESS_LIMIT).
+    SECOND_FACTOR_LIMIT = "5 per 5 minutes"
+    PENDING_SIGN_IN_MINUTES = 5  # between the password and the second factor
+    REAUTH_MINUTES = 10  # changing the e-mail address, the password or a second factor needs a proof this recent
+    # Moderators and administrators need a second factor (TOTP or passkey) unless an administrator turned the
+    # policy off on the People page; this is its value until they touch it.
+    REQUIRE_SECOND_FACTOR = True
+    WEBAUTHN_RP_NAME = "PROTECT Workspace"
     MAIL_SERVER = ""
     MAIL_PORT = 587
     MAIL_USERNAME = ""

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import get_locale
-
 from protect.extensions import db
+from protect.notifications import mailer
 from tests.factories import make_user
+from tests.notifications.conftest import smtp  # noqa: F401
 
 GERMAN = {"Accept-Language": "de"}
 
@@ -124,34 +124,28 @@ def test_countries_are_named_in_the_readers_language(expert_client):
     assert ">Denmark<" not in german
 
 
-def test_a_reset_link_is_mailed_in_the_members_language(admin, admin_client, monkeypatch):
+def test_a_reset_link_is_mailed_in_the_members_language(admin, admin_client, smtp):  # noqa: F811
     member = make_user(email="mart@example.ee", display_name="Mart")
     member.language = "et"
     db.session.commit()
-    sent = []
-    monkeypatch.setattr(
-        "protect.auth.views.send_mail", lambda to, subject, body: sent.append((to, str(get_locale()), body)) or True
-    )
     response = admin_client.post(f"/admin/users/{member.id}/reset-link", headers=GERMAN)
     assert response.status_code == 200
     assert html_lang(response) == "de"  # the administrator's page in the administrator's language
-    [(to, locale, body)] = sent
-    assert (to, locale) == ("mart@example.ee", "et")
-    assert "/reset/" in body
+    mailer.tick()
+    mail = smtp.one_to("mart@example.ee")
+    assert mail.header("Content-Language") == "et"
+    assert "/reset/" in mail.text
 
 
-def test_an_invitation_is_mailed_in_the_inviting_members_language(admin, admin_client, monkeypatch):
+def test_an_invitation_is_mailed_in_the_inviting_members_language(admin, admin_client, smtp):  # noqa: F811
     admin.language = "ru"
     db.session.commit()
-    sent = []
-    monkeypatch.setattr(
-        "protect.auth.views.send_mail", lambda to, subject, body: sent.append((to, str(get_locale()))) or True
-    )
     response = admin_client.post(
         "/admin/invitations/new",
-        data={"email": "new@example.lt", "role": "expert", "country": "LT", "sector": "ngo"},
+        data={"email": "new@example.lt", "name": "Rūta", "role": "expert", "country": "LT", "sector": "ngo"},
         query_string={"lang": "de"},
     )
     assert response.status_code == 200
     assert html_lang(response) == "de"  # this page in German, the e-mail in the inviting member's Russian
-    assert sent == [("new@example.lt", "ru")]
+    mailer.tick()
+    assert smtp.one_to("new@example.lt").header("Content-Language") == "ru"

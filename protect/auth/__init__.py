@@ -8,7 +8,7 @@ from protect.core.registry import NavItem, Seeder, add_nav, add_seeder
 def init_app(app: Flask) -> None:
     # Imported here, not at the top: importing any module of the feature (its models, say) runs this file
     # first, and the views import much of the app. Every feature's init_app does the same.
-    from protect.auth import cli, views
+    from protect.auth import cli, security_views, views  # noqa: F401 - security_views adds its routes to views.bp
     from protect.auth.demo import seed_people
 
     app.register_blueprint(views.bp)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
@@ -28,8 +28,70 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        lazy_gettext("Email"), validators=[DataRequired(lazy_gettext("Enter your email address.")), Length(max=254)]
+    )
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        lazy_gettext("Code"),
+        validators=[DataRequired(lazy_gettext("Enter the code.")), Length(max=40)],
+        description=lazy_gettext("The 6-digit code your authenticator app shows now, or one of your recovery codes."),
+    )
+
+
+class TotpConfirmForm(FlaskForm):
+    code = StringField(
+        lazy_gettext("Code from the app"),
+        validators=[DataRequired(lazy_gettext("Enter the code the app shows.")), Length(max=40)],
+        description=lazy_gettext("6 digits; a new one every 30 seconds."),
+    )
+
+
+class PasswordCheckForm(FlaskForm):
+    """The password asked again before a change to how the member signs in."""
+
+    password = PasswordField(
+        lazy_gettext("Your password"),
+        validators=[DataRequired(lazy_gettext("Enter your password.")), Length(max=200)],
+    )
+    next = HiddenField()
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(lazy_gettext("New e-mail address"), validators=EMAIL)
+    password = PasswordField(
+        lazy_gettext("Your password"),
+        validators=[DataRequired(lazy_gettext("Enter your password.")), Length(max=200)],
+    )
+
+
+class PasskeyForm(FlaskForm):
+    name = StringField(
+        lazy_gettext("Name of the passkey"),
+        validators=[Optional(), Length(max=80)],
+        description=lazy_gettext("So that you know it again in the list, e.g. “work laptop” or “phone”."),
+    )
+
+
+class PolicyForm(FlaskForm):
+    required = BooleanField(lazy_gettext("Moderators and administrators must use a second factor"))
+
+
 class InviteForm(FlaskForm):
     email = EmailField(lazy_gettext("Email"), validators=EMAIL)
+    name = StringField(
+        lazy_gettext("Name"),
+        validators=[DataRequired(lazy_gettext("Enter the person's name.")), Length(max=120)],
+        description=lazy_gettext("Used to greet them in the mail; they choose how others see their name."),
+    )
+    message = TextAreaField(
+        lazy_gettext("Personal message"),
+        validators=[Optional(), Length(max=2000)],
+        description=lazy_gettext("Optional. It goes into the invitation mail as you write it."),
+    )
     role = SelectField(lazy_gettext("Role"), choices=choices(ROLE_CHOICES), default="expert")
     country = SelectField(lazy_gettext("Country"), choices=choices(COUNTRY_CHOICES))
     sector = SelectField(lazy_gettext("Sector"), choices=choices(SECTOR_CHOICES))

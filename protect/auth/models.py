@@ -8,7 +8,8 @@ from datetime import datetime
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,6 +31,7 @@ SESSION_END_REASONS = {
     "password_reset": "password reset",
     "deactivated": "account deactivated",
     "replaced": "signed in again in the same browser",
+    "second_factors_removed": "second factors removed by an administrator",
 }
 
 
@@ -54,6 +56,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(info={"quiet_change": True})  # on no cached page
+    # A confirmed TOTP app or at least one passkey (kept by auth.security so that the sign-in policy needs no
+    # query of its own on every request: this row is read with the session already).
+    second_factor: Mapped[bool] = mapped_column(default=False, server_default=sql_text("false"))
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
@@ -118,6 +123,9 @@ class UserSession(db.Model):
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     ended_at: Mapped[datetime | None]
     ended_reason: Mapped[str | None] = mapped_column(String(32))
+    # When the member last proved who they are in this session (sign-in, or the password asked again): changing
+    # the e-mail address, the password or the second factors needs it within REAUTH_MINUTES.
+    authenticated_at: Mapped[datetime | None]
 
     @property
     def browser(self) -> str:
@@ -175,6 +183,13 @@ class Invitation(db.Model):
     used_at: Mapped[datetime | None]
     used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[datetime | None]
+    # Whom it is for and what the administrator wrote to them (both go into the mail), when the mail with the
+    # current link was sent (a resend replaces the link: only the newest works) and when a link was first opened.
+    name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    sent_at: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
 
     invited_by = relationship("User", foreign_keys=[invited_by_id], lazy="joined")
 
@@ -203,6 +218,63 @@ class PasswordReset(db.Model):
     user = relationship("User", foreign_keys=[user_id], lazy="joined")
 
 
+class TotpCredential(db.Model):
+    """A member's authenticator app (RFC 6238: 30-second steps, 6 digits). ``confirmed_at`` is None until the
+    member typed one code from it; ``last_step`` is the newest step used, so that a code works once."""
+
+    __tablename__ = "totp_credential"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    # The shared secret must be read back to check a code, so it cannot be a hash (like the password hashes,
+    # it is only as safe as the database; it is never shown again after the set-up or written to the log).
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class RecoveryCode(db.Model):
+    """One of the member's single-use recovery codes, stored as a hash."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential of a member: its id and public key (nothing secret), named by the member."""
+
+    __tablename__ = "passkey"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(700), unique=True)  # base64url, as browsers send it
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    transports: Mapped[list[str] | None] = mapped_column(JSON)
+    name: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+
+class SiteSetting(db.Model):
+    """A setting administrators change in the app (``auth.security.policy``); a key without a row has its
+    default from the configuration."""
+
+    __tablename__ = "site_setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[object] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
 # The change areas of these tables (core.changes): a commit that writes one renews its area's token.
-area("auth", User, Invitation, PasswordReset)
+area("auth", User, Invitation, PasswordReset, SiteSetting)
+# A member's second factors are on no cached page (the security page reads them afresh).
+area(None, TotpCredential, RecoveryCode, Passkey)
 area("sessions", UserSession, apart=True)

@@ -6,18 +6,29 @@ import secrets
 from datetime import timedelta
 from typing import NamedTuple
 
-from flask import current_app, url_for
+from flask import current_app, has_request_context, url_for
 from flask_babel import gettext, ngettext
 from sqlalchemy import delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from protect.auth.models import Invitation, PasswordReset, User, UserSession, hash_token, new_session_token
+from protect.auth import security
+from protect.auth.models import (
+    Invitation,
+    PasswordReset,
+    User,
+    UserSession,
+    describe_browser,
+    hash_token,
+    new_session_token,
+)
 from protect.core import audit, changes
 from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation
 from protect.core.i18n import N_
 from protect.core.lru import app_cache
+from protect.core.mail import mail_configured
 from protect.core.permissions import ROLES
+from protect.core.urls import path_for
 from protect.extensions import db
 
 COMMON_PASSWORDS = frozenset(
@@ -95,12 +106,36 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.check_password(password) else None
 
 
-def record_login(user: User, ip_address: str = "", user_agent: str = "") -> str:
+SIGNED_IN_WITH = {
+    "password": N_("signed in"),
+    "totp": N_("signed in with a password and an authenticator code"),
+    "recovery": N_("signed in with a password and a recovery code"),
+    "passkey": N_("signed in with a passkey"),
+    "password+passkey": N_("signed in with a password and a passkey"),
+}
+
+
+def record_login(user: User, ip_address: str = "", user_agent: str = "", method: str = "password") -> str:
     """Sign ``user`` in: a new session (a new random token, so a token planted before the sign-in is worth
-    nothing) and the audit record. Returns the session's plain token for the cookie."""
+    nothing) and the audit record; a browser the member never signed in with before is noted on their security
+    page. Returns the session's plain token for the cookie."""
     user.last_login_at = utcnow()
+    agent = (user_agent or "")[:300]
+    known = db.session.execute(
+        select(UserSession.id).where(UserSession.user_id == user.id, UserSession.user_agent == agent).limit(1)
+    ).first()
     token = start_session(user, ip_address, user_agent)
-    audit.record(user, "user.signed_in", user, summary=N_("signed in"), audience="admin")
+    audit.record(user, "user.signed_in", user, summary=SIGNED_IN_WITH[method], audience="admin")
+    if known is None:
+        audit.record(
+            user,
+            "user.signed_in_new_browser",
+            user,
+            summary=N_("signed in from a new browser (%(browser)s)"),
+            params={"browser": describe_browser(agent)},
+            details={"ip_address": (ip_address or "")[:45]},
+            audience="admin",
+        )
     db.session.commit()
     return token
 
@@ -120,6 +155,7 @@ def start_session(user: User, ip_address: str = "", user_agent: str = "") -> str
         last_seen_at=now,
         ip_address=(ip_address or "")[:45],
         user_agent=(user_agent or "")[:300],
+        authenticated_at=now,
     )
     db.session.add(row)
     db.session.flush()
@@ -254,17 +290,31 @@ def create_user(
 
 
 def external_url(endpoint: str, **values: str) -> str:
+    """A link for a mail or to copy: on PROTECT_BASE_URL, else on the address the request came in on."""
     base = current_app.config.get("BASE_URL")
     if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+        return base.rstrip("/") + path_for(endpoint, **values)
+    if has_request_context():
+        return url_for(endpoint, _external=True, **values)
+    return "http://127.0.0.1:5000" + path_for(endpoint, **values)  # the command line without a BASE_URL
 
 
 # Invitations ------------------------------------------------------------------------------------------------
 
 
-def create_invitation(actor: User, email: str, role: str, country: str, sector: str) -> tuple[Invitation, str]:
-    """A single-use invitation; returns it with the plain token (only its hash is stored)."""
+def create_invitation(
+    actor: User,
+    email: str,
+    role: str,
+    country: str,
+    sector: str,
+    *,
+    name: str = "",
+    message: str = "",
+    language: str = "en",
+) -> tuple[Invitation, str]:
+    """A single-use invitation, and its mail in the outbox (in ``language``, with the administrator's ``message``)
+    when a mail server is set; returns it with the plain token (only its hash is stored)."""
     email = normalise_email(email)
     if db.session.execute(select(User.id).where(User.email == email)).first():
         raise RuleViolation(gettext("This person already has an account."), field="email", status=409)
@@ -282,6 +332,9 @@ def create_invitation(actor: User, email: str, role: str, country: str, sector: 
         role=role,
         country=country,
         sector=sector,
+        name=name.strip(),
+        message=message.strip(),
+        language=security.mail_language(language),
         invited_by_id=actor.id,
         created_at=now,
         expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
@@ -293,11 +346,75 @@ def create_invitation(actor: User, email: str, role: str, country: str, sector: 
         invitation,
         summary=INVITED_AS[role],
         params={"email": email},
-        details={"email": email, "role": role, "country": country, "sector": sector},
+        details={"email": email, "role": role, "country": country, "sector": sector, "name": invitation.name},
         audience="admin",
     )
+    _mail_invitation(actor, invitation, token)
     db.session.commit()
     return invitation, token
+
+
+def _mail_invitation(actor: User, invitation: Invitation, token: str) -> None:
+    if not mail_configured():
+        return
+    invitation.sent_at = utcnow()  # queued now; the outbox sends it within the minute
+    security.queue_mail(
+        "invitation",
+        to_address=invitation.email,
+        user_id=None,
+        language=invitation.language,
+        invitation=invitation,
+        inviter=actor.display_name,
+        link=external_url("auth.accept_invitation", token=token),
+        days=current_app.config["INVITATION_DAYS"],
+    )
+
+
+def resend_invitation(actor: User, invitation: Invitation) -> str:
+    """A new link for a pending (or expired, never used) invitation, mailed again; the old link stops working
+    at once (its hash is replaced). Returns the new plain token."""
+    if invitation.used_at or invitation.revoked_at:
+        raise RuleViolation(gettext("Only a pending invitation can be sent again."), status=409)
+    now = utcnow()
+    token = secrets.token_urlsafe(32)
+    claimed = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(
+            token_hash=hash_token(token),
+            expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]),
+            opened_at=None,
+        )
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise RuleViolation(gettext("Only a pending invitation can be sent again."), status=409)
+    db.session.refresh(invitation)
+    audit.record(
+        actor,
+        "invitation.resent",
+        invitation,
+        summary=N_("sent the invitation of %(email)s again"),
+        params={"email": invitation.email},
+        audience="admin",
+    )
+    _mail_invitation(actor, invitation, token)
+    db.session.commit()
+    return token
+
+
+def mark_invitation_opened(invitation: Invitation) -> None:
+    """The invited person opened the link (the People page says so). Once; in its own short write."""
+    if invitation.opened_at is not None:
+        return
+    db.session.commit()
+    with writing():
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.opened_at.is_(None))
+            .values(opened_at=utcnow())
+        )
+        db.session.commit()
 
 
 def invitation_for(token: str) -> Invitation:
@@ -377,7 +494,7 @@ def revoke_invitation(actor: User, invitation: Invitation) -> None:
 # Password resets --------------------------------------------------------------------------------------------
 
 
-def create_password_reset(actor: User, user: User) -> str:
+def _new_reset(user: User, actor: User | None, lifetime: timedelta) -> str:
     now = utcnow()
     db.session.execute(
         update(PasswordReset)
@@ -389,11 +506,18 @@ def create_password_reset(actor: User, user: User) -> str:
         PasswordReset(
             token_hash=hash_token(token),
             user_id=user.id,
-            created_by_id=actor.id,
+            created_by_id=actor.id if actor else None,
             created_at=now,
-            expires_at=now + timedelta(hours=current_app.config["PASSWORD_RESET_HOURS"]),
+            expires_at=now + lifetime,
         )
     )
+    return token
+
+
+def create_password_reset(actor: User, user: User) -> str:
+    """A reset link an administrator makes for ``user`` (shown to them; mailed too when mail is set up)."""
+    hours = current_app.config["PASSWORD_RESET_HOURS"]
+    token = _new_reset(user, actor, timedelta(hours=hours))
     audit.record(
         actor,
         "user.reset_link",
@@ -402,8 +526,47 @@ def create_password_reset(actor: User, user: User) -> str:
         params={"name": user.display_name},
         audience="admin",
     )
+    security.queue_mail(
+        "reset",
+        to_address=user.email,
+        user_id=user.id,
+        language=security.mail_language(user.language),
+        user=user,
+        link=external_url("auth.reset_password", token=token),
+        by_admin=True,
+        minutes=hours * 60,
+    )
     db.session.commit()
     return token
+
+
+def request_password_reset(email: str, ip_address: str = "") -> None:
+    """ "Forgot your password?": a reset link by e-mail to an active member with this address. Nothing tells the
+    visitor whether the address is known (the page is the same; an unknown one gets nothing)."""
+    user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    if user is None or not user.active:
+        return
+    minutes = current_app.config["FORGOT_PASSWORD_MINUTES"]
+    token = _new_reset(user, None, timedelta(minutes=minutes))
+    audit.record(
+        user,
+        "user.reset_requested",
+        user,
+        summary=N_("asked for a password reset link by e-mail"),
+        details={"ip_address": (ip_address or "")[:45]},
+        audience="admin",
+    )
+    security.queue_mail(
+        "reset",
+        to_address=user.email,
+        user_id=user.id,
+        language=security.mail_language(user.language),
+        user=user,
+        link=external_url("auth.reset_password", token=token),
+        by_admin=False,
+        minutes=minutes,
+    )
+    db.session.commit()
 
 
 def reset_for(token: str) -> PasswordReset:
@@ -416,7 +579,10 @@ def reset_for(token: str) -> PasswordReset:
         )
     if reset.used_at or reset.expires_at <= utcnow() or not reset.user.active:
         raise LinkUnavailable(
-            gettext("This password reset link has expired or been used. Ask an administrator for a new one."),
+            gettext(
+                "This password reset link has expired or been used. Ask for a new one on the sign-in page "
+                "(“Forgot your password?”)."
+            ),
             status=410,
         )
     return reset
@@ -443,6 +609,7 @@ def use_password_reset(token: str, password: str, client: tuple[str, str] = ("",
     audit.record(
         user, "user.password_reset", user, summary=N_("set a new password with a reset link"), audience="admin"
     )
+    security.send_notice(user, "password_reset")
     db.session.commit()
     return user
 
@@ -476,8 +643,33 @@ def change_password(user: User, current: str, new: str, ip_address: str = "", us
     end_all_sessions(user, "password_changed")
     token = start_session(user, ip_address, user_agent)
     audit.record(user, "user.password_changed", user, summary=N_("changed their password"), audience="admin")
+    security.send_notice(user, "password_changed")
     db.session.commit()
     return token
+
+
+def change_email(user: User, password: str, new_email: str) -> str:
+    """A new address for the member; the old one is told (a change they did not make does not go unnoticed).
+    Returns the old address."""
+    security.check_password(user, password, field="password")
+    new_email = normalise_email(new_email)
+    if new_email == user.email:
+        raise RuleViolation(gettext("This is your address already."), field="email", status=422)
+    if db.session.execute(select(User.id).where(User.email == new_email)).first():
+        raise RuleViolation(gettext("An account with this email address exists already."), field="email", status=409)
+    old = user.email
+    user.email = new_email
+    audit.record(
+        user,
+        "user.email_changed",
+        user,
+        summary=N_("changed their e-mail address"),
+        details={"email": [old, new_email]},
+        audience="admin",
+    )
+    security.send_notice(user, "email_changed", to_address=old, email=new_email)
+    db.session.commit()
+    return old
 
 
 def sign_out_everywhere(user: User, *, keep_current: bool = False) -> int:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from flask import (
     Blueprint,
     current_app,
@@ -12,19 +14,20 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale, gettext, ngettext, refresh
+from flask_babel import gettext, ngettext, refresh
 from flask_limiter import RequestLimit
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 
-from protect.auth import members, services
+from protect.auth import members, security, services
 from protect.auth.forms import (
     AcceptInvitationForm,
     ConfirmForm,
     InviteForm,
     LoginForm,
     PasswordForm,
+    PolicyForm,
     ProfileForm,
     ResetPasswordForm,
     RoleForm,
@@ -34,8 +37,8 @@ from protect.core import changes
 from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
-from protect.core.i18n import N_, babel_locale, current_language, language_code
-from protect.core.mail import mail_configured, send_mail
+from protect.core.i18n import N_, current_language, language_code
+from protect.core.mail import mail_configured
 from protect.core.permissions import public, role_required
 from protect.core.regions import country_time_zone
 from protect.core.security import safe_next
@@ -44,7 +47,8 @@ from protect.extensions import db, limiter, login_manager
 bp = Blueprint("auth", __name__)
 
 
-# The signed-in member, their session and the change tokens (core.pagecache), in one statement per request.
+# The signed-in member, their session, the change tokens (core.pagecache) and the second-factor policy
+# (auth.security), in one statement per request.
 _SESSION_ROW = (
     select(
         User,
@@ -53,6 +57,7 @@ _SESSION_ROW = (
         UserSession.last_seen_at,
         UserSession.ended_at,
         changes.ALL_STAMPS_TEXT,
+        security.POLICY_VALUE,
     )
     .join(UserSession, UserSession.user_id == User.id)
     .where(UserSession.token_hash == bindparam("token_hash"))
@@ -68,12 +73,13 @@ def load_user(session_token: str) -> User | None:
     found = db.session.execute(_SESSION_ROW, {"token_hash": hash_token(session_token)}).first()
     if found is None:
         return None
-    user, session_id, created_at, last_seen_at, ended_at, stamps = found
+    user, session_id, created_at, last_seen_at, ended_at, stamps, policy = found
     now = utcnow()
     idle_since, started_since = services.session_limits(now)
     if ended_at is not None or not user.active or last_seen_at <= idle_since or created_at <= started_since:
         return None
     changes.remember(stamps)  # the change tokens, read in the same statement (core.pagecache)
+    security.remember_policy(policy)
     user.session_token, user.session_id = session_token, session_id
     if (now - last_seen_at).total_seconds() >= current_app.config["SESSION_TOUCH_SECONDS"]:
         _touch(session_id, now)
@@ -195,11 +201,45 @@ def login():
             form.password.data = ""
             return render_template("auth/login.html", form=form, error=gettext(FAILED_SIGN_IN)), 401
         target = safe_next(form.next.data) or url_for("home.dashboard")
+        if user.second_factor:
+            # No session yet: the password alone opens nothing. The browser's session (signed, ours) remembers
+            # whose password was right, for PENDING_SIGN_IN_MINUTES, until the second factor is given.
+            session.clear()
+            session[PENDING] = {"user": user.id, "at": time.time(), "next": target}
+            return redirect(url_for("auth.second_factor"), 303)
+        if security.must_set_up_second_factor(user):
+            target = url_for("auth.security_page")  # the only page open to them until they have one
         services.record_login(user, *_client())
         _start_signed_in(user)
         return redirect(target, 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+PENDING = "pending_sign_in"
+
+
+def pending_user() -> User | None:
+    """The member whose password was right in this browser in the last PENDING_SIGN_IN_MINUTES, who still has
+    to give their second factor; None when there is none (or it is too old)."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict) or not isinstance(pending.get("user"), int):
+        return None
+    if time.time() - float(pending.get("at", 0)) > current_app.config["PENDING_SIGN_IN_MINUTES"] * 60:
+        return None
+    user = db.session.get(User, pending["user"])
+    if user is None or not user.active or not user.second_factor:
+        return None
+    return user
+
+
+def finish_sign_in(user: User, method: str) -> str:
+    """The second step is done (or a passkey alone signed in): the session begins. Returns where to go."""
+    pending = session.get(PENDING) or {}
+    target = safe_next(pending.get("next") if isinstance(pending, dict) else None) or url_for("home.dashboard")
+    services.record_login(user, *_client(), method=method)
+    _start_signed_in(user)
+    return target
 
 
 @bp.post("/logout")
@@ -223,7 +263,9 @@ def accept_invitation(token: str):
         return error_response(error.status, error.message, gettext("Invitation not usable"))
     form = AcceptInvitationForm()
     if request.method == "GET":
+        services.mark_invitation_opened(invitation)
         form.time_zone.data = country_time_zone(invitation.country)
+        form.display_name.data = invitation.name or None
     if form.validate_on_submit():
         try:
             user = services.accept_invitation(
@@ -404,7 +446,14 @@ def _users_context() -> dict:
         .scalars()
         .all()
     )
-    return {"users": users, "invitations": invitations, "role_form": RoleForm(), "confirm": ConfirmForm()}
+    policy = PolicyForm(required=security.second_factor_required())
+    return {
+        "users": users,
+        "invitations": invitations,
+        "role_form": RoleForm(),
+        "confirm": ConfirmForm(),
+        "policy_form": policy,
+    }
 
 
 @bp.get("/admin/users")
@@ -468,11 +517,6 @@ NOW_ROLE = {
 }
 
 
-def _recipient_locale(code: str | None):
-    """The locale to write an e-mail in: the recipient's language (English if none is known)."""
-    return babel_locale(language_code(code) or "en")
-
-
 def _after_admin_action(user: User, error: str | None, status: int, done: str | None = None):
     db.session.refresh(user)
     if is_htmx():
@@ -490,30 +534,15 @@ def reset_link(user_id: int):
     user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
     if not user.active:
         return error_response(409, gettext("Reactivate the account before making a password reset link."))
-    token = services.create_password_reset(current_user, user)
+    token = services.create_password_reset(current_user, user)  # mailed too (the outbox) when mail is set up
     link = services.external_url("auth.reset_password", token=token)
-    with force_locale(_recipient_locale(user.language)):  # the member's language, not the administrator's
-        subject = gettext("Set a new password for PROTECT Workspace")
-        hours = current_app.config["PASSWORD_RESET_HOURS"]
-        body = ngettext(
-            "Hello %(name)s,\n\nan administrator made a link for you to set a new password:\n\n%(link)s\n\n"
-            "It works once and expires in %(num)d hour.\n",
-            "Hello %(name)s,\n\nan administrator made a link for you to set a new password:\n\n%(link)s\n\n"
-            "It works once and expires in %(num)d hours.\n",
-            hours,
-            name=user.display_name,
-            link=link,
-        )
-        mailed = send_mail(user.email, subject, body)
-    current_app.logger.info("Password reset link for %s: %s", user.email, link)
     return render_template(
         "auth/link_made.html",
         kind="reset",
         person=user,
         email=user.email,
         link=link,
-        mailed=mailed,
-        mail_configured=mail_configured(),
+        mailed=mail_configured(),
     )
 
 
@@ -524,49 +553,89 @@ def invite():
     if request.method == "GET":
         form.language.data = current_user.language or current_language()
     if form.validate_on_submit():
+        # The invited person has no account yet: the e-mail is in the language the administrator chose for it.
+        language = language_code(form.language.data) or current_user.language or current_language()
         try:
             invitation, token = services.create_invitation(
-                current_user, form.email.data, form.role.data, form.country.data, form.sector.data
+                current_user,
+                form.email.data,
+                form.role.data,
+                form.country.data,
+                form.sector.data,
+                name=form.name.data or "",
+                message=form.message.data or "",
+                language=language,
             )
         except RuleViolation as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
-            link = services.external_url("auth.accept_invitation", token=token)
-            # The invited person has no account yet: the e-mail is in the language the administrator chose for it.
-            language = language_code(form.language.data) or current_user.language or current_language()
-            with force_locale(_recipient_locale(language)):
-                subject = gettext("Your invitation to PROTECT Workspace")
-                days = current_app.config["INVITATION_DAYS"]
-                body = ngettext(
-                    "Hello,\n\n%(name)s invites you to PROTECT Workspace, where the expert group of the PROTECT "
-                    "Children on the Move trainings works together.\n\nOpen this link to set your name and "
-                    "password:\n\n%(link)s\n\nThe link works once and expires in %(num)d day.\n",
-                    "Hello,\n\n%(name)s invites you to PROTECT Workspace, where the expert group of the PROTECT "
-                    "Children on the Move trainings works together.\n\nOpen this link to set your name and "
-                    "password:\n\n%(link)s\n\nThe link works once and expires in %(num)d days.\n",
-                    days,
-                    name=current_user.display_name,
-                    link=link,
-                )
-                mailed = send_mail(invitation.email, subject, body)
-            current_app.logger.info("Invitation link for %s: %s", invitation.email, link)
-            return render_template(
-                "auth/link_made.html",
-                kind="invitation",
-                email=invitation.email,
-                link=link,
-                mailed=mailed,
-                mail_configured=mail_configured(),
-                invitation=invitation,
-            )
+            return _invitation_link(invitation, token)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/invite.html", form=form), status
+
+
+def _invitation_link(invitation: Invitation, token: str):
+    """The page that shows a new invitation link (for a person without mail, or when none is set up)."""
+    return render_template(
+        "auth/link_made.html",
+        kind="invitation",
+        email=invitation.email,
+        link=services.external_url("auth.accept_invitation", token=token),
+        mailed=mail_configured(),  # then the mail is in the outbox (auth.services._mail_invitation)
+        invitation=invitation,
+    )
+
+
+@bp.post("/admin/invitations/<int:invitation_id>/resend")
+@role_required("admin")
+def resend_invitation(invitation_id: int):
+    invitation = db.get_or_404(Invitation, invitation_id, description=gettext("There is no such invitation."))
+    try:
+        token = services.resend_invitation(current_user, invitation)
+    except RuleViolation as error:
+        return error_response(error.status, error.message)
+    return _invitation_link(invitation, token)
 
 
 @bp.post("/admin/invitations/<int:invitation_id>/revoke")
 @role_required("admin")
 def revoke_invitation(invitation_id: int):
     invitation = db.get_or_404(Invitation, invitation_id, description=gettext("There is no such invitation."))
-    services.revoke_invitation(current_user, invitation)
+    try:
+        services.revoke_invitation(current_user, invitation)
+    except RuleViolation as error:
+        return error_response(409, error.message)
     flash(gettext("The invitation of %(email)s is withdrawn.", email=invitation.email), "success")
     return redirect(url_for("auth.users"), 303)
+
+
+@bp.post("/admin/users/<int:user_id>/second-factors/remove")
+@role_required("admin")
+def remove_second_factors(user_id: int):
+    user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
+    if not user.second_factor:
+        return error_response(409, gettext("%(name)s has no second factor.", name=user.display_name))
+    security.remove_second_factors(current_user, user)
+    flash(
+        gettext(
+            "The second factors of %(name)s are removed and their sessions ended. They sign in with their password "
+            "and set up a new one.",
+            name=user.display_name,
+        ),
+        "success",
+    )
+    return redirect(url_for("auth.users"), 303)
+
+
+@bp.post("/admin/second-factor-policy")
+@role_required("admin")
+def second_factor_policy():
+    form = PolicyForm()
+    form.validate_on_submit()
+    required = bool(form.required.data)
+    security.set_second_factor_required(current_user, required)
+    if required:
+        flash(gettext("Moderators and administrators now need a second factor to use the workspace."), "success")
+    else:
+        flash(gettext("Moderators and administrators may now sign in with a password alone."), "success")
+    return redirect(url_for("auth.users") + "#policy-title", 303)

@@ -1,15 +1,29 @@
-"""Sending mail when an SMTP server is configured; without one, callers show the message on screen."""
+"""Sending mail when an SMTP server is configured; without one, callers show the message on screen.
+
+``queue_mail()`` puts a finished mail in the app's durable outbox, in the caller's transaction: the outbox is the
+notifications feature's (it registers its queue here in its ``init_app``), so that a feature it knows (``auth``,
+whose members it mails) can use it without the two importing each other."""
 
 from __future__ import annotations
 
 import smtplib
 from email.message import EmailMessage
+from typing import Any
 
 from flask import current_app
 
 
 def mail_configured() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
+
+
+OUTBOX = "protect.outbox"
+
+
+def queue_mail(**mail: Any) -> int:
+    """The outbox's queue (``notifications.mailer.queue_account_mail``): to_address, user_id, language, kind,
+    subject, text, html. Returns the mail's id."""
+    return current_app.extensions[OUTBOX](**mail)
 
 
 def send_mail(to: str, subject: str, body: str) -> bool:

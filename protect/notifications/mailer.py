@@ -142,6 +142,51 @@ def _queue(
     ).scalar_one()
 
 
+# Mails that carry a link which opens an account (a password reset, an invitation): once sent or given up on,
+# their text is emptied, so that the outbox keeps no working link (the link itself is stored only as a hash).
+LINK_KINDS = frozenset({"account.reset", "account.invitation"})
+
+
+def queue_account_mail(
+    *,
+    to_address: str,
+    user_id: int | None,
+    language: str,
+    kind: str,
+    subject: str,
+    text: str,
+    html: str,
+    now: datetime | None = None,
+) -> int:
+    """Put a mail about an account in the outbox (a reset link, an invitation, a notice that the password or a
+    second factor changed), in the current transaction. No unsubscribe link: a member cannot turn these off.
+    Private: the outbox page shows neither its recipient nor its text. ``kind``: "account.<what>"."""
+    now = now or utcnow()
+    return db.session.execute(
+        insert(OutboxMail).returning(OutboxMail.id),
+        {
+            "user_id": user_id,
+            "to_address": to_address,
+            "subject": " ".join(subject.split())[:SUBJECT_MAX],
+            "body_text": text,
+            "body_html": html,
+            "headers": {
+                "Message-ID": make_msgid("protect", _domain()),
+                "Auto-Submitted": "auto-generated",
+                "Content-Language": language,
+            },
+            "kind": kind,
+            "thread": None,
+            "language": language,
+            "private": True,
+            "status": "queued",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    ).scalar_one()
+
+
 def _render(user: User, template: str, **context: Any) -> tuple[str, str]:
     context.update(
         user=user, zone=_zone(user), base=base_url(), settings_url=base_url() + path_for("notifications.settings")
@@ -440,6 +485,8 @@ def _finish(mail: OutboxMail, **values: Any) -> None:
     while this sender still holds the claim (after its lease ran out another sender may have taken the mail and
     sent it, and that must not be undone into "queued", to be sent once more)."""
     statement = update(OutboxMail).where(OutboxMail.id == mail.id)
+    if mail.kind in LINK_KINDS and values.get("status") in ("sent", "failed"):
+        values = {**values, "body_text": "", "body_html": ""}
     if values.get("status") != "sent":
         statement = statement.where(OutboxMail.status == "sending", OutboxMail.claimed_until == mail.claimed_until)
     with writing():
