@@ -36,6 +36,7 @@ FEATURES = (
     "protect.decisions",
     "protect.programme",
     "protect.notifications",
+    "protect.audit",
 )
 
 

@@ -6,15 +6,31 @@ ORM need not track an object for it). ``summary`` is the short sentence shown in
 English with named placeholders (``N_("proposed the training “%(title)s”")``) and its ``params`` apart, so
 that each reader sees it in their own language (``AuditEvent.text``); ``details`` (before/after values and
 the like) are kept for the record and shown only to administrators. Never put a secret ballot's content here.
+
+The log is a hash chain (tamper-evident): each event carries its place (``seq``), the hash of the event before
+it (``prev_hash``) and its own ``hash``, SHA-256 over the previous hash and a canonical encoding of its fields
+(``canonical()``). The events a transaction wrote are chained just before it commits (the engine's "commit"
+event, after the change tokens): the chain's head row (``AuditChain``, one row) is locked (``FOR UPDATE`` on
+PostgreSQL; SQLite's write lock is held already), the transaction's events get the next places in the order
+they were written, and the head moves on. So one writer extends the chain at a time, with no fork and no gap,
+and the head is always the last lock a transaction takes (no deadlock with the rows it locked before).
+``protect.audit.chain.verify()`` walks the chain (``flask verify-audit``).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import JSON, ForeignKey, Index, String, and_, bindparam, insert, select
+from sqlalchemy import JSON, ForeignKey, Index, String, and_, bindparam, event, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from protect.core.changes import area
@@ -40,6 +56,10 @@ class AuditEvent(db.Model):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The values of the summary's placeholders; None for a summary without any (and for events before 0013).
     summary_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The chain (see the module's note): set when the transaction that wrote the event commits.
+    seq: Mapped[int | None] = mapped_column(unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     actor = relationship("User", lazy="raise")
 
@@ -55,9 +75,90 @@ class AuditEvent(db.Model):
         return f"<AuditEvent {self.action} {self.object_type}:{self.object_id}>"
 
 
+GENESIS = "0" * 64  # the "previous hash" of the first event
+CHAIN_HEAD_ID = 1
+
+
+class AuditChain(db.Model):
+    """The chain's head: one row (id 1), locked by each transaction that extends the chain, and the result of
+    the last verification (``verified_problem``: None when it found nothing, else a ``chain.PROBLEMS`` key)."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    length: Mapped[int] = mapped_column(default=0)
+    head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+    verified_at: Mapped[datetime | None]
+    verified_length: Mapped[int | None]
+    verified_problem: Mapped[str | None] = mapped_column(String(20))
+    verified_seq: Mapped[int | None]
+    verified_event_id: Mapped[int | None]
+
+
+class AuditCheckpoint(db.Model):
+    """The chain's head and length as they were on a day: mailed to the moderators, so that copies of it are
+    kept outside the server, and checked by every verification."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(unique=True)
+    length: Mapped[int]
+    head_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 # An event is always written with the change it records, which renews its feature's area: the log needs no
 # area of its own (a token renewed by every audited write would be one row that every write queues on).
-area(None, AuditEvent)
+area(None, AuditEvent, AuditChain, AuditCheckpoint)
+
+# The fields an event's hash covers, in this order (a new column is added at the end, and old events hash as
+# before only if it is None for them: see canonical()).
+HASHED = (
+    "id",
+    "seq",
+    "created_at",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "summary",
+    "summary_params",
+    "details",
+    "url",
+    "audience",
+)
+
+
+def canonical(row: Any, seq: int | None = None) -> str:
+    """The event's fields as one JSON text that is the same on every database: fixed order, sorted keys, times
+    in ISO form to the microsecond. ``seq``: the place it takes (default: the row's own)."""
+    values = []
+    for name in HASHED:
+        value = seq if name == "seq" and seq is not None else getattr(row, name)
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=None).isoformat(timespec="microseconds")
+        values.append(value)
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def event_hash(row: Any, prev_hash: str, seq: int | None = None) -> str:
+    """SHA-256 (hex) over the previous event's hash and this event's canonical encoding."""
+    return hashlib.sha256((prev_hash + "\n" + canonical(row, seq)).encode("utf-8")).hexdigest()
+
+
+_recorded_at: ContextVar[datetime | None] = ContextVar("protect_audit_recorded_at", default=None)
+
+
+@contextmanager
+def recorded_at(when: datetime) -> Iterator[None]:
+    """The events recorded inside the block carry the time ``when`` (the demo's story dates): an event's time is
+    part of its hash, so it is given when the event is written, never changed afterwards."""
+    token = _recorded_at.set(when)
+    try:
+        yield
+    finally:
+        _recorded_at.reset(token)
 
 
 def record(
@@ -84,10 +185,11 @@ def record(
         object_type = obj.__tablename__
         object_id = obj.id
     actor_id = getattr(actor, "id", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
-    db.session.connection().execute(  # Core, in the session's transaction: no object to track
+    conn = db.session.connection()
+    event_id = conn.execute(  # Core, in the session's transaction: no object to track
         _INSERT,
         {
-            "created_at": when or utcnow(),
+            "created_at": when or _recorded_at.get() or utcnow(),
             "actor_id": actor_id,
             "action": action,
             "object_type": object_type,
@@ -98,10 +200,79 @@ def record(
             "url": url,
             "audience": audience,
         },
-    )
+    ).scalar_one()
+    conn.info.setdefault(_PENDING, []).append(event_id)  # chained when this transaction commits (_seal)
 
 
-_INSERT = insert(AuditEvent).inline()  # inline: no RETURNING of the new id, which nothing reads
+_INSERT = insert(AuditEvent).returning(AuditEvent.id)  # the id: the commit chains exactly these events
+_PENDING = "protect_audit_pending"
+_EVENTS = AuditEvent.__table__
+_CHAIN = AuditChain.__table__
+_LOCK_HEAD = select(_CHAIN.c.length, _CHAIN.c.head_hash).where(_CHAIN.c.id == CHAIN_HEAD_ID).with_for_update()
+_PENDING_ROWS = (
+    select(*(_EVENTS.c[name] for name in HASHED))
+    .where(_EVENTS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_EVENTS.c.id)
+)
+_SET_LINK = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("event_id"))
+    .values(seq=bindparam("new_seq"), prev_hash=bindparam("new_prev"), hash=bindparam("new_hash"))
+)
+_MOVE_HEAD = (
+    update(_CHAIN)
+    .where(_CHAIN.c.id == CHAIN_HEAD_ID)
+    .values(length=bindparam("new_length"), head_hash=bindparam("new_head"))
+)
+_NEW_HEAD = {
+    name: make(_CHAIN).values(id=CHAIN_HEAD_ID, length=0, head_hash=GENESIS).on_conflict_do_nothing()
+    for name, make in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
+def lock_head(conn: Connection) -> tuple[int, str]:
+    """The chain's length and head hash, its row locked until the transaction ends (made if missing)."""
+    head = conn.execute(_LOCK_HEAD).first()
+    if head is None:
+        conn.execute(_NEW_HEAD[conn.dialect.name])
+        head = conn.execute(_LOCK_HEAD).one()
+    return head.length, head.head_hash
+
+
+def chain(conn: Connection, ids: list[int]) -> int:
+    """Give the events ``ids`` (written in this transaction) the next places in the chain, in the order they
+    were written. Returns the chain's new length."""
+    length, prev = lock_head(conn)
+    links = []
+    for row in conn.execute(_PENDING_ROWS, {"ids": ids}):  # an event undone with a savepoint is not there
+        length += 1
+        digest = event_hash(row, prev, seq=length)
+        links.append({"event_id": row.id, "new_seq": length, "new_prev": prev, "new_hash": digest})
+        prev = digest
+    if links:
+        conn.execute(_SET_LINK, links)
+        conn.execute(_MOVE_HEAD, {"new_length": length, "new_head": prev})
+    return length
+
+
+def _seal(conn: Connection) -> None:
+    """Just before a commit: chain the events this transaction wrote."""
+    ids = conn.info.pop(_PENDING, None)
+    if ids:
+        chain(conn, ids)
+
+
+def _forget(conn: Connection) -> None:
+    if not conn.invalidated:
+        conn.info.pop(_PENDING, None)
+
+
+def watch(engine: Engine) -> None:
+    """Chain the audit events of every transaction on ``engine`` as it commits (after the change tokens)."""
+    if event.contains(engine, "commit", _seal):
+        return
+    event.listen(engine, "commit", _seal)
+    event.listen(engine, "rollback", _forget)
 
 
 def visible_audiences(user: Any) -> tuple[str, ...]:

@@ -1,0 +1,98 @@
+"""audit: the log becomes a hash chain (seq, prev_hash, hash), its head row and daily checkpoints
+
+audit_event gets its place in the chain, the previous event's hash and its own (protect.core.audit);
+audit_chain is the chain's head (one row, locked by each transaction that extends the chain, and the last
+verification's result); audit_checkpoint keeps the head of each day. The events recorded before this migration
+are chained here, in the order of their ids.
+
+Revision ID: 0017_trust
+Revises: 0015_notifications
+Create Date: 2026-12-07 23:22:06.096200
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0017_trust"
+down_revision = "0015_notifications"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "audit_chain",
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("length", sa.Integer(), nullable=False),
+        sa.Column("head_hash", sa.String(length=64), nullable=False),
+        sa.Column("verified_at", sa.DateTime(), nullable=True),
+        sa.Column("verified_length", sa.Integer(), nullable=True),
+        sa.Column("verified_problem", sa.String(length=20), nullable=True),
+        sa.Column("verified_seq", sa.Integer(), nullable=True),
+        sa.Column("verified_event_id", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_chain")),
+    )
+    op.create_table(
+        "audit_checkpoint",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("length", sa.Integer(), nullable=False),
+        sa.Column("head_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_checkpoint")),
+        sa.UniqueConstraint("day", name=op.f("uq_audit_checkpoint_day")),
+    )
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("seq", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("prev_hash", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
+        batch_op.create_unique_constraint(batch_op.f("uq_audit_event_seq"), ["seq"])
+    _chain_existing_events()
+
+
+_TYPES = {"actor_id": sa.Integer, "object_id": sa.Integer, "summary_params": sa.JSON, "details": sa.JSON}
+
+
+def _chain_existing_events():
+    """The events so far, chained in the order of their ids, and the head row that ends them."""
+    from protect.core.audit import GENESIS, HASHED, event_hash  # the one definition of an event's hash
+
+    conn = op.get_bind()
+    events = sa.table(
+        "audit_event",
+        sa.column("id", sa.Integer),
+        sa.column("created_at", sa.DateTime),
+        *(sa.column(name, _TYPES.get(name, sa.String)) for name in HASHED[3:]),
+        sa.column("seq", sa.Integer),
+        sa.column("prev_hash", sa.String),
+        sa.column("hash", sa.String),
+    )
+    rows = conn.execute(sa.select(*(events.c[name] for name in HASHED)).order_by(events.c.id)).all()
+    length, prev = 0, GENESIS
+    links = []
+    for row in rows:
+        length += 1
+        digest = event_hash(row, prev, seq=length)
+        links.append({"event_id": row.id, "new_seq": length, "new_prev": prev, "new_hash": digest})
+        prev = digest
+    if links:
+        conn.execute(
+            events.update()
+            .where(events.c.id == sa.bindparam("event_id"))
+            .values(seq=sa.bindparam("new_seq"), prev_hash=sa.bindparam("new_prev"), hash=sa.bindparam("new_hash")),
+            links,
+        )
+    chain = sa.table("audit_chain", sa.column("id"), sa.column("length"), sa.column("head_hash"))
+    conn.execute(chain.insert().values(id=1, length=length, head_hash=prev))
+
+
+def downgrade():
+    with op.batch_alter_table("audit_event", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_audit_event_seq"), type_="unique")
+        batch_op.drop_column("hash")
+        batch_op.drop_column("prev_hash")
+        batch_op.drop_column("seq")
+    op.drop_table("audit_checkpoint")
+    op.drop_table("audit_chain")
