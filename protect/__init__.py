@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from protect import cli
 from protect.auth.members import markdown, markdown_as_written
 from protect.config import load_config
+from protect.core import audit as audit_log  # not "audit": the feature package protect.audit takes that name
 from protect.core import errors, i18n, inputs, lru, security, timefmt
 from protect.core.database import init_database
 from protect.core.permissions import ROLE_LABELS, can, has_role
@@ -68,6 +69,7 @@ def _init_extensions(app: Flask) -> None:
     lru.init_app(app)
     inputs.init_app(app)
     init_database(app)
+    audit_log.init_app(app)  # after the change tokens: the chain's head is the last lock a commit takes
     i18n.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)

@@ -12,6 +12,9 @@ from bench import datagen, targets
 from tests.conftest import wipe_database
 
 BUDGET = 12
+# A save that is audited also moves the audit chain's head (core.audit: one INSERT ... ON CONFLICT DO UPDATE
+# that locks it and returns the end of the chain), the price of a tamper-evident log: one statement more.
+AUDITED_SAVES = {"agenda item save (htmx)": BUDGET + 1}
 PAGES = (
     "dashboard",
     "agenda page",
@@ -49,7 +52,8 @@ def test_queries_are_few_and_do_not_grow_with_the_data(probes, page):
     small, large = probes["small"][page], probes["large"][page]
     assert small["status"] == large["status"] == 200, (small["status"], large["status"])
     listing = "\n".join(large["statements"])
-    assert large["queries"] <= BUDGET, f"{page}: {large['queries']} queries\n{listing}"
+    budget = AUDITED_SAVES.get(page, BUDGET)
+    assert large["queries"] <= budget, f"{page}: {large['queries']} queries\n{listing}"
     assert large["queries"] <= small["queries"], (
         f"{page}: {small['queries']} queries at the small size, {large['queries']} with three times the data\n{listing}"
     )

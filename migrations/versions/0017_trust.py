@@ -1,8 +1,8 @@
 """audit: the log becomes a hash chain (seq, prev_hash, hash), its head row and daily checkpoints
 
 audit_event gets its place in the chain, the previous event's hash and its own (protect.core.audit);
-audit_chain is the chain's head (one row, locked by each transaction that extends the chain, and the last
-verification's result); audit_checkpoint keeps the head of each day. The events recorded before this migration
+audit_chain is the chain's head (one row: its length, moved on and locked by each transaction that extends
+the chain, and the last verification's result); audit_checkpoint keeps the head of each day. The events recorded before this migration
 are chained here, in the order of their ids.
 
 Revision ID: 0017_trust
@@ -26,7 +26,6 @@ def upgrade():
         "audit_chain",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("length", sa.Integer(), nullable=False),
-        sa.Column("head_hash", sa.String(length=64), nullable=False),
         sa.Column("verified_at", sa.DateTime(), nullable=True),
         sa.Column("verified_length", sa.Integer(), nullable=True),
         sa.Column("verified_problem", sa.String(length=20), nullable=True),
@@ -64,12 +63,12 @@ def _chain_existing_events():
         "audit_event",
         sa.column("id", sa.Integer),
         sa.column("created_at", sa.DateTime),
-        *(sa.column(name, _TYPES.get(name, sa.String)) for name in HASHED[3:]),
+        *(sa.column(name, _TYPES.get(name, sa.String)) for name in HASHED if name not in ("seq", "created_at")),
         sa.column("seq", sa.Integer),
         sa.column("prev_hash", sa.String),
         sa.column("hash", sa.String),
     )
-    rows = conn.execute(sa.select(*(events.c[name] for name in HASHED)).order_by(events.c.id)).all()
+    rows = conn.execute(sa.select(events.c.id, *(events.c[name] for name in HASHED)).order_by(events.c.id)).all()
     length, prev = 0, GENESIS
     links = []
     for row in rows:
@@ -84,8 +83,8 @@ def _chain_existing_events():
             .values(seq=sa.bindparam("new_seq"), prev_hash=sa.bindparam("new_prev"), hash=sa.bindparam("new_hash")),
             links,
         )
-    chain = sa.table("audit_chain", sa.column("id"), sa.column("length"), sa.column("head_hash"))
-    conn.execute(chain.insert().values(id=1, length=length, head_hash=prev))
+    chain = sa.table("audit_chain", sa.column("id"), sa.column("length"))
+    conn.execute(chain.insert().values(id=1, length=length))
 
 
 def downgrade():

@@ -29,6 +29,7 @@ from protect.core.audit import (
 from protect.core.database import utcnow, writing
 from protect.core.i18n import N_
 from protect.extensions import db
+from protect.notifications.services import dialect_insert
 
 # What verify() can find; the text says where (``seq``: the place in the chain, ``event``: the event's id).
 PROBLEMS = {
@@ -78,14 +79,11 @@ def verify() -> Verification:
 
 
 def _walk() -> Verification:
-    head = db.session.execute(
-        select(AuditChain.length, AuditChain.head_hash).where(AuditChain.id == CHAIN_HEAD_ID)
-    ).first()
-    head_length, head_hash = (head.length, head.head_hash) if head else (0, GENESIS)
+    head_length = db.session.execute(select(AuditChain.length).where(AuditChain.id == CHAIN_HEAD_ID)).scalar() or 0
     checkpoints = dict(db.session.execute(select(AuditCheckpoint.length, AuditCheckpoint.head_hash)).all())
     columns = [getattr(AuditEvent, name) for name in HASHED]
     rows = db.session.execute(
-        select(*columns, AuditEvent.prev_hash, AuditEvent.hash)
+        select(AuditEvent.id, *columns, AuditEvent.prev_hash, AuditEvent.hash)
         .where(AuditEvent.seq.is_not(None))
         .order_by(AuditEvent.seq)
         .execution_options(yield_per=BATCH)
@@ -109,8 +107,6 @@ def _walk() -> Verification:
     if length > head_length:
         extra = db.session.execute(select(AuditEvent.id).where(AuditEvent.seq == head_length + 1)).scalar_one()
         return Verification(length, prev, "appended", head_length + 1, extra)
-    if prev != head_hash:
-        return Verification(length, prev, "changed", length, prev_id)
     if 0 in checkpoints and checkpoints[0] != GENESIS:
         return Verification(length, prev, "checkpoint", 0, None)
     outside = db.session.execute(select(func.min(AuditEvent.id)).where(AuditEvent.seq.is_(None))).scalar_one()
@@ -155,9 +151,25 @@ def verify_and_record(now: datetime | None = None) -> Verification:
     return result
 
 
-def status() -> AuditChain | None:
-    """The chain's head (length, hash) and its last verification; None before the first event."""
-    return db.session.get(AuditChain, CHAIN_HEAD_ID)
+@dataclass(frozen=True)
+class Status:
+    head: AuditChain  # its length and the last verification
+    head_hash: str  # the hash of the last event
+
+
+def head() -> tuple[int, str]:
+    """The chain's length and the hash of its last event, as recorded now."""
+    length = db.session.execute(select(AuditChain.length).where(AuditChain.id == CHAIN_HEAD_ID)).scalar() or 0
+    if not length:
+        return 0, GENESIS
+    digest = db.session.execute(select(AuditEvent.hash).where(AuditEvent.seq == length)).scalar()
+    return length, digest or GENESIS
+
+
+def status() -> Status | None:
+    """The chain's head and its last verification; None before the first event."""
+    row = db.session.get(AuditChain, CHAIN_HEAD_ID)
+    return Status(row, head()[1]) if row is not None else None
 
 
 def checkpoints(limit: int = 14) -> list[AuditCheckpoint]:
@@ -166,13 +178,10 @@ def checkpoints(limit: int = 14) -> list[AuditCheckpoint]:
 
 def take_checkpoint(now: datetime) -> AuditCheckpoint | None:
     """Today's checkpoint (UTC date), in the current transaction: the chain's head as it is now; None when the
-    day has one already."""
-    from protect.notifications.services import dialect_insert
-
-    head = db.session.execute(
-        select(AuditChain.length, AuditChain.head_hash).where(AuditChain.id == CHAIN_HEAD_ID)
-    ).first()
-    length, head_hash = (head.length, head.head_hash) if head else (0, GENESIS)
+    day has one already, or the chain is empty."""
+    length, head_hash = head()
+    if not length:
+        return None
     made = db.session.execute(
         dialect_insert(AuditCheckpoint)
         .values(day=now.date(), length=length, head_hash=head_hash, created_at=now)

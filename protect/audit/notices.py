@@ -16,9 +16,11 @@ CHECKPOINT = N_("Audit log checkpoint of %(day)s: %(length)s events, head hash %
 
 
 def checkpoint(now: datetime) -> int:
-    """Today's checkpoint, once (the first round of the day makes it); every moderator is told its hash."""
+    """Today's checkpoint, once (the first round of the day makes it); every moderator is told its hash when the
+    chain has grown since the checkpoint before (an unchanged head tells nothing new)."""
+    previous = chain.checkpoints(limit=1)
     made = chain.take_checkpoint(now)
-    if made is None:
+    if made is None or (previous and previous[0].length == made.length and previous[0].head_hash == made.head_hash):
         return 0
     moderators = select(User.id).where(User.role.in_(("moderator", "admin")))
     return notify(

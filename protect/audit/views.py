@@ -25,7 +25,7 @@ def index():
         chosen=chosen,
         listing=listing,
         choices=services.filter_choices(current_user),
-        head=chain.status(),
+        status=chain.status(),
         checkpoints=chain.checkpoints(),
         describe=chain.describe,
     ), (422 if chosen.errors else 200)

@@ -9,12 +9,15 @@ the like) are kept for the record and shown only to administrators. Never put a 
 
 The log is a hash chain (tamper-evident): each event carries its place (``seq``), the hash of the event before
 it (``prev_hash``) and its own ``hash``, SHA-256 over the previous hash and a canonical encoding of its fields
-(``canonical()``). The events a transaction wrote are chained just before it commits (the engine's "commit"
-event, after the change tokens): the chain's head row (``AuditChain``, one row) is locked (``FOR UPDATE`` on
-PostgreSQL; SQLite's write lock is held already), the transaction's events get the next places in the order
-they were written, and the head moves on. So one writer extends the chain at a time, with no fork and no gap,
-and the head is always the last lock a transaction takes (no deadlock with the rows it locked before).
-``protect.audit.chain.verify()`` walks the chain (``flask verify-audit``).
+(``canonical()``). ``record()`` keeps the event on the transaction's connection; just before the transaction
+commits (the engine's "commit" event, after the change tokens) its events are written in one go:
+one statement moves the chain's head (``AuditChain``, one row: an INSERT ... ON CONFLICT DO UPDATE that adds
+their number to its length and returns the new length and the hash of the event at the old end), their places
+and hashes are computed, and one INSERT writes them. The head's row stays locked until the commit (PostgreSQL:
+the update's row lock; SQLite: the write lock, held already), so one writer extends the chain at a time, with
+no fork and no gap; and it is the last lock a transaction takes (no deadlock with the rows it locked before).
+An audited write costs one statement more than before the chain. ``protect.audit.chain.verify()`` walks the
+chain (``flask verify-audit``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 
+from flask import Flask
 from flask_babel import gettext
-from sqlalchemy import JSON, ForeignKey, Index, String, and_, bindparam, event, insert, select, update
+from sqlalchemy import JSON, ForeignKey, Index, String, and_, bindparam, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
@@ -80,14 +84,14 @@ CHAIN_HEAD_ID = 1
 
 
 class AuditChain(db.Model):
-    """The chain's head: one row (id 1), locked by each transaction that extends the chain, and the result of
-    the last verification (``verified_problem``: None when it found nothing, else a ``chain.PROBLEMS`` key)."""
+    """The chain's head: one row (id 1), its length moved on (and the row locked) by each transaction that
+    extends the chain, and the result of the last verification (``verified_problem``: None when it found
+    nothing, else a ``protect.audit.chain.PROBLEMS`` key)."""
 
     __tablename__ = "audit_chain"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    length: Mapped[int] = mapped_column(default=0)
-    head_hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+    length: Mapped[int] = mapped_column(default=0)  # the head is the event at this place
     verified_at: Mapped[datetime | None]
     verified_length: Mapped[int | None]
     verified_problem: Mapped[str | None] = mapped_column(String(20))
@@ -112,10 +116,10 @@ class AuditCheckpoint(db.Model):
 # area of its own (a token renewed by every audited write would be one row that every write queues on).
 area(None, AuditEvent, AuditChain, AuditCheckpoint)
 
-# The fields an event's hash covers, in this order (a new column is added at the end, and old events hash as
+# The fields an event's hash covers, in this order (not the id: the place in the chain is the event's identity;
+# the id is given by the database as the event is written) (a new column is added at the end, and old events hash as
 # before only if it is None for them: see canonical()).
 HASHED = (
-    "id",
     "seq",
     "created_at",
     "actor_id",
@@ -135,11 +139,20 @@ def canonical(row: Any, seq: int | None = None) -> str:
     in ISO form to the microsecond. ``seq``: the place it takes (default: the row's own)."""
     values = []
     for name in HASHED:
-        value = seq if name == "seq" and seq is not None else getattr(row, name)
+        value = seq if name == "seq" and seq is not None else _field(row, name)
         if isinstance(value, datetime):
             value = value.replace(tzinfo=None).isoformat(timespec="microseconds")
+        elif name in _JSON_FIELDS and value is not None:
+            value = json.loads(json.dumps(value, default=str))  # as the database gives it back: str keys, lists
         values.append(value)
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+_JSON_FIELDS = frozenset({"summary_params", "details"})
+
+
+def _field(row: Any, name: str) -> Any:
+    return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
 def event_hash(row: Any, prev_hash: str, seq: int | None = None) -> str:
@@ -185,9 +198,8 @@ def record(
         object_type = obj.__tablename__
         object_id = obj.id
     actor_id = getattr(actor, "id", None) if actor is not None and getattr(actor, "is_authenticated", True) else None
-    conn = db.session.connection()
-    event_id = conn.execute(  # Core, in the session's transaction: no object to track
-        _INSERT,
+    conn = db.session.connection()  # the transaction's: its events are written when it commits (_write)
+    conn.info.setdefault(_PENDING, []).append(
         {
             "created_at": when or _recorded_at.get() or utcnow(),
             "actor_id": actor_id,
@@ -199,80 +211,106 @@ def record(
             "details": details,
             "url": url,
             "audience": audience,
-        },
-    ).scalar_one()
-    conn.info.setdefault(_PENDING, []).append(event_id)  # chained when this transaction commits (_seal)
+        }
+    )
 
 
-_INSERT = insert(AuditEvent).returning(AuditEvent.id)  # the id: the commit chains exactly these events
 _PENDING = "protect_audit_pending"
+_SAVEPOINTS = "protect_audit_savepoints"
 _EVENTS = AuditEvent.__table__
 _CHAIN = AuditChain.__table__
-_LOCK_HEAD = select(_CHAIN.c.length, _CHAIN.c.head_hash).where(_CHAIN.c.id == CHAIN_HEAD_ID).with_for_update()
-_PENDING_ROWS = (
-    select(*(_EVENTS.c[name] for name in HASHED))
-    .where(_EVENTS.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(_EVENTS.c.id)
-)
-_SET_LINK = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id == bindparam("event_id"))
-    .values(seq=bindparam("new_seq"), prev_hash=bindparam("new_prev"), hash=bindparam("new_hash"))
-)
-_MOVE_HEAD = (
-    update(_CHAIN)
-    .where(_CHAIN.c.id == CHAIN_HEAD_ID)
-    .values(length=bindparam("new_length"), head_hash=bindparam("new_head"))
-)
-_NEW_HEAD = {
-    name: make(_CHAIN).values(id=CHAIN_HEAD_ID, length=0, head_hash=GENESIS).on_conflict_do_nothing()
-    for name, make in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
-}
+_INSERT = insert(_EVENTS)
 
 
-def lock_head(conn: Connection) -> tuple[int, str]:
-    """The chain's length and head hash, its row locked until the transaction ends (made if missing)."""
-    head = conn.execute(_LOCK_HEAD).first()
-    if head is None:
-        conn.execute(_NEW_HEAD[conn.dialect.name])
-        head = conn.execute(_LOCK_HEAD).one()
-    return head.length, head.head_hash
+def _move_head(dialect: str) -> Any:
+    """INSERT the head or add ``n`` to its length; RETURNING the new length, and the place and hash of the last
+    event (in the statement's snapshot: on PostgreSQL, events committed while this statement waited for the
+    head's row lock are not in it, and the hash at the old end is read again)."""
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = make(_CHAIN).values(id=CHAIN_HEAD_ID, length=bindparam("n"))
+    last_seq = select(func.max(_EVENTS.c.seq)).scalar_subquery()
+    last_hash = select(_EVENTS.c.hash).where(_EVENTS.c.seq == select(func.max(_EVENTS.c.seq)).scalar_subquery())
+    return statement.on_conflict_do_update(
+        index_elements=[_CHAIN.c.id], set_={"length": _CHAIN.c.length + statement.excluded.length}
+    ).returning(_CHAIN.c.length, last_seq, last_hash.scalar_subquery())
 
 
-def chain(conn: Connection, ids: list[int]) -> int:
-    """Give the events ``ids`` (written in this transaction) the next places in the chain, in the order they
-    were written. Returns the chain's new length."""
-    length, prev = lock_head(conn)
-    links = []
-    for row in conn.execute(_PENDING_ROWS, {"ids": ids}):  # an event undone with a savepoint is not there
-        length += 1
-        digest = event_hash(row, prev, seq=length)
-        links.append({"event_id": row.id, "new_seq": length, "new_prev": prev, "new_hash": digest})
+_MOVE_HEAD = {name: _move_head(name) for name in ("postgresql", "sqlite")}
+_HASH_AT = select(_EVENTS.c.hash).where(_EVENTS.c.seq == bindparam("seq"))
+_SET_LENGTH = update(_CHAIN).where(_CHAIN.c.id == CHAIN_HEAD_ID).values(length=bindparam("new_length"))
+
+
+def write_chained(conn: Connection, events: list[dict[str, Any]]) -> int:
+    """Write ``events`` (in this order) at the end of the chain, in ``conn``'s transaction; the head's row stays
+    locked until it ends. Returns the chain's new length."""
+    length, last_seq, last_hash = conn.execute(_MOVE_HEAD[conn.dialect.name], {"n": len(events)}).one()
+    start = length - len(events)
+    if last_seq is not None and last_seq > start:
+        # The head is behind the events (its row was removed or changed): go on after the last event, so that
+        # the log keeps working; verify() says what is wrong with the chain.
+        start, prev = last_seq, last_hash
+        length = start + len(events)
+        conn.execute(_SET_LENGTH, {"new_length": length})
+    elif start == 0:
+        prev = GENESIS
+    elif last_seq == start:
+        prev = last_hash
+    else:  # committed while this statement waited for the lock (or removed: verify() says so)
+        prev = conn.execute(_HASH_AT, {"seq": start}).scalar_one_or_none() or GENESIS
+    rows = []
+    for offset, values in enumerate(events, start=1):
+        digest = event_hash(values, prev, seq=start + offset)
+        rows.append({**values, "seq": start + offset, "prev_hash": prev, "hash": digest})
         prev = digest
-    if links:
-        conn.execute(_SET_LINK, links)
-        conn.execute(_MOVE_HEAD, {"new_length": length, "new_head": prev})
+    conn.execute(_INSERT, rows)
     return length
 
 
-def _seal(conn: Connection) -> None:
-    """Just before a commit: chain the events this transaction wrote."""
-    ids = conn.info.pop(_PENDING, None)
-    if ids:
-        chain(conn, ids)
+def _write(conn: Connection) -> None:
+    """Just before a commit: the events this transaction recorded, chained."""
+    events = conn.info.pop(_PENDING, None)
+    conn.info.pop(_SAVEPOINTS, None)
+    if events:
+        write_chained(conn, events)
 
 
 def _forget(conn: Connection) -> None:
     if not conn.invalidated:
         conn.info.pop(_PENDING, None)
+        conn.info.pop(_SAVEPOINTS, None)
+
+
+def _savepoint(conn: Connection, _name: str | None) -> None:
+    # a stack: savepoints end in the reverse order (the event is not always given the savepoint's name)
+    conn.info.setdefault(_SAVEPOINTS, []).append(len(conn.info.get(_PENDING, ())))
+
+
+def _release_savepoint(conn: Connection, _name: str | None, _context: Any) -> None:
+    if conn.info.get(_SAVEPOINTS):
+        conn.info[_SAVEPOINTS].pop()
+
+
+def _rollback_savepoint(conn: Connection, _name: str | None, _context: Any) -> None:
+    """The events recorded since the savepoint are undone with it."""
+    if conn.info.get(_SAVEPOINTS):
+        kept = conn.info[_SAVEPOINTS].pop()
+        del conn.info.get(_PENDING, [])[kept:]
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        watch(db.engine)
 
 
 def watch(engine: Engine) -> None:
-    """Chain the audit events of every transaction on ``engine`` as it commits (after the change tokens)."""
-    if event.contains(engine, "commit", _seal):
+    """Write each transaction's audit events, chained, as it commits (after the change tokens)."""
+    if event.contains(engine, "commit", _write):
         return
-    event.listen(engine, "commit", _seal)
+    event.listen(engine, "commit", _write)
     event.listen(engine, "rollback", _forget)
+    event.listen(engine, "savepoint", _savepoint)
+    event.listen(engine, "release_savepoint", _release_savepoint)
+    event.listen(engine, "rollback_savepoint", _rollback_savepoint)
 
 
 def visible_audiences(user: Any) -> tuple[str, ...]:

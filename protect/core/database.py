@@ -170,9 +170,6 @@ def init_database(app: Flask) -> None:
         elif engine.dialect.name == "postgresql":
             _check_pooled_connections(engine)
         changes.watch(engine)
-        from protect.core import audit  # imports this module (utcnow)
-
-        audit.watch(engine)  # after the change tokens: the chain's head is the last lock a commit takes
 
     @app.before_request
     def _writes_begin_immediately() -> None:
