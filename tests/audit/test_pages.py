@@ -119,3 +119,21 @@ def test_the_daily_checkpoint_is_told_to_moderators_and_mailed(app, smtp, expert
     follow(moderator_client, told)
     mailer.tick(now + timedelta(minutes=1))
     assert head_hash in smtp.one_to(moderator.email).text
+
+
+def test_no_checkpoint_notice_for_an_empty_or_unchanged_chain(expert, moderator):
+    now = utcnow().replace(hour=12)
+    assert notices.checkpoint(now) == 0  # nothing recorded yet: no checkpoint at all
+    db.session.commit()
+    assert chain.checkpoints() == []
+    _some_events(expert, moderator)
+    assert notices.checkpoint(now) == 1  # the moderator (no administrator here)
+    db.session.commit()
+    assert notices.checkpoint(now + timedelta(days=1)) == 0  # the next day: made, but the same head
+    db.session.commit()
+    assert len(chain.checkpoints()) == 2
+    record(expert, "test.more")
+    db.session.commit()
+    assert notices.checkpoint(now + timedelta(days=2)) == 1
+    db.session.commit()
+    assert len(notices_of(moderator, "audit_checkpoint")) == 2
