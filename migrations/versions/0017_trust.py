@@ -3,7 +3,8 @@
 audit_event gets its place in the chain, the previous event's hash and its own (protect.core.audit);
 audit_chain is the chain's head (one row: its length, moved on and locked by each transaction that extends
 the chain, and the last verification's result); audit_checkpoint keeps the head of each day. The events recorded before this migration
-are chained here, in the order of their ids.
+are chained here, in the order of their ids. ballot.receipt_code: a secret ballot's receipt (a hash of its marks
+and of a secret only its voter is shown), published with the marks after the close.
 
 Revision ID: 0017_trust
 Revises: 0015_notifications
@@ -49,6 +50,8 @@ def upgrade():
         batch_op.add_column(sa.Column("hash", sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_audit_event_seq"), ["seq"])
     _chain_existing_events()
+    with op.batch_alter_table("ballot", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("receipt_code", sa.String(length=24), nullable=True))
 
 
 _TYPES = {"actor_id": sa.Integer, "object_id": sa.Integer, "summary_params": sa.JSON, "details": sa.JSON}
@@ -88,6 +91,8 @@ def _chain_existing_events():
 
 
 def downgrade():
+    with op.batch_alter_table("ballot", schema=None) as batch_op:
+        batch_op.drop_column("receipt_code")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_audit_event_seq"), type_="unique")
         batch_op.drop_column("hash")

@@ -7,12 +7,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from protect.core.registry import Reminder, add_reminder
-
 
 def init_app(app: Flask) -> None:
-    from protect.audit import cli, notices, views
+    from protect.audit import cli, views
 
     app.register_blueprint(views.bp)
     cli.init_app(app)
-    add_reminder(app, Reminder("audit.checkpoint", notices.checkpoint))

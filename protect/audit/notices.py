@@ -1,4 +1,5 @@
-"""The daily checkpoint, told to the moderators (and mailed, as each chose): a reminder of ``flask send-mail``."""
+"""The daily checkpoint, told to the moderators (and mailed, as each chose): made by ``flask verify-audit`` (run
+daily by cron) once the chain verified, so that what is mailed is a head that was checked."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ CHECKPOINT = N_("Audit log checkpoint of %(day)s: %(length)s events, head hash %
 
 
 def checkpoint(now: datetime) -> int:
-    """Today's checkpoint, once (the first round of the day makes it); every moderator is told its hash when the
-    chain has grown since the checkpoint before (an unchanged head tells nothing new)."""
+    """Today's checkpoint, once (the first verification of the day makes it), in the current transaction; every
+    moderator is told its hash when the chain has grown since the checkpoint before (an unchanged head tells
+    nothing new). Returns how many were told."""
     previous = chain.checkpoints(limit=1)
     made = chain.take_checkpoint(now)
     if made is None or (previous and previous[0].length == made.length and previous[0].head_hash == made.head_hash):

@@ -15,6 +15,8 @@ from tests.conftest import count_queries
 from tests.factories import make_user
 
 LIMIT = 12
+# An audited write also moves the audit chain's head (core.audit): one statement more.
+LIMITS = {write: LIMIT + 1 for write in ("save", "move", "delete", "undo")}
 
 
 def build(expert, items_per_day: int, events: int = 1):
@@ -98,7 +100,7 @@ def test_queries_are_bounded_and_do_not_grow_with_the_data(client_for, expert, s
     small = measure(client, expert, build(expert, small_size)[0])
     large = measure(client, expert, build(expert, large_size, events=3)[-1])
     for name, count in large.items():
-        assert count <= LIMIT, f"{name}: {count} queries"
+        assert count <= LIMITS.get(name, LIMIT), f"{name}: {count} queries"
         assert count == small[name], f"{name}: {small[name]} queries with few items, {count} with many"
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from protect.audit import chain, notices
 from protect.core import audit
-from protect.core.audit import AuditChain, AuditEvent, record
+from protect.core.audit import AuditChain, AuditCheckpoint, AuditEvent, record
 from protect.core.database import utcnow
 from protect.core.timefmt import to_zone
 from protect.extensions import db
@@ -137,3 +137,21 @@ def test_no_checkpoint_notice_for_an_empty_or_unchanged_chain(expert, moderator)
     assert notices.checkpoint(now + timedelta(days=2)) == 1
     db.session.commit()
     assert len(notices_of(moderator, "audit_checkpoint")) == 2
+
+
+def test_the_daily_verification_records_the_checkpoint_and_tells_moderators(app, expert, moderator):
+    _some_events(expert, moderator)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["verify-audit"])
+    assert first.exit_code == 0 and "checkpoint recorded; 1 moderators told" in first.output
+    (point,) = chain.checkpoints()
+    assert (point.length, point.head_hash) == chain.head()
+    again = runner.invoke(args=["verify-audit"])
+    assert again.exit_code == 0 and "checkpoint" not in again.output  # once a day
+    assert len(notices_of(moderator, "audit_checkpoint")) == 1
+    db.session.execute(update(AuditEvent).where(AuditEvent.seq == 1).values(summary="forged"))
+    db.session.commit()
+    db.session.execute(delete(AuditCheckpoint))
+    db.session.commit()
+    broken = runner.invoke(args=["verify-audit"])
+    assert broken.exit_code == 1 and chain.checkpoints() == []  # no checkpoint of a broken chain
