@@ -4,7 +4,9 @@ audit_event gets its place in the chain, the previous event's hash and its own (
 audit_chain is the chain's head (one row: its length, moved on and locked by each transaction that extends
 the chain, and the last verification's result); audit_checkpoint keeps the head of each day. The events recorded before this migration
 are chained here, in the order of their ids. ballot.receipt_code: a secret ballot's receipt (a hash of its marks
-and of a secret only its voter is shown), published with the marks after the close.
+and of a secret only its voter is shown), published with the marks after the close. decision_basis: the frozen
+copy (and its hash) of the poll result, Guidelines revision or agenda a decision was based on. (Decisions
+recorded before keep no copy: it could only be made from the sources as they are now.)
 
 Revision ID: 0017_trust
 Revises: 0015_notifications
@@ -52,6 +54,25 @@ def upgrade():
     _chain_existing_events()
     with op.batch_alter_table("ballot", schema=None) as batch_op:
         batch_op.add_column(sa.Column("receipt_code", sa.String(length=24), nullable=True))
+    op.create_table(
+        "decision_basis",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("decision_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("ref_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=True),
+        sa.Column("snapshot", sa.JSON(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["decision_id"],
+            ["decision.id"],
+            name=op.f("fk_decision_basis_decision_id_decision"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_decision_basis")),
+        sa.UniqueConstraint("decision_id", "kind", name=op.f("uq_decision_basis_decision_id_kind")),
+    )
 
 
 _TYPES = {"actor_id": sa.Integer, "object_id": sa.Integer, "summary_params": sa.JSON, "details": sa.JSON}
@@ -91,6 +112,7 @@ def _chain_existing_events():
 
 
 def downgrade():
+    op.drop_table("decision_basis")
     with op.batch_alter_table("ballot", schema=None) as batch_op:
         batch_op.drop_column("receipt_code")
     with op.batch_alter_table("audit_event", schema=None) as batch_op:

@@ -149,9 +149,7 @@ def publication_data(poll: Poll, published: Publication, numbers: Turnout) -> di
             "tie_break_seed": poll.tie_break_seed,
         },
         "options": [{"id": option.id, "position": option.position, "label": option.label} for option in poll.options],
-        "marks": (
-            "option ids in order of preference" if poll.ranked else "option ids chosen, in ascending order"
-        ),
+        "marks": ("option ids in order of preference" if poll.ranked else "option ids chosen, in ascending order"),
         "receipt": "receipt = first 20 base32 characters of SHA-256('protect-receipt' NUL secret NUL marks), "
         "marks as comma-separated option ids, secret without dashes",
         "ballots": [{"receipt": ballot.receipt, "marks": list(ballot.marks)} for ballot in published.ballots],

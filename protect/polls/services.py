@@ -207,9 +207,7 @@ def _own_ballot_statement(ballot_matches):
         m, m.c.ballot_id == b.c.id
     )
     return (
-        select(
-            p.c.cast_at, p.c.changed_at, p.c.revision, b.c.id.label("ballot_id"), b.c.receipt_code, m.c.option_id
-        )
+        select(p.c.cast_at, p.c.changed_at, p.c.revision, b.c.id.label("ballot_id"), b.c.receipt_code, m.c.option_id)
         .select_from(source)
         .where(p.c.poll_id == bindparam("poll_id"), p.c.voter_id == bindparam("voter_id"))
         .order_by(m.c.rank.is_(None), m.c.rank, m.c.option_id)
