@@ -6,7 +6,8 @@ the chain, and the last verification's result); audit_checkpoint keeps the head 
 are chained here, in the order of their ids. ballot.receipt_code: a secret ballot's receipt (a hash of its marks
 and of a secret only its voter is shown), published with the marks after the close. decision_basis: the frozen
 copy (and its hash) of the poll result, Guidelines revision or agenda a decision was based on. (Decisions
-recorded before keep no copy: it could only be made from the sources as they are now.)
+recorded before keep no copy: it could only be made from the sources as they are now.) programme_page.releases_public:
+whether a withdrawn page's releases stay readable at their permanent addresses.
 
 Revision ID: 0017_trust
 Revises: 0015_notifications
@@ -54,6 +55,10 @@ def upgrade():
     _chain_existing_events()
     with op.batch_alter_table("ballot", schema=None) as batch_op:
         batch_op.add_column(sa.Column("receipt_code", sa.String(length=24), nullable=True))
+    with op.batch_alter_table("programme_page", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("releases_public", sa.Boolean(), server_default=sa.text("false"), nullable=False)
+        )
     op.create_table(
         "decision_basis",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -112,6 +117,8 @@ def _chain_existing_events():
 
 
 def downgrade():
+    with op.batch_alter_table("programme_page", schema=None) as batch_op:
+        batch_op.drop_column("releases_public")
     op.drop_table("decision_basis")
     with op.batch_alter_table("ballot", schema=None) as batch_op:
         batch_op.drop_column("receipt_code")
