@@ -7,7 +7,8 @@ are chained here, in the order of their ids. ballot.receipt_code: a secret ballo
 and of a secret only its voter is shown), published with the marks after the close. decision_basis: the frozen
 copy (and its hash) of the poll result, Guidelines revision or agenda a decision was based on. (Decisions
 recorded before keep no copy: it could only be made from the sources as they are now.) programme_page.releases_public:
-whether a withdrawn page's releases stay readable at their permanent addresses.
+whether a withdrawn page's releases stay readable at their permanent addresses. guideline_version: the published
+versions of a guideline document (sections with their revisions, Markdown, its hash).
 
 Revision ID: 0017_trust
 Revises: 0015_notifications
@@ -59,6 +60,31 @@ def upgrade():
         batch_op.add_column(
             sa.Column("releases_public", sa.Boolean(), server_default=sa.text("false"), nullable=False)
         )
+    op.create_table(
+        "guideline_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("guideline_id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.Integer(), nullable=False),
+        sa.Column("sections", sa.JSON(), nullable=False),
+        sa.Column("markdown", sa.Text(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("published_at", sa.DateTime(), nullable=False),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["guideline_id"],
+            ["guideline.id"],
+            name=op.f("fk_guideline_version_guideline_id_guideline"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"],
+            ["users.id"],
+            name=op.f("fk_guideline_version_published_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_guideline_version")),
+        sa.UniqueConstraint("guideline_id", "number", name=op.f("uq_guideline_version_guideline_id_number")),
+    )
     op.create_table(
         "decision_basis",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -117,6 +143,7 @@ def _chain_existing_events():
 
 
 def downgrade():
+    op.drop_table("guideline_version")
     with op.batch_alter_table("programme_page", schema=None) as batch_op:
         batch_op.drop_column("releases_public")
     op.drop_table("decision_basis")
