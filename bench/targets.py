@@ -35,6 +35,8 @@ SEARCH_RATIO = 0.30  # the search results page (two statements on the full-text 
 SUGGEST_RATIO = 0.50  # the header box's suggestions (one statement, no excerpts)
 GROUP_DAY_RATIO = 0.30  # the group day (bench/groupday.py), with 0 errors and 0 acknowledged writes missing
 MAX_QUERIES = 12  # per request, and constant as the data grows (tests/test_query_budget.py)
+# The save also moves the audit chain's head and writes its search entry, one statement each (the same test).
+SAVE_MAX_QUERIES = MAX_QUERIES + 2
 MAX_FRAGMENT_SHARE = 0.15  # an htmx fragment's bytes against its page's
 MAX_WORKER_MIB = 200  # each worker's peak memory at the large data set
 # How many items the load of the htmx save rotates over: no two saves in flight ever touch the same item.
@@ -339,8 +341,9 @@ def missed(row: dict[str, Any]) -> list[str]:
     found = []
     if row["target_ratio"] is not None and (row["ratio_to_ceiling"] or 0) < row["target_ratio"]:
         found.append(f"ceiling < {row['target_ratio']:.2f}")
-    if row["queries"] > MAX_QUERIES:
-        found.append(f"queries > {MAX_QUERIES}")
+    limit = SAVE_MAX_QUERIES if row["request"].startswith("POST") else MAX_QUERIES
+    if row["queries"] > limit:
+        found.append(f"queries > {limit}")
     if row["full_page_bytes"] and row["bytes"] > MAX_FRAGMENT_SHARE * row["full_page_bytes"]:
         found.append(f"fragment > {MAX_FRAGMENT_SHARE:.0%} of its page")
     if row["errors"]:

@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from protect import cli
 from protect.auth.members import markdown, markdown_as_written
 from protect.config import load_config
+from protect.core import audit as audit_log  # not "audit": the feature package protect.audit takes that name
 from protect.core import assets, errors, i18n, inputs, lru, security, timefmt
 from protect.core.database import init_database
 from protect.core.permissions import ROLE_LABELS, can, has_role
@@ -38,6 +39,7 @@ FEATURES = (
     "protect.programme",
     "protect.notifications",
     "protect.search",
+    "protect.audit",
 )
 
 
@@ -70,6 +72,7 @@ def _init_extensions(app: Flask) -> None:
     assets.init_app(app)
     inputs.init_app(app)
     init_database(app)
+    audit_log.init_app(app)  # after the change tokens: the chain's head is the last lock a commit takes
     i18n.init_app(app)
     migrate.init_app(
         app,

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from protect.agendas.models import TrainingEvent
 from protect.auth.demo import demo_user
-from protect.core.audit import AuditEvent
+from protect.core.audit import recorded_at
 from protect.core.timefmt import from_zone
 from protect.decisions import actions, meetings, services
 from protect.decisions.models import (
@@ -301,8 +301,12 @@ def seed_decisions() -> None:
         old = by_title.get(replaced) if replaced else None
         if old is not None and old.status != "superseded" and decision.status != "superseded":
             moderator = demo_user("moderator@example.org")
-            services.change_status(moderator, old.id, "superseded", "Replaced after the follow-up call.", decision.id)
-            _backdate_last_step(old.id, decision.created_at + timedelta(hours=1))
+            when = decision.created_at + timedelta(hours=1)
+            with recorded_at(when):
+                services.change_status(
+                    moderator, old.id, "superseded", "Replaced after the follow-up call.", decision.id
+                )
+            _backdate_last_step(old.id, when)
     for index, what, owner, due, done in MEETING_ACTIONS:
         _action(what, owner, due, done, meeting=meetings[index])
     db.session.commit()
@@ -314,7 +318,16 @@ def _meeting(spec: dict[str, Any]) -> Meeting:
         return existing
     recorder = demo_user(spec["recorded_by"])
     attendees = [demo_user(email).id for email in spec["attendees"]]
-    meeting = meetings.record_meeting(
+    recorded = _utc(spec["local"], spec["time_zone"]) + timedelta(days=2)
+    with recorded_at(recorded):
+        meeting = _record_meeting(recorder, spec, attendees)
+    meeting.created_at = meeting.updated_at = recorded
+    db.session.commit()
+    return meeting
+
+
+def _record_meeting(recorder, spec: dict[str, Any], attendees: list[int]) -> Meeting:
+    return meetings.record_meeting(
         recorder,
         {
             "title": spec["title"],
@@ -327,11 +340,6 @@ def _meeting(spec: dict[str, Any]) -> Meeting:
             "guests": [meetings.Guest(name, organisation) for name, organisation in spec["guests"]],
         },
     )
-    recorded = meeting.starts_at + timedelta(days=2)
-    meeting.created_at = meeting.updated_at = recorded
-    _backdate_audit("meeting", meeting.id, "decisions.meeting_recorded", recorded)
-    db.session.commit()
-    return meeting
 
 
 def _event_id(slug: str | None) -> int | None:
@@ -366,7 +374,23 @@ def _decision(spec: dict[str, Any], meeting: Meeting) -> Decision:
     if existing is not None:
         return existing
     author = demo_user(spec["author"])
-    decision = services.propose_decision(
+    taken = meeting.starts_at + timedelta(hours=6)
+    with recorded_at(taken):
+        decision = _propose(author, spec, meeting)
+    _backdate(decision.id, taken)
+    for status, email, days, note, _replacement in spec["steps"]:
+        when = taken + timedelta(days=days, hours=1)
+        with recorded_at(when):
+            services.change_status(demo_user(email), decision.id, status, note)
+        _backdate_last_step(decision.id, when)
+    for what, owner, due, done in spec["actions"]:
+        _action(what, owner, due, done, decision=decision)
+    db.session.expire_all()
+    return db.session.get(Decision, decision.id)
+
+
+def _propose(author, spec: dict[str, Any], meeting: Meeting) -> Decision:
+    return services.propose_decision(
         author,
         {
             "title": spec["title"],
@@ -381,16 +405,6 @@ def _decision(spec: dict[str, Any], meeting: Meeting) -> Decision:
             "poll_id": _closed_poll_id(spec.get("poll")),
         },
     )
-    taken = meeting.starts_at + timedelta(hours=6)
-    _backdate(decision.id, taken)
-    _backdate_audit("decision", decision.id, "decisions.proposed", taken)
-    for status, email, days, note, _replacement in spec["steps"]:
-        services.change_status(demo_user(email), decision.id, status, note)
-        _backdate_last_step(decision.id, taken + timedelta(days=days, hours=1))
-    for what, owner, due, done in spec["actions"]:
-        _action(what, owner, due, done, decision=decision)
-    db.session.expire_all()
-    return db.session.get(Decision, decision.id)
 
 
 def _backdate(decision_id: int, when: datetime) -> None:
@@ -417,20 +431,7 @@ def _backdate_last_step(decision_id: int, when: datetime) -> None:
     ).scalar_one()
     last.created_at = when
     db.session.execute(update(Decision).where(Decision.id == decision_id).values(status_changed_at=when))
-    _backdate_audit("decision", decision_id, "decisions.status_changed", when)
     db.session.commit()
-
-
-def _backdate_audit(object_type: str, object_id: int, action: str, when: datetime) -> None:
-    """The demo's audit events carry the story's dates, so the dashboard's activity list reads in order."""
-    latest = db.session.execute(
-        select(AuditEvent.id)
-        .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id, AuditEvent.action == action)
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if latest is not None:
-        db.session.execute(update(AuditEvent).where(AuditEvent.id == latest).values(created_at=when))
 
 
 def _action(
@@ -440,17 +441,17 @@ def _action(
     if db.session.execute(select(ActionItem.id).where(parent, ActionItem.what == what)).first():
         return
     person = demo_user(owner)
-    action = actions.add_action(
-        person,
-        what=what,
-        owner_id=person.id,
-        due_on=due,
-        decision_id=decision.id if decision else None,
-        meeting_id=meeting.id if meeting else None,
-    )
     created = datetime.combine(due, datetime.min.time()) - timedelta(days=20)
+    with recorded_at(created):
+        action = actions.add_action(
+            person,
+            what=what,
+            owner_id=person.id,
+            due_on=due,
+            decision_id=decision.id if decision else None,
+            meeting_id=meeting.id if meeting else None,
+        )
     action.created_at = created
-    _backdate_audit("action_item", action.id, "decisions.action_added", created)
     if done:
         action.done_at = datetime.combine(due, datetime.min.time()) - timedelta(days=2, hours=-10)
         action.done_by_id = person.id

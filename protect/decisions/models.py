@@ -4,6 +4,7 @@ text) and the actions that carry them out."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
@@ -169,6 +170,25 @@ class DecisionTag(db.Model):
     decision: Mapped[Decision] = relationship(back_populates="tags", lazy="raise")
 
 
+class DecisionBasis(db.Model):
+    """What a decision was based on, frozen when it was linked: a poll's tally, a Guidelines revision or a
+    training's agenda, as a copy (``snapshot``) and the SHA-256 of its canonical JSON (``content_hash``), so
+    that the decision keeps showing exactly what it was taken on, whatever happens to the source later.
+    ``version``: the revision's number or the agenda's version then (to tell whether it has changed since)."""
+
+    __tablename__ = "decision_basis"
+    __table_args__ = (UniqueConstraint("decision_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # "poll", "revision" or "agenda"
+    ref_id: Mapped[int]  # the poll's, the revision's or the training event's id (kept if that goes)
+    version: Mapped[int | None]
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DecisionVersion(db.Model):
     """The text of a decision as it stood at one version: number 1 as proposed, then one per edit."""
 
@@ -254,4 +274,14 @@ class ActionItem(db.Model):
 
 
 # The change areas of these tables (core.changes): a commit that writes one renews its area's token.
-area("decisions", Meeting, MeetingAttendee, Decision, DecisionTag, DecisionVersion, DecisionStatusChange, ActionItem)
+area(
+    "decisions",
+    Meeting,
+    MeetingAttendee,
+    Decision,
+    DecisionTag,
+    DecisionVersion,
+    DecisionBasis,
+    DecisionStatusChange,
+    ActionItem,
+)

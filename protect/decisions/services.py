@@ -26,7 +26,7 @@ from protect.core.inputs import parse_int
 from protect.core.permissions import has_role, rule
 from protect.core.timefmt import to_zone, viewer_zone
 from protect.core.urls import path_for
-from protect.decisions import rules, search_entries
+from protect.decisions import basis, rules, search_entries
 from protect.decisions.models import (
     NOTE_MAX,
     REPLACES_MAX,
@@ -403,6 +403,7 @@ def propose_decision(actor: User, values: dict[str, Any], record_again: bool = F
     _set_tags(decision, values["tags"])
     db.session.add(decision)
     db.session.flush()
+    basis.freeze(decision.id, {name: values[name] for name in ("poll_id", "revision_id", "event_id")})
     db.session.add(
         DecisionVersion(
             decision_id=decision.id,
@@ -506,6 +507,8 @@ def edit_decision(actor: User, decision_id: int, version: int, values: dict[str,
         raise DecisionConflict(db.session.get(Decision, decision_id, populate_existing=True))
     db.session.expire(decision, [name for name in DECISION_FIELDS if name != "tags"] + ["version"])
     _set_tags(decision, values["tags"])
+    if any(name in changed for name in ("poll_id", "revision_id", "event_id")):
+        basis.freeze(decision.id, {name: values[name] for name in ("poll_id", "revision_id", "event_id")})
     if any(name in VERSIONED_FIELDS for name in changed):
         db.session.add(
             DecisionVersion(

@@ -38,7 +38,7 @@ from protect.core.inputs import parse_int
 from protect.core.pagecache import cached_page
 from protect.core.permissions import can, require, role_required
 from protect.core.timefmt import from_zone, to_zone, viewer_zone
-from protect.decisions import actions, exports, log, meetings, rules, services
+from protect.decisions import actions, basis, exports, log, meetings, rules, services
 from protect.decisions.forms import (
     ActionFilterForm,
     ActionForm,
@@ -361,6 +361,8 @@ def show_decision(decision_id: int):
         versions=services.version_count(decision.id),
         replaced=services.replaced_by_this(decision.id),
         may_edit=can(current_user, "decisions.edit", decision),
+        bases=basis.bases_of(decision, url_for),
+        describe_basis=basis.describe,
     )
 
 

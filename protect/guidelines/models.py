@@ -8,9 +8,10 @@ body based on the section's current revision, and a moderator accepts (it become
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protect.core.changes import area
@@ -224,5 +225,25 @@ class SectionVisit(db.Model):
 
 
 # The change areas of these tables (core.changes): a commit that writes one renews its area's token.
-area("guidelines", Guideline, GuidelineSection, SectionRevision, Comment)
+class GuidelineVersion(db.Model):
+    """A published version of the whole document: its number, the sections as they read then (with the
+    revision of each), its Markdown and the SHA-256 of that Markdown. Written once, never changed."""
+
+    __tablename__ = "guideline_version"
+    __table_args__ = (UniqueConstraint("guideline_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guideline_id: Mapped[int] = mapped_column(ForeignKey("guideline.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    # [{"section_id", "position", "heading", "revision_id", "revision_number", "summary"}], by position
+    sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    markdown: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    published_by = relationship("User", lazy="raise")
+
+
+area("guidelines", Guideline, GuidelineSection, SectionRevision, Comment, GuidelineVersion)
 area("visits", SectionVisit, apart=True)

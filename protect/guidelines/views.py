@@ -39,7 +39,7 @@ from protect.core.inputs import parse_int
 from protect.core.pagecache import cached_page
 from protect.core.permissions import can, has_role, role_required
 from protect.extensions import db
-from protect.guidelines import diff, exports, services, visits
+from protect.guidelines import diff, exports, services, versions, visits
 from protect.guidelines.forms import (
     CommentForm,
     DecisionForm,
@@ -50,7 +50,7 @@ from protect.guidelines.forms import (
     RenameForm,
     SectionForm,
 )
-from protect.guidelines.models import STATUSES, Comment, Guideline, GuidelineSection, SectionRevision
+from protect.guidelines.models import STATUSES, Comment, Guideline, GuidelineSection, GuidelineVersion, SectionRevision
 
 bp = Blueprint("guidelines", __name__, url_prefix="/guidelines")
 REVISION = "guidelines/revision.html"
@@ -986,3 +986,57 @@ def hide_comment(comment_id: int):
             beside_field=True,
         )
     return _comment_form_response(comment, form, "hiding", 422)
+
+
+# Published versions of the whole document ---------------------------------------------------------------------
+
+
+@bp.get("/<slug>/versions")
+@role_required("expert")
+def list_versions(slug: str):
+    guideline = _guideline_or_404(slug)
+    published = versions.versions_of(guideline.id)
+    return render_template(
+        "guidelines/versions.html",
+        guideline=guideline,
+        changelog=versions.changelog(published),
+        may_publish=has_role(current_user, "moderator"),
+    )
+
+
+@bp.post("/<slug>/versions")
+@role_required("moderator")
+def publish_version(slug: str):
+    guideline = _guideline_or_404(slug)
+    try:
+        version = versions.publish_version(current_user, guideline.id)
+    except RuleViolation as error:
+        db.session.rollback()
+        return error_response(error.status, error.message)
+    flash(gettext("Version %(number)s is published.", number=version.number), "success")
+    return redirect_or_hx(url_for("guidelines.version", slug=slug, number=version.number))
+
+
+def _version_or_404(slug: str, number: int):
+    guideline = _guideline_or_404(slug)
+    version = db.session.execute(
+        select(GuidelineVersion).where(GuidelineVersion.guideline_id == guideline.id, GuidelineVersion.number == number)
+    ).scalar_one_or_none()
+    if version is None:
+        abort(404, gettext("This document has no version with that number."))
+    return guideline, version
+
+
+@bp.get("/<slug>/v<int:number>")
+@role_required("expert")
+def version(slug: str, number: int):
+    guideline, chosen = _version_or_404(slug, number)
+    latest = versions.count_versions(guideline.id)
+    return render_template("guidelines/version.html", guideline=guideline, version=chosen, latest=latest)
+
+
+@bp.get("/<slug>/v<int:number>.md")
+@role_required("expert")
+def version_markdown(slug: str, number: int):
+    guideline, chosen = _version_or_404(slug, number)
+    return _markdown_download(chosen.markdown, f"{guideline.slug}-v{chosen.number}.md")

@@ -28,6 +28,8 @@ KINDS: dict[str, Kind] = {
     "action_due": Kind(N_("My actions due in 2 days or overdue"), "daily"),
     "programme": Kind(N_("Programme pages waiting for approval, or sent back to me"), "daily"),
     "agenda": Kind(N_("Changes to agendas I follow"), "daily"),
+    # Mailed, so that copies of the chain's head are kept outside the server (protect.audit).
+    "audit_checkpoint": Kind(N_("The audit log's daily checkpoint (its head hash)"), "daily", role="moderator"),
 }
 
 DELIVERY_LABELS = {

@@ -9,13 +9,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from flask_babel import gettext, pgettext
 
 from protect.core.regions import country_name
 from protect.core.timefmt import iso_utc
 from protect.polls.models import Poll
-from protect.polls.services import BallotLine, Turnout
+from protect.polls.services import BallotLine, Publication, Turnout
 from protect.polls.tally import Tally
 
 
@@ -127,4 +128,61 @@ def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots:
                 iso_utc(ballot.changed_at),
                 *[result.label(oid) for oid in ballot.choice()],
             )
+    return buffer.getvalue()
+
+
+# A closed secret poll's published ballots -----------------------------------------------------------------------
+
+
+def publication_data(poll: Poll, published: Publication, numbers: Turnout) -> dict[str, Any]:
+    """Everything needed to recount a closed secret poll, and to check a receipt, as plain JSON: the options,
+    the anonymised ballots (receipt code and marks, in the random order of the seal) and the count made from
+    them. No voter, no time of voting."""
+    result = published.result
+    return {
+        "poll": {
+            "id": poll.id,
+            "question": poll.question,
+            "method": poll.method,
+            "opens_at": iso_utc(poll.opens_at),
+            "closes_at": iso_utc(poll.closes_at),
+            "tie_break_seed": poll.tie_break_seed,
+        },
+        "options": [{"id": option.id, "position": option.position, "label": option.label} for option in poll.options],
+        "marks": ("option ids in order of preference" if poll.ranked else "option ids chosen, in ascending order"),
+        "receipt": "receipt = first 20 base32 characters of SHA-256('protect-receipt' NUL secret NUL marks), "
+        "marks as comma-separated option ids, secret without dashes",
+        "ballots": [{"receipt": ballot.receipt, "marks": list(ballot.marks)} for ballot in published.ballots],
+        "result": {
+            "ballots": result.ballots,
+            "eligible_voters": numbers.eligible,
+            "winners": list(result.winners),
+            "counts": {str(row.option_id): row.count for row in result.rows},
+            "rounds": [
+                {
+                    "number": r.number,
+                    "counts": {str(oid): votes for oid, votes in r.counts.items()},
+                    "eliminated": r.eliminated,
+                    "elected": r.elected,
+                }
+                for r in result.rounds
+            ],
+        },
+    }
+
+
+def publication_csv(poll: Poll, published: Publication) -> str:
+    """The anonymised ballots as CSV: one line per ballot, its receipt code and its marks (by name)."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    out = csv.writer(buffer, lineterminator="\r\n")
+    labels = {option.id: option.label for option in poll.options}
+    width = max((len(ballot.marks) for ballot in published.ballots), default=1)
+    if poll.ranked:
+        marks = [gettext("Preference %(number)d", number=n) for n in range(1, width + 1)]
+    else:
+        marks = [gettext("Chosen %(number)d", number=n) for n in range(1, width + 1)]
+    out.writerow([gettext("Receipt code"), *marks])
+    for ballot in published.ballots:
+        out.writerow([ballot.receipt or "", *[_safe(labels[oid]) for oid in ballot.marks]])
     return buffer.getvalue()

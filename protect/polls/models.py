@@ -198,6 +198,9 @@ class Ballot(db.Model):
     voter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     voter_tag: Mapped[str | None] = mapped_column(String(64))
     receipt_hash: Mapped[str | None] = mapped_column(String(64))
+    # The receipt code (secret polls, from 0017_trust): a hash of the marks and the voter's ballot secret
+    # (polls.secrecy), published with the marks after the close. Nothing links it to a voter after the seal.
+    receipt_code: Mapped[str | None] = mapped_column(String(24))
 
     voter = relationship("User", lazy="raise")
     marks: Mapped[list[BallotMark]] = relationship(

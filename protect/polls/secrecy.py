@@ -4,8 +4,17 @@ A secret poll has a random ``ballot_salt`` from its creation until it is sealed.
 
     poll key  = HMAC-SHA256(SECRET_KEY, "protect.polls.ballot-key" || salt)
     voter tag = HMAC-SHA256(poll key, "voter" || voter id)          stored on the voter's ballot while open
-    receipt   = base32(HMAC-SHA256(poll key, "receipt" || ballot id))[:20]   shown to the voter, never stored
+    ballot secret = base32(HMAC-SHA256(poll key, "ballot-secret" || ballot id))[:26]   shown to the voter only
+    receipt   = base32(SHA-256("protect-receipt" || secret || marks))[:20]   shown to the voter, stored on the
+                ballot and published with its marks after the close (marks: the option ids, comma-separated,
+                in order of preference on a ranked ballot, ascending otherwise)
     receipt_hash = SHA-256(receipt)                                   stored on the ballot, kept after the close
+
+The receipt is a hash of the ballot's content and of a random value that only its voter is shown (random:
+the ballot id is a random 63-bit number, and the key is not in the database). Whoever holds the receipt and the
+secret can recompute the receipt from the published marks (``content_receipt``): the marks published under
+their receipt are the ones they cast. Until 0017 the receipt was HMAC(poll key, "receipt" || ballot id)
+(``receipt_code``, still what 0010's ballots have).
 
 The database alone (without SECRET_KEY) cannot turn a voter id into a tag, so a dump of it cannot tell whose
 ballot is whose. The server (SECRET_KEY + salt) can while voting is open: that is how a voter finds and
@@ -23,6 +32,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Sequence
 
 from flask import current_app
 
@@ -54,6 +64,29 @@ def receipt_code(key: bytes, ballot_id: int) -> str:
     digest = hmac.new(key, b"receipt\x00" + str(ballot_id).encode(), hashlib.sha256).digest()
     code = base64.b32encode(digest).decode()[:RECEIPT_LENGTH]
     return "-".join(code[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))
+
+
+def ballot_secret(key: bytes, ballot_id: int) -> str:
+    """The random value only the voter is shown, in groups of four (26 base32 characters: 130 bits)."""
+    digest = hmac.new(key, b"ballot-secret\x00" + str(ballot_id).encode(), hashlib.sha256).digest()
+    return _grouped(base64.b32encode(digest).decode()[:26])
+
+
+def marks_text(marks: Sequence[int]) -> str:
+    """A ballot's content as the receipt hashes it: "12,7,9" (ranked: in order of preference; otherwise the
+    option ids in ascending order, as ``Ballot.choice()`` gives them)."""
+    return ",".join(str(option_id) for option_id in marks)
+
+
+def content_receipt(secret: str, marks: Sequence[int]) -> str:
+    """The receipt code of a ballot with ``marks`` and the voter's ``secret`` (as shown, or without dashes)."""
+    plain = secret.replace("-", "").upper()
+    digest = hashlib.sha256(f"protect-receipt\x00{plain}\x00{marks_text(marks)}".encode()).digest()
+    return _grouped(base64.b32encode(digest).decode()[:RECEIPT_LENGTH])
+
+
+def _grouped(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def normalise_receipt(text: str) -> str | None:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
+from itertools import groupby
 from typing import Any, NamedTuple
 
 from flask_babel import format_number, format_percent, get_locale, gettext, ngettext
@@ -160,13 +161,14 @@ class OwnBallot:
 
     ``marks`` is None when the member voted but their ballot can no longer be linked to them: a secret poll
     after its close (sealed), or one whose key changed since. ``receipt`` is the receipt code of a secret
-    poll's ballot while voting is open."""
+    poll's ballot while voting is open, ``secret`` the ballot secret it was made with (polls.secrecy)."""
 
     cast_at: datetime
     changed_at: datetime
     revision: int
     marks: tuple[int, ...] | None
     receipt: str | None = None
+    secret: str | None = None
 
     def choice(self) -> tuple[int, ...]:
         return self.marks or ()
@@ -190,8 +192,17 @@ def own_ballot(poll: Poll, user: User) -> OwnBallot | None:
     if first.ballot_id is None:
         return OwnBallot(first.cast_at, first.changed_at, first.revision, None)
     marks = tuple(row.option_id for row in rows if row.option_id is not None)
-    receipt = secrecy.receipt_code(key, first.ballot_id) if poll.secret and key else None
-    return OwnBallot(first.cast_at, first.changed_at, first.revision, marks, receipt)
+    if not (poll.secret and key):
+        return OwnBallot(first.cast_at, first.changed_at, first.revision, marks)
+    if first.receipt_code:
+        receipt, secret = _grouped(first.receipt_code), secrecy.ballot_secret(key, first.ballot_id)
+    else:  # a ballot cast before receipts were made from the content (0017)
+        receipt, secret = secrecy.receipt_code(key, first.ballot_id), None
+    return OwnBallot(first.cast_at, first.changed_at, first.revision, marks, receipt, secret)
+
+
+def _grouped(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def _own_ballot_statement(ballot_matches):
@@ -200,7 +211,7 @@ def _own_ballot_statement(ballot_matches):
         m, m.c.ballot_id == b.c.id
     )
     return (
-        select(p.c.cast_at, p.c.changed_at, p.c.revision, b.c.id.label("ballot_id"), m.c.option_id)
+        select(p.c.cast_at, p.c.changed_at, p.c.revision, b.c.id.label("ballot_id"), b.c.receipt_code, m.c.option_id)
         .select_from(source)
         .where(p.c.poll_id == bindparam("poll_id"), p.c.voter_id == bindparam("voter_id"))
         .order_by(m.c.rank.is_(None), m.c.rank, m.c.option_id)
@@ -254,6 +265,44 @@ def check_receipt(poll: Poll, code: str) -> tuple[int, ...]:
             status=422,
         )
     return tuple(row.option_id for row in rows if row.option_id is not None)
+
+
+@dataclass(frozen=True)
+class PublishedBallot:
+    receipt: str | None  # grouped, "ABCD-EFGH-…"; None for a ballot cast before receipts were published (0017)
+    marks: tuple[int, ...]  # as the tally reads them: ranked in order of preference, otherwise ascending
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A closed secret poll's anonymised ballots, in the random order of the seal, and the count made from
+    exactly them."""
+
+    ballots: list[PublishedBallot]
+    result: Tally
+
+
+def published_ballots(poll: Poll) -> Publication:
+    """The ballots of a closed and sealed secret poll as anyone in the group may see them: each its receipt
+    code and its marks, nothing about its voter, in the order of the seal (random ids); and the tally counted
+    from this very list. LookupError for a poll that is not a sealed secret poll (nothing to publish yet)."""
+    if not poll.secret or poll.sealed_at is None or not poll.is_closed():
+        raise LookupError(poll.id)
+    b, m = Ballot.__table__, BallotMark.__table__
+    rows = db.session.execute(
+        select(b.c.id, b.c.receipt_code, m.c.option_id)
+        .select_from(b.outerjoin(m, m.c.ballot_id == b.c.id))
+        .where(b.c.poll_id == poll.id)
+        .order_by(b.c.id, m.c.rank.is_(None), m.c.rank, m.c.option_id)
+    ).all()
+    ballots: list[PublishedBallot] = []
+    for _ballot_id, group in groupby(rows, key=lambda row: row.id):
+        group = list(group)
+        code = group[0].receipt_code
+        marks = tuple(row.option_id for row in group if row.option_id is not None)
+        ballots.append(PublishedBallot(_grouped(code) if code else None, marks))
+    result = count(poll.method, candidates(poll), [ballot.marks for ballot in ballots], seed=poll.tie_break_seed)
+    return Publication(ballots, result)
 
 
 def has_ballots(poll_id: int) -> bool:
@@ -946,7 +995,10 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
             db.session.execute(delete(BallotMark).where(BallotMark.ballot_id.in_(previous)))
             db.session.execute(delete(Ballot).where(Ballot.id.in_(previous)))
         ballot_id = new_ballot_id()
-        receipt = secrecy.receipt_code(key, ballot_id) if key else None
+        ranked = poll.method in RANKED_METHODS
+        marks = choice if ranked else sorted(choice)
+        secret = secrecy.ballot_secret(key, ballot_id) if key else None
+        receipt = secrecy.content_receipt(secret, marks) if secret else None
         db.session.execute(
             insert(Ballot.__table__).values(
                 id=ballot_id,
@@ -954,9 +1006,9 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
                 voter_id=None if poll.secret else voter_row.id,
                 voter_tag=tag,
                 receipt_hash=secrecy.receipt_hash(receipt) if receipt else None,
+                receipt_code=receipt.replace("-", "") if receipt else None,
             )
         )
-        ranked = poll.method in RANKED_METHODS
         db.session.execute(
             insert(BallotMark.__table__),
             [
@@ -977,8 +1029,7 @@ def cast_ballot(poll_id: int, voter: User, choice: Sequence[int], now: datetime 
         audience="moderator" if poll.secret else "all",
     )
     db.session.commit()
-    marks = choice if ranked else sorted(choice)
-    return OwnBallot(cast_at, now, revision, tuple(marks), receipt)
+    return OwnBallot(cast_at, now, revision, tuple(marks), receipt, secret)
 
 
 @contextmanager
@@ -1058,7 +1109,9 @@ def seal_locked_poll(poll: Poll, now: datetime) -> bool:
         # Overwrite the freed space of deleted rows and of the old salt with zeros, not just mark it free.
         db.session.execute(text("PRAGMA secure_delete = ON"))
     with _quiet_parameters(poll):
-        ballots = db.session.execute(select(Ballot.id, Ballot.receipt_hash).where(Ballot.poll_id == poll.id)).all()
+        ballots = db.session.execute(
+            select(Ballot.id, Ballot.receipt_hash, Ballot.receipt_code).where(Ballot.poll_id == poll.id)
+        ).all()
         marks: dict[int, list[tuple[int, int | None]]] = {row.id: [] for row in ballots}
         for ballot_id, option_id, rank in db.session.execute(
             select(BallotMark.ballot_id, BallotMark.option_id, BallotMark.rank)
@@ -1082,6 +1135,7 @@ def seal_locked_poll(poll: Poll, now: datetime) -> bool:
                         "voter_id": None,
                         "voter_tag": None,
                         "receipt_hash": old.receipt_hash,
+                        "receipt_code": old.receipt_code,
                     }
                 )
                 new_marks += [{"ballot_id": new_id, "option_id": o, "rank": r} for o, r in marks[old.id]]

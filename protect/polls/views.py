@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, make_response, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, make_response, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 from jinja2_fragments.flask import render_blocks
@@ -21,7 +21,7 @@ from protect.core.timefmt import format_datetime, from_zone, iso_utc, to_zone, v
 from protect.extensions import db
 from protect.polls import services
 from protect.polls.chart import bar_chart
-from protect.polls.export import tally_csv
+from protect.polls.export import publication_csv, publication_data, tally_csv
 from protect.polls.forms import CloseForm, ExtendForm, PollForm
 from protect.polls.models import OPTIONS_MAX, Poll
 from protect.polls.services import LOCKED_AFTER_FIRST_BALLOT, OptionData, OwnBallot, PollData
@@ -502,12 +502,19 @@ def results(poll_id: int):
     refused = _results_or_refuse(poll)
     if refused is not None:
         return refused
+    poll = services.seal_if_due(poll)
     numbers = services.turnout(poll)
-    # Who chose what is shown for an open ballot only: a secret poll's ballots are not even loaded (the count
-    # comes from the cache, or is made from plain tuples read for it).
-    ballots = services.ballot_set(poll) if not poll.secret else None
-    result = services.tally_poll(poll, ballots, numbers)
     closed = poll.is_closed()
+    published = None
+    if poll.secret and closed:
+        # A closed secret poll publishes its anonymised ballots, and the count shown is made from exactly them.
+        published = services.published_ballots(poll)
+        ballots, result = None, published.result
+    else:
+        # Who chose what is shown for an open ballot only: a secret poll's ballots are not even loaded before
+        # the close (the count comes from the cache, or is made from plain tuples read for it).
+        ballots = services.ballot_set(poll) if not poll.secret else None
+        result = services.tally_poll(poll, ballots, numbers)
     return render_template(
         "polls/results.html",
         poll=poll,
@@ -517,6 +524,7 @@ def results(poll_id: int):
         closed=closed,
         ballots=_ballot_rows(poll, ballots, result) if ballots is not None else [],
         method_rules=METHOD_RULES[poll.method],
+        published=published,
         # What other features add (the decision log: the decisions recording this result, "Record as a
         # decision"): registered in core.registry, so the polls feature never imports them.
         panels=panels_for("polls.results", poll, current_user),
@@ -572,4 +580,34 @@ def results_csv(poll_id: int):
     response = make_response(body)
     response.mimetype = "text/csv"
     response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}-tally.csv"'
+    return response
+
+
+def _publication_or_refuse(poll_id: int) -> tuple[Poll, services.Publication]:
+    """A closed secret poll's published ballots, sealing it first if nothing did yet; 403 before the close,
+    404 for an open ballot (its results page lists every voter's choice)."""
+    poll = _poll_or_404(poll_id)
+    if not poll.secret:
+        abort(404, gettext("This poll is an open ballot: its results page lists every voter's choice."))
+    if not poll.is_closed():
+        abort(403, gettext("The ballots of a secret poll are published after it closes."))
+    poll = services.seal_if_due(poll)
+    return poll, services.published_ballots(poll)
+
+
+@bp.get("/<int:poll_id>/ballots.json")
+def ballots_json(poll_id: int):
+    """The anonymised ballots and the count made from them, for anyone in the group to recount."""
+    poll, published = _publication_or_refuse(poll_id)
+    response = jsonify(publication_data(poll, published, services.turnout(poll)))
+    response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}-ballots.json"'
+    return response
+
+
+@bp.get("/<int:poll_id>/ballots.csv")
+def ballots_csv(poll_id: int):
+    poll, published = _publication_or_refuse(poll_id)
+    response = make_response(publication_csv(poll, published))
+    response.mimetype = "text/csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="poll-{poll.id}-ballots.csv"'
     return response

@@ -86,6 +86,10 @@ class WithdrawForm(FlaskForm):
         validators=[DataRequired(lazy_gettext("Give a reason: visitors of the page read it.")), _at_most(COMMENT_MAX)],
         description=lazy_gettext("Visitors who open the page's address read this reason."),
     )
+    keep_releases = BooleanField(
+        lazy_gettext("Keep the earlier releases readable at their permanent addresses"),
+        description=lazy_gettext("Otherwise they answer, like the page, that it was withdrawn, with your reason."),
+    )
 
 
 # The public list's filters are a plain GET form (no WTForms: nothing is validated, the view reads the arguments

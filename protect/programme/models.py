@@ -13,6 +13,7 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from protect.core.changes import area
@@ -84,6 +85,9 @@ class ProgrammePage(db.Model):
     public_changed_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
+    # Whether the releases (/programme/<slug>/v<N>) of a withdrawn page stay reachable: the moderator's choice
+    # at the withdrawal (otherwise they answer 410 with the reason, as the page does).
+    releases_public: Mapped[bool] = mapped_column(default=False, server_default=sql_text("false"))
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -221,7 +221,7 @@ def publish(page_id: int):
 def withdraw(page_id: int):
     form = WithdrawForm()
     try:
-        page = services.withdraw(current_user, page_id, form.reason.data)
+        page = services.withdraw(current_user, page_id, form.reason.data, keep_releases=bool(form.keep_releases.data))
     except RuleViolation as error:
         return _refused(page_id, error, "withdraw_form", form)
     return _after_action(

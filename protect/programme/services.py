@@ -693,8 +693,9 @@ def publish(actor: User, page_id: int, version: int | None, *, when=None) -> Pro
     return published
 
 
-def withdraw(actor: User, page_id: int, reason: str | None, *, when=None) -> ProgrammePage:
-    """A moderator takes the published version off the public site; visitors then get a short notice (410)."""
+def withdraw(actor: User, page_id: int, reason: str | None, *, when=None, keep_releases: bool = False) -> ProgrammePage:
+    """A moderator takes the published version off the public site; visitors then get a short notice (410).
+    ``keep_releases``: the page's releases stay readable at their permanent addresses (otherwise 410 too)."""
     _require(actor, "programme.moderate", N_("Only moderators and administrators may withdraw programme pages."))
     page = load_page(page_id, lock=True)
     if page.live_version is None:
@@ -713,6 +714,7 @@ def withdraw(actor: User, page_id: int, reason: str | None, *, when=None) -> Pro
         public_changed_at=now,
         withdrawn_at=now,
         withdrawn_reason=reason,
+        releases_public=keep_releases,
         updated_by_id=actor.id,
     )
     _record(

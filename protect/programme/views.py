@@ -36,7 +36,7 @@ from protect.core.i18n import N_, current_language
 from protect.core.permissions import public
 from protect.core.regions import COUNTRIES
 from protect.extensions import db, limiter
-from protect.programme import caching, forms, services
+from protect.programme import caching, forms, releases, services
 from protect.programme.content import Training
 from protect.programme.forms import RegistrationForm
 from protect.programme.ical import feed_calendar, training_calendar
@@ -551,3 +551,89 @@ def registered(slug: str):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# Releases: permanent addresses, the changelog and its feed ----------------------------------------------------
+
+
+def _releases_or_abort(slug: str) -> releases.Releases:
+    found = releases.releases_of(slug)
+    if found is None:
+        abort(404, gettext(NOT_FOUND))
+    return found
+
+
+def _withdrawn_response(found: releases.Releases) -> Response:
+    page = found.page
+    response = make_response(
+        render_template("programme/withdrawn.html", withdrawn_at=page.withdrawn_at, reason=page.withdrawn_reason), 410
+    )
+    etag = caching.make_etag("withdrawn", page.slug, page.withdrawn_at)
+    return caching.cacheable(response, etag, caching.latest(page.withdrawn_at))
+
+
+@bp.get("/programme/<slug>/v<int:number>")
+@public
+def release(slug: str, number: int):
+    """Exactly release ``number`` of the page, for good: what was approved and published then."""
+    found = _releases_or_abort(slug)
+    if not found.reachable:
+        return _withdrawn_response(found)
+    chosen = found.number(number)
+    if chosen is None:
+        abort(404, gettext("This page has no release with that number."))
+    etag = caching.make_etag("release", chosen.snapshot_id, chosen.digest, str(get_locale()))
+    unchanged = caching.not_modified(etag, caching.latest(chosen.published_at))
+    if unchanged is not None:
+        return unchanged
+    snapshot = releases.public_snapshot(chosen)
+    is_open = chosen.last_day >= _today()
+    response = make_response(
+        render_template(
+            "programme/release.html",
+            training=_training_parts(snapshot, "page", is_open),
+            found=found,
+            chosen=chosen,
+            slug=slug,
+            latest=found.releases[-1].number,
+        )
+    )
+    return caching.cacheable(response, etag, caching.latest(chosen.published_at))
+
+
+@bp.get("/programme/<slug>/changelog")
+@public
+def changelog(slug: str):
+    found = _releases_or_abort(slug)
+    if not found.reachable:
+        return _withdrawn_response(found)
+    latest = found.releases[-1]
+    etag = caching.make_etag("changelog", latest.snapshot_id, latest.digest, str(get_locale()), found.withdrawn)
+    unchanged = caching.not_modified(etag, caching.latest(latest.published_at))
+    if unchanged is not None:
+        return unchanged
+    response = make_response(
+        render_template("programme/changelog.html", found=found, changes=releases.changelog(found), slug=slug)
+    )
+    return caching.cacheable(response, etag, caching.latest(latest.published_at))
+
+
+@bp.get("/programme/<slug>/releases.atom")
+@public
+def releases_feed(slug: str):
+    found = _releases_or_abort(slug)
+    if not found.reachable:
+        return _withdrawn_response(found)
+    latest = found.releases[-1]
+    body = render_template(
+        "programme/releases_atom.xml",
+        found=found,
+        feed_url=_external("programme.releases_feed", slug=slug),
+        page_url=_external("programme.changelog", slug=slug),
+        release_url=lambda number: _external("programme.release", slug=slug, number=number),
+        iso=lambda value: value.replace(microsecond=0).isoformat() + "Z",
+    )
+    response = make_response(body)
+    response.mimetype = "application/atom+xml"
+    etag = caching.make_etag("feed", latest.snapshot_id, latest.digest, str(get_locale()))
+    return caching.cacheable(response, etag, caching.latest(latest.published_at))

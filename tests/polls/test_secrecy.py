@@ -101,7 +101,8 @@ def test_a_sealed_secret_poll_leaves_no_row_linking_a_voter_to_an_option(moderat
         if name not in ("ballot", "ballot_mark"):
             assert not any(str(bid) in repr(rows) for bid in ballot_ids), name
     # ballots, participation and marks hold no time or sequence that could be matched against each other
-    assert set(Ballot.__table__.c.keys()) == {"id", "poll_id", "voter_id", "voter_tag", "receipt_hash"}
+    # (the receipt code is a hash of the marks and of a secret only the voter was shown: published after the close)
+    assert set(Ballot.__table__.c.keys()) == {"id", "poll_id", "voter_id", "voter_tag", "receipt_hash", "receipt_code"}
     assert set(BallotMark.__table__.c.keys()) == {"ballot_id", "option_id", "rank"}
     # what was voted is intact
     assert [row.count for row in services.tally_poll(poll).rows] == counts_before

@@ -568,7 +568,8 @@ def test_secret_ballots_show_nobody_who_chose_what(client_for, moderator, admin,
         pulse = client.htmx("get", f"/polls/{poll.id}/pulse?v=0")
         assert "Alda Voter" not in _text(pulse)
     results = _text(client_for(admin).get(f"/polls/{poll.id}/results"))
-    assert "Secret ballot: only the counts are shown" in results
+    assert "Secret ballot: nobody, moderators and administrators included, can see who chose what." in results
+    assert "Published ballots" in results and alda_receipt in results  # under its receipt code, nameless
     assert "Who chose what" not in results
     # after the close the ballots are sealed: a voter is told they voted, and their choice is shown to nobody,
     # themselves included (nothing links it to them any more); their receipt code still finds it
