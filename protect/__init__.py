@@ -15,8 +15,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from protect import cli
 from protect.auth.members import markdown, markdown_as_written
 from protect.config import load_config
-from protect.core import audit as audit_log  # not "audit": the feature package protect.audit takes that name
 from protect.core import assets, errors, i18n, inputs, lru, security, timefmt
+from protect.core import audit as audit_log  # not "audit": the feature package protect.audit takes that name
 from protect.core.database import init_database
 from protect.core.permissions import ROLE_LABELS, can, has_role
 from protect.core.regions import country_name, sector_name
