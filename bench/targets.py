@@ -339,6 +339,8 @@ def target_ratio(target: Target) -> float:
 def missed(row: dict[str, Any]) -> list[str]:
     """The targets a request's figures (a row of latest.json) miss (none: it meets them all)."""
     found = []
+    if row.get("status") not in (200, 204):  # a redirect or an error page measures nothing the target is about
+        found.append(f"answered {row.get('status')}")
     if row["target_ratio"] is not None and (row["ratio_to_ceiling"] or 0) < row["target_ratio"]:
         found.append(f"ceiling < {row['target_ratio']:.2f}")
     limit = SAVE_MAX_QUERIES if row["request"].startswith("POST") else MAX_QUERIES
