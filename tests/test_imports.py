@@ -10,11 +10,12 @@ from pathlib import Path
 SOURCE = Path(__file__).resolve().parent.parent / "protect"
 FEATURES = sorted(p.name for p in SOURCE.iterdir() if (p / "__init__.py").exists() and p.name != "core")
 # Which other features a feature may import (their models and services; never their views). Everyone may use
-# ``auth`` (members), ``notifications`` (telling members, in the transaction of the change) and ``core``.
+# ``auth`` (members), ``notifications`` (telling members, in the transaction of the change), ``search`` (indexing
+# what changed, in the same transaction) and ``core``.
 # Decisions know the polls, trainings and revisions they record or link to; a poll never knows the decision
 # recorded from it (the decision log adds its panel to the poll's page through core.registry). The programme's
 # pages are about training events.
-EVERYONE_USES = {"auth", "notifications"}
+EVERYONE_USES = {"auth", "notifications", "search"}
 KNOWS: dict[str, set[str]] = {
     "decisions": {"polls", "agendas", "guidelines"},
     "programme": {"agendas"},
@@ -67,6 +68,11 @@ def test_features_know_each_other_in_the_stated_direction_only():
         and target not in KNOWS.get(source, set())
     )
     assert unexpected == []
+
+
+def test_search_knows_no_feature_but_members():
+    """Every feature indexes its things through search; search never knows what it indexes."""
+    assert sorted(n for s, t, n in _edges() if s == "search" and t in FEATURES and t != "auth") == []
 
 
 def test_notifications_know_no_feature_but_members():

@@ -82,7 +82,7 @@ class _Texts(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "template"):
+        if tag in ("script", "style", "template", "code"):  # code: names and values as the machine has them
             self._skip += 1
         values = dict(attrs)
         for name in self.SPOKEN:
@@ -92,7 +92,7 @@ class _Texts(HTMLParser):
             self.links.append(values["href"])
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "template") and self._skip:
+        if tag in ("script", "style", "template", "code") and self._skip:
             self._skip -= 1
 
     def handle_data(self, data):

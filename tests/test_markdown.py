@@ -281,7 +281,7 @@ def test_the_log_says_how_long_the_text_was_whose_excerpt_could_not_be_made(monk
 
     monkeypatch.setattr(text, "_html", fail)
     assert plain_excerpt("y" * 12) == "y" * 12
-    assert "Markdown excerpt could not be made (12 characters); the source is used" in caplog.messages
+    assert "Markdown text could not be made (12 characters); the source is used" in caplog.messages
 
 
 # Excerpts --------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from protect.auth.models import User
 from protect.core.audit import AuditEvent, visible_audiences
+from protect.core.i18n import N_
 from protect.core.inputs import parse_int
 from protect.core.timefmt import from_zone, viewer_zone
 from protect.extensions import db
@@ -115,6 +116,33 @@ def events_page(user: Any, chosen: AuditFilter) -> AuditPage:
     return AuditPage(rows[:PAGE_SIZE], len(rows) > PAGE_SIZE)
 
 
+# What the page calls the objects events are about (their tables' names, as the log keeps them); a table not
+# named here is shown by its name.
+OBJECT_LABELS = {
+    "action_item": N_("Action"),
+    "agenda_item": N_("Agenda item"),
+    "ballot": N_("Ballot"),
+    "decision": N_("Decision"),
+    "guideline": N_("Guidelines"),
+    "guideline_comment": N_("Comment"),
+    "guideline_section": N_("Guideline section"),
+    "guideline_version": N_("Published version"),
+    "interest_registration": N_("Registration"),
+    "invitation": N_("Invitation"),
+    "meeting": N_("Meeting"),
+    "poll": N_("Poll"),
+    "programme_page": N_("Programme page"),
+    "programme_translation": N_("Programme page (translation)"),
+    "section_revision": N_("Revision"),
+    "training_event": N_("Training"),
+    "users": N_("Member"),
+}
+
+
+def object_label(name: str | None) -> str:
+    return gettext(OBJECT_LABELS[name]) if name in OBJECT_LABELS else (name or "")
+
+
 def filter_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
     """The people, kinds and object types to choose from (those in the events ``user`` may see)."""
     audiences = visible_audiences(user)
@@ -131,5 +159,5 @@ def filter_choices(user: Any) -> dict[str, list[tuple[str, str]]]:
     return {
         "person": [(str(person.id), person.display_name) for person in people],
         "kind": [(kind, kind) for kind in kinds],
-        "object_type": [(name, name) for name in types],
+        "object_type": sorted(((name, object_label(name)) for name in types), key=lambda choice: choice[1].casefold()),
     }

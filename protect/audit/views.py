@@ -28,6 +28,7 @@ def index():
         status=chain.status(),
         checkpoints=chain.checkpoints(),
         describe=chain.describe,
+        object_label=services.object_label,
     ), (422 if chosen.errors else 200)
 
 

@@ -41,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import REGCONFIG
 
+from protect.auth.models import User
 from protect.core.database import utcnow
 from protect.extensions import db
 from protect.search.models import PLACE_MAX, TITLE_MAX, URL_MAX, SearchEntry
@@ -423,9 +424,6 @@ class Results:
 
 def search(user: Any, text: str | None, filters: Filters, page: int = 1) -> Results:
     """One page of what ``user`` may find for ``text``, best first, with the counts the filters show."""
-    from protect.agendas.models import TrainingEvent
-    from protect.auth.models import User
-
     query = parse(text)
     if not query.usable:
         return Results(query=query, hits=[], total=0, page=1, pages=1)
@@ -438,16 +436,19 @@ def search(user: Any, text: str | None, filters: Filters, page: int = 1) -> Resu
             SearchEntry.changed_at < datetime.combine(filters.until + timedelta(days=1), datetime.min.time())
         )
 
+    # The training's table by name: search knows no feature (each feature knows search, as it knows notifications).
+    training = db.metadata.tables["training_event"]
+
     # 1. The counts: matches by kind, training and author (the filters' choices), with their names.
     grouped = (
         engine.select(
-            SearchEntry.kind, SearchEntry.event_id, TrainingEvent.title, SearchEntry.author_id, User.display_name
+            SearchEntry.kind, SearchEntry.event_id, training.c.title, SearchEntry.author_id, User.display_name
         )
         .add_columns(func.count().label("n"))
-        .outerjoin(TrainingEvent, TrainingEvent.id == SearchEntry.event_id)
+        .outerjoin(training, training.c.id == SearchEntry.event_id)
         .outerjoin(User, User.id == SearchEntry.author_id)
         .where(*visible)
-        .group_by(SearchEntry.kind, SearchEntry.event_id, TrainingEvent.title, SearchEntry.author_id, User.display_name)
+        .group_by(SearchEntry.kind, SearchEntry.event_id, training.c.title, SearchEntry.author_id, User.display_name)
     )
     kinds: Counter[str] = Counter()
     trainings: dict[int, list[Any]] = {}

@@ -109,7 +109,7 @@ def test_meeting_decision_action_status_filter_and_share(signed_in, moderator, e
     page.goto("/decisions/")
     expect(page.locator(".decision-card")).to_have_count(2)
     with page.expect_response(re.compile(r"/decisions/\?q=")) as answer:
-        page.get_by_label("Search").fill("ВИЛЬНЮС")
+        page.get_by_label("Search", exact=True).fill("ВИЛЬНЮС")
     assert answer.value.status == 200
     expect(page.locator(".decision-card")).to_have_count(1)
     expect(page.locator(".decision-card")).to_contain_text("Host cities: Vilnius first")
@@ -130,7 +130,7 @@ def test_meeting_decision_action_status_filter_and_share(signed_in, moderator, e
     other.goto(shared)
     expect(other.locator(".decision-card")).to_have_count(1)
     expect(other.locator(".decision-card")).to_contain_text("Host cities: Vilnius first")
-    expect(other.get_by_label("Search")).to_have_value("ВИЛЬНЮС")
+    expect(other.get_by_label("Search", exact=True)).to_have_value("ВИЛЬНЮС")
     expect(other.get_by_label("Status")).to_have_value("agreed")
     # Back in the first browser, the Back button returns to the earlier filtered view, whole.
     page.go_back()
@@ -219,7 +219,7 @@ def test_the_filters_work_without_javascript(browser, live_server, expert, moder
         page.get_by_role("button", name="Sign in").click()
         page.goto("/decisions/")
         expect(page.locator(".decision-card")).to_have_count(2)
-        page.get_by_label("Search").fill("ØRESUND")
+        page.get_by_label("Search", exact=True).fill("ØRESUND")
         page.get_by_role("button", name="Apply filters").click()
         expect(page).to_have_url(re.compile(r"q=%C3%98RESUND"))
         expect(page.locator(".decision-card")).to_have_count(1)

@@ -98,7 +98,7 @@ def test_from_draft_through_review_to_the_public_and_a_registration(signed_in, n
     visitor = new_context().new_page()
     visitor.goto("/")
     visitor.get_by_role("link", name="See the trainings and how to take part").click()
-    visitor.get_by_label("Search").fill("gdansk")
+    visitor.get_by_label("Search", exact=True).fill("gdansk")
     visitor.get_by_role("button", name="Show trainings").click()
     expect(visitor.locator(".programme-count")).to_contain_text("1 training matches")
     visitor.get_by_role("link", name=event.title).click()

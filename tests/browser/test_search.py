@@ -31,8 +31,13 @@ def content(moderator, expert):
 def test_the_header_box_suggests_and_the_keyboard_chooses(signed_in, expert, content):
     page = signed_in(expert)
     page.goto("/dashboard")
+    # On a wide screen the box opens from its button, by keyboard too, and takes the focus.
+    toggle = page.get_by_role("button", name="Search the workspace")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
     box = page.get_by_role("combobox", name="Search")
-    box.focus()
+    expect(box).to_be_focused()
     page.keyboard.type("interv")
     listbox = page.get_by_role("listbox", name="Suggestions")
     expect(listbox).to_be_visible()
@@ -59,6 +64,7 @@ def test_the_header_box_suggests_and_the_keyboard_chooses(signed_in, expert, con
 def test_enter_opens_the_results_which_filter_and_page_through(signed_in, expert, content):
     page = signed_in(expert)
     page.goto("/dashboard")
+    page.get_by_role("button", name="Search the workspace").click()
     box = page.get_by_role("combobox", name="Search")
     box.fill("interpreters")
     box.press("Enter")
@@ -98,7 +104,9 @@ def test_a_visitor_searches_the_published_pages_only(page, expert, moderator, co
     from tests.programme.factories import published_page
 
     live = published_page(expert, moderator, make_event(expert), summary="Interpreters welcome at the seminar.")
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone: in the menu, always open
     page.goto("/programme/")
+    page.get_by_role("button", name="Menu").click()
     box = page.get_by_role("combobox", name="Search")
     box.fill("interpreters")
     box.press("Enter")

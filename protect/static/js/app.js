@@ -81,7 +81,7 @@
   }
 
   document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
+    if (event.key !== "Escape" || event.defaultPrevented) return; // (the search box's list closed first)
     const open = [...document.querySelectorAll('[data-menu-toggle][aria-expanded="true"]')].find((toggle) => {
       const menu = menuOf(toggle);
       return toggle.contains(document.activeElement) || menu?.contains(document.activeElement);
@@ -92,9 +92,9 @@
   });
 
   document.addEventListener("focusout", (event) => {
-    const toggle = event.target.closest?.(".account")?.querySelector('[data-menu-toggle="popup"]');
+    const toggle = event.target.closest?.(".account, .site-search-area")?.querySelector('[data-menu-toggle="popup"]');
     if (!toggle || toggle.getAttribute("aria-expanded") !== "true") return;
-    const area = toggle.closest(".account");
+    const area = toggle.closest(".account, .site-search-area");
     if (event.relatedTarget && !area.contains(event.relatedTarget)) setOpen(toggle, false);
   });
 
@@ -102,10 +102,12 @@
     const toggle = event.target.closest("[data-menu-toggle]");
     if (toggle) {
       closeMenus(toggle);
-      setOpen(toggle, toggle.getAttribute("aria-expanded") !== "true");
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      setOpen(toggle, open);
+      if (open && toggle.matches(".search-toggle")) menuOf(toggle)?.querySelector("input")?.focus(); // type at once
       return;
     }
-    const inPopup = event.target.closest(".account__menu");
+    const inPopup = event.target.closest(".account__menu, .site-search");
     if (!inPopup) closeMenus();
     const dismiss = event.target.closest("[data-dismiss]");
     if (dismiss) {
@@ -366,7 +368,9 @@
     if (status && Array.isArray(found)) status.textContent = found[Math.min(options.length, found.length - 1)];
   });
 
-  document.addEventListener("keydown", (event) => {
+  document.addEventListener(
+    "keydown",
+    (event) => {
     const box = event.target;
     if (!box.matches?.(SEARCH_BOX) || event.isComposing || event.altKey || event.ctrlKey || event.metaKey) return;
     const options = searchOptions(box);
@@ -384,7 +388,9 @@
       event.preventDefault();
       searchClose(box);
     }
-  });
+    },
+    true, // before the menus' Escape: an open list closes first, then the box
+  );
 
   document.addEventListener("focusout", (event) => {
     const box = event.target;
