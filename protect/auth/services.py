@@ -588,8 +588,11 @@ def reset_for(token: str) -> PasswordReset:
     return reset
 
 
-def use_password_reset(token: str, password: str, client: tuple[str, str] = ("", "")) -> User:
-    """Every session of the member ends; a new one is begun for ``client`` (address, browser)."""
+def use_password_reset(token: str, password: str, client: tuple[str, str] = ("", "")) -> tuple[User, bool]:
+    """Every session of the member ends; a new one is begun for ``client`` (address, browser) unless the member
+    has a second factor: the link stands for the password only, so they then give the second factor at
+    ``/login/verify`` (the view puts them in the pending state) before any session begins. Returns (the member,
+    whether a session was begun)."""
     reset = reset_for(token)
     problems = password_problems(password, reset.user.email)
     if problems:
@@ -605,13 +608,15 @@ def use_password_reset(token: str, password: str, client: tuple[str, str] = ("",
     user = reset.user
     user.set_password(password)
     end_all_sessions(user, "password_reset")
-    start_session(user, *client)
+    signed_in = not user.second_factor
+    if signed_in:
+        start_session(user, *client)
     audit.record(
         user, "user.password_reset", user, summary=N_("set a new password with a reset link"), audience="admin"
     )
     security.send_notice(user, "password_reset")
     db.session.commit()
-    return user
+    return user, signed_in
 
 
 # Profile ----------------------------------------------------------------------------------------------------

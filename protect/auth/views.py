@@ -204,8 +204,7 @@ def login():
         if user.second_factor:
             # No session yet: the password alone opens nothing. The browser's session (signed, ours) remembers
             # whose password was right, for PENDING_SIGN_IN_MINUTES, until the second factor is given.
-            session.clear()
-            session[PENDING] = {"user": user.id, "at": time.time(), "next": target}
+            _start_pending(user, target)
             return redirect(url_for("auth.second_factor"), 303)
         if security.must_set_up_second_factor(user):
             target = url_for("auth.security_page")  # the only page open to them until they have one
@@ -217,6 +216,12 @@ def login():
 
 
 PENDING = "pending_sign_in"
+
+
+def _start_pending(user: User, target: str) -> None:
+    """The password (or a reset link) is done; the second factor is still to come. No server session yet."""
+    session.clear()
+    session[PENDING] = {"user": user.id, "at": time.time(), "next": target}
 
 
 def pending_user() -> User | None:
@@ -299,13 +304,21 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.use_password_reset(token, form.password.data, client=_client())
+            user, signed_in = services.use_password_reset(token, form.password.data, client=_client())
         except services.LinkUnavailable as error:
             return error_response(error.status, error.message, gettext("Reset link not usable"))
         except RuleViolation as error:
             form.password.errors.append(error.message)
         else:
             _sign_out("replaced")
+            if not signed_in:
+                # The link stood for the password only: the second factor is still asked, as at sign-in.
+                _start_pending(user, url_for("home.dashboard"))
+                flash(
+                    gettext("Your new password is set. Give your second factor to sign in."),
+                    "success",
+                )
+                return redirect(url_for("auth.second_factor"), 303)
             _start_signed_in(user)
             flash(gettext("Your new password is set. Every other session of your account has ended."), "success")
             return redirect(url_for("home.dashboard"), 303)
