@@ -31,7 +31,8 @@ from protect.core.permissions import public
 from protect.core.security import safe_next
 from protect.extensions import limiter
 
-# What a member who must set up a second factor may still reach (besides public pages).
+# All that a member who must set up a second factor may reach: an explicit list, public pages included (a
+# public page that reads current_user, such as search, would otherwise show them members' content).
 SET_UP_ENDPOINTS = frozenset(
     {
         "auth.security_page",
@@ -41,7 +42,10 @@ SET_UP_ENDPOINTS = frozenset(
         "auth.recovery_codes_file",
         "auth.passkey_options",
         "auth.passkey_add",
+        "auth.login",
         "auth.logout",
+        "home.language",
+        "home.healthz",
         "static",
     }
 )
@@ -50,12 +54,9 @@ SET_UP_ENDPOINTS = frozenset(
 @bp.before_app_request
 def _second_factor_policy():
     """Deny by default, one step further: a moderator or administrator without a second factor, while the
-    policy is on, reaches the set-up and nothing else, by any route, htmx requests included."""
+    policy is on, reaches the set-up and nothing else, by any route (public ones too), htmx requests included."""
     endpoint = request.endpoint
     if endpoint is None or endpoint in SET_UP_ENDPOINTS or not current_user.is_authenticated:
-        return None
-    view = current_app.view_functions.get(endpoint)
-    if view is not None and getattr(view, "protect_public", False):
         return None
     if not security.must_set_up_second_factor(current_user):
         return None
