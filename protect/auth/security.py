@@ -4,7 +4,9 @@ moderators and administrators need a second factor, and the security page's even
 - TOTP (RFC 6238, ``pyotp``): 30-second steps, one step of tolerance either side; a code counts once
   (``TotpCredential.last_step``, raised by compare-and-set, so two requests with one code cannot both pass).
 - Recovery codes: ten, single-use, stored as hashes; shown once.
-- Passkeys: the ``webauthn`` library does the ceremonies; the relying party is ``PROTECT_BASE_URL``'s host.
+- Passkeys: the ``webauthn`` library does the ceremonies; the relying party is ``PROTECT_BASE_URL``'s host. A
+  challenge waits on the server (``WebAuthnChallenge``), is taken once, for its purpose and member, within
+  ``CHALLENGE_MINUTES``; the signature counter only rises (compare-and-set).
 - Re-authentication: ``UserSession.authenticated_at``, set at sign-in and when the password is asked again.
 Nothing secret (a secret, a code, a challenge) goes into the audit log or a mail.
 """
@@ -49,12 +51,13 @@ from protect.auth.models import (
     TotpCredential,
     User,
     UserSession,
+    WebAuthnChallenge,
     hash_token,
 )
 from protect.core import audit
 from protect.core import mail as core_mail
 from protect.core.audit import AuditEvent
-from protect.core.database import utcnow
+from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation
 from protect.core.i18n import N_, babel_locale, language_code
 from protect.core.mail import mail_configured
@@ -63,6 +66,7 @@ from protect.extensions import db
 RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper
 PASSKEY_NAME_MAX = 80
+CHALLENGE_MINUTES = 5
 POLICY_KEY = "require_second_factor"
 POLICY_ROLES = ("moderator", "admin")
 
@@ -422,6 +426,58 @@ def passkeys_of(user: User) -> list[Passkey]:
     )
 
 
+def keep_challenge(purpose: str, user: User | None, challenge: str) -> str:
+    """Store a ceremony's challenge on the server; returns the random id the browser's session keeps. (The session
+    cookie is only signed: a copy of an old one would otherwise carry a challenge that can be answered again.)"""
+    now = utcnow()
+    challenge_id = secrets.token_urlsafe(32)
+    db.session.commit()  # end a read begun earlier in the request: this write takes SQLite's lock at its start
+    with writing():
+        db.session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at <= now))
+        db.session.add(
+            WebAuthnChallenge(
+                id=challenge_id,
+                challenge=challenge,
+                purpose=purpose,
+                user_id=user.id if user is not None else None,
+                expires_at=now + timedelta(minutes=CHALLENGE_MINUTES),
+            )
+        )
+        db.session.commit()
+    return challenge_id
+
+
+def take_challenge(challenge_id: Any, purpose: str, user: User | None) -> str | None:
+    """The challenge kept under ``challenge_id`` for ``purpose`` and ``user``, removed in the same statement (of
+    two requests with one id, one gets it), committed at once; None if there is none, or it is too old."""
+    if not isinstance(challenge_id, str) or not challenge_id:
+        return None
+    owner = WebAuthnChallenge.user_id.is_(None) if user is None else WebAuthnChallenge.user_id == user.id
+    db.session.commit()
+    with writing():
+        challenge = db.session.execute(
+            delete(WebAuthnChallenge)
+            .where(
+                WebAuthnChallenge.id == challenge_id,
+                WebAuthnChallenge.purpose == purpose,
+                owner,
+                WebAuthnChallenge.expires_at > utcnow(),
+            )
+            .returning(WebAuthnChallenge.challenge)
+        ).scalar_one_or_none()
+        db.session.commit()
+    return challenge
+
+
+def _advance_sign_count(passkey_id: int, new_count: int) -> bool:
+    """Compare-and-set: the passkey's signature counter rises to ``new_count`` unless another request got there
+    first (a cloned authenticator, or one answer sent twice). A counter of 0 means the authenticator keeps none."""
+    statement = update(Passkey).where(Passkey.id == passkey_id).values(last_used_at=utcnow())
+    if new_count > 0:
+        statement = statement.where(Passkey.sign_count < new_count).values(sign_count=new_count)
+    return db.session.execute(statement).rowcount == 1
+
+
 def _user_handle(user: User) -> bytes:
     return f"protect-member-{user.id}".encode()
 
@@ -576,8 +632,12 @@ def authenticate_passkey(credential: str, challenge: str | None, user: User | No
     owner = db.session.get(User, passkey.user_id)
     if owner is None or not owner.active:
         raise refused
-    passkey.sign_count = verified.new_sign_count
-    passkey.last_used_at = utcnow()
+    db.session.commit()
+    with writing():
+        advanced = _advance_sign_count(passkey.id, verified.new_sign_count)
+        db.session.commit()
+    if not advanced:
+        raise refused
     return owner
 
 

@@ -25,6 +25,7 @@ from protect.auth.forms import (
     TotpConfirmForm,
 )
 from protect.auth.views import PENDING, bp, finish_sign_in, pending_user
+from protect.core.database import writing
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx
 from protect.core.permissions import public
@@ -193,8 +194,9 @@ def second_factor():
 @limiter.limit(_address_limit, scope="passkey-address")
 def passkey_sign_in_options():
     """The challenge for navigator.credentials.get: the pending member's passkeys (second factor) or any."""
-    options, challenge = security.authentication_options(pending_user())
-    session["webauthn_sign_in"] = challenge
+    user = pending_user()
+    options, challenge = security.authentication_options(user)
+    session["webauthn_sign_in"] = security.keep_challenge("sign_in", user, challenge)
     return current_app.response_class(options, mimetype="application/json")
 
 
@@ -202,13 +204,14 @@ def passkey_sign_in_options():
 @public
 @limiter.limit(_address_limit, scope="passkey-address", deduct_when=_failed)
 def passkey_sign_in():
-    challenge = session.pop("webauthn_sign_in", None)
     pending = pending_user()
-    try:
-        user = security.authenticate_passkey(request.get_data(as_text=True), challenge, pending)
-    except RuleViolation as error:
-        return {"error": error.message}, error.status
-    return {"redirect": finish_sign_in(user, "password+passkey" if pending else "passkey")}
+    challenge = security.take_challenge(session.pop("webauthn_sign_in", None), "sign_in", pending)
+    with writing():  # the challenge was taken in a transaction of its own; what follows writes again
+        try:
+            user = security.authenticate_passkey(request.get_data(as_text=True), challenge, pending)
+        except RuleViolation as error:
+            return {"error": error.message}, error.status
+        return {"redirect": finish_sign_in(user, "password+passkey" if pending else "passkey")}
 
 
 # Re-authentication ------------------------------------------------------------------------------------------
@@ -373,8 +376,9 @@ def recovery_codes_file():
 @bp.post("/profile/security/passkeys/options")
 @recent_sign_in_required
 def passkey_options():
-    options, challenge = security.registration_options(current_user._get_current_object())  # type: ignore[attr-defined]
-    session["webauthn_register"] = challenge
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    options, challenge = security.registration_options(user)
+    session["webauthn_register"] = security.keep_challenge("register", user, challenge)
     return current_app.response_class(options, mimetype="application/json")
 
 
@@ -385,13 +389,11 @@ def passkey_add():
     if not isinstance(data, dict) or not isinstance(data.get("credential"), dict):
         return {"error": gettext("The passkey's answer could not be read. Try again.")}, 400
     name = data.get("name") if isinstance(data.get("name"), str) else ""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    challenge = security.take_challenge(session.pop("webauthn_register", None), "register", user)
     try:
-        passkey = security.register_passkey(
-            current_user._get_current_object(),  # type: ignore[attr-defined]
-            json.dumps(data["credential"]),
-            session.pop("webauthn_register", None),
-            name,
-        )
+        with writing():  # the challenge was taken in a transaction of its own
+            passkey = security.register_passkey(user, json.dumps(data["credential"]), challenge, name)
     except RuleViolation as error:
         return {"error": error.message}, error.status
     flash(gettext("The passkey “%(name)s” is added.", name=passkey.name), "success")

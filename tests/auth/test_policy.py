@@ -127,9 +127,7 @@ def test_only_administrators_change_the_policy(expert_client, moderator_client):
 
 
 @pytest.mark.parametrize("role", ["moderator", "admin"])
-def test_public_pages_that_read_the_member_show_nothing_before_the_set_up(
-    app, policy_on, client_for, role, request
-):
+def test_public_pages_that_read_the_member_show_nothing_before_the_set_up(app, policy_on, client_for, role, request):
     from tests.guidelines.factories import make_guideline, make_section
 
     user = request.getfixturevalue(role)
