@@ -163,12 +163,13 @@ def _code_breach(_limit: RequestLimit):
 @limiter.limit(
     _address_limit, methods=["POST"], scope="second-factor-address", deduct_when=_failed, on_breach=_code_breach
 )
+# Every attempt counts, before it is checked (an atomic hit in the limiter's storage): counting only failures,
+# after the answer, let 40 simultaneous guesses all through before the first was counted.
 @limiter.limit(
     _second_factor_limit,
     methods=["POST"],
     key_func=_pending_key,
     scope="second-factor-account",
-    deduct_when=_failed,
     on_breach=_code_breach,
 )
 def second_factor():

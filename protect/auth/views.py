@@ -169,9 +169,10 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
-# Only failed sign-ins count (401), against two limits: the account's (LOGIN_LIMIT, from any address: guessing
-# one member's password) and the address's (LOGIN_ADDRESS_LIMIT, all accounts together: trying many). The
-# address's is much higher, so that one member's typos do not lock out colleagues behind the same address.
+# Two limits: the account's (LOGIN_LIMIT, from any address: guessing one member's password) counts every
+# attempt before it is checked (an atomic hit in the limiter's storage; counting failures after the answer let
+# simultaneous guesses all through); the address's (LOGIN_ADDRESS_LIMIT, all accounts together: trying many)
+# counts failures (401) only and is much higher, so that colleagues behind the same address are not locked out.
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_address_limit, methods=["POST"], scope="login-address", deduct_when=_failed, on_breach=_login_breach)
@@ -180,7 +181,6 @@ def _failed(response) -> bool:
     methods=["POST"],
     key_func=_account_key,
     scope="login-account",
-    deduct_when=_failed,
     on_breach=_login_breach,
 )
 def login():
