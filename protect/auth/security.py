@@ -87,6 +87,7 @@ SECURITY_ACTIONS = (
     "user.passkey_added",
     "user.passkey_removed",
     "user.second_factor_refused",
+    "user.password_refused",
     "user.second_factors_removed",
 )
 
@@ -176,8 +177,21 @@ def reauthenticate(user: User, password: str) -> None:
 
 
 def check_password(user: User, password: str, field: str = "password") -> None:
-    if not password or not user.check_password(password):
-        raise RuleViolation(gettext("Your password is not correct."), field=field, status=422)
+    """The password asked again by a signed-in member; a wrong one is noted on their security page (and in
+    the audit log: a stolen session guessing it shows there). The attempts are limited in the views."""
+    if password and user.check_password(password):
+        return
+    db.session.rollback()
+    with writing():
+        audit.record(
+            user,
+            "user.password_refused",
+            user,
+            summary=N_("typed a wrong password to confirm a change"),
+            audience="admin",
+        )
+        db.session.commit()
+    raise RuleViolation(gettext("Your password is not correct."), field=field, status=422)
 
 
 # Mail about the account -------------------------------------------------------------------------------------

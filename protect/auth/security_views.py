@@ -72,6 +72,28 @@ def _second_factor_policy():
     return redirect(target, 303)
 
 
+def _password_check_limit() -> str:
+    return current_app.config["PASSWORD_CHECK_LIMIT"]
+
+
+def _member_key() -> str:
+    return "member:" + str(getattr(current_user, "id", None))
+
+
+def _password_check_breach(_limit: RequestLimit):
+    return error_response(429, gettext("Too many attempts with your password. Wait a few minutes, then try again."))
+
+
+# Every attempt counts (before it is checked), per account, for the four forms that ask the password again.
+password_check_limit = limiter.shared_limit(
+    _password_check_limit,
+    scope="password-check",
+    key_func=_member_key,
+    methods=["POST"],
+    on_breach=_password_check_breach,
+)
+
+
 def recent_sign_in_required(view):
     """A change to how the member signs in needs a proof of who they are from the last REAUTH_MINUTES (the
     sign-in, or the password asked again): a stolen open session alone cannot take over the account."""
@@ -219,6 +241,7 @@ def passkey_sign_in():
 
 
 @bp.route("/profile/confirm-password", methods=["GET", "POST"])
+@password_check_limit
 def reauth():
     form = PasswordCheckForm()
     if request.method == "GET":
@@ -262,6 +285,7 @@ def security_page():
 
 
 @bp.post("/profile/security/email")
+@password_check_limit
 def change_email():
     form = EmailForm(prefix="email")
     if form.validate_on_submit():
@@ -324,6 +348,7 @@ def totp_setup():
 
 
 @bp.post("/profile/security/totp/off")
+@password_check_limit
 def totp_off():
     form = PasswordCheckForm(prefix="off")
     if form.validate_on_submit():
@@ -340,6 +365,7 @@ def totp_off():
 
 
 @bp.post("/profile/security/recovery-codes")
+@password_check_limit
 def recovery_codes():
     form = PasswordCheckForm(prefix="codes")
     if form.validate_on_submit():
