@@ -450,10 +450,17 @@ def accept_invitation(
     if problems:
         raise RuleViolation(" ".join(problems), field="password", status=422)
     now = utcnow()
-    # Compare-and-set: of two simultaneous uses of one link, exactly one marks it used.
+    # Compare-and-set: of two simultaneous uses of one link, exactly one marks it used; and only while this link
+    # is still the invitation's (a resend in between replaced its hash) and neither withdrawn nor expired.
     claimed = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.token_hash == hash_token(token),
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
         .values(used_at=now)
     ).rowcount
     if claimed != 1:
@@ -479,7 +486,16 @@ def accept_invitation(
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
     if invitation.state != "pending":
         raise RuleViolation(gettext("Only a pending invitation can be withdrawn."))
-    invitation.revoked_at = utcnow()
+    # Compare-and-set: an invitation accepted (or withdrawn) since it was read stays as it is.
+    withdrawn = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+    if withdrawn != 1:
+        db.session.rollback()
+        raise RuleViolation(gettext("Only a pending invitation can be withdrawn."))
+    db.session.refresh(invitation)
     audit.record(
         actor,
         "invitation.revoked",
