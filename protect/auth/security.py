@@ -143,6 +143,14 @@ def must_set_up_second_factor(user: Any) -> bool:
     )
 
 
+def lock_factors(user: User) -> None:
+    """Every change of a member's second factors begins by locking their row (SELECT ... FOR UPDATE; SQLite's
+    writing transaction holds the whole database already): two changes at once (the app turned off while a
+    passkey is removed) take turns, so ``users.second_factor`` is computed from what the other one committed."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update()).first()
+    db.session.refresh(user, ["second_factor"])  # as the other change left it
+
+
 def _refresh_second_factor(user: User) -> None:
     """Keep ``users.second_factor`` true exactly when the member has a confirmed TOTP app or a passkey."""
     has = db.session.execute(
@@ -266,6 +274,7 @@ def totp_of(user: User) -> TotpCredential | None:
 
 def begin_totp(user: User) -> str:
     """A new secret for the member to scan (replacing one never confirmed). Returns it."""
+    lock_factors(user)
     row = totp_of(user)
     if row is not None and row.confirmed_at is not None:
         raise RuleViolation(gettext("Two-factor sign-in is on already. Turn it off first to use another app."))
@@ -323,6 +332,7 @@ def _use_step(user_id: int, step: int) -> bool:
 def confirm_totp(user: User, code: str) -> list[str]:
     """The member typed a code from the app they scanned: two-factor sign-in is on. Returns the new recovery
     codes (shown once)."""
+    lock_factors(user)
     row = totp_of(user)
     if row is None or row.confirmed_at is not None:
         raise RuleViolation(gettext("Start the set-up again: scan a new code."), status=409)
@@ -344,6 +354,7 @@ def confirm_totp(user: User, code: str) -> list[str]:
 
 def disable_totp(user: User, password: str) -> None:
     check_password(user, password)
+    lock_factors(user)
     row = totp_of(user)
     if row is None or row.confirmed_at is None:
         raise RuleViolation(gettext("Two-factor sign-in with an app is not on."), status=409)
@@ -369,6 +380,7 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 def regenerate_recovery_codes(user: User, password: str) -> list[str]:
     check_password(user, password)
+    lock_factors(user)
     if not user.second_factor:
         raise RuleViolation(gettext("Recovery codes come with a second factor: set one up first."), status=409)
     codes = _new_recovery_codes(user)
@@ -547,6 +559,7 @@ def register_passkey(user: User, credential: str, challenge: str | None, name: s
         current_app.logger.info("Passkey registration refused for member %s: %s", user.id, error)
         raise RuleViolation(gettext("The passkey could not be added. Try again."), status=400) from error
     credential_id = bytes_to_base64url(verified.credential_id)
+    lock_factors(user)
     if db.session.execute(select(Passkey.id).where(Passkey.credential_id == credential_id)).first():
         raise RuleViolation(gettext("This passkey is registered already."), status=409)
     try:
@@ -579,6 +592,7 @@ def register_passkey(user: User, credential: str, challenge: str | None, name: s
 
 def remove_passkey(user: User, passkey_id: int) -> str:
     """Remove one of the member's passkeys; returns its name."""
+    lock_factors(user)
     passkey = db.session.execute(
         select(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id)
     ).scalar_one_or_none()
@@ -659,6 +673,7 @@ def remove_second_factors(actor: User, user: User) -> None:
     """An administrator removes a member's app, passkeys and recovery codes (they lost them all): the member
     signs in with the password again and, if the policy holds them, sets up a new factor at once. Their
     sessions end, so that whoever holds a lost device's session loses it too."""
+    lock_factors(user)
     _end_sessions(user)
     db.session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
     db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))

@@ -37,8 +37,11 @@ def all_at_once(app, cookie: str | None, path: str, data: dict) -> list[int]:
 
 
 def test_simultaneous_wrong_codes_are_limited(limited_app, expert):
+    from protect.auth.models import User
+    from protect.extensions import db
+
     with limited_app.app_context():
-        totp = turn_on_totp(expert)
+        totp = turn_on_totp(db.session.get(User, expert.id))
     client = limited_app.test_client()
     assert sign_in_with_password(client, expert).headers["Location"] == "/login/verify"
     cookie = client.get_cookie(limited_app.config["SESSION_COOKIE_NAME"]).value
