@@ -28,7 +28,7 @@ def statements(app):
     event.remove(db.engine, "before_cursor_execute", note)
 
 
-LOCK = re.compile(r"^SELECT users\.id FROM users WHERE users\.id = (\?|%\(id_1\)s)( FOR UPDATE)?$")
+LOCK = re.compile(r"^SELECT users\.id FROM users WHERE users\.id = \S+( FOR UPDATE)?$")
 
 
 def _locks_user_first(seen: list[str]) -> bool:
@@ -39,7 +39,7 @@ def _locks_user_first(seen: list[str]) -> bool:
             return False  # a factor touched before the lock
         found = LOCK.match(statement)
         if found:
-            return db.engine.dialect.name != "postgresql" or bool(found.group(2))
+            return db.engine.dialect.name != "postgresql" or bool(found.group(1))
     return False
 
 
