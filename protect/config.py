@@ -66,7 +66,7 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     PASSWORD_MIN_LENGTH = 10
     INVITATION_DAYS = 7
-    PASSWORD_RESET_HOURS = 24  # a link an administrator makes (for a member without mail)
+    PASSWORD_RESET_HOURS = 24  # a link an administrator makes and hands over (mailed ones: FORGOT_PASSWORD_MINUTES)
     FORGOT_PASSWORD_MINUTES = 60  # a link a member asks for by e-mail ("Forgot your password?")
     # "Forgot your password?": requests per account (whatever the address) and per address (all accounts).
     FORGOT_PASSWORD_LIMIT = "3 per hour"  # noqa: S105 - a rate limit, not a password

@@ -29,6 +29,7 @@ SESSION_END_REASONS = {
     "signed_out_everywhere": "signed out everywhere",
     "password_changed": "password changed",
     "password_reset": "password reset",
+    "email_changed": "e-mail address changed",
     "deactivated": "account deactivated",
     "replaced": "signed in again in the same browser",
     "second_factors_removed": "second factors removed by an administrator",

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import wraps
 
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext
@@ -24,7 +23,7 @@ from protect.auth.forms import (
     SecondFactorForm,
     TotpConfirmForm,
 )
-from protect.auth.views import PENDING, bp, finish_sign_in, pending_user
+from protect.auth.views import PENDING, bp, finish_sign_in, pending_user, recent_sign_in_required
 from protect.core.database import writing
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx
@@ -92,24 +91,6 @@ password_check_limit = limiter.shared_limit(
     methods=["POST"],
     on_breach=_password_check_breach,
 )
-
-
-def recent_sign_in_required(view):
-    """A change to how the member signs in needs a proof of who they are from the last REAUTH_MINUTES (the
-    sign-in, or the password asked again): a stolen open session alone cannot take over the account."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        user = current_user._get_current_object()  # type: ignore[attr-defined]
-        if security.recently_authenticated(user):
-            return view(*args, **kwargs)
-        back = request.full_path.rstrip("?") if request.method == "GET" else url_for("auth.security_page")
-        target = url_for("auth.reauth", next=safe_next(back))
-        if request.is_json:
-            return {"error": gettext("Confirm your password first."), "redirect": target}, 401
-        return redirect_or_hx(target)
-
-    return wrapper
 
 
 # A forgotten password ---------------------------------------------------------------------------------------

@@ -531,9 +531,14 @@ def _new_reset(user: User, actor: User | None, lifetime: timedelta) -> str:
 
 
 def create_password_reset(actor: User, user: User) -> str:
-    """A reset link an administrator makes for ``user`` (shown to them; mailed too when mail is set up)."""
-    hours = current_app.config["PASSWORD_RESET_HOURS"]
-    token = _new_reset(user, actor, timedelta(hours=hours))
+    """A reset link an administrator makes for ``user`` (shown to them; mailed too when mail is set up). A mailed
+    link lasts FORGOT_PASSWORD_MINUTES, as one the member asks for (a mailbox is read later, by others too); one
+    only shown, for the administrator to hand over, PASSWORD_RESET_HOURS."""
+    if mail_configured():
+        minutes = current_app.config["FORGOT_PASSWORD_MINUTES"]
+    else:
+        minutes = current_app.config["PASSWORD_RESET_HOURS"] * 60
+    token = _new_reset(user, actor, timedelta(minutes=minutes))
     audit.record(
         actor,
         "user.reset_link",
@@ -550,7 +555,7 @@ def create_password_reset(actor: User, user: User) -> str:
         user=user,
         link=external_url("auth.reset_password", token=token),
         by_admin=True,
-        minutes=hours * 60,
+        minutes=minutes,
     )
     db.session.commit()
     return token
@@ -680,6 +685,13 @@ def change_email(user: User, password: str, new_email: str) -> str:
         raise RuleViolation(gettext("An account with this email address exists already."), field="email", status=409)
     old = user.email
     user.email = new_email
+    # Whoever else is signed in, or holds a reset link mailed to the old address, loses it.
+    end_all_sessions(user, "email_changed", keep_id=user.session_id)
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     audit.record(
         user,
         "user.email_changed",

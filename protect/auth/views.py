@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import time
+from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -213,6 +215,30 @@ def login():
         return redirect(target, 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+def recent_sign_in_required(view):
+    """A change to how the member signs in needs a proof of who they are from the last REAUTH_MINUTES (the
+    sign-in, or the password asked again): a stolen open session alone cannot take over the account."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        if security.recently_authenticated(user):
+            return view(*args, **kwargs)
+        if request.method == "GET":
+            back = request.full_path.rstrip("?")
+        else:  # back to the page the form was on (an administrator's People page), else the security page
+            referrer = urlsplit(request.referrer or "")
+            same_site = not referrer.netloc or referrer.netloc == request.host
+            back = (referrer.path + (f"?{referrer.query}" if referrer.query else "")) if same_site else ""
+            back = safe_next(back) or url_for("auth.security_page")
+        target = url_for("auth.reauth", next=safe_next(back))
+        if request.is_json:
+            return {"error": gettext("Confirm your password first."), "redirect": target}, 401
+        return redirect_or_hx(target)
+
+    return wrapper
 
 
 PENDING = "pending_sign_in"
@@ -543,6 +569,7 @@ def _after_admin_action(user: User, error: str | None, status: int, done: str | 
 
 @bp.post("/admin/users/<int:user_id>/reset-link")
 @role_required("admin")
+@recent_sign_in_required
 def reset_link(user_id: int):
     user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
     if not user.active:
@@ -624,6 +651,7 @@ def revoke_invitation(invitation_id: int):
 
 @bp.post("/admin/users/<int:user_id>/second-factors/remove")
 @role_required("admin")
+@recent_sign_in_required
 def remove_second_factors(user_id: int):
     user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
     if not user.second_factor:
@@ -642,6 +670,7 @@ def remove_second_factors(user_id: int):
 
 @bp.post("/admin/second-factor-policy")
 @role_required("admin")
+@recent_sign_in_required
 def second_factor_policy():
     form = PolicyForm()
     form.validate_on_submit()

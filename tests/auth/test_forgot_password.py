@@ -209,3 +209,36 @@ def test_an_administrators_reset_link_does_not_skip_the_second_factor(admin_clie
         ).scalar_one()
         == 0
     )
+
+
+def test_a_mailed_administrators_link_lasts_an_hour_like_the_others(admin_client, expert, smtp):
+    page = admin_client.post(f"/admin/users/{expert.id}/reset-link")
+    assert page.status_code == 200 and "expires in 60 minutes" in page.text
+    stored = db.session.execute(db.select(PasswordReset)).scalar_one()
+    assert stored.expires_at - stored.created_at == timedelta(hours=1)
+    mailer.tick()
+    assert "60 minutes" in smtp.one_to(expert.email).text
+
+
+def test_a_link_only_shown_to_the_administrator_lasts_longer(admin_client, expert, no_smtp):
+    page = admin_client.post(f"/admin/users/{expert.id}/reset-link")
+    assert "expires in 24 hours" in page.text
+    stored = db.session.execute(db.select(PasswordReset)).scalar_one()
+    assert stored.expires_at - stored.created_at == timedelta(hours=24)
+
+
+def test_changing_the_address_ends_other_sessions_and_voids_reset_links(expert_client, expert, client_for, smtp):
+    """Whoever else holds a session, or a reset link mailed to the old address, loses it with the change."""
+    other_browser = client_for(expert)
+    client = other_browser.application.test_client()
+    ask(client, expert.email)
+    mailer.tick()
+    path = link_in(smtp.one_to(expert.email).text)
+    changed = expert_client.post(
+        "/profile/security/email", data={"email-email": "eva.new@test.example", "email-password": PASSWORD}
+    )
+    assert changed.status_code == 303
+    assert expert_client.get("/profile").status_code == 200  # this session stays
+    assert other_browser.get("/profile").status_code == 302
+    assert client.get(path).status_code == 410
+    assert client.post(path, data={"password": NEW, "confirm": NEW}).status_code == 410

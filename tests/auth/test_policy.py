@@ -15,6 +15,7 @@ from protect.auth.security_views import SET_UP_ENDPOINTS
 from protect.core.audit import AuditEvent
 from protect.extensions import db
 from tests.auth.conftest import sign_in_with_password, turn_on_totp
+from tests.factories import PASSWORD
 
 
 @pytest.fixture
@@ -156,3 +157,30 @@ def test_the_short_list_stays_open_before_the_set_up(app, policy_on, client_for,
     assert static.status_code == 200
     static.close()
     assert client.post("/logout").status_code in (302, 303)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/second-factor-policy", "/admin/users/{id}/second-factors/remove", "/admin/users/{id}/reset-link"],
+)
+def test_administrators_security_actions_need_a_recent_password(admin, admin_client, expert, path):
+    """An administrator's open session alone (left on a shared computer) cannot weaken others' sign-in."""
+    from protect.auth.models import PasswordReset, UserSession
+
+    turn_on_totp(expert)
+    row = db.session.get(UserSession, admin_client.session_id)
+    row.authenticated_at = None
+    db.session.commit()
+    url = path.format(id=expert.id)
+    response = admin_client.post(url, data={"required": "y"}, headers={"Referer": "http://localhost/admin/users"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/profile/confirm-password?next=/admin/users")
+    assert db.session.get(SiteSetting, "require_second_factor") is None
+    assert db.session.execute(db.select(db.func.count()).select_from(PasswordReset)).scalar_one() == 0
+    db.session.refresh(expert)
+    assert expert.second_factor is True
+    fragment = admin_client.htmx("post", url)
+    assert fragment.headers.get("HX-Redirect", "").startswith("/profile/confirm-password")
+    ok = admin_client.post("/profile/confirm-password", data={"password": PASSWORD, "next": "/admin/users"})
+    assert ok.status_code == 303
+    assert admin_client.post(url, data={"required": "y"}).status_code in (200, 303)
