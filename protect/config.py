@@ -30,6 +30,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "LOGIN_LIMIT": ("PROTECT_LOGIN_LIMIT", str),
     "LOGIN_ADDRESS_LIMIT": ("PROTECT_LOGIN_ADDRESS_LIMIT", str),
     "SECOND_FACTOR_LIMIT": ("PROTECT_SECOND_FACTOR_LIMIT", str),
+    "PASSWORD_CHECK_LIMIT": ("PROTECT_PASSWORD_CHECK_LIMIT", str),
     "FORGOT_PASSWORD_LIMIT": ("PROTECT_FORGOT_PASSWORD_LIMIT", str),
     "FORGOT_PASSWORD_ADDRESS_LIMIT": ("PROTECT_FORGOT_PASSWORD_ADDRESS_LIMIT", str),
     "REQUIRE_SECOND_FACTOR": ("PROTECT_REQUIRE_SECOND_FACTOR", bool),
@@ -65,13 +66,16 @@ class Defaults:
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a hashing method, not a password
     PASSWORD_MIN_LENGTH = 10
     INVITATION_DAYS = 7
-    PASSWORD_RESET_HOURS = 24  # a link an administrator makes (for a member without mail)
+    PASSWORD_RESET_HOURS = 24  # a link an administrator makes and hands over (mailed ones: FORGOT_PASSWORD_MINUTES)
     FORGOT_PASSWORD_MINUTES = 60  # a link a member asks for by e-mail ("Forgot your password?")
     # "Forgot your password?": requests per account (whatever the address) and per address (all accounts).
     FORGOT_PASSWORD_LIMIT = "3 per hour"  # noqa: S105 - a rate limit, not a password
     FORGOT_PASSWORD_ADDRESS_LIMIT = "20 per hour"  # noqa: S105 - a rate limit
     # Wrong second-factor codes per account in sign-in (the address's limit is LOGIN_ADDRESS_LIMIT).
     SECOND_FACTOR_LIMIT = "5 per 5 minutes"
+    # The password asked again by a signed-in member (re-authentication, e-mail address, app off, new recovery
+    # codes): every attempt per account, all four together, so a stolen session cannot guess it.
+    PASSWORD_CHECK_LIMIT = "5 per 15 minutes"  # noqa: S105 - a rate limit, not a password
     PENDING_SIGN_IN_MINUTES = 5  # between the password and the second factor
     REAUTH_MINUTES = 10  # changing the e-mail address, the password or a second factor needs a proof this recent
     # Moderators and administrators need a second factor (TOTP or passkey) unless an administrator turned the

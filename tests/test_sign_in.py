@@ -151,8 +151,13 @@ def test_an_office_behind_one_address_is_not_locked_out_by_one_members_typos(lim
         assert login(limited_app.test_client(), f"typo{n}@test.example", "wrong").status_code == 401
 
 
-def test_successful_sign_ins_do_not_count_against_the_limit(limited_app, expert):
+def test_every_attempt_counts_against_the_accounts_limit(limited_app, expert, moderator):
+    """Counted before it is checked (so that simultaneous guesses cannot all get through), a right password
+    counts too: LOGIN_LIMIT (5 a minute) is far above what a member signs in."""
     client = limited_app.test_client()
-    for _ in range(7):
-        assert login(client, expert.email, PASSWORD).status_code == 303
-        client.post("/logout")
+    for _ in range(4):
+        assert login(client, expert.email, "wrong").status_code == 401
+    assert login(client, expert.email, PASSWORD).status_code == 303
+    client.post("/logout")
+    assert login(client, expert.email, PASSWORD).status_code == 429
+    assert login(limited_app.test_client(), moderator.email, PASSWORD).status_code == 303  # per account

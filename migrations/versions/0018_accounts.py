@@ -1,8 +1,9 @@
 """accounts: second factors, passkeys, invitation mail, site settings
 
 totp_credential (a member's authenticator app), recovery_code (single-use, hashed), passkey (WebAuthn credentials),
-site_setting (what administrators set in the app: the second-factor policy); users.second_factor (has one),
-user_session.authenticated_at (re-authentication), invitation name, message, language, sent_at and opened_at.
+site_setting (what administrators set in the app: the second-factor policy), webauthn_challenge (a passkey
+ceremony's challenge, taken once); users.second_factor (has one), user_session.authenticated_at
+(re-authentication), invitation name, message, language, sent_at and opened_at.
 
 Revision ID: 0018_accounts
 Revises: 0016_search
@@ -77,6 +78,22 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_totp_credential")),
     )
+    op.create_table(
+        "webauthn_challenge",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("challenge", sa.String(length=128), nullable=False),
+        sa.Column("purpose", sa.String(length=16), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_webauthn_challenge_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webauthn_challenge")),
+    )
+    with op.batch_alter_table("webauthn_challenge", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_webauthn_challenge_expires_at"), ["expires_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_webauthn_challenge_user_id"), ["user_id"], unique=False)
+
     with op.batch_alter_table("invitation", schema=None) as batch_op:
         batch_op.add_column(sa.Column("name", sa.String(length=120), server_default="", nullable=False))
         batch_op.add_column(sa.Column("message", sa.Text(), server_default="", nullable=False))
@@ -105,6 +122,11 @@ def downgrade():
         batch_op.drop_column("message")
         batch_op.drop_column("name")
 
+    with op.batch_alter_table("webauthn_challenge", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_webauthn_challenge_user_id"))
+        batch_op.drop_index(batch_op.f("ix_webauthn_challenge_expires_at"))
+
+    op.drop_table("webauthn_challenge")
     op.drop_table("totp_credential")
     op.drop_table("site_setting")
     with op.batch_alter_table("recovery_code", schema=None) as batch_op:

@@ -29,6 +29,7 @@ SESSION_END_REASONS = {
     "signed_out_everywhere": "signed out everywhere",
     "password_changed": "password changed",
     "password_reset": "password reset",
+    "email_changed": "e-mail address changed",
     "deactivated": "account deactivated",
     "replaced": "signed in again in the same browser",
     "second_factors_removed": "second factors removed by an administrator",
@@ -261,6 +262,19 @@ class Passkey(db.Model):
     last_used_at: Mapped[datetime | None]
 
 
+class WebAuthnChallenge(db.Model):
+    """A passkey ceremony's challenge, waiting on the server (the browser's session holds only ``id``): taken
+    once by an atomic DELETE ... RETURNING, for its purpose and member, before ``expires_at`` (5 minutes)."""
+
+    __tablename__ = "webauthn_challenge"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # random, kept in the browser's session
+    challenge: Mapped[str] = mapped_column(String(128))  # base64url
+    purpose: Mapped[str] = mapped_column(String(16))  # "register" or "sign_in"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class SiteSetting(db.Model):
     """A setting administrators change in the app (``auth.security.policy``); a key without a row has its
     default from the configuration."""
@@ -276,5 +290,5 @@ class SiteSetting(db.Model):
 # The change areas of these tables (core.changes): a commit that writes one renews its area's token.
 area("auth", User, Invitation, PasswordReset, SiteSetting)
 # A member's second factors are on no cached page (the security page reads them afresh).
-area(None, TotpCredential, RecoveryCode, Passkey)
+area(None, TotpCredential, RecoveryCode, Passkey, WebAuthnChallenge)
 area("sessions", UserSession, apart=True)

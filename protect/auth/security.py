@@ -4,7 +4,9 @@ moderators and administrators need a second factor, and the security page's even
 - TOTP (RFC 6238, ``pyotp``): 30-second steps, one step of tolerance either side; a code counts once
   (``TotpCredential.last_step``, raised by compare-and-set, so two requests with one code cannot both pass).
 - Recovery codes: ten, single-use, stored as hashes; shown once.
-- Passkeys: the ``webauthn`` library does the ceremonies; the relying party is ``PROTECT_BASE_URL``'s host.
+- Passkeys: the ``webauthn`` library does the ceremonies; the relying party is ``PROTECT_BASE_URL``'s host. A
+  challenge waits on the server (``WebAuthnChallenge``), is taken once, for its purpose and member, within
+  ``CHALLENGE_MINUTES``; the signature counter only rises (compare-and-set).
 - Re-authentication: ``UserSession.authenticated_at``, set at sign-in and when the password is asked again.
 Nothing secret (a secret, a code, a challenge) goes into the audit log or a mail.
 """
@@ -49,12 +51,13 @@ from protect.auth.models import (
     TotpCredential,
     User,
     UserSession,
+    WebAuthnChallenge,
     hash_token,
 )
 from protect.core import audit
 from protect.core import mail as core_mail
 from protect.core.audit import AuditEvent
-from protect.core.database import utcnow
+from protect.core.database import utcnow, writing
 from protect.core.errors import RuleViolation
 from protect.core.i18n import N_, babel_locale, language_code
 from protect.core.mail import mail_configured
@@ -63,6 +66,7 @@ from protect.extensions import db
 RECOVERY_CODES = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read off paper
 PASSKEY_NAME_MAX = 80
+CHALLENGE_MINUTES = 5
 POLICY_KEY = "require_second_factor"
 POLICY_ROLES = ("moderator", "admin")
 
@@ -83,6 +87,7 @@ SECURITY_ACTIONS = (
     "user.passkey_added",
     "user.passkey_removed",
     "user.second_factor_refused",
+    "user.password_refused",
     "user.second_factors_removed",
 )
 
@@ -138,6 +143,14 @@ def must_set_up_second_factor(user: Any) -> bool:
     )
 
 
+def lock_factors(user: User) -> None:
+    """Every change of a member's second factors begins by locking their row (SELECT ... FOR UPDATE; SQLite's
+    writing transaction holds the whole database already): two changes at once (the app turned off while a
+    passkey is removed) take turns, so ``users.second_factor`` is computed from what the other one committed."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update()).first()
+    db.session.refresh(user, ["second_factor"])  # as the other change left it
+
+
 def _refresh_second_factor(user: User) -> None:
     """Keep ``users.second_factor`` true exactly when the member has a confirmed TOTP app or a passkey."""
     has = db.session.execute(
@@ -172,8 +185,21 @@ def reauthenticate(user: User, password: str) -> None:
 
 
 def check_password(user: User, password: str, field: str = "password") -> None:
-    if not password or not user.check_password(password):
-        raise RuleViolation(gettext("Your password is not correct."), field=field, status=422)
+    """The password asked again by a signed-in member; a wrong one is noted on their security page (and in
+    the audit log: a stolen session guessing it shows there). The attempts are limited in the views."""
+    if password and user.check_password(password):
+        return
+    db.session.rollback()
+    with writing():
+        audit.record(
+            user,
+            "user.password_refused",
+            user,
+            summary=N_("typed a wrong password to confirm a change"),
+            audience="admin",
+        )
+        db.session.commit()
+    raise RuleViolation(gettext("Your password is not correct."), field=field, status=422)
 
 
 # Mail about the account -------------------------------------------------------------------------------------
@@ -248,6 +274,7 @@ def totp_of(user: User) -> TotpCredential | None:
 
 def begin_totp(user: User) -> str:
     """A new secret for the member to scan (replacing one never confirmed). Returns it."""
+    lock_factors(user)
     row = totp_of(user)
     if row is not None and row.confirmed_at is not None:
         raise RuleViolation(gettext("Two-factor sign-in is on already. Turn it off first to use another app."))
@@ -305,6 +332,7 @@ def _use_step(user_id: int, step: int) -> bool:
 def confirm_totp(user: User, code: str) -> list[str]:
     """The member typed a code from the app they scanned: two-factor sign-in is on. Returns the new recovery
     codes (shown once)."""
+    lock_factors(user)
     row = totp_of(user)
     if row is None or row.confirmed_at is not None:
         raise RuleViolation(gettext("Start the set-up again: scan a new code."), status=409)
@@ -326,6 +354,7 @@ def confirm_totp(user: User, code: str) -> list[str]:
 
 def disable_totp(user: User, password: str) -> None:
     check_password(user, password)
+    lock_factors(user)
     row = totp_of(user)
     if row is None or row.confirmed_at is None:
         raise RuleViolation(gettext("Two-factor sign-in with an app is not on."), status=409)
@@ -351,6 +380,7 @@ def _new_recovery_codes(user: User) -> list[str]:
 
 def regenerate_recovery_codes(user: User, password: str) -> list[str]:
     check_password(user, password)
+    lock_factors(user)
     if not user.second_factor:
         raise RuleViolation(gettext("Recovery codes come with a second factor: set one up first."), status=409)
     codes = _new_recovery_codes(user)
@@ -422,6 +452,58 @@ def passkeys_of(user: User) -> list[Passkey]:
     )
 
 
+def keep_challenge(purpose: str, user: User | None, challenge: str) -> str:
+    """Store a ceremony's challenge on the server; returns the random id the browser's session keeps. (The session
+    cookie is only signed: a copy of an old one would otherwise carry a challenge that can be answered again.)"""
+    now = utcnow()
+    challenge_id = secrets.token_urlsafe(32)
+    db.session.commit()  # end a read begun earlier in the request: this write takes SQLite's lock at its start
+    with writing():
+        db.session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at <= now))
+        db.session.add(
+            WebAuthnChallenge(
+                id=challenge_id,
+                challenge=challenge,
+                purpose=purpose,
+                user_id=user.id if user is not None else None,
+                expires_at=now + timedelta(minutes=CHALLENGE_MINUTES),
+            )
+        )
+        db.session.commit()
+    return challenge_id
+
+
+def take_challenge(challenge_id: Any, purpose: str, user: User | None) -> str | None:
+    """The challenge kept under ``challenge_id`` for ``purpose`` and ``user``, removed in the same statement (of
+    two requests with one id, one gets it), committed at once; None if there is none, or it is too old."""
+    if not isinstance(challenge_id, str) or not challenge_id:
+        return None
+    owner = WebAuthnChallenge.user_id.is_(None) if user is None else WebAuthnChallenge.user_id == user.id
+    db.session.commit()
+    with writing():
+        challenge = db.session.execute(
+            delete(WebAuthnChallenge)
+            .where(
+                WebAuthnChallenge.id == challenge_id,
+                WebAuthnChallenge.purpose == purpose,
+                owner,
+                WebAuthnChallenge.expires_at > utcnow(),
+            )
+            .returning(WebAuthnChallenge.challenge)
+        ).scalar_one_or_none()
+        db.session.commit()
+    return challenge
+
+
+def _advance_sign_count(passkey_id: int, new_count: int) -> bool:
+    """Compare-and-set: the passkey's signature counter rises to ``new_count`` unless another request got there
+    first (a cloned authenticator, or one answer sent twice). A counter of 0 means the authenticator keeps none."""
+    statement = update(Passkey).where(Passkey.id == passkey_id).values(last_used_at=utcnow())
+    if new_count > 0:
+        statement = statement.where(Passkey.sign_count < new_count).values(sign_count=new_count)
+    return db.session.execute(statement).rowcount == 1
+
+
 def _user_handle(user: User) -> bytes:
     return f"protect-member-{user.id}".encode()
 
@@ -477,6 +559,7 @@ def register_passkey(user: User, credential: str, challenge: str | None, name: s
         current_app.logger.info("Passkey registration refused for member %s: %s", user.id, error)
         raise RuleViolation(gettext("The passkey could not be added. Try again."), status=400) from error
     credential_id = bytes_to_base64url(verified.credential_id)
+    lock_factors(user)
     if db.session.execute(select(Passkey.id).where(Passkey.credential_id == credential_id)).first():
         raise RuleViolation(gettext("This passkey is registered already."), status=409)
     try:
@@ -509,6 +592,7 @@ def register_passkey(user: User, credential: str, challenge: str | None, name: s
 
 def remove_passkey(user: User, passkey_id: int) -> str:
     """Remove one of the member's passkeys; returns its name."""
+    lock_factors(user)
     passkey = db.session.execute(
         select(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user.id)
     ).scalar_one_or_none()
@@ -576,8 +660,12 @@ def authenticate_passkey(credential: str, challenge: str | None, user: User | No
     owner = db.session.get(User, passkey.user_id)
     if owner is None or not owner.active:
         raise refused
-    passkey.sign_count = verified.new_sign_count
-    passkey.last_used_at = utcnow()
+    db.session.commit()
+    with writing():
+        advanced = _advance_sign_count(passkey.id, verified.new_sign_count)
+        db.session.commit()
+    if not advanced:
+        raise refused
     return owner
 
 
@@ -585,6 +673,7 @@ def remove_second_factors(actor: User, user: User) -> None:
     """An administrator removes a member's app, passkeys and recovery codes (they lost them all): the member
     signs in with the password again and, if the policy holds them, sets up a new factor at once. Their
     sessions end, so that whoever holds a lost device's session loses it too."""
+    lock_factors(user)
     _end_sessions(user)
     db.session.execute(delete(TotpCredential).where(TotpCredential.user_id == user.id))
     db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import wraps
 
 from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext
@@ -24,14 +23,16 @@ from protect.auth.forms import (
     SecondFactorForm,
     TotpConfirmForm,
 )
-from protect.auth.views import PENDING, bp, finish_sign_in, pending_user
+from protect.auth.views import PENDING, bp, finish_sign_in, pending_user, recent_sign_in_required
+from protect.core.database import writing
 from protect.core.errors import RuleViolation, error_response
 from protect.core.htmx import is_htmx, redirect_or_hx
 from protect.core.permissions import public
 from protect.core.security import safe_next
 from protect.extensions import limiter
 
-# What a member who must set up a second factor may still reach (besides public pages).
+# All that a member who must set up a second factor may reach: an explicit list, public pages included (a
+# public page that reads current_user, such as search, would otherwise show them members' content).
 SET_UP_ENDPOINTS = frozenset(
     {
         "auth.security_page",
@@ -41,7 +42,10 @@ SET_UP_ENDPOINTS = frozenset(
         "auth.recovery_codes_file",
         "auth.passkey_options",
         "auth.passkey_add",
+        "auth.login",
         "auth.logout",
+        "home.language",
+        "home.healthz",
         "static",
     }
 )
@@ -50,12 +54,9 @@ SET_UP_ENDPOINTS = frozenset(
 @bp.before_app_request
 def _second_factor_policy():
     """Deny by default, one step further: a moderator or administrator without a second factor, while the
-    policy is on, reaches the set-up and nothing else, by any route, htmx requests included."""
+    policy is on, reaches the set-up and nothing else, by any route (public ones too), htmx requests included."""
     endpoint = request.endpoint
     if endpoint is None or endpoint in SET_UP_ENDPOINTS or not current_user.is_authenticated:
-        return None
-    view = current_app.view_functions.get(endpoint)
-    if view is not None and getattr(view, "protect_public", False):
         return None
     if not security.must_set_up_second_factor(current_user):
         return None
@@ -70,22 +71,26 @@ def _second_factor_policy():
     return redirect(target, 303)
 
 
-def recent_sign_in_required(view):
-    """A change to how the member signs in needs a proof of who they are from the last REAUTH_MINUTES (the
-    sign-in, or the password asked again): a stolen open session alone cannot take over the account."""
+def _password_check_limit() -> str:
+    return current_app.config["PASSWORD_CHECK_LIMIT"]
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        user = current_user._get_current_object()  # type: ignore[attr-defined]
-        if security.recently_authenticated(user):
-            return view(*args, **kwargs)
-        back = request.full_path.rstrip("?") if request.method == "GET" else url_for("auth.security_page")
-        target = url_for("auth.reauth", next=safe_next(back))
-        if request.is_json:
-            return {"error": gettext("Confirm your password first."), "redirect": target}, 401
-        return redirect_or_hx(target)
 
-    return wrapper
+def _member_key() -> str:
+    return "member:" + str(getattr(current_user, "id", None))
+
+
+def _password_check_breach(_limit: RequestLimit):
+    return error_response(429, gettext("Too many attempts with your password. Wait a few minutes, then try again."))
+
+
+# Every attempt counts (before it is checked), per account, for the four forms that ask the password again.
+password_check_limit = limiter.shared_limit(
+    _password_check_limit,
+    scope="password-check",
+    key_func=_member_key,
+    methods=["POST"],
+    on_breach=_password_check_breach,
+)
 
 
 # A forgotten password ---------------------------------------------------------------------------------------
@@ -161,12 +166,13 @@ def _code_breach(_limit: RequestLimit):
 @limiter.limit(
     _address_limit, methods=["POST"], scope="second-factor-address", deduct_when=_failed, on_breach=_code_breach
 )
+# Every attempt counts, before it is checked (an atomic hit in the limiter's storage): counting only failures,
+# after the answer, let 40 simultaneous guesses all through before the first was counted.
 @limiter.limit(
     _second_factor_limit,
     methods=["POST"],
     key_func=_pending_key,
     scope="second-factor-account",
-    deduct_when=_failed,
     on_breach=_code_breach,
 )
 def second_factor():
@@ -192,8 +198,9 @@ def second_factor():
 @limiter.limit(_address_limit, scope="passkey-address")
 def passkey_sign_in_options():
     """The challenge for navigator.credentials.get: the pending member's passkeys (second factor) or any."""
-    options, challenge = security.authentication_options(pending_user())
-    session["webauthn_sign_in"] = challenge
+    user = pending_user()
+    options, challenge = security.authentication_options(user)
+    session["webauthn_sign_in"] = security.keep_challenge("sign_in", user, challenge)
     return current_app.response_class(options, mimetype="application/json")
 
 
@@ -201,19 +208,21 @@ def passkey_sign_in_options():
 @public
 @limiter.limit(_address_limit, scope="passkey-address", deduct_when=_failed)
 def passkey_sign_in():
-    challenge = session.pop("webauthn_sign_in", None)
     pending = pending_user()
-    try:
-        user = security.authenticate_passkey(request.get_data(as_text=True), challenge, pending)
-    except RuleViolation as error:
-        return {"error": error.message}, error.status
-    return {"redirect": finish_sign_in(user, "password+passkey" if pending else "passkey")}
+    challenge = security.take_challenge(session.pop("webauthn_sign_in", None), "sign_in", pending)
+    with writing():  # the challenge was taken in a transaction of its own; what follows writes again
+        try:
+            user = security.authenticate_passkey(request.get_data(as_text=True), challenge, pending)
+        except RuleViolation as error:
+            return {"error": error.message}, error.status
+        return {"redirect": finish_sign_in(user, "password+passkey" if pending else "passkey")}
 
 
 # Re-authentication ------------------------------------------------------------------------------------------
 
 
 @bp.route("/profile/confirm-password", methods=["GET", "POST"])
+@password_check_limit
 def reauth():
     form = PasswordCheckForm()
     if request.method == "GET":
@@ -257,6 +266,7 @@ def security_page():
 
 
 @bp.post("/profile/security/email")
+@password_check_limit
 def change_email():
     form = EmailForm(prefix="email")
     if form.validate_on_submit():
@@ -319,6 +329,7 @@ def totp_setup():
 
 
 @bp.post("/profile/security/totp/off")
+@password_check_limit
 def totp_off():
     form = PasswordCheckForm(prefix="off")
     if form.validate_on_submit():
@@ -335,6 +346,7 @@ def totp_off():
 
 
 @bp.post("/profile/security/recovery-codes")
+@password_check_limit
 def recovery_codes():
     form = PasswordCheckForm(prefix="codes")
     if form.validate_on_submit():
@@ -372,8 +384,9 @@ def recovery_codes_file():
 @bp.post("/profile/security/passkeys/options")
 @recent_sign_in_required
 def passkey_options():
-    options, challenge = security.registration_options(current_user._get_current_object())  # type: ignore[attr-defined]
-    session["webauthn_register"] = challenge
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    options, challenge = security.registration_options(user)
+    session["webauthn_register"] = security.keep_challenge("register", user, challenge)
     return current_app.response_class(options, mimetype="application/json")
 
 
@@ -384,13 +397,11 @@ def passkey_add():
     if not isinstance(data, dict) or not isinstance(data.get("credential"), dict):
         return {"error": gettext("The passkey's answer could not be read. Try again.")}, 400
     name = data.get("name") if isinstance(data.get("name"), str) else ""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    challenge = security.take_challenge(session.pop("webauthn_register", None), "register", user)
     try:
-        passkey = security.register_passkey(
-            current_user._get_current_object(),  # type: ignore[attr-defined]
-            json.dumps(data["credential"]),
-            session.pop("webauthn_register", None),
-            name,
-        )
+        with writing():  # the challenge was taken in a transaction of its own
+            passkey = security.register_passkey(user, json.dumps(data["credential"]), challenge, name)
     except RuleViolation as error:
         return {"error": error.message}, error.status
     flash(gettext("The passkey “%(name)s” is added.", name=passkey.name), "success")

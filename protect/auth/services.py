@@ -450,10 +450,17 @@ def accept_invitation(
     if problems:
         raise RuleViolation(" ".join(problems), field="password", status=422)
     now = utcnow()
-    # Compare-and-set: of two simultaneous uses of one link, exactly one marks it used.
+    # Compare-and-set: of two simultaneous uses of one link, exactly one marks it used; and only while this link
+    # is still the invitation's (a resend in between replaced its hash) and neither withdrawn nor expired.
     claimed = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.token_hash == hash_token(token),
+            Invitation.used_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
         .values(used_at=now)
     ).rowcount
     if claimed != 1:
@@ -479,7 +486,16 @@ def accept_invitation(
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
     if invitation.state != "pending":
         raise RuleViolation(gettext("Only a pending invitation can be withdrawn."))
-    invitation.revoked_at = utcnow()
+    # Compare-and-set: an invitation accepted (or withdrawn) since it was read stays as it is.
+    withdrawn = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.used_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+    if withdrawn != 1:
+        db.session.rollback()
+        raise RuleViolation(gettext("Only a pending invitation can be withdrawn."))
+    db.session.refresh(invitation)
     audit.record(
         actor,
         "invitation.revoked",
@@ -515,9 +531,14 @@ def _new_reset(user: User, actor: User | None, lifetime: timedelta) -> str:
 
 
 def create_password_reset(actor: User, user: User) -> str:
-    """A reset link an administrator makes for ``user`` (shown to them; mailed too when mail is set up)."""
-    hours = current_app.config["PASSWORD_RESET_HOURS"]
-    token = _new_reset(user, actor, timedelta(hours=hours))
+    """A reset link an administrator makes for ``user`` (shown to them; mailed too when mail is set up). A mailed
+    link lasts FORGOT_PASSWORD_MINUTES, as one the member asks for (a mailbox is read later, by others too); one
+    only shown, for the administrator to hand over, PASSWORD_RESET_HOURS."""
+    if mail_configured():
+        minutes = current_app.config["FORGOT_PASSWORD_MINUTES"]
+    else:
+        minutes = current_app.config["PASSWORD_RESET_HOURS"] * 60
+    token = _new_reset(user, actor, timedelta(minutes=minutes))
     audit.record(
         actor,
         "user.reset_link",
@@ -534,7 +555,7 @@ def create_password_reset(actor: User, user: User) -> str:
         user=user,
         link=external_url("auth.reset_password", token=token),
         by_admin=True,
-        minutes=hours * 60,
+        minutes=minutes,
     )
     db.session.commit()
     return token
@@ -588,8 +609,11 @@ def reset_for(token: str) -> PasswordReset:
     return reset
 
 
-def use_password_reset(token: str, password: str, client: tuple[str, str] = ("", "")) -> User:
-    """Every session of the member ends; a new one is begun for ``client`` (address, browser)."""
+def use_password_reset(token: str, password: str, client: tuple[str, str] = ("", "")) -> tuple[User, bool]:
+    """Every session of the member ends; a new one is begun for ``client`` (address, browser) unless the member
+    has a second factor: the link stands for the password only, so they then give the second factor at
+    ``/login/verify`` (the view puts them in the pending state) before any session begins. Returns (the member,
+    whether a session was begun)."""
     reset = reset_for(token)
     problems = password_problems(password, reset.user.email)
     if problems:
@@ -605,13 +629,15 @@ def use_password_reset(token: str, password: str, client: tuple[str, str] = ("",
     user = reset.user
     user.set_password(password)
     end_all_sessions(user, "password_reset")
-    start_session(user, *client)
+    signed_in = not user.second_factor
+    if signed_in:
+        start_session(user, *client)
     audit.record(
         user, "user.password_reset", user, summary=N_("set a new password with a reset link"), audience="admin"
     )
     security.send_notice(user, "password_reset")
     db.session.commit()
-    return user
+    return user, signed_in
 
 
 # Profile ----------------------------------------------------------------------------------------------------
@@ -659,6 +685,13 @@ def change_email(user: User, password: str, new_email: str) -> str:
         raise RuleViolation(gettext("An account with this email address exists already."), field="email", status=409)
     old = user.email
     user.email = new_email
+    # Whoever else is signed in, or holds a reset link mailed to the old address, loses it.
+    end_all_sessions(user, "email_changed", keep_id=user.session_id)
+    db.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     audit.record(
         user,
         "user.email_changed",

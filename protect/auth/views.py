@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import time
+from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -169,9 +171,10 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
-# Only failed sign-ins count (401), against two limits: the account's (LOGIN_LIMIT, from any address: guessing
-# one member's password) and the address's (LOGIN_ADDRESS_LIMIT, all accounts together: trying many). The
-# address's is much higher, so that one member's typos do not lock out colleagues behind the same address.
+# Two limits: the account's (LOGIN_LIMIT, from any address: guessing one member's password) counts every
+# attempt before it is checked (an atomic hit in the limiter's storage; counting failures after the answer let
+# simultaneous guesses all through); the address's (LOGIN_ADDRESS_LIMIT, all accounts together: trying many)
+# counts failures (401) only and is much higher, so that colleagues behind the same address are not locked out.
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_address_limit, methods=["POST"], scope="login-address", deduct_when=_failed, on_breach=_login_breach)
@@ -180,7 +183,6 @@ def _failed(response) -> bool:
     methods=["POST"],
     key_func=_account_key,
     scope="login-account",
-    deduct_when=_failed,
     on_breach=_login_breach,
 )
 def login():
@@ -204,8 +206,7 @@ def login():
         if user.second_factor:
             # No session yet: the password alone opens nothing. The browser's session (signed, ours) remembers
             # whose password was right, for PENDING_SIGN_IN_MINUTES, until the second factor is given.
-            session.clear()
-            session[PENDING] = {"user": user.id, "at": time.time(), "next": target}
+            _start_pending(user, target)
             return redirect(url_for("auth.second_factor"), 303)
         if security.must_set_up_second_factor(user):
             target = url_for("auth.security_page")  # the only page open to them until they have one
@@ -216,7 +217,37 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
+def recent_sign_in_required(view):
+    """A change to how the member signs in needs a proof of who they are from the last REAUTH_MINUTES (the
+    sign-in, or the password asked again): a stolen open session alone cannot take over the account."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        user = current_user._get_current_object()  # type: ignore[attr-defined]
+        if security.recently_authenticated(user):
+            return view(*args, **kwargs)
+        if request.method == "GET":
+            back = request.full_path.rstrip("?")
+        else:  # back to the page the form was on (an administrator's People page), else the security page
+            referrer = urlsplit(request.referrer or "")
+            same_site = not referrer.netloc or referrer.netloc == request.host
+            back = (referrer.path + (f"?{referrer.query}" if referrer.query else "")) if same_site else ""
+            back = safe_next(back) or url_for("auth.security_page")
+        target = url_for("auth.reauth", next=safe_next(back))
+        if request.is_json:
+            return {"error": gettext("Confirm your password first."), "redirect": target}, 401
+        return redirect_or_hx(target)
+
+    return wrapper
+
+
 PENDING = "pending_sign_in"
+
+
+def _start_pending(user: User, target: str) -> None:
+    """The password (or a reset link) is done; the second factor is still to come. No server session yet."""
+    session.clear()
+    session[PENDING] = {"user": user.id, "at": time.time(), "next": target}
 
 
 def pending_user() -> User | None:
@@ -299,13 +330,21 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.use_password_reset(token, form.password.data, client=_client())
+            user, signed_in = services.use_password_reset(token, form.password.data, client=_client())
         except services.LinkUnavailable as error:
             return error_response(error.status, error.message, gettext("Reset link not usable"))
         except RuleViolation as error:
             form.password.errors.append(error.message)
         else:
             _sign_out("replaced")
+            if not signed_in:
+                # The link stood for the password only: the second factor is still asked, as at sign-in.
+                _start_pending(user, url_for("home.dashboard"))
+                flash(
+                    gettext("Your new password is set. Give your second factor to sign in."),
+                    "success",
+                )
+                return redirect(url_for("auth.second_factor"), 303)
             _start_signed_in(user)
             flash(gettext("Your new password is set. Every other session of your account has ended."), "success")
             return redirect(url_for("home.dashboard"), 303)
@@ -530,6 +569,7 @@ def _after_admin_action(user: User, error: str | None, status: int, done: str | 
 
 @bp.post("/admin/users/<int:user_id>/reset-link")
 @role_required("admin")
+@recent_sign_in_required
 def reset_link(user_id: int):
     user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
     if not user.active:
@@ -611,6 +651,7 @@ def revoke_invitation(invitation_id: int):
 
 @bp.post("/admin/users/<int:user_id>/second-factors/remove")
 @role_required("admin")
+@recent_sign_in_required
 def remove_second_factors(user_id: int):
     user = db.get_or_404(User, user_id, description=gettext("There is no such user."))
     if not user.second_factor:
@@ -629,6 +670,7 @@ def remove_second_factors(user_id: int):
 
 @bp.post("/admin/second-factor-policy")
 @role_required("admin")
+@recent_sign_in_required
 def second_factor_policy():
     form = PolicyForm()
     form.validate_on_submit()

@@ -11,7 +11,7 @@ from protect.core.database import utcnow
 from protect.extensions import db
 from protect.notifications import mailer
 from protect.notifications.models import OutboxMail
-from tests.auth.conftest import link_in, sign_in_with_password
+from tests.auth.conftest import link_in, sign_in_with_password, turn_on_totp
 from tests.factories import PASSWORD, make_user
 
 NEW = "a brand new passphrase"
@@ -161,3 +161,84 @@ def test_an_administrator_can_still_make_a_link_for_someone_without_mail(admin_c
     assert db.session.execute(db.select(db.func.count()).select_from(OutboxMail)).scalar_one() == 0
     path = page.text.split('value="https://workspace.protect.example', 1)[1].split('"', 1)[0]
     assert client.post(path, data={"password": NEW, "confirm": NEW}).status_code == 303
+
+
+def _reset_path_for(admin_client, user) -> str:
+    page = admin_client.post(f"/admin/users/{user.id}/reset-link")
+    assert page.status_code == 200
+    return page.text.split('value="https://workspace.protect.example', 1)[1].split('"', 1)[0]
+
+
+def test_a_reset_link_does_not_skip_the_second_factor(client, expert, smtp, client_for):
+    """Whoever reads the member's mail sets a password but is still asked for the app's code: no session."""
+    totp = turn_on_totp(expert)
+    other_browser = client_for(expert)
+    ask(client, expert.email)
+    mailer.tick()
+    (mail,) = [m for m in smtp.to(expert.email) if "new password" in m.message["Subject"]]
+    path = link_in(mail.text)
+    sessions_before = db.session.execute(db.select(db.func.count()).select_from(UserSession)).scalar_one()
+    done = client.post(path, data={"password": NEW, "confirm": NEW})
+    assert done.status_code == 303 and done.headers["Location"] == "/login/verify"
+    assert client.get("/profile").status_code == 302  # not signed in
+    assert client.get("/dashboard").status_code == 302
+    assert other_browser.get("/profile").status_code == 302  # the other sessions ended all the same
+    assert db.session.execute(db.select(db.func.count()).select_from(UserSession)).scalar_one() == sessions_before
+    assert client.post("/login/verify", data={"code": "000000"}).status_code == 401
+    assert client.get("/profile").status_code == 302
+    verified = client.post("/login/verify", data={"code": totp.now()})
+    assert verified.status_code == 303
+    assert client.get("/profile").status_code == 200
+    row = db.session.execute(
+        db.select(UserSession).where(UserSession.user_id == expert.id, UserSession.ended_at.is_(None))
+    ).scalar_one()
+    assert row.authenticated_at is not None
+
+
+def test_an_administrators_reset_link_does_not_skip_the_second_factor(admin_client, expert, no_smtp, client):
+    turn_on_totp(expert)
+    path = _reset_path_for(admin_client, expert)
+    done = client.post(path, data={"password": NEW, "confirm": NEW})
+    assert done.status_code == 303 and done.headers["Location"] == "/login/verify"
+    assert client.get("/profile").status_code == 302
+    assert (
+        db.session.execute(
+            db.select(db.func.count())
+            .select_from(UserSession)
+            .where(UserSession.user_id == expert.id, UserSession.ended_at.is_(None))
+        ).scalar_one()
+        == 0
+    )
+
+
+def test_a_mailed_administrators_link_lasts_an_hour_like_the_others(admin_client, expert, smtp):
+    page = admin_client.post(f"/admin/users/{expert.id}/reset-link")
+    assert page.status_code == 200 and "expires in 60 minutes" in page.text
+    stored = db.session.execute(db.select(PasswordReset)).scalar_one()
+    assert stored.expires_at - stored.created_at == timedelta(hours=1)
+    mailer.tick()
+    assert "60 minutes" in smtp.one_to(expert.email).text
+
+
+def test_a_link_only_shown_to_the_administrator_lasts_longer(admin_client, expert, no_smtp):
+    page = admin_client.post(f"/admin/users/{expert.id}/reset-link")
+    assert "expires in 24 hours" in page.text
+    stored = db.session.execute(db.select(PasswordReset)).scalar_one()
+    assert stored.expires_at - stored.created_at == timedelta(hours=24)
+
+
+def test_changing_the_address_ends_other_sessions_and_voids_reset_links(expert_client, expert, client_for, smtp):
+    """Whoever else holds a session, or a reset link mailed to the old address, loses it with the change."""
+    other_browser = client_for(expert)
+    client = other_browser.application.test_client()
+    ask(client, expert.email)
+    mailer.tick()
+    path = link_in(smtp.one_to(expert.email).text)
+    changed = expert_client.post(
+        "/profile/security/email", data={"email-email": "eva.new@test.example", "email-password": PASSWORD}
+    )
+    assert changed.status_code == 303
+    assert expert_client.get("/profile").status_code == 200  # this session stays
+    assert other_browser.get("/profile").status_code == 302
+    assert client.get(path).status_code == 410
+    assert client.post(path, data={"password": NEW, "confirm": NEW}).status_code == 410

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from protect.auth.models import Invitation, User
 from protect.core.audit import AuditEvent
 from protect.core.database import utcnow
@@ -144,3 +146,47 @@ def test_only_administrators_resend_or_withdraw(admin_client, expert_client, mod
     assert admin_client.post("/admin/invitations/999999/resend").status_code == 404
     mailer.tick()
     assert len(smtp.to("laura@example.lv")) == 1
+
+
+def test_a_link_made_stale_by_a_resend_cannot_be_used_even_mid_request(admin, monkeypatch, no_smtp):
+    """The old link was checked just before an administrator sent the invitation again: the use still fails."""
+    from protect.auth import services
+    from protect.auth.models import Invitation, User
+
+    invitation, old_token = services.create_invitation(admin, "late@test.example", "expert", "DK", "other")
+    original = services.invitation_for
+
+    def checked_then_resent(token):
+        found = original(token)
+        services.resend_invitation(admin, found)  # the administrator, in between
+        return found
+
+    monkeypatch.setattr(services, "invitation_for", checked_then_resent)
+    with pytest.raises(services.LinkUnavailable):
+        services.accept_invitation(old_token, "Late Comer", "a good long passphrase", "Europe/Copenhagen")
+    assert db.session.execute(db.select(User).where(User.email == "late@test.example")).first() is None
+    assert db.session.get(Invitation, invitation.id).used_at is None
+
+
+def test_an_invitation_accepted_meanwhile_is_not_withdrawn(admin, no_smtp):
+    from sqlalchemy import update
+
+    from protect.auth import services
+    from protect.auth.models import Invitation
+    from protect.core.database import utcnow
+    from protect.core.errors import RuleViolation
+
+    invitation, _token = services.create_invitation(admin, "quick@test.example", "expert", "DK", "other")
+    assert invitation.state == "pending"  # what the administrator's request read
+    # Meanwhile the invited person accepts (another request; this one's copy does not see it).
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id)
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    with pytest.raises(RuleViolation):
+        services.revoke_invitation(admin, invitation)
+    row = db.session.get(Invitation, invitation.id)
+    db.session.refresh(row)
+    assert row.revoked_at is None

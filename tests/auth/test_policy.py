@@ -15,6 +15,7 @@ from protect.auth.security_views import SET_UP_ENDPOINTS
 from protect.core.audit import AuditEvent
 from protect.extensions import db
 from tests.auth.conftest import sign_in_with_password, turn_on_totp
+from tests.factories import PASSWORD
 
 
 @pytest.fixture
@@ -32,10 +33,7 @@ def example_url(rule: Rule) -> str:
 def guarded_routes(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in SET_UP_ENDPOINTS:
-            continue
-        view = app.view_functions[rule.endpoint]
-        if getattr(view, "protect_public", False):
-            continue
+            continue  # public routes are walked too: a public page may read current_user
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule, method
 
@@ -53,6 +51,8 @@ def test_without_a_second_factor_every_route_leads_to_the_set_up(app, policy_on,
     before = db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one()
     routes = list(guarded_routes(app))
     assert len(routes) > 60  # the whole app, not a handful
+    walked = {rule.endpoint for rule, _method in routes}
+    assert {"search.results", "search.suggest", "home.index", "auth.second_factor"} <= walked  # public ones too
     for rule, method in routes:
         url = example_url(rule)
         plain = client.open(url, method=method)
@@ -125,3 +125,62 @@ def test_only_administrators_change_the_policy(expert_client, moderator_client):
         assert client.post("/admin/second-factor-policy", data={"required": "y"}).status_code == 403
     assert db.session.get(SiteSetting, "require_second_factor") is None
     assert security.second_factor_required() is False
+
+
+@pytest.mark.parametrize("role", ["moderator", "admin"])
+def test_public_pages_that_read_the_member_show_nothing_before_the_set_up(app, policy_on, client_for, role, request):
+    from tests.guidelines.factories import make_guideline, make_section
+
+    user = request.getfixturevalue(role)
+    author = request.getfixturevalue("moderator")
+    guideline = make_guideline(author, sections=0, title="Guidelines")
+    make_section(author, guideline, "Zebulon interviews", "Zebulon is a confidential working note.")
+    # Without the policy the same searches show the text: the test can see the leak it guards against.
+    app.config["REQUIRE_SECOND_FACTOR"] = False
+    client = client_for(user)
+    assert "Zebulon" in client.get("/search?q=Zebulon").text
+    assert "Zebulon" in client.get("/search/suggest?q=Zebul").text
+    app.config["REQUIRE_SECOND_FACTOR"] = True
+    for url in ("/search?q=Zebulon", "/search/suggest?q=Zebul"):
+        plain = client.get(url)
+        assert plain.status_code == 303 and plain.headers["Location"] == "/profile/security", url
+        assert "Zebulon" not in plain.text
+        fragment = client.htmx("get", url)
+        assert fragment.status_code == 403 and "Zebulon" not in fragment.text, url
+
+
+def test_the_short_list_stays_open_before_the_set_up(app, policy_on, client_for, moderator):
+    client = client_for(moderator)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/language/de").status_code in (302, 303)
+    static = client.get("/static/css/app.css")
+    assert static.status_code == 200
+    static.close()
+    assert client.post("/logout").status_code in (302, 303)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/second-factor-policy", "/admin/users/{id}/second-factors/remove", "/admin/users/{id}/reset-link"],
+)
+def test_administrators_security_actions_need_a_recent_password(admin, admin_client, expert, path):
+    """An administrator's open session alone (left on a shared computer) cannot weaken others' sign-in."""
+    from protect.auth.models import PasswordReset, UserSession
+
+    turn_on_totp(expert)
+    row = db.session.get(UserSession, admin_client.session_id)
+    row.authenticated_at = None
+    db.session.commit()
+    url = path.format(id=expert.id)
+    response = admin_client.post(url, data={"required": "y"}, headers={"Referer": "http://localhost/admin/users"})
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/profile/confirm-password?next=/admin/users")
+    assert db.session.get(SiteSetting, "require_second_factor") is None
+    assert db.session.execute(db.select(db.func.count()).select_from(PasswordReset)).scalar_one() == 0
+    db.session.refresh(expert)
+    assert expert.second_factor is True
+    fragment = admin_client.htmx("post", url)
+    assert fragment.headers.get("HX-Redirect", "").startswith("/profile/confirm-password")
+    ok = admin_client.post("/profile/confirm-password", data={"password": PASSWORD, "next": "/admin/users"})
+    assert ok.status_code == 303
+    assert admin_client.post(url, data={"required": "y"}).status_code in (200, 303)
