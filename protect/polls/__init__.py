@@ -11,10 +11,11 @@ from protect.core.registry import NavItem, Panel, Reminder, Seeder, add_nav, add
 def init_app(app: Flask) -> None:
     # Imported here, not at the top: importing any module of the feature (its models, say) runs this file
     # first, and the views import much of the app. Every feature's init_app does the same.
-    from protect.polls import cli, notices, services, views
+    from protect.polls import cli, location_views, notices, services, views
     from protect.polls.demo import seed_polls
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(location_views.bp)  # candidate locations, /locations
     cli.init_app(app)
     add_nav(app, NavItem(lazy_gettext("Votes"), "polls.list_polls", role="expert", order=30, active_prefix="/polls"))
     add_panel(app, Panel("polls", "polls/_dashboard_panel.html", build=services.dashboard_panel, order=30))
