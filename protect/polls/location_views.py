@@ -45,12 +45,12 @@ def list_locations():
 @role_required("expert")
 def show_location(location_id: int):
     location = _location_or_404(location_id)
+    labels = _field_labels()
     return render_template(
         "polls/location.html",
         location=location,
         burden=locations.burden_of(location),
-        history=locations.history(location),
-        field_labels=_field_labels(),
+        history=[(change, ", ".join(labels[name] for name in change.fields)) for change in locations.history(location)],
     )
 
 

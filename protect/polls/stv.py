@@ -239,6 +239,14 @@ def _count(
                     votes=decimal(fewest),
                 )
             )
+        if current.tied and not current.by_lot:
+            notes.append(
+                gettext(
+                    "%(names)s were tied; the earliest round where their votes differed chose %(name)s.",
+                    names=join_names(labels[o] for o in current.tied),
+                    name=labels[current.chosen],
+                )
+            )
         if current.by_lot:
             notes.append(
                 gettext(
