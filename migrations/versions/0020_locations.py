@@ -2,7 +2,8 @@
 
 location (a candidate's facts, its visa notes per country as JSON) and location_revision (each save, for the
 history); poll_option.location_id (the record an option was chosen from); poll.seats (how many locations a single
-transferable vote elects, 1 for every other method) and the method 'stv' allowed by poll's check constraint.
+transferable vote elects, 1 for every other method) and the method 'stv' allowed by poll's check constraint;
+poll.quorum_percent, quorum_countries and advisory_at (polls.quorum).
 
 Revision ID: 0020_locations
 Revises: 0016_search
@@ -71,6 +72,9 @@ def upgrade():
 
     with op.batch_alter_table("poll", schema=None) as batch_op:
         batch_op.add_column(sa.Column("seats", sa.Integer(), server_default="1", nullable=False))
+        batch_op.add_column(sa.Column("quorum_percent", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("quorum_countries", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("advisory_at", sa.DateTime(), nullable=True))
         batch_op.drop_constraint(op.f("ck_poll_known_method"), type_="check")
         batch_op.create_check_constraint(
             op.f("ck_poll_known_method"), "method IN ('single', 'approval', 'irv', 'schulze', 'stv')"
@@ -101,6 +105,9 @@ def downgrade():
         batch_op.create_check_constraint(
             op.f("ck_poll_known_method"), "method IN ('single', 'approval', 'irv', 'schulze')"
         )
+        batch_op.drop_column("advisory_at")
+        batch_op.drop_column("quorum_countries")
+        batch_op.drop_column("quorum_percent")
         batch_op.drop_column("seats")
 
     with op.batch_alter_table("location_revision", schema=None) as batch_op:

@@ -11,7 +11,7 @@ from protect.core.registry import NavItem, Panel, Reminder, Seeder, add_nav, add
 def init_app(app: Flask) -> None:
     # Imported here, not at the top: importing any module of the feature (its models, say) runs this file
     # first, and the views import much of the app. Every feature's init_app does the same.
-    from protect.polls import cli, location_views, notices, services, views
+    from protect.polls import cli, location_views, notices, quorum, services, views
     from protect.polls.demo import seed_polls
     from protect.polls.location_demo import seed_locations
 
@@ -27,3 +27,4 @@ def init_app(app: Flask) -> None:
     add_reminder(app, Reminder("polls.opened", notices.opened))
     add_reminder(app, Reminder("polls.closing", notices.closing))
     add_reminder(app, Reminder("polls.result", notices.result))
+    add_reminder(app, Reminder("polls.closing_soon", quorum.closing_soon))  # 48 hours, countries unheard first

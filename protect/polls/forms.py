@@ -106,6 +106,20 @@ class PollForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=OPTIONS_MAX - 1)],
         description=lazy_gettext("Single transferable vote only: how many locations the vote elects, e.g. 3 of 8."),
     )
+    quorum_percent = IntegerField(
+        lazy_gettext("Quorum: share of members who must vote (%)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        description=lazy_gettext("Optional. For example 50: at least half of the eligible members."),
+    )
+    quorum_countries = IntegerField(
+        lazy_gettext("Quorum: countries that must be represented among the voters"),
+        validators=[Optional(), NumberRange(min=0, max=50)],
+        description=lazy_gettext(
+            "Optional. For example 8: voters from at least eight of the group's countries. Both parts of a "
+            "quorum must be met; an unmet quorum is stated at the close, and the poll is extended or its result "
+            "recorded as advisory."
+        ),
+    )
     options = RowList(
         FormField(OptionForm), label=lazy_gettext("Candidate locations"), min_entries=4, validators=[_at_most_options]
     )

@@ -89,6 +89,11 @@ class Poll(db.Model):
     sealed_at: Mapped[datetime | None]
     # Single transferable vote: how many locations the poll chooses (1 for every other method).
     seats: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Quorum (polls.quorum): the share of eligible members (per cent) and the number of the group's countries
+    # that must be represented among the voters; when the moderator recorded an unmet quorum's result as advisory.
+    quorum_percent: Mapped[int | None]
+    quorum_countries: Mapped[int | None]
+    advisory_at: Mapped[datetime | None]
 
     created_by = relationship("User", lazy="raise")
     options: Mapped[list[PollOption]] = relationship(

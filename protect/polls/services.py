@@ -36,6 +36,7 @@ from protect.core.urls import path_for
 from protect.extensions import db
 from protect.polls import (
     locations,
+    quorum,
     search_entries,  # noqa: F401 - registers the polls' search source
     secrecy,
 )
@@ -558,6 +559,8 @@ class PollData:
     secret: bool = True
     live_results: bool = False
     seats: int = 1  # single transferable vote: how many locations the poll chooses
+    quorum_percent: int | None = None  # polls.quorum
+    quorum_countries: int | None = None
 
 
 def _check_poll_data(data: PollData, *, new: bool, now: datetime) -> None:
@@ -575,6 +578,7 @@ def _check_poll_data(data: PollData, *, new: bool, now: datetime) -> None:
         raise RuleViolation(gettext(NO_RUNNING_RESULTS_WHEN_HIDDEN), field="live_results", status=422)
     _check_options(data.options)
     _check_seats(data)
+    quorum.check_settings(data.quorum_percent, data.quorum_countries)
 
 
 def _check_seats(data: PollData) -> None:
@@ -668,6 +672,8 @@ def create_poll(actor: User, data: PollData, now: datetime | None = None) -> Pol
         secret=data.secret,
         live_results=data.live_results,
         seats=data.seats,
+        quorum_percent=data.quorum_percent or None,
+        quorum_countries=data.quorum_countries or None,
         ballot_salt=secrecy.new_salt() if data.secret else None,
         created_by_id=actor.id,
         created_at=now,
@@ -761,6 +767,8 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
         locked_changes = (
             data.method != poll.method
             or data.seats != poll.seats
+            or (data.quorum_percent or None) != poll.quorum_percent
+            or (data.quorum_countries or None) != poll.quorum_countries
             or data.secret != poll.secret
             or _minute(data.opens_at) != _minute(poll.opens_at)
             or _minute(data.closes_at) != _minute(poll.closes_at)
@@ -774,6 +782,8 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
     poll.description = data.description.strip()
     poll.method = data.method
     poll.seats = data.seats
+    poll.quorum_percent = data.quorum_percent or None
+    poll.quorum_countries = data.quorum_countries or None
     poll.opens_at = data.opens_at
     poll.closes_at = data.closes_at
     poll.time_zone = data.time_zone

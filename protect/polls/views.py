@@ -20,7 +20,7 @@ from protect.core.permissions import has_role, role_required, rule
 from protect.core.registry import panels_for
 from protect.core.timefmt import format_datetime, from_zone, iso_utc, to_zone, viewer_zone
 from protect.extensions import db
-from protect.polls import services
+from protect.polls import quorum, services
 from protect.polls.chart import bar_chart
 from protect.polls.export import tally_csv
 from protect.polls.forms import CloseForm, ExtendForm, PollForm
@@ -136,6 +136,8 @@ def _data_from(form: PollForm, poll: Poll | None = None, locked: bool = False) -
                 for o in poll.options
             ],
             seats=poll.seats,
+            quorum_percent=poll.quorum_percent,
+            quorum_countries=poll.quorum_countries,
         )
     zone = form.time_zone.data
     return PollData(
@@ -149,6 +151,8 @@ def _data_from(form: PollForm, poll: Poll | None = None, locked: bool = False) -
         live_results=bool(form.live_results.data),
         options=_options_from(form),
         seats=(form.seats.data or 1) if form.method.data == "stv" else 1,
+        quorum_percent=form.quorum_percent.data,
+        quorum_countries=form.quorum_countries.data,
     )
 
 
@@ -337,6 +341,8 @@ def _standing_context(poll: Poll) -> dict[str, Any]:
         "turnout": numbers,
         "pulse_token": _pulse_token(poll, status),
         "results_visible": poll.results_visible(),
+        # Only the counts (polls.quorum), and only for a poll that has a quorum: one query more.
+        "quorum": quorum.progress(poll) if poll.quorum_percent or poll.quorum_countries else None,
     }
 
 
@@ -542,6 +548,8 @@ def results(poll_id: int):
         method_rules=METHOD_RULES[poll.method],
         stv_chart=rounds_chart(result) if result.stv is not None else None,
         stv_decimal=decimal,
+        quorum=quorum.progress(poll) if poll.quorum_percent or poll.quorum_countries else None,
+        quorum_extend_form=_extend_form(poll) if closed else None,
         location_links={
             o.id: url_for("locations.show_location", location_id=o.location_id) for o in poll.options if o.location_id
         },
@@ -585,6 +593,41 @@ def _ballot_rows(poll: Poll, ballots: services.BallotSet, result) -> list[Ballot
             )
         )
     return rows
+
+
+@bp.post("/<int:poll_id>/advisory")
+@role_required("moderator")
+def record_advisory(poll_id: int):
+    """Record the result of a closed poll whose quorum was not met as advisory (polls.quorum)."""
+    poll = _poll_or_404(poll_id)
+    try:
+        quorum.record_advisory(current_user, poll.id)
+    except RuleViolation as error:
+        db.session.rollback()
+        return error_response(error.status, error.message)
+    flash(gettext("The result is recorded as advisory: the quorum was not met."), "success")
+    return redirect_or_hx(url_for("polls.results", poll_id=poll.id))
+
+
+@bp.post("/<int:poll_id>/quorum-extend")
+@role_required("moderator")
+def extend_unmet(poll_id: int):
+    """Extend a closed poll whose quorum was not met: it opens again until the new close (polls.quorum)."""
+    poll = _poll_or_404(poll_id)
+    form = ExtendForm(prefix="extend")
+    if form.validate_on_submit():
+        try:
+            closes_at = from_zone(form.closes_local.data, form.time_zone.data)
+            quorum.extend_unmet(current_user, poll.id, closes_at, form.reason.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            return error_response(error.status, error.message)
+        flash(gettext("The poll is open again until its new close; the reason is shown on the poll page."), "success")
+        return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
+    messages = [message for errors in form.errors.values() for message in errors]
+    return error_response(
+        422, " ".join(str(m) for m in messages) or gettext("Check the new closing time and the reason.")
+    )
 
 
 @bp.get("/<int:poll_id>/results.csv")
