@@ -136,3 +136,29 @@ def test_stv_results_with_eight_cities_on_a_phone(signed_in, moderator, expert):
     expect(page.locator(".poll-round-notes li").first).to_contain_text("reached the quota")
     for width in (390, 1280):
         _check_width(page, width, "STV results, 3 of 8")
+
+
+def test_an_unmet_quorum_at_the_close_is_recorded_as_advisory_by_keyboard(signed_in, moderator, expert):
+    poll = make_poll(moderator, cities=("Riga", "Tallinn", "Vilnius"))
+    poll.quorum_percent, poll.quorum_countries = 50, 3
+    db.session.commit()
+    for country in ("LV", "EE", "IS"):
+        make_user(country=country)
+    cast(poll, expert, "Riga")
+    voter_page = signed_in(make_user(country="LV"))
+    voter_page.goto(f"/polls/{poll.id}")
+    expect(voter_page.locator(".poll-quorum")).to_contain_text("Quorum not met yet")
+    _check_width(voter_page, 390, "a poll with a quorum")
+    db.session.rollback()
+    close_now(db.session.get(Poll, poll.id))
+    page = signed_in(moderator)
+    page.goto(f"/polls/{poll.id}/results")
+    expect(page.locator(".poll-quorum__unmet")).to_contain_text("The quorum was not met")
+    for width in (1280, 390):
+        _check_width(page, width, "results with an unmet quorum")
+    page.get_by_role("button", name="Record the result as advisory").focus()
+    with page.expect_response(re.compile(r"/advisory$")):
+        page.keyboard.press("Enter")
+    expect(page.locator(".poll-quorum__unmet")).to_contain_text("recorded this result as advisory")
+    db.session.rollback()
+    assert db.session.get(Poll, poll.id).advisory_at is not None
