@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
 from flask_login import current_user
 
 from protect.core.errors import RuleViolation
@@ -23,7 +23,12 @@ bp = Blueprint("locations", __name__, url_prefix="/locations")
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"country_name": country_name, "group_countries": GROUP_COUNTRIES, "travel": travel}
+    return {
+        "country_name": country_name,
+        "group_countries": GROUP_COUNTRIES,
+        "travel": travel,
+        "number": format_decimal,
+    }
 
 
 def _location_or_404(location_id: int) -> Location:

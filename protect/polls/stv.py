@@ -34,11 +34,24 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
+from babel.numbers import format_decimal
 from flask_babel import gettext, ngettext
 
-from protect.polls.tally import LOT_RUNS, STV, Candidate, Row, Tally, _first_preferences, _share, join_names, lot_order
+from protect.polls.tally import (
+    LOT_RUNS,
+    STV,
+    Candidate,
+    Row,
+    Tally,
+    _first_preferences,
+    _locale,
+    _share,
+    join_names,
+    lot_order,
+)
 
 
 @dataclass
@@ -218,8 +231,8 @@ def _count(
                     "The surplus of %(name)s (%(surplus)s votes) is transferred: each of its ballots moves on at "
                     "%(factor)s of its value.",
                     name=labels[chosen],
-                    surplus=decimal(surplus),
-                    factor=decimal(factor, 4),
+                    surplus=shown(surplus),
+                    factor=shown(factor, 4),
                 )
             )
         else:
@@ -236,7 +249,7 @@ def _count(
                 gettext(
                     "%(name)s has the fewest votes (%(votes)s): excluded, its ballots move on at their value.",
                     name=labels[chosen],
-                    votes=decimal(fewest),
+                    votes=shown(fewest),
                 )
             )
         if current.tied and not current.by_lot:
@@ -335,6 +348,12 @@ def decimal(value: Fraction, places: int = 2) -> str:
     return f"{sign}{whole // 10**places}.{whole % 10**places:0{places}d}"
 
 
+def shown(value: Fraction, places: int = 2) -> str:
+    """A fraction as the pages show it: ``places`` decimals in the interface's language ("2.40", "2,40")."""
+    exact = decimal(value, places)
+    return format_decimal(Decimal(exact), format="#,##0." + "0" * places, locale=_locale())
+
+
 def lot_text(count: StvCount, labels: dict[int, str]) -> str:
     """What the lot decided, in one or two sentences ("" when it decided nothing)."""
     draws = count.lot_rounds
@@ -368,8 +387,8 @@ def round_outcome(r: StvRound, labels: dict[int, str]) -> str:
             gettext(
                 "surplus of %(name)s transferred (%(surplus)s at %(factor)s)",
                 name=labels[r.surplus_of],
-                surplus=decimal(r.surplus),
-                factor=decimal(r.transfer_value, 4),
+                surplus=shown(r.surplus),
+                factor=shown(r.transfer_value, 4),
             )
         )
     if r.excluded is not None:
@@ -446,7 +465,7 @@ def rounds_chart(result: Tally) -> RoundsChart:
                 round(i * slot + slot * 0.1, 2),
                 round(slot * 0.8, 2),
                 round(float(100 * r.votes[oid] / scale), 2) if scale else 0.0,
-                decimal(r.votes[oid]),
+                shown(r.votes[oid]),
             )
             for i, r in enumerate(rounds)
         ]

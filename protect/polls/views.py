@@ -27,7 +27,7 @@ from protect.polls.forms import CloseForm, ExtendForm, PollForm
 from protect.polls.locations import all_locations
 from protect.polls.models import OPTIONS_MAX, Poll
 from protect.polls.services import LOCKED_AFTER_FIRST_BALLOT, OptionData, OwnBallot, PollData
-from protect.polls.stv import decimal, rounds_chart
+from protect.polls.stv import rounds_chart, shown
 from protect.polls.tally import METHOD_HOW_TO_VOTE, METHOD_LABELS, METHOD_RULES, join_names, percent_text
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
@@ -547,7 +547,7 @@ def results(poll_id: int):
         ballots=_ballot_rows(poll, ballots, result) if ballots is not None else [],
         method_rules=METHOD_RULES[poll.method],
         stv_chart=rounds_chart(result) if result.stv is not None else None,
-        stv_decimal=decimal,
+        stv_decimal=shown,
         quorum=quorum.progress(poll) if poll.quorum_percent or poll.quorum_countries else None,
         quorum_extend_form=_extend_form(poll) if closed else None,
         location_links={

@@ -306,3 +306,14 @@ def test_an_stv_poll_elects_three_of_eight_with_every_round_shown(moderator_clie
     assert rounds[0][1] == "5.000000"  # Riga's first preferences, exact to six places
     summary = _text(moderator_client.get(f"/polls/{poll.id}"))
     assert "Elected, 3 seats:" in summary
+
+
+def test_figures_follow_the_readers_language(client_for):
+    reader = make_user(country="IS")
+    reader.language = "de"
+    db.session.commit()
+    location = make_location(cost_per_participant=1250)
+    page = _text(client_for(reader).get(f"/locations/{location.id}"))
+    assert "1.250" in page  # German groups thousands with a dot
+    hours = locations.burden_of(location).rows[0].hours
+    assert f"{hours}".replace(".", ",") in page
