@@ -290,6 +290,7 @@ def test_an_stv_poll_elects_three_of_eight_with_every_round_shown(moderator_clie
     assert "Elected, 3 seats:" in page
     assert "Quota (Droop): 4 votes of 15 ballots." in page  # 15 // 4 + 1
     assert "Round by round" in page and "surplus transferred" in page and "excluded" in page
+    assert "Schulze" not in page
     assert 'class="stv-chart__quota"' in page
     tally = services.tally_poll(services.get_poll(poll.id))
     labels = [tally.label(oid) for oid in tally.winners]
@@ -306,6 +307,15 @@ def test_an_stv_poll_elects_three_of_eight_with_every_round_shown(moderator_clie
     assert rounds[0][1] == "5.000000"  # Riga's first preferences, exact to six places
     summary = _text(moderator_client.get(f"/polls/{poll.id}"))
     assert "Elected, 3 seats:" in summary
+
+
+def test_the_ballot_of_an_stv_poll_says_how_many_it_chooses(expert_client, moderator):
+    poll = make_poll(moderator, method="stv", cities=CITIES)
+    poll.seats = 3
+    db.session.commit()
+    page = _text(expert_client.get(f"/polls/{poll.id}"))
+    assert "This vote chooses 3 locations." in page
+    assert "Add Riga, Latvia to your ranking" in page
 
 
 def test_figures_follow_the_readers_language(client_for):
