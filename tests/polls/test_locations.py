@@ -315,7 +315,7 @@ def test_the_ballot_of_an_stv_poll_says_how_many_it_chooses(expert_client, moder
     db.session.commit()
     page = _text(expert_client.get(f"/polls/{poll.id}"))
     assert "This vote chooses 3 locations." in page
-    assert "Add Riga, Latvia to your ranking" in page
+    assert "Cast my ballot" in page
 
 
 def test_figures_follow_the_readers_language(client_for):
