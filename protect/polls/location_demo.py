@@ -14,6 +14,7 @@ from protect.extensions import db
 from protect.polls.demo import _make_poll
 from protect.polls.locations import Location, LocationRevision
 from protect.polls.models import Poll, PollOption
+from protect.search import services as search
 
 # city, country, venue, nearest hub, lat, lon, accessibility, visa notes, cost, partner, description
 LOCATIONS = [
@@ -196,7 +197,5 @@ def seed_locations() -> None:
             option.location_id = records[option.city].id
         poll.updated_at = utcnow()
     db.session.commit()
-    from protect.search import services as search
-
     search.update("location", *(record.id for record in records.values()))
     db.session.commit()

@@ -28,6 +28,7 @@ from protect.core.regions import COUNTRIES, country_name
 from protect.core.urls import path_for
 from protect.extensions import db
 from protect.polls import travel
+from protect.search import services as search
 
 CITY_MAX = 120
 LINE_MAX = 200
@@ -257,8 +258,6 @@ def update_location(
 
 
 def _index(location: Location) -> None:
-    from protect.search import services as search
-
     search.update("location", location.id)
 
 

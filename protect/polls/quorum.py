@@ -106,10 +106,18 @@ def check_settings(percent: int | None, countries: int | None) -> None:
         raise RuleViolation(gettext("The number of countries runs from 0 to 50."), field="quorum_countries", status=422)
 
 
-def _closed_unmet(poll_id: int, now: datetime) -> Poll:
-    from protect.polls.services import _lock_poll
+def _lock(poll_id: int) -> Poll:
+    """The poll, re-read and locked (as services._lock_poll; this module is below services)."""
+    poll = db.session.execute(
+        select(Poll).where(Poll.id == poll_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if poll is None:
+        raise RuleViolation(gettext("There is no such poll."), status=404)
+    return poll
 
-    poll = _lock_poll(poll_id)
+
+def _closed_unmet(poll_id: int, now: datetime) -> Poll:
+    poll = _lock(poll_id)
     if not poll.is_closed(now):
         raise RuleViolation(gettext("The poll is still open: its quorum is decided at the close."), status=409)
     if poll.advisory_at is not None:
@@ -141,10 +149,10 @@ def extend_unmet(actor: User, poll_id: int, closes_at: datetime, reason: str, no
     """A moderator extends a closed poll whose quorum was not met: it opens again until ``closes_at``. A
     secret poll takes a new key (its ballots cast before stay sealed; the members who vote now can change
     theirs until the new close, when it is sealed again)."""
-    from protect.polls.services import _check_reason
-
     now = now or utcnow()
-    reason = _check_reason(reason)
+    reason = " ".join((reason or "").split())
+    if len(reason) < 3:
+        raise RuleViolation(gettext("Give the reason; it is shown on the poll page."), field="reason", status=422)
     poll = _closed_unmet(poll_id, now)
     if closes_at <= now:
         raise RuleViolation(gettext("Choose a closing time to come."), field="closes_local", status=422)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from protect.core.text import plain_text
 from protect.core.urls import path_for
 from protect.extensions import db
+from protect.polls.locations import Location
 from protect.polls.models import Poll, PollOption
 from protect.search import services as search
 from protect.search.services import Entry
@@ -41,8 +42,6 @@ def poll_entries(ids: list[int] | None) -> Iterator[Entry]:
 @search.source("location")
 def location_entries(ids: list[int] | None) -> Iterator[Entry]:
     """Candidate locations: their facts, as members read them on the location's page."""
-    from protect.polls.locations import Location
-
     query = select(Location).order_by(Location.id)
     if ids is not None:
         query = query.where(Location.id.in_(ids))

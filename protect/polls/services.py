@@ -39,6 +39,7 @@ from protect.polls import (
     quorum,
     search_entries,  # noqa: F401 - registers the polls' search source
     secrecy,
+    stv,  # noqa: F401 - registers the single transferable vote's count with tally.count
 )
 from protect.polls.cache import tallies
 from protect.polls.models import (

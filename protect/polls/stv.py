@@ -41,6 +41,7 @@ from babel.numbers import format_decimal
 from flask_babel import gettext, ngettext
 
 from protect.polls.tally import (
+    COUNTERS,
     LOT_RUNS,
     STV,
     Candidate,
@@ -91,6 +92,9 @@ class StvCount:
     @property
     def lot_rounds(self) -> list[StvRound]:
         return [r for r in self.rounds if r.by_lot]
+
+    def lot_text(self, labels: dict[int, str]) -> str:
+        return lot_text(self, labels)
 
 
 def stv_count(candidates: Sequence[Candidate], ballots: Sequence[Sequence[int]], seats: int, seed: str) -> Tally:
@@ -472,3 +476,6 @@ def rounds_chart(result: Tally) -> RoundsChart:
         outcome, number = count.status.get(oid, ("", None))
         tracks.append(Track(oid, label, outcome, number, steps))
     return RoundsChart(tracks, round(float(100 * count.quota / scale), 2) if scale else 0.0)
+
+
+COUNTERS[STV] = stv_count  # tally.count() dispatches the method here

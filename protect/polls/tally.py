@@ -47,6 +47,9 @@ STV = "stv"  # single transferable vote, several winners: counted in protect.pol
 METHODS = (SINGLE, APPROVAL, IRV, SCHULZE, STV)
 RANKED_METHODS = frozenset({IRV, SCHULZE, STV})
 LOT_RUNS = 64  # counts run again with other lot draws, at most, to tell whether the lot decided the result
+# Counts kept in modules of their own, which build on this one and register here when imported:
+# method -> count(candidates, ballots, seats, seed) -> Tally. protect.polls.stv registers STV.
+COUNTERS: dict[str, Any] = {}
 
 METHOD_LABELS = {
     SINGLE: lazy_gettext("Single choice"),
@@ -205,9 +208,7 @@ class Tally:
     def lot_text(self) -> str:
         """What the lot order decided, in one or two sentences ("" when it decided nothing)."""
         if self.stv is not None:
-            from protect.polls.stv import lot_text
-
-            return lot_text(self.stv, self.labels)
+            return self.stv.lot_text(self.labels)
         draws = self.lot_rounds
         if not draws:
             return ""
@@ -296,10 +297,8 @@ def count(
         return _plurality(method, candidates, ballots)
     if method == IRV:
         return _instant_runoff(candidates, ballots, seed)
-    if method == STV:
-        from protect.polls.stv import stv_count  # (it builds on this module)
-
-        return stv_count(candidates, ballots, seats, seed)
+    if method in COUNTERS:
+        return COUNTERS[method](candidates, ballots, seats, seed)
     return _schulze(candidates, ballots)
 
 
