@@ -23,6 +23,7 @@ KINDS: dict[str, Kind] = {
     "poll_open": Kind(N_("A new poll open to me"), "daily"),
     # Immediately by default, unlike the rest: in a morning digest it could arrive after the poll closed.
     "poll_closing": Kind(N_("A poll closes in 24 hours and I have not voted"), "now", private=True),
+    "poll_closing_soon": Kind(N_("A poll closes in 48 hours and I have not voted"), "now", private=True),
     "poll_result": Kind(N_("The result of a poll"), "daily"),
     "assigned": Kind(N_("A decision or action assigned to me"), "now"),
     "action_due": Kind(N_("My actions due in 2 days or overdue"), "daily"),

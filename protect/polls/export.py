@@ -17,6 +17,7 @@ from protect.core.regions import country_name
 from protect.core.timefmt import iso_utc
 from protect.polls.models import Poll
 from protect.polls.services import BallotLine, Publication, Turnout
+from protect.polls.stv import stv_csv_rows
 from protect.polls.tally import Tally
 
 
@@ -48,7 +49,9 @@ def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots:
     row(gettext("Closes (UTC)"), iso_utc(poll.closes_at))
     row(gettext("Ballots cast"), numbers.ballots)
     row(gettext("Eligible voters"), numbers.eligible)
-    if result.winner is not None:
+    if result.stv is not None:  # single transferable vote: several elected, the rounds below
+        row(gettext("Elected"), *[result.label(oid) for oid in result.winners])
+    elif result.winner is not None:
         row(gettext("Winner"), result.label(result.winner))
     elif result.tie:
         row(gettext("Declared tie between"), *[result.label(oid) for oid in result.winners])
@@ -98,6 +101,9 @@ def tally_csv(poll: Poll, result: Tally, numbers: Turnout, status: str, ballots:
             poll.tie_break_seed,
             *[result.label(oid) for oid in result.lot_order],
         )
+    if result.stv is not None:
+        for cells in stv_csv_rows(result, poll.tie_break_seed):
+            row(*cells)
     if result.pairwise is not None:
         order = result.pairwise.order
         row()

@@ -9,11 +9,12 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
+    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from protect.core.forms import RowList, choices
 from protect.core.regions import COUNTRY_CHOICES, TIME_ZONE_CHOICES
@@ -36,6 +37,17 @@ class OptionForm(Form):
     )
     proposed_from = DateField(lazy_gettext("Proposed first day"), validators=[Optional()])
     proposed_to = DateField(lazy_gettext("Proposed last day"), validators=[Optional()])
+    # One of the candidate location records (polls.locations): its city and country replace the typed ones.
+    # Choices are set by the view; the service refuses an id that is not a record.
+    location = SelectField(
+        lazy_gettext("Or choose a candidate location"),
+        choices=choices([("", "")]),
+        validate_choice=False,
+        default="",
+        description=lazy_gettext(
+            "Its city, country and venue come from the candidate's record; the results link to it."
+        ),
+    )
 
 
 def _at_most_options(_form, field: RowList) -> None:
@@ -86,6 +98,26 @@ class PollForm(FlaskForm):
         default=False,
         description=lazy_gettext(
             "Only for open ballots: with a secret ballot, watching the count change would reveal votes."
+        ),
+    )
+    seats = IntegerField(
+        lazy_gettext("Locations to choose"),
+        default=1,
+        validators=[Optional(), NumberRange(min=1, max=OPTIONS_MAX - 1)],
+        description=lazy_gettext("Single transferable vote only: how many locations the vote elects, e.g. 3 of 8."),
+    )
+    quorum_percent = IntegerField(
+        lazy_gettext("Quorum: share of members who must vote (%)"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+        description=lazy_gettext("Optional. For example 50: at least half of the eligible members."),
+    )
+    quorum_countries = IntegerField(
+        lazy_gettext("Quorum: countries that must be represented among the voters"),
+        validators=[Optional(), NumberRange(min=0, max=50)],
+        description=lazy_gettext(
+            "Optional. For example 8: voters from at least eight of the group's countries. Both parts of a "
+            "quorum must be met; an unmet quorum is stated at the close, and the poll is extended or its result "
+            "recorded as advisory."
         ),
     )
     options = RowList(

@@ -59,7 +59,8 @@ class Poll(db.Model):
     __tablename__ = "poll"
     __table_args__ = (
         CheckConstraint("closes_at > opens_at", name="closes_after_opening"),
-        CheckConstraint("method IN ('single', 'approval', 'irv', 'schulze')", name="known_method"),
+        CheckConstraint("method IN ('single', 'approval', 'irv', 'schulze', 'stv')", name="known_method"),
+        CheckConstraint("seats >= 1", name="seats_positive"),
         Index("ix_poll_closes_at_opens_at", "closes_at", "opens_at"),
     )
 
@@ -86,6 +87,13 @@ class Poll(db.Model):
     ballot_salt: Mapped[str | None] = mapped_column(String(64))
     # When a secret poll's ballots were sealed (salt and tags erased, rows rewritten in random order).
     sealed_at: Mapped[datetime | None]
+    # Single transferable vote: how many locations the poll chooses (1 for every other method).
+    seats: Mapped[int] = mapped_column(default=1, server_default="1")
+    # Quorum (polls.quorum): the share of eligible members (per cent) and the number of the group's countries
+    # that must be represented among the voters; when the moderator recorded an unmet quorum's result as advisory.
+    quorum_percent: Mapped[int | None]
+    quorum_countries: Mapped[int | None]
+    advisory_at: Mapped[datetime | None]
 
     created_by = relationship("User", lazy="raise")
     options: Mapped[list[PollOption]] = relationship(
@@ -141,6 +149,8 @@ class PollOption(db.Model):
     venue_notes: Mapped[str] = mapped_column(String(NOTES_MAX), default="")
     proposed_from: Mapped[date | None] = mapped_column(Date)
     proposed_to: Mapped[date | None] = mapped_column(Date)
+    # The candidate location record this option was chosen from (polls.locations), if any: the results link to it.
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("location.id", ondelete="SET NULL"), index=True)
 
     poll: Mapped[Poll] = relationship(back_populates="options", lazy="raise")
 
@@ -258,3 +268,6 @@ class PollScheduleChange(db.Model):
 
 # The change areas of these tables (core.changes): a commit that writes one renews its area's token.
 area("polls", Poll, PollOption, PollParticipation, Ballot, BallotMark, PollScheduleChange)
+
+# The candidate location records (their own module) are part of this feature's schema: PollOption refers to them.
+from protect.polls import locations as _locations  # noqa: E402, F401

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from protect.core.text import plain_text
 from protect.core.urls import path_for
 from protect.extensions import db
+from protect.polls.locations import Location
 from protect.polls.models import Poll, PollOption
 from protect.search import services as search
 from protect.search.services import Entry
@@ -35,4 +36,24 @@ def poll_entries(ids: list[int] | None) -> Iterator[Entry]:
             body=" ".join([plain_text(poll.description), *labels[poll.id]]),
             author_id=poll.created_by_id,
             changed_at=poll.updated_at,
+        )
+
+
+@search.source("location")
+def location_entries(ids: list[int] | None) -> Iterator[Entry]:
+    """Candidate locations: their facts, as members read them on the location's page."""
+    query = select(Location).order_by(Location.id)
+    if ids is not None:
+        query = query.where(Location.id.in_(ids))
+    for location in db.session.scalars(query):
+        facts = [location.venue, location.nearest_hub, location.partner, location.accessibility]
+        facts += list(location.visa_notes.values())
+        yield Entry(
+            kind="location",
+            object_id=location.id,
+            title=location.label,
+            url=path_for("locations.show_location", location_id=location.id),
+            body=" ".join([*(f for f in facts if f), plain_text(location.description)]),
+            author_id=location.created_by_id,
+            changed_at=location.updated_at,
         )

@@ -36,8 +36,11 @@ from protect.core.timefmt import format_datetime
 from protect.core.urls import path_for
 from protect.extensions import db
 from protect.polls import (
+    locations,
+    quorum,
     search_entries,  # noqa: F401 - registers the polls' search source
     secrecy,
+    stv,  # noqa: F401 - registers the single transferable vote's count with tally.count
 )
 from protect.polls.cache import tallies
 from protect.polls.models import (
@@ -58,6 +61,7 @@ from protect.polls.tally import (
     METHODS,
     RANKED_METHODS,
     SCHULZE,
+    STV,
     BallotError,
     Candidate,
     Tally,
@@ -440,18 +444,20 @@ def tally_poll(
     A cached Tally is shared: read it, never change it."""
     people = candidates(poll)
     if ballots is not None and not isinstance(ballots, BallotSet):
-        return count(poll.method, people, [b.choice() for b in ballots], seed=poll.tie_break_seed)
+        return count(poll.method, people, [b.choice() for b in ballots], seed=poll.tie_break_seed, seats=poll.seats)
     cache = tallies()
     # The count's notes and column names are in the request's language: it is part of the key.
     language = str(get_locale())
-    base = (poll.id, poll.method, poll.tie_break_seed, tuple((c.id, c.label) for c in people), language)
+    base = (poll.id, poll.method, poll.tie_break_seed, tuple((c.id, c.label) for c in people), language, poll.seats)
     stamp = ballots.stamp if ballots is not None else _stamp(poll, numbers)
     found = cache.get((*base, *stamp))
     if found is not None:
         return found
     if ballots is None:
         ballots = ballot_set(poll, voters=False)
-    result = count(poll.method, people, [line.marks for line in ballots.lines], seed=poll.tie_break_seed)
+    result = count(
+        poll.method, people, [line.marks for line in ballots.lines], seed=poll.tie_break_seed, seats=poll.seats
+    )
     if ballots.ballot_version is not None:
         cache.put((*base, *ballots.stamp), result)  # the state the ballots were read in, not the one asked for
     return result
@@ -588,6 +594,7 @@ class OptionData:
     venue_notes: str = ""
     proposed_from: date | None = None
     proposed_to: date | None = None
+    location_id: int | None = None  # the candidate location record it was chosen from (polls.locations)
 
 
 @dataclass
@@ -601,6 +608,9 @@ class PollData:
     description: str = ""
     secret: bool = True
     live_results: bool = False
+    seats: int = 1  # single transferable vote: how many locations the poll chooses
+    quorum_percent: int | None = None  # polls.quorum
+    quorum_countries: int | None = None
 
 
 def _check_poll_data(data: PollData, *, new: bool, now: datetime) -> None:
@@ -617,6 +627,26 @@ def _check_poll_data(data: PollData, *, new: bool, now: datetime) -> None:
     if data.secret and data.live_results:
         raise RuleViolation(gettext(NO_RUNNING_RESULTS_WHEN_HIDDEN), field="live_results", status=422)
     _check_options(data.options)
+    _check_seats(data)
+    quorum.check_settings(data.quorum_percent, data.quorum_countries)
+
+
+def _check_seats(data: PollData) -> None:
+    """A single transferable vote chooses at least one location and fewer than there are; the other methods one."""
+    if data.method != STV:
+        if data.seats != 1:
+            data.seats = 1  # the field is read for STV only
+        return
+    if not 1 <= data.seats < len(data.options):
+        raise RuleViolation(
+            ngettext(
+                "Choose how many locations the vote elects: at least 1 and fewer than the %(num)d candidate.",
+                "Choose how many locations the vote elects: at least 1 and fewer than the %(num)d candidates.",
+                len(data.options),
+            ),
+            field="seats",
+            status=422,
+        )
 
 
 def too_many_options(count: int) -> str:
@@ -630,7 +660,30 @@ def too_many_options(count: int) -> str:
     )
 
 
+def _fill_from_locations(options: list[OptionData]) -> None:
+    """Options chosen from the candidate location records take the record's city and country (and its venue
+    as notes when none were typed): one query for all of them; an unknown record is refused."""
+    wanted = [o.location_id for o in options if o.location_id is not None]
+    if not wanted:
+        return
+    records = locations.locations_by_id(wanted)
+    for option in options:
+        if option.location_id is None:
+            continue
+        record = records.get(option.location_id)
+        if record is None:
+            raise RuleViolation(
+                gettext("A chosen candidate location no longer exists: choose another or type the city."),
+                field="options",
+                status=422,
+            )
+        option.city, option.country = record.city, record.country
+        if not option.venue_notes.strip():
+            option.venue_notes = " · ".join(part for part in (record.venue, record.nearest_hub) if part)[:1000]
+
+
 def _check_options(options: list[OptionData]) -> None:
+    _fill_from_locations(options)
     if len(options) < OPTIONS_MIN:
         message = ngettext(
             "Enter at least %(num)d candidate location.", "Enter at least %(num)d candidate locations.", OPTIONS_MIN
@@ -668,6 +721,9 @@ def create_poll(actor: User, data: PollData, now: datetime | None = None) -> Pol
         time_zone=data.time_zone,
         secret=data.secret,
         live_results=data.live_results,
+        seats=data.seats,
+        quorum_percent=data.quorum_percent or None,
+        quorum_countries=data.quorum_countries or None,
         ballot_salt=secrecy.new_salt() if data.secret else None,
         created_by_id=actor.id,
         created_at=now,
@@ -701,6 +757,7 @@ def _store_options(poll: Poll, options: list[OptionData]) -> None:
                 venue_notes=option.venue_notes.strip(),
                 proposed_from=option.proposed_from,
                 proposed_to=option.proposed_to,
+                location_id=option.location_id,
             )
         )
 
@@ -728,11 +785,11 @@ def _options_of(poll_id: int) -> list[PollOption]:
 
 
 def _same_options(current: list[PollOption], wanted: list[OptionData]) -> bool:
-    def key(city, country, notes, start, end):
-        return (" ".join(city.split()), country, notes.strip(), start, end)
+    def key(city, country, notes, start, end, location=None):
+        return (" ".join(city.split()), country, notes.strip(), start, end, location)
 
-    return [key(o.city, o.country, o.venue_notes, o.proposed_from, o.proposed_to) for o in current] == [
-        key(o.city, o.country, o.venue_notes, o.proposed_from, o.proposed_to) for o in wanted
+    return [key(o.city, o.country, o.venue_notes, o.proposed_from, o.proposed_to, o.location_id) for o in current] == [
+        key(o.city, o.country, o.venue_notes, o.proposed_from, o.proposed_to, o.location_id) for o in wanted
     ]
 
 
@@ -759,6 +816,9 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
     if has_ballots(poll.id):
         locked_changes = (
             data.method != poll.method
+            or data.seats != poll.seats
+            or (data.quorum_percent or None) != poll.quorum_percent
+            or (data.quorum_countries or None) != poll.quorum_countries
             or data.secret != poll.secret
             or _minute(data.opens_at) != _minute(poll.opens_at)
             or _minute(data.closes_at) != _minute(poll.closes_at)
@@ -771,6 +831,9 @@ def update_poll(actor: User, poll_id: int, data: PollData, version: int, now: da
     poll.question = " ".join(data.question.split())
     poll.description = data.description.strip()
     poll.method = data.method
+    poll.seats = data.seats
+    poll.quorum_percent = data.quorum_percent or None
+    poll.quorum_countries = data.quorum_countries or None
     poll.opens_at = data.opens_at
     poll.closes_at = data.closes_at
     poll.time_zone = data.time_zone
@@ -1292,7 +1355,16 @@ def _head(poll: Poll, closed: bool, zone: str) -> str:
 
 def _outcome_line(result: Tally, closed: bool, winner: str | None, tied: list[str]) -> str:
     """The result in one sentence of Markdown: "Result: **Riga, Latvia** won in round 2 with 3 of 5 votes…"."""
-    if winner:
+    if result.method == STV and result.winners:
+        names = join_names(f"**{result.label(oid)}**" for oid in result.winners)
+        outcome = ngettext(
+            "%(names)s elected (%(num)d seat, quota %(quota)d).",
+            "%(names)s elected (%(num)d seats, quota %(quota)d).",
+            result.stv.seats,
+            names=names,
+            quota=result.stv.quota,
+        )
+    elif winner:
         outcome = _how_won(result, f"**{winner}**", closed)
     elif tied:
         outcome = gettext("a declared tie between %(names)s.", names=join_names(f"**{name}**" for name in tied))

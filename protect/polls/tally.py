@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from babel import Locale
 from babel.lists import format_list
@@ -42,15 +43,20 @@ SINGLE = "single"
 APPROVAL = "approval"
 IRV = "irv"
 SCHULZE = "schulze"
-METHODS = (SINGLE, APPROVAL, IRV, SCHULZE)
-RANKED_METHODS = frozenset({IRV, SCHULZE})
+STV = "stv"  # single transferable vote, several winners: counted in protect.polls.stv
+METHODS = (SINGLE, APPROVAL, IRV, SCHULZE, STV)
+RANKED_METHODS = frozenset({IRV, SCHULZE, STV})
 LOT_RUNS = 64  # counts run again with other lot draws, at most, to tell whether the lot decided the result
+# Counts kept in modules of their own, which build on this one and register here when imported:
+# method -> count(candidates, ballots, seats, seed) -> Tally. protect.polls.stv registers STV.
+COUNTERS: dict[str, Any] = {}
 
 METHOD_LABELS = {
     SINGLE: lazy_gettext("Single choice"),
     APPROVAL: lazy_gettext("Approval voting"),
     IRV: lazy_gettext("Ranked choice, instant runoff"),
     SCHULZE: lazy_gettext("Ranked choice, Schulze (Condorcet)"),
+    STV: lazy_gettext("Ranked choice, several winners (single transferable vote)"),
 }
 METHOD_HOW_TO_VOTE = {
     SINGLE: lazy_gettext("Choose the one location you prefer."),
@@ -62,6 +68,11 @@ METHOD_HOW_TO_VOTE = {
     SCHULZE: lazy_gettext(
         "Rank the locations in order of preference: add them to your ranking and move them up or down. "
         "Rank as many as you like; every ranked location counts as preferred to every unranked one."
+    ),
+    STV: lazy_gettext(
+        "Rank the locations in order of preference: add them to your ranking and move them up or down. "
+        "Several locations are chosen; if your first choice is elected with votes to spare, or excluded, your "
+        "ballot helps your next choices. Rank as many as you like."
     ),
 }
 METHOD_RULES = {
@@ -93,6 +104,16 @@ METHOD_RULES = {
         "as strong as the strongest path back. This finds the location that beats every other head to head "
         "whenever there is one, and still gives a fair answer when preferences go round in a circle. If several "
         "locations qualify, the result is a declared tie."
+    ),
+    STV: lazy_gettext(
+        "Single transferable vote (Scottish STV, exact fractions). Voters rank locations. The quota is the "
+        "number of ballots divided by one more than the number of locations to choose, rounded down, plus one. "
+        "Each ballot counts for its highest ranked location still in the count. A location reaching the quota "
+        "is elected; its surplus (votes above the quota) is passed on, one surplus per round, the largest first: "
+        "every ballot it holds moves to its next choice at a reduced value (surplus divided by its votes). With "
+        "no surplus to pass on, the location with the fewest votes is excluded and its ballots move to their next "
+        "choice at their value. When as many locations remain as seats to fill, they are elected. Ties: the "
+        "earliest round where their votes differed, then the lot order fixed when the poll was created."
     ),
 }
 
@@ -173,6 +194,7 @@ class Tally:
     # Instant runoff: whether the result depends on the lot order. True: another draw gives another result;
     # False: every other draw gives the same (or no draw was made); None: not worked out (over LOT_RUNS counts).
     lot_decisive: bool | None = False
+    stv: Any = None  # single transferable vote: the protect.polls.stv.StvCount with its rounds
 
     @property
     def lot_rounds(self) -> list[Round]:
@@ -185,6 +207,8 @@ class Tally:
 
     def lot_text(self) -> str:
         """What the lot order decided, in one or two sentences ("" when it decided nothing)."""
+        if self.stv is not None:
+            return self.stv.lot_text(self.labels)
         draws = self.lot_rounds
         if not draws:
             return ""
@@ -224,7 +248,7 @@ class Tally:
 
     @property
     def tie(self) -> bool:
-        return len(self.winners) > 1
+        return len(self.winners) > 1 and self.method != STV  # STV elects several: not a tie
 
     @property
     def exhausted(self) -> int:
@@ -261,6 +285,7 @@ def count(
     candidates: Sequence[Candidate],
     ballots: Sequence[Sequence[int]],
     seed: str = "",
+    seats: int = 1,
 ) -> Tally:
     """The result of ``method`` for ``ballots`` over ``candidates`` (in the order shown on the ballot)."""
     if method not in METHODS:
@@ -272,6 +297,8 @@ def count(
         return _plurality(method, candidates, ballots)
     if method == IRV:
         return _instant_runoff(candidates, ballots, seed)
+    if method in COUNTERS:
+        return COUNTERS[method](candidates, ballots, seats, seed)
     return _schulze(candidates, ballots)
 
 

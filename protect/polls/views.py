@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from protect.core.database import utcnow
 from protect.core.errors import RuleViolation, error_response
+from protect.core.forms import choices
 from protect.core.htmx import is_htmx, redirect_or_hx, render_fragment
 from protect.core.inputs import parse_int
 from protect.core.pagecache import cached_page
@@ -19,12 +20,14 @@ from protect.core.permissions import has_role, role_required, rule
 from protect.core.registry import panels_for
 from protect.core.timefmt import format_datetime, from_zone, iso_utc, to_zone, viewer_zone
 from protect.extensions import db
-from protect.polls import services
+from protect.polls import quorum, services
 from protect.polls.chart import bar_chart
 from protect.polls.export import publication_csv, publication_data, tally_csv
 from protect.polls.forms import CloseForm, ExtendForm, PollForm
+from protect.polls.locations import all_locations
 from protect.polls.models import OPTIONS_MAX, Poll
 from protect.polls.services import LOCKED_AFTER_FIRST_BALLOT, OptionData, OwnBallot, PollData
+from protect.polls.stv import rounds_chart, shown
 from protect.polls.tally import METHOD_HOW_TO_VOTE, METHOD_LABELS, METHOD_RULES, join_names, percent_text
 
 bp = Blueprint("polls", __name__, url_prefix="/polls")
@@ -99,10 +102,21 @@ def _options_from(form: PollForm) -> list[OptionData]:
             venue_notes=entry.venue_notes.data or "",
             proposed_from=entry.proposed_from.data,
             proposed_to=entry.proposed_to.data,
+            location_id=_location_id(entry),
         )
         for entry in form.options
-        if (entry.city.data or "").strip()
+        if (entry.city.data or "").strip() or _location_id(entry) is not None
     ]
+
+
+def _location_id(entry) -> int | None:
+    """The candidate location record chosen for an option row (-1, which no record has, for a value that is not
+    a number: the service refuses it)."""
+    raw = (entry.location.data or "").strip()
+    if not raw:
+        return None
+    number = parse_int(raw)
+    return -1 if number is None else number
 
 
 def _data_from(form: PollForm, poll: Poll | None = None, locked: bool = False) -> PollData:
@@ -118,8 +132,12 @@ def _data_from(form: PollForm, poll: Poll | None = None, locked: bool = False) -
             secret=poll.secret,
             live_results=bool(form.live_results.data),
             options=[
-                OptionData(o.city, o.country, o.venue_notes, o.proposed_from, o.proposed_to) for o in poll.options
+                OptionData(o.city, o.country, o.venue_notes, o.proposed_from, o.proposed_to, o.location_id)
+                for o in poll.options
             ],
+            seats=poll.seats,
+            quorum_percent=poll.quorum_percent,
+            quorum_countries=poll.quorum_countries,
         )
     zone = form.time_zone.data
     return PollData(
@@ -132,6 +150,9 @@ def _data_from(form: PollForm, poll: Poll | None = None, locked: bool = False) -
         secret=bool(form.secret.data),
         live_results=bool(form.live_results.data),
         options=_options_from(form),
+        seats=(form.seats.data or 1) if form.method.data == "stv" else 1,
+        quorum_percent=form.quorum_percent.data,
+        quorum_countries=form.quorum_countries.data,
     )
 
 
@@ -146,6 +167,11 @@ def _attach_error(form: PollForm, error: RuleViolation) -> None:
 
 
 def _form_page(form: PollForm, poll: Poll | None, locked: bool, status: int):
+    records = choices(
+        [("", gettext("None: the city typed above"))] + [(str(record.id), record.label) for record in all_locations()]
+    )
+    for entry in form.options:
+        entry.location.choices = records
     return render_template(
         "polls/poll_form.html",
         form=form,
@@ -198,6 +224,7 @@ def edit_poll(poll_id: int):
             form.options.pop_entry()
         for option in poll.options:
             form.options.append_entry(option)
+            form.options[-1].location.data = str(option.location_id) if option.location_id else ""
         if len(form.options) < OPTIONS_MAX:
             form.options.append_entry()  # a row for one more
         form.version.data = str(poll.version)
@@ -314,6 +341,8 @@ def _standing_context(poll: Poll) -> dict[str, Any]:
         "turnout": numbers,
         "pulse_token": _pulse_token(poll, status),
         "results_visible": poll.results_visible(),
+        # Only the counts (polls.quorum), and only for a poll that has a quorum: one query more.
+        "quorum": quorum.progress(poll) if poll.quorum_percent or poll.quorum_countries else None,
     }
 
 
@@ -525,6 +554,13 @@ def results(poll_id: int):
         ballots=_ballot_rows(poll, ballots, result) if ballots is not None else [],
         method_rules=METHOD_RULES[poll.method],
         published=published,
+        stv_chart=rounds_chart(result) if result.stv is not None else None,
+        stv_decimal=shown,
+        quorum=quorum.progress(poll) if poll.quorum_percent or poll.quorum_countries else None,
+        quorum_extend_form=_extend_form(poll) if closed else None,
+        location_links={
+            o.id: url_for("locations.show_location", location_id=o.location_id) for o in poll.options if o.location_id
+        },
         # What other features add (the decision log: the decisions recording this result, "Record as a
         # decision"): registered in core.registry, so the polls feature never imports them.
         panels=panels_for("polls.results", poll, current_user),
@@ -565,6 +601,41 @@ def _ballot_rows(poll: Poll, ballots: services.BallotSet, result) -> list[Ballot
             )
         )
     return rows
+
+
+@bp.post("/<int:poll_id>/advisory")
+@role_required("moderator")
+def record_advisory(poll_id: int):
+    """Record the result of a closed poll whose quorum was not met as advisory (polls.quorum)."""
+    poll = _poll_or_404(poll_id)
+    try:
+        quorum.record_advisory(current_user, poll.id)
+    except RuleViolation as error:
+        db.session.rollback()
+        return error_response(error.status, error.message)
+    flash(gettext("The result is recorded as advisory: the quorum was not met."), "success")
+    return redirect_or_hx(url_for("polls.results", poll_id=poll.id))
+
+
+@bp.post("/<int:poll_id>/quorum-extend")
+@role_required("moderator")
+def extend_unmet(poll_id: int):
+    """Extend a closed poll whose quorum was not met: it opens again until the new close (polls.quorum)."""
+    poll = _poll_or_404(poll_id)
+    form = ExtendForm(prefix="extend")
+    if form.validate_on_submit():
+        try:
+            closes_at = from_zone(form.closes_local.data, form.time_zone.data)
+            quorum.extend_unmet(current_user, poll.id, closes_at, form.reason.data)
+        except RuleViolation as error:
+            db.session.rollback()
+            return error_response(error.status, error.message)
+        flash(gettext("The poll is open again until its new close; the reason is shown on the poll page."), "success")
+        return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
+    messages = [message for errors in form.errors.values() for message in errors]
+    return error_response(
+        422, " ".join(str(m) for m in messages) or gettext("Check the new closing time and the reason.")
+    )
 
 
 @bp.get("/<int:poll_id>/results.csv")

@@ -14,7 +14,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "decisions": (N_("Decisions"), ("decision",)),
     "actions": (N_("Actions"), ("action",)),
     "meetings": (N_("Meetings"), ("meeting",)),
-    "polls": (N_("Polls"), ("poll",)),
+    "polls": (N_("Polls"), ("poll", "location")),
     "programme": (N_("Programme pages"), ("programme", "published", "translation")),
 }
 # index kind → filter key
@@ -29,6 +29,7 @@ RESULT_LABELS = {
     "action": N_("Action"),
     "meeting": N_("Meeting"),
     "poll": N_("Poll"),
+    "location": N_("Candidate location"),
     "programme": N_("Programme page (working copy)"),
     "published": N_("Programme page"),
     "translation": N_("Programme page (translation)"),
