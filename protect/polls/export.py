@@ -153,6 +153,7 @@ def publication_data(poll: Poll, published: Publication, numbers: Turnout) -> di
             "opens_at": iso_utc(poll.opens_at),
             "closes_at": iso_utc(poll.closes_at),
             "tie_break_seed": poll.tie_break_seed,
+            "seats": poll.seats,  # how many locations the count elects (more than one: single transferable vote)
         },
         "options": [{"id": option.id, "position": option.position, "label": option.label} for option in poll.options],
         "marks": ("option ids in order of preference" if poll.ranked else "option ids chosen, in ascending order"),

@@ -305,7 +305,8 @@ def published_ballots(poll: Poll) -> Publication:
         code = group[0].receipt_code
         marks = tuple(row.option_id for row in group if row.option_id is not None)
         ballots.append(PublishedBallot(_grouped(code) if code else None, marks))
-    result = count(poll.method, candidates(poll), [ballot.marks for ballot in ballots], seed=poll.tie_break_seed)
+    marks = [ballot.marks for ballot in ballots]
+    result = count(poll.method, candidates(poll), marks, seed=poll.tie_break_seed, seats=poll.seats)
     return Publication(ballots, result)
 
 

@@ -39,6 +39,7 @@ def poll_data(
     live: bool = False,
     opens_in: timedelta = timedelta(hours=-1),
     closes_in: timedelta = timedelta(days=7),
+    seats: int = 1,
 ) -> PollData:
     now = utcnow().replace(microsecond=0)
     return PollData(
@@ -51,6 +52,7 @@ def poll_data(
         description="Background for **voters**.",
         secret=secret,
         live_results=live,
+        seats=seats,
     )
 
 

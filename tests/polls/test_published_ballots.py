@@ -21,6 +21,15 @@ from tests.factories import make_user
 from tests.polls.factories import cast, close_now, make_poll
 
 BALLOTS = {
+    "stv": [  # two of the three elected
+        ("Riga", "Tallinn"),
+        ("Riga", "Vilnius"),
+        ("Riga", "Tallinn", "Vilnius"),
+        ("Tallinn", "Riga"),
+        ("Vilnius", "Tallinn"),
+        ("Vilnius",),
+        ("Tallinn", "Vilnius", "Riga"),
+    ],
     "single": [("Riga",), ("Riga",), ("Tallinn",), ("Vilnius",), ("Riga",)],
     "approval": [("Riga", "Tallinn"), ("Tallinn",), ("Tallinn", "Vilnius"), ("Riga",), ("Vilnius", "Riga")],
     "irv": [
@@ -43,7 +52,7 @@ BALLOTS = {
 
 
 def _voted(moderator, method: str):
-    poll = make_poll(moderator, method=method)
+    poll = make_poll(moderator, method=method, seats=2 if method == "stv" else 1)
     voters = [make_user("expert", display_name=f"Voter {method} {n}") for n in range(len(BALLOTS[method]))]
     receipts = {}
     for voter, cities in zip(voters, BALLOTS[method], strict=True):
@@ -63,7 +72,8 @@ def test_the_published_ballots_recount_to_the_published_result(client_for, moder
     close_now(poll)
     data = _published(client_for(expert), poll)
     candidates = [Candidate(option["id"], option["label"]) for option in data["options"]]
-    recount = count(method, candidates, [b["marks"] for b in data["ballots"]], seed=data["poll"]["tie_break_seed"])
+    marks, seed, seats = [b["marks"] for b in data["ballots"]], data["poll"]["tie_break_seed"], data["poll"]["seats"]
+    recount = count(method, candidates, marks, seed=seed, seats=seats)
     assert data["result"]["ballots"] == len(BALLOTS[method]) == recount.ballots
     assert data["result"]["winners"] == list(recount.winners)
     assert data["result"]["counts"] == {str(row.option_id): row.count for row in recount.rows}
