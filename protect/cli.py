@@ -47,7 +47,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
     def backup(path: Path) -> None:
-        """Write a consistent backup of the database to PATH, safe while the app runs (SQLite: its online backup;
+        """Write a consistent backup of the database to PATH, safe while the app runs (SQLite: VACUUM INTO;
         PostgreSQL: pg_dump --format=custom, from Debian's postgresql-client)."""
         try:
             click.echo(backups.backup(db.engine, path))

@@ -1,8 +1,10 @@
 """Backups that restore (``flask backup PATH`` / ``flask restore PATH``), on both databases.
 
-SQLite: the online backup API on the app's own connection (through SQLAlchemy's pool): a consistent copy of
-the whole database as it was at one moment, while the app keeps reading and writing (WAL: writers are not
-stopped). PostgreSQL: ``pg_dump --format=custom`` (one snapshot of the database, taken while the app runs) and
+SQLite: ``VACUUM INTO`` on the app's own engine (a statement through SQLAlchemy like every other): a consistent,
+compacted copy of the whole database as it was at one moment, while the app keeps reading and writing (WAL:
+writers are not stopped); a restore is the same statement the other way, into a file that then takes the
+database file's place (the app stopped, as the README's restore steps say).
+PostgreSQL: ``pg_dump --format=custom`` (one snapshot of the database, taken while the app runs) and
 ``pg_restore``; both come with Debian's ``postgresql-client`` package and must be at least the server's version.
 
 A backup is written to a temporary name beside PATH and renamed when complete, so PATH is never a half-written
@@ -13,11 +15,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -99,23 +100,31 @@ def restore(engine: Engine, source: Path, *, replace: bool = False) -> str:
     return f"Restored {source} into {describe(engine.url)}."
 
 
+def _vacuum_into(engine: Engine, target: Path) -> None:
+    """A consistent copy of ``engine``'s database in the new file ``target`` (VACUUM runs outside a transaction)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM INTO :target"), {"target": str(target)})
+
+
 def _sqlite_backup(engine: Engine, target: Path) -> None:
-    with engine.connect() as connection:
-        source = connection.connection.driver_connection
-        destination = sqlite3.connect(target)
-        try:
-            source.backup(destination)  # type: ignore[union-attr]
-        finally:
-            destination.close()
+    _vacuum_into(engine, target)
 
 
 def _sqlite_restore(engine: Engine, source: Path) -> None:
-    backup_file = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    database = Path(engine.url.database or "")
+    partial = database.with_name(f".{database.name}.restoring")
+    partial.unlink(missing_ok=True)
+    reader = create_engine(URL.create("sqlite", database=str(source)))
     try:
-        with engine.connect() as connection:
-            backup_file.backup(connection.connection.driver_connection)  # type: ignore[arg-type]
+        _vacuum_into(reader, partial)
     finally:
-        backup_file.close()
+        reader.dispose()
+    try:
+        for suffix in ("-wal", "-shm"):  # the old database's log would be laid over the restored file
+            Path(f"{database}{suffix}").unlink(missing_ok=True)
+        os.replace(partial, database)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _libpq(url: URL) -> str:
