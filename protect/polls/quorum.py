@@ -29,8 +29,8 @@ from protect.core.i18n import N_
 from protect.core.permissions import ROLES
 from protect.core.urls import path_for
 from protect.extensions import db
-from protect.polls import notices, secrecy
-from protect.polls.models import Poll, PollParticipation, PollScheduleChange
+from protect.polls import notices
+from protect.polls.models import Poll, PollParticipation
 
 EARLY_WINDOW = timedelta(hours=48)
 POLL_CLOSING_SOON = N_("The vote “%(question)s” closes %(when)s and you have not voted yet")
@@ -116,13 +116,15 @@ def _lock(poll_id: int) -> Poll:
     return poll
 
 
-def _closed_unmet(poll_id: int, now: datetime) -> Poll:
+def closed_unmet(poll_id: int, now: datetime) -> Poll:
+    """The poll, locked, if it has closed with its quorum unmet and no advisory record (else RuleViolation)."""
     poll = _lock(poll_id)
     if not poll.is_closed(now):
         raise RuleViolation(gettext("The poll is still open: its quorum is decided at the close."), status=409)
     if poll.advisory_at is not None:
         raise RuleViolation(gettext("The result is recorded as advisory already."), status=409)
-    if not progress(poll).required or progress(poll).met:
+    found = progress(poll)
+    if not found.required or found.met:
         raise RuleViolation(gettext("This poll's quorum is met (or it has none): its result stands."), status=409)
     return poll
 
@@ -130,7 +132,7 @@ def _closed_unmet(poll_id: int, now: datetime) -> Poll:
 def record_advisory(actor: User, poll_id: int, now: datetime | None = None) -> Poll:
     """A moderator records the result of a closed poll whose quorum was not met as advisory."""
     now = now or utcnow()
-    poll = _closed_unmet(poll_id, now)
+    poll = closed_unmet(poll_id, now)
     poll.advisory_at = now
     poll.version = poll.version + 1
     audit.record(
@@ -140,47 +142,6 @@ def record_advisory(actor: User, poll_id: int, now: datetime | None = None) -> P
         summary=N_("recorded the result of “%(question)s” as advisory (quorum not met)"),
         params={"question": poll.question},
         url=path_for("polls.results", poll_id=poll.id),
-    )
-    db.session.commit()
-    return poll
-
-
-def extend_unmet(actor: User, poll_id: int, closes_at: datetime, reason: str, now: datetime | None = None) -> Poll:
-    """A moderator extends a closed poll whose quorum was not met: it opens again until ``closes_at``. A
-    secret poll takes a new key (its ballots cast before stay sealed; the members who vote now can change
-    theirs until the new close, when it is sealed again)."""
-    now = now or utcnow()
-    reason = " ".join((reason or "").split())
-    if len(reason) < 3:
-        raise RuleViolation(gettext("Give the reason; it is shown on the poll page."), field="reason", status=422)
-    poll = _closed_unmet(poll_id, now)
-    if closes_at <= now:
-        raise RuleViolation(gettext("Choose a closing time to come."), field="closes_local", status=422)
-    before = poll.closes_at
-    poll.closes_at = closes_at
-    if poll.secret:
-        poll.ballot_salt, poll.sealed_at = secrecy.new_salt(), None
-    poll.updated_at = now
-    poll.version = poll.version + 1
-    db.session.add(
-        PollScheduleChange(
-            poll_id=poll.id,
-            kind="extended",
-            closes_before=before,
-            closes_after=closes_at,
-            reason=reason,
-            actor_id=actor.id,
-            created_at=now,
-        )
-    )
-    audit.record(
-        actor,
-        "poll.extended",
-        poll,
-        summary=N_("extended the vote “%(question)s”"),
-        params={"question": poll.question},
-        url=path_for("polls.show_poll", poll_id=poll.id),
-        details={"closes_at": [before.isoformat(), closes_at.isoformat()], "reason": reason, "quorum": "unmet"},
     )
     db.session.commit()
     return poll

@@ -888,6 +888,27 @@ def extend_poll(actor: User, poll_id: int, closes_at: datetime, reason: str, now
             field="closes_local",
             status=422,
         )
+    return _extend(actor, poll, closes_at, reason, now)
+
+
+def extend_unmet(actor: User, poll_id: int, closes_at: datetime, reason: str, now: datetime | None = None) -> Poll:
+    """A moderator extends a closed poll whose quorum was not met: it opens again until ``closes_at``. A
+    secret poll takes a new key (its ballots cast before stay sealed; the members who vote now can change
+    theirs until the new close, when it is sealed again)."""
+    now = now or utcnow()
+    reason = _check_reason(reason)
+    poll = quorum.closed_unmet(poll_id, now)
+    if closes_at <= now:
+        raise RuleViolation(gettext("Choose a closing time to come."), field="closes_local", status=422)
+    if poll.secret:
+        poll.ballot_salt, poll.sealed_at = secrecy.new_salt(), None
+    return _extend(actor, poll, closes_at, reason, now, {"quorum": "unmet"})
+
+
+def _extend(
+    actor: User, poll: Poll, closes_at: datetime, reason: str, now: datetime, details: dict[str, Any] | None = None
+) -> Poll:
+    """Move the locked ``poll``'s close to ``closes_at``: the schedule change, the audit, the commit."""
     before = poll.closes_at
     poll.closes_at = closes_at
     poll.updated_at = now
@@ -910,7 +931,7 @@ def extend_poll(actor: User, poll_id: int, closes_at: datetime, reason: str, now
         summary=N_("extended the vote “%(question)s”"),
         params={"question": poll.question},
         url=_poll_url(poll),
-        details={"closes_at": [before.isoformat(), closes_at.isoformat()], "reason": reason},
+        details={"closes_at": [before.isoformat(), closes_at.isoformat()], "reason": reason, **(details or {})},
     )
     db.session.commit()
     return poll

@@ -626,7 +626,7 @@ def extend_unmet(poll_id: int):
     if form.validate_on_submit():
         try:
             closes_at = from_zone(form.closes_local.data, form.time_zone.data)
-            quorum.extend_unmet(current_user, poll.id, closes_at, form.reason.data)
+            services.extend_unmet(current_user, poll.id, closes_at, form.reason.data)
         except RuleViolation as error:
             db.session.rollback()
             return error_response(error.status, error.message)
