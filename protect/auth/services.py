@@ -547,6 +547,12 @@ def create_password_reset(actor: User, user: User) -> str:
         params={"name": user.display_name},
         audience="admin",
     )
+    _mail_reset(user, token, minutes, by_admin=True)
+    db.session.commit()
+    return token
+
+
+def _mail_reset(user: User, token: str, minutes: int, *, by_admin: bool) -> None:
     security.queue_mail(
         "reset",
         to_address=user.email,
@@ -554,11 +560,9 @@ def create_password_reset(actor: User, user: User) -> str:
         language=security.mail_language(user.language),
         user=user,
         link=external_url("auth.reset_password", token=token),
-        by_admin=True,
+        by_admin=by_admin,
         minutes=minutes,
     )
-    db.session.commit()
-    return token
 
 
 def request_password_reset(email: str, ip_address: str = "") -> None:
@@ -577,16 +581,7 @@ def request_password_reset(email: str, ip_address: str = "") -> None:
         details={"ip_address": (ip_address or "")[:45]},
         audience="admin",
     )
-    security.queue_mail(
-        "reset",
-        to_address=user.email,
-        user_id=user.id,
-        language=security.mail_language(user.language),
-        user=user,
-        link=external_url("auth.reset_password", token=token),
-        by_admin=False,
-        minutes=minutes,
-    )
+    _mail_reset(user, token, minutes, by_admin=False)
     db.session.commit()
 
 
