@@ -22,6 +22,7 @@ from protect.decisions.models import Decision, DecisionBasis
 from protect.extensions import db
 from protect.guidelines.models import GuidelineSection, SectionRevision
 from protect.polls import services as polls
+from protect.polls.export import rounds_data
 from protect.polls.models import Poll
 
 KINDS = ("poll", "revision", "agenda")
@@ -54,15 +55,7 @@ def _poll_snapshot(poll_id: int) -> tuple[dict[str, Any], int | None] | None:
             "eligible": numbers.eligible,
             "counts": {str(row.option_id): row.count for row in result.rows},
             "winners": list(result.winners),
-            "rounds": [
-                {
-                    "number": r.number,
-                    "counts": {str(oid): votes for oid, votes in r.counts.items()},
-                    "eliminated": r.eliminated,
-                    "elected": r.elected,
-                }
-                for r in result.rounds
-            ],
+            "rounds": rounds_data(result),
         },
         None,
     )

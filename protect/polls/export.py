@@ -165,17 +165,22 @@ def publication_data(poll: Poll, published: Publication, numbers: Turnout) -> di
             "eligible_voters": numbers.eligible,
             "winners": list(result.winners),
             "counts": {str(row.option_id): row.count for row in result.rows},
-            "rounds": [
-                {
-                    "number": r.number,
-                    "counts": {str(oid): votes for oid, votes in r.counts.items()},
-                    "eliminated": r.eliminated,
-                    "elected": r.elected,
-                }
-                for r in result.rounds
-            ],
+            "rounds": rounds_data(result),
         },
     }
+
+
+def rounds_data(result: Tally) -> list[dict[str, Any]]:
+    """A count's rounds as plain JSON: each round's votes per option, and who was eliminated or elected."""
+    return [
+        {
+            "number": r.number,
+            "counts": {str(oid): votes for oid, votes in r.counts.items()},
+            "eliminated": r.eliminated,
+            "elected": r.elected,
+        }
+        for r in result.rounds
+    ]
 
 
 def publication_csv(poll: Poll, published: Publication) -> str:
