@@ -531,6 +531,12 @@ def results(poll_id: int):
     refused = _results_or_refuse(poll)
     if refused is not None:
         return refused
+    return _results_page(poll)
+
+
+def _results_page(poll: Poll, extend_form: ExtendForm | None = None, status: int = 200):
+    """The results page; ``extend_form``: the unmet quorum's extension as the moderator sent it (with its
+    messages), shown again with what they typed."""
     poll = services.seal_if_due(poll)
     numbers = services.turnout(poll)
     closed = poll.is_closed()
@@ -557,14 +563,14 @@ def results(poll_id: int):
         stv_chart=rounds_chart(result) if result.stv is not None else None,
         stv_decimal=shown,
         quorum=quorum.progress(poll) if poll.quorum_percent or poll.quorum_countries else None,
-        quorum_extend_form=_extend_form(poll) if closed else None,
+        quorum_extend_form=extend_form or (_extend_form(poll) if closed else None),
         location_links={
             o.id: url_for("locations.show_location", location_id=o.location_id) for o in poll.options if o.location_id
         },
         # What other features add (the decision log: the decisions recording this result, "Record as a
         # decision"): registered in core.registry, so the polls feature never imports them.
         panels=panels_for("polls.results", poll, current_user),
-    )
+    ), status
 
 
 @dataclass(frozen=True)
@@ -623,19 +629,24 @@ def extend_unmet(poll_id: int):
     """Extend a closed poll whose quorum was not met: it opens again until the new close (polls.quorum)."""
     poll = _poll_or_404(poll_id)
     form = ExtendForm(prefix="extend")
+    status = 422
     if form.validate_on_submit():
         try:
             closes_at = from_zone(form.closes_local.data, form.time_zone.data)
             services.extend_unmet(current_user, poll.id, closes_at, form.reason.data)
         except RuleViolation as error:
             db.session.rollback()
-            return error_response(error.status, error.message)
-        flash(gettext("The poll is open again until its new close; the reason is shown on the poll page."), "success")
-        return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
-    messages = [message for errors in form.errors.values() for message in errors]
-    return error_response(
-        422, " ".join(str(m) for m in messages) or gettext("Check the new closing time and the reason.")
-    )
+            field = form._fields.get(error.field or "")
+            if field is None:
+                return error_response(error.status, error.message)
+            field.errors = [*field.errors, error.message]  # beside its field, with what was typed kept
+            status = error.status
+        else:
+            flash(
+                gettext("The poll is open again until its new close; the reason is shown on the poll page."), "success"
+            )
+            return redirect_or_hx(url_for("polls.show_poll", poll_id=poll.id))
+    return _results_page(_poll_or_404(poll_id), form, status)
 
 
 @bp.get("/<int:poll_id>/results.csv")

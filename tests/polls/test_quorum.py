@@ -136,6 +136,13 @@ def test_a_moderator_extends_a_secret_poll_whose_quorum_was_not_met(group, clien
     bad = {**form, "extend-reason": ""}
     close_now(poll)
     assert moderator_client.post(f"/polls/{poll.id}/quorum-extend", data=bad).status_code == 422
+    # A close in the past: refused beside its field on the results page, the reason as typed still there.
+    earlier = (utcnow() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    past = {**form, "extend-closes_local": earlier, "extend-reason": "Latvia & Estonia <not yet>"}
+    refused = moderator_client.post(f"/polls/{poll.id}/quorum-extend", data=past)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Choose a closing time to come." in page
+    assert "Latvia &amp; Estonia &lt;not yet&gt;" in page and f'value="{earlier}"' in page
 
 
 def _remind(now):
